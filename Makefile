@@ -1,0 +1,134 @@
+# stratbox build.
+#
+#   make            build build/stratbox
+#   make demo       install missing Debian packages, build, run a sandboxed example
+#   make check      install missing packages, build, run the whole test suite
+#                   (root and unprivileged, plus an ASan+UBSan build)
+#   make asan       build the sanitizer variant in build/asan/
+#   make bench      run the benchmarks (figures, not pass/fail)
+#
+# Variables: BUILD=asan selects the sanitizer variant for any target.
+
+CC      ?= gcc
+BUILD   ?= release
+PKGS    := libseccomp jansson libcap
+
+ifeq ($(BUILD),asan)
+  O       := build/asan
+  OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+  SANLDFLAGS := -fsanitize=address,undefined
+else
+  O       := build
+  OPTFLAGS := -O2 -g -D_FORTIFY_SOURCE=3
+  SANLDFLAGS :=
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wswitch-enum -Wformat=2 -Wformat-security -Wundef -Wpointer-arith \
+        -Wcast-align -Wwrite-strings -Wvla -Wnull-dereference -Wimplicit-fallthrough \
+        -Wno-format-nonliteral -Wjump-misses-init
+HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE
+CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) $(HARDEN) \
+              -Iinclude -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(LDFLAGS)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -ljansson -lcap) -lm -lpthread
+
+LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+SEC_SRC  := $(wildcard tests/security/*.c)
+TEST_COMMON := tests/harness.c
+
+all: $(O)/stratbox $(O)/libstratbox.a
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# The seccomp policies are compiled to BPF at build time by a generator
+# that links the same rule code (src/sandbox/seccomp.c).
+GEN_TOOL := $(O)/tools/gen-seccomp
+PREBUILT_C := $(O)/gen/seccomp-prebuilt.c
+PREBUILT_O := $(O)/obj/gen/seccomp-prebuilt.o
+
+$(GEN_TOOL): tools/gen-seccomp.c tools/seccomp-noprebuilt.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ tools/gen-seccomp.c tools/seccomp-noprebuilt.c \
+		$(LIB_OBJ) $(LIBS)
+
+$(PREBUILT_C): $(GEN_TOOL)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@$(GEN_TOOL) $@
+
+$(PREBUILT_O): $(PREBUILT_C)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(O)/libstratbox.a: $(LIB_OBJ) $(PREBUILT_O)
+	@mkdir -p $(dir $@)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(O)/stratbox: $(CLI_OBJ) $(O)/libstratbox.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(O)/libstratbox.a $(LIBS)
+
+# ---- tests -------------------------------------------------------------
+# The probe runs inside the sandbox: static, so it needs nothing from the
+# sandbox's /usr and behaves the same under every policy.
+$(O)/tests/probe: tests/probe/probe.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
+
+$(O)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS_ALL) -o $@ $(UNIT_SRC) $(TEST_COMMON) \
+		$(O)/libstratbox.a $(LIBS)
+
+$(O)/tests/security: $(SEC_SRC) $(TEST_COMMON) $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS_ALL) -o $@ $(SEC_SRC) $(TEST_COMMON) \
+		$(O)/libstratbox.a $(LIBS)
+
+TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security
+
+tests: $(TEST_BINS)
+
+deps:
+	@sh scripts/install-deps.sh build
+
+deps-test:
+	@sh scripts/install-deps.sh test
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
+
+check: deps-test
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory BUILD=asan tests
+	@sh tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=asan all tests
+
+bench: all
+	@sh bench/run.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all tests deps deps-test demo check asan bench clean
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

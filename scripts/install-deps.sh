@@ -1,0 +1,40 @@
+#!/bin/sh
+# Install the Debian packages stratbox needs to build, run and test.
+# Idempotent: only missing packages are installed, and nothing is done
+# (not even `apt-get update`) when everything is already present.
+#
+# usage: scripts/install-deps.sh [build|test]
+#   build  what `make` and `make demo` need (compiler, libraries, Python)
+#   test   build + what `make check` needs (bubblewrap, clang for fuzzing, ...)
+set -eu
+
+build_pkgs="gcc make pkg-config libseccomp-dev libcap-dev libjansson-dev
+python3 python3-numpy python3-pandas util-linux"
+test_pkgs="clang libclang-rt-14-dev bubblewrap iproute2 procps"
+
+case "${1:-build}" in
+build) want="$build_pkgs" ;;
+test) want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "stratbox: missing Debian packages:$missing" >&2
+	echo "stratbox: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+
+echo "stratbox: installing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
