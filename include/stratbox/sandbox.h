@@ -1,0 +1,148 @@
+/* stratbox sandbox: run one command in a fresh set of Linux namespaces with
+ * cgroup limits, a seccomp allow-list and dropped privileges, and report one
+ * precise verdict.
+ *
+ * Usage (minijail-style: configure step by step, nothing applied until run):
+ *
+ *     sbx_config *cfg = sbx_config_new();
+ *     sbx_config_set_memory(cfg, 256 << 20, &err);
+ *     sbx_config_set_argv(cfg, argc, argv, &err);
+ *     sbx_verdict v;
+ *     sbx_run(cfg, &v, &err);
+ *     char *json = sbx_verdict_to_json(&v);
+ *     sbx_verdict_clear(&v);
+ *     sbx_config_free(cfg);
+ *
+ * The library holds no mutable process globals apart from a lazily detected,
+ * read-only description of the machine's cgroup layout; a config may be
+ * used by one sbx_run at a time.
+ */
+#ifndef STRATBOX_SANDBOX_H
+#define STRATBOX_SANDBOX_H
+
+#include "stratbox/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The reference limits (the Docker set-up stratbox replaces). */
+#define SBX_DEFAULT_MEMORY (256ull << 20)
+#define SBX_DEFAULT_PIDS 32u
+#define SBX_DEFAULT_MILLICPUS 500u
+#define SBX_DEFAULT_WALL_NS (60ull * 1000000000ull)
+#define SBX_DEFAULT_OUTPUT (1ull << 20)
+#define SBX_DEFAULT_TMP (16ull << 20)
+#define SBX_DEFAULT_NOFILE 1024u
+#define SBX_SANDBOX_UID 1000u
+#define SBX_SANDBOX_GID 1000u
+
+typedef struct sbx_config sbx_config;
+
+/* Where the child's stdout/stderr go while it runs. */
+enum sbx_output_mode {
+	SBX_OUTPUT_CAPTURE = 0, /* kept in the verdict, up to the output limit */
+	SBX_OUTPUT_PASSTHROUGH, /* copied to the given fds as it arrives, capped */
+};
+
+/* Which seccomp allow-list applies to the sandboxed process. */
+enum sbx_policy {
+	SBX_POLICY_RUN = 0, /* general programs: shells, coreutils, python3 */
+};
+
+sbx_config *sbx_config_new(void);
+void sbx_config_free(sbx_config *cfg);
+
+int sbx_config_set_memory(sbx_config *cfg, uint64_t bytes, sbx_error **err);
+int sbx_config_set_pids(sbx_config *cfg, uint64_t n, sbx_error **err);
+int sbx_config_set_cpus(sbx_config *cfg, uint64_t millicpus, sbx_error **err);
+/* 0 disables the CPU-time limit (the default). */
+int sbx_config_set_cpu_time(sbx_config *cfg, uint64_t ns, sbx_error **err);
+int sbx_config_set_wall_time(sbx_config *cfg, uint64_t ns, sbx_error **err);
+/* Per stream (stdout and stderr each). */
+int sbx_config_set_output_limit(sbx_config *cfg, uint64_t bytes, sbx_error **err);
+int sbx_config_set_tmp_size(sbx_config *cfg, uint64_t bytes, sbx_error **err);
+/* Bind host path src at dst inside the sandbox (dst defaults to src). */
+int sbx_config_add_bind(sbx_config *cfg, const char *src, const char *dst, bool writable,
+			sbx_error **err);
+/* "NAME=VALUE"; replaces an earlier value of NAME. */
+int sbx_config_add_env(sbx_config *cfg, const char *assignment, sbx_error **err);
+int sbx_config_set_cwd(sbx_config *cfg, const char *dir, sbx_error **err);
+/* A cgroup path relative to each hierarchy's root (v1) or the cgroup2
+ * mount (v2) under which job cgroups are created.  Default: the cgroup this
+ * process runs in. */
+int sbx_config_set_cgroup_parent(sbx_config *cfg, const char *path, sbx_error **err);
+int sbx_config_set_argv(sbx_config *cfg, int argc, char *const argv[], sbx_error **err);
+void sbx_config_set_output(sbx_config *cfg, enum sbx_output_mode mode, int stdout_fd,
+			   int stderr_fd);
+void sbx_config_set_policy(sbx_config *cfg, enum sbx_policy policy);
+/* When fd becomes readable (e.g. a signalfd for SIGINT/SIGTERM), the run is
+ * stopped, the sandbox killed and cleaned up, and the verdict is
+ * SANDBOX_ERROR "interrupted".  -1 (default) for none. */
+void sbx_config_set_cancel_fd(sbx_config *cfg, int fd);
+
+enum sbx_status {
+	SBX_OK = 0,
+	SBX_NONZERO_EXIT,
+	SBX_SIGNALED,
+	SBX_TIMEOUT_WALL,
+	SBX_TIMEOUT_CPU,
+	SBX_MEMORY_LIMIT,
+	SBX_PIDS_LIMIT,
+	SBX_OUTPUT_LIMIT,
+	SBX_SYSCALL_VIOLATION,
+	SBX_SANDBOX_ERROR,
+};
+const char *sbx_status_name(enum sbx_status s);
+
+struct sbx_stream {
+	char *data;	  /* captured bytes (NUL-terminated), NULL in passthrough */
+	size_t len;	  /* bytes kept (never more than the output limit) */
+	uint64_t total;	  /* bytes the child wrote that stratbox read */
+	bool truncated;	  /* the child wrote more than the limit */
+};
+
+typedef struct sbx_verdict {
+	enum sbx_status status;
+	int exit_code;	       /* docker-run style: code, 128+signal, 125/126/127 */
+	int signal;	       /* terminating signal of the command, or 0 */
+	char syscall[48];      /* for SYSCALL_VIOLATION: name, "x32:name", "i386:name" */
+	uint64_t wall_ns, cpu_user_ns, cpu_sys_ns, cpu_throttled_ns;
+	uint64_t memory_peak_bytes;
+	struct sbx_stream out, err;
+	char *message;	       /* why, in words; and any limit not enforced */
+	uint64_t setup_ns, run_ns, teardown_ns;
+	/* evidence behind the status */
+	uint64_t oom_kills;	   /* cgroup OOM-killer kills during the run */
+	uint64_t pids_max_events;  /* forks refused by the pids limit */
+	bool killed_by_supervisor; /* stratbox sent the SIGKILL */
+	int syscall_nr;		   /* -1 when none */
+	uint32_t syscall_arch;	   /* AUDIT_ARCH_* of the violating call */
+	const char *cgroup_backend; /* "v1", "v2" or "none" */
+	char unenforced[128];	   /* limits that could not be enforced, comma-separated */
+	struct sbx_limits {
+		uint64_t memory, pids, millicpus, cpu_time_ns, wall_ns, output, tmp;
+	} limits;		   /* the limits the run was given */
+} sbx_verdict;
+
+/* Run the configured command.  Always fills *out: a setup failure becomes
+ * status SANDBOX_ERROR with the reason in message (and is also returned as
+ * -1 with *err set).  Returns 0 when the command ran, whatever its outcome. */
+int sbx_run(const sbx_config *cfg, sbx_verdict *out, sbx_error **err);
+
+/* The verdict as one JSON object (malloc'd, no trailing newline). */
+char *sbx_verdict_to_json(const sbx_verdict *v);
+void sbx_verdict_clear(sbx_verdict *v);
+
+/* Remove job cgroups left by supervisors that were killed (also done at the
+ * start of every run).  Returns the number removed, or -1. */
+int sbx_cleanup_stale(const char *cgroup_parent, sbx_error **err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

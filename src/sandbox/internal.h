@@ -1,0 +1,234 @@
+/* Internal interfaces between the parts of the sandbox library.
+ *
+ * Layout: config.c holds the opaque configuration; rootfs.c plans and
+ * builds the mount tree; seccomp.c compiles the syscall policies;
+ * privs.c drops privileges and applies rlimits; cgroup.c (+ cgroup-v1.c,
+ * cgroup-v2.c, cgroup-none.c) applies the resource limits; launch.c clones
+ * the namespaces and runs the in-sandbox init; supervise.c watches the run;
+ * verdict.c decides and prints the outcome; run.c ties them together.
+ *
+ * Code marked "child side" runs between clone() and execve(): it must not
+ * allocate or take locks, so everything it needs is prepared by the parent.
+ */
+#ifndef STRATBOX_SANDBOX_INTERNAL_H
+#define STRATBOX_SANDBOX_INTERNAL_H
+
+#include "stratbox/sandbox.h"
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sbx_bind {
+	char *src, *dst;
+	bool writable;
+};
+
+struct sbx_config {
+	uint64_t memory, pids, millicpus, cpu_time_ns, wall_ns, output_limit, tmp_size;
+	struct sbx_bind *binds;
+	size_t nbinds;
+	char **env; /* "NAME=VALUE", user-supplied */
+	size_t nenv;
+	char *cwd;
+	char *cgroup_parent;
+	char **argv; /* NULL-terminated */
+	int argc;
+	enum sbx_output_mode out_mode;
+	int out_fd, err_fd;
+	enum sbx_policy policy;
+	int cancel_fd; /* readable => stop the run (e.g. a signalfd) */
+};
+
+/* ---------- child-side error reporting ---------- */
+/* A fixed-size report the child writes to the parent when setup fails. */
+struct child_report {
+	int stage;	/* enum child_stage */
+	int errnum;
+	char msg[200];
+};
+enum child_stage {
+	STAGE_NONE = 0,
+	STAGE_SETUP, /* namespaces, mounts, privileges: 125 */
+	STAGE_EXEC,  /* execve failed: 126 / 127 */
+};
+void child_fail(int fd, int stage, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---------- rootfs.c ---------- */
+enum rootfs_op_kind {
+	OP_TMPFS,   /* mount tmpfs at dst, data = options */
+	OP_MKDIR,   /* mkdir dst (mode) */
+	OP_SYMLINK, /* symlink src -> dst */
+	OP_FILE,    /* create dst with content src (mode) */
+	OP_BIND,    /* bind host src at dst (ro unless writable), recursive */
+	OP_DEV,	    /* bind a host device node src at dst */
+	OP_PROC,    /* mount proc at dst */
+	OP_RO_SELF, /* make the existing mount at dst read-only (bind onto itself) */
+	OP_MASK,    /* hide dst behind /dev/null (files) if it exists */
+	OP_REMOUNT_RO, /* remount the filesystem mounted at dst read-only */
+	OP_PIVOT,   /* pivot_root into the new root and drop the old one */
+};
+
+struct rootfs_op {
+	enum rootfs_op_kind kind;
+	const char *src;  /* host path or file content */
+	const char *dst;  /* absolute path: under the base before OP_PIVOT, "/" after */
+	const char *data; /* tmpfs options */
+	unsigned long flags;
+	unsigned mode;
+	bool is_dir;	  /* OP_BIND: source is a directory */
+	bool writable;
+	bool optional;	  /* skip if the source is missing */
+	int tree_fd;	  /* child side: detached clone of the source */
+};
+
+struct rootfs_plan {
+	struct rootfs_op *ops;
+	size_t n, cap;
+	char **strings; /* owned strings referenced by ops */
+	size_t nstrings, capstrings;
+	const char *base; /* host directory the new root is built on */
+};
+
+int rootfs_plan_build(const struct sbx_config *cfg, struct rootfs_plan *plan, sbx_error **err);
+void rootfs_plan_free(struct rootfs_plan *plan);
+/* Child side: build the root as planned; returns 0 or reports and returns -1. */
+int rootfs_apply(struct rootfs_plan *plan, int report_fd);
+
+/* ---------- seccomp.c ---------- */
+struct seccomp_prog {
+	struct sock_filter *insns;
+	unsigned short len;
+};
+#define SBX_NPOLICIES 1
+/* The program for a policy: prebuilt at build time when available, else
+ * compiled once per process.  The result is shared and read-only. */
+int seccomp_prog_get(enum sbx_policy policy, const struct seccomp_prog **out, sbx_error **err);
+/* Always compile now with libseccomp (the generator and tests use this). */
+int seccomp_prog_compile(enum sbx_policy policy, struct seccomp_prog *out, sbx_error **err);
+/* The build-time program, or NULL (seccomp-prebuilt.c or its stub). */
+const struct seccomp_prog *seccomp_prebuilt(enum sbx_policy policy);
+/* Child side: install prog with a user-notification listener; returns the
+ * listener fd or -errno. */
+int seccomp_install(const struct seccomp_prog *prog);
+/* Name a syscall for the verdict ("ptrace", "i386:getpid", "x32:read"). */
+void seccomp_name_syscall(uint32_t arch, int nr, char *buf, size_t size);
+/* Exported for tests: the policy rules as libseccomp sees them. */
+int seccomp_export_pfc_fd(enum sbx_policy policy, int fd, sbx_error **err);
+
+/* ---------- privs.c ---------- */
+struct privs_plan {
+	bool userns;	/* running in a user namespace we created */
+	uint64_t cpu_time_ns, fsize, nofile, nproc, data; /* 0 = leave as is */
+};
+/* Child side: drop to SBX_SANDBOX_UID/GID with no capabilities and
+ * no_new_privs, and apply rlimits.  Returns 0 or -1 after reporting. */
+int privs_drop(const struct privs_plan *p, int report_fd);
+int privs_apply_rlimits(const struct privs_plan *p, int report_fd);
+
+/* ---------- cgroup.c ---------- */
+struct cg_limits {
+	uint64_t memory;    /* bytes, memory+swap capped to the same value */
+	uint64_t pids;
+	uint64_t millicpus;
+};
+struct cg_stats {
+	uint64_t cpu_usage_ns, cpu_user_ns, cpu_sys_ns, throttled_ns;
+	uint64_t memory_peak, oom_kills, pids_max_events;
+	bool have_cpu, have_memory, have_pids;
+};
+enum cg_controller { CG_MEMORY = 1, CG_PIDS = 2, CG_CPU = 4, CG_CPUACCT = 8 };
+
+struct sbx_cgroup; /* one job's cgroup (one directory per v1 hierarchy) */
+struct cgroup_backend;
+
+struct cgroup_ops {
+	const char *name;
+	int (*create)(const struct cgroup_backend *b, const char *parent, const char *name,
+		      const struct cg_limits *lim, struct sbx_cgroup **out, sbx_error **err);
+	int (*attach)(struct sbx_cgroup *cg, pid_t pid, sbx_error **err);
+	/* fds to poll(POLLIN|POLLPRI) that fire when a limit event happens */
+	int (*event_fds)(struct sbx_cgroup *cg, int *fds, short *events, int max);
+	int (*read_stats)(struct sbx_cgroup *cg, struct cg_stats *st);
+	int (*kill_all)(struct sbx_cgroup *cg);
+	int (*destroy)(struct sbx_cgroup *cg, sbx_error **err);
+	int (*cleanup_stale)(const struct cgroup_backend *b, const char *parent, sbx_error **err);
+};
+
+/* The machine's cgroup layout, detected once (read-only afterwards). */
+struct cg_hierarchy {
+	char *mount;	 /* e.g. /sys/fs/cgroup/memory */
+	char *own;	 /* this process's cgroup, relative to the mount */
+	unsigned controllers; /* enum cg_controller bits */
+};
+struct cgroup_backend {
+	const struct cgroup_ops *ops;
+	int version; /* 1, 2, or 0 for none */
+	struct cg_hierarchy h[8];
+	int nh;
+	unsigned available; /* controllers present in the layout */
+	char why_none[160]; /* when version 0: why */
+};
+
+/* Detect the layout (honours STRATBOX_CGROUP=v1|v2|none). */
+const struct cgroup_backend *cgroup_backend_get(sbx_error **err);
+extern const struct cgroup_ops cgroup_v1_ops, cgroup_v2_ops, cgroup_none_ops;
+
+/* Resolve the parent directory for one hierarchy: absolute parent paths
+ * are taken from the hierarchy root, relative ones from this process's own
+ * cgroup.  Returns a malloc'd path or NULL. */
+char *cgroup_parent_dir(const struct cg_hierarchy *h, const char *parent);
+/* Job cgroup name: stratbox-<pid>-<starttime>-<seq>. */
+int cgroup_job_name(char *buf, size_t size);
+/* Whether a directory entry is a job cgroup of a supervisor that is gone. */
+bool cgroup_name_is_stale(const char *name);
+/* The unenforced limits for a set of usable controllers, as words. */
+void cgroup_describe_missing(unsigned usable, const struct cg_limits *lim, char *buf, size_t size);
+/* The value of `key` in "key value" lines (cpu.stat, memory.events), or 0. */
+unsigned long long cgroup_keyed(const char *text, const char *key);
+/* Remove stale job cgroups in one parent directory; returns how many. */
+int cgroup_cleanup_dir(const char *parent_dir);
+/* Remove a cgroup directory, killing what is left inside (v1 and v2). */
+int cgroup_rmdir_retry(const char *path);
+
+struct sbx_cgroup {
+	const struct cgroup_backend *b;
+	unsigned usable;  /* controllers this job actually has */
+	char *dirs[8];	  /* per hierarchy (v1) or dirs[0] (v2) */
+	int ndirs;
+	int event_fd[3];  /* v1 oom eventfd, pids.events fds... */
+	int nevent;
+	char name[64];
+};
+void cgroup_free(struct sbx_cgroup *cg);
+
+/* ---------- verdict.c ---------- */
+enum stop_reason {
+	STOP_NONE = 0,
+	STOP_OUTPUT,
+	STOP_CPU,
+	STOP_WALL,
+	STOP_PIDS,
+	STOP_MEMORY,
+	STOP_SYSCALL,
+	STOP_CANCEL,
+};
+/* Everything the supervisor observed; verdict_decide() is a pure function
+ * of it (see docs/verdict.md for the precedence). */
+struct evidence {
+	bool setup_failed;
+	int exec_errno;	       /* execve failed in the sandbox */
+	enum stop_reason stop; /* first limit the supervisor acted on */
+	bool have_status;      /* the command's wait status is known */
+	int wait_status;
+	bool seccomp_violation;
+	uint64_t oom_kills, pids_max_events;
+	bool out_truncated, err_truncated;
+	uint64_t cpu_usage_ns, cpu_limit_ns;
+	uint64_t run_ns, wall_limit_ns;
+};
+enum sbx_status verdict_decide(const struct evidence *e, int *exit_code, int *signal);
+
+#endif

@@ -1,0 +1,81 @@
+/* Between run.c, launch.c and supervise.c: the launch of one sandbox and
+ * the control channel that connects it to the supervisor. */
+#ifndef STRATBOX_SANDBOX_LAUNCH_H
+#define STRATBOX_SANDBOX_LAUNCH_H
+
+#include "sandbox/internal.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Messages on the control socket (SOCK_SEQPACKET, one message each). */
+enum ctl_type {
+	CTL_MAPS_READY = 1, /* parent -> init: uid/gid maps written */
+	CTL_GO,		    /* parent -> init: cgroup attached, run the command */
+	CTL_REPORT,	    /* init/payload -> parent: a setup or exec failure */
+	CTL_STATUS,	    /* init -> parent: the command's wait status */
+	CTL_LISTENER,	    /* payload -> parent: seccomp listener fd (SCM_RIGHTS) */
+};
+
+struct ctl_msg {
+	uint32_t type;
+	int32_t status;			/* CTL_STATUS */
+	uint64_t nproc_limit, data_limit; /* CTL_GO: rlimit fallbacks, 0 = none */
+	struct child_report report;	/* CTL_REPORT */
+};
+
+struct launch {
+	/* prepared by the parent before clone */
+	const struct sbx_config *cfg;
+	struct rootfs_plan plan;
+	const struct seccomp_prog *prog;
+	struct privs_plan privs;
+	char **envp;	    /* the command's environment */
+	const char *path;   /* PATH value used to find the command */
+	const char *cwd;
+	bool userns;
+	uintptr_t scrub_start, scrub_end; /* our argv+environ strings */
+	void *stack;
+	size_t stack_size;
+	/* fds */
+	int ctl_parent, ctl_child;
+	int out_r, out_w, err_r, err_w;
+	/* results */
+	pid_t init_pid;
+	int init_pidfd;
+};
+
+int launch_prepare(struct launch *l, const struct sbx_config *cfg, sbx_error **err);
+/* clone() the sandbox init; on success init_pid and init_pidfd are set. */
+int launch_start(struct launch *l, sbx_error **err);
+/* Write the user namespace maps for the init (unprivileged runs). */
+int launch_write_maps(struct launch *l, sbx_error **err);
+int launch_send(int fd, const struct ctl_msg *m);
+void launch_release(struct launch *l);
+
+/* The supervisor's view of one running sandbox (supervise.c). */
+struct supervisor {
+	const struct sbx_config *cfg;
+	struct launch *l;
+	struct sbx_cgroup *cg;
+	struct evidence ev;
+	struct sbx_stream out, err;
+	bool out_eof, err_eof, ctl_eof, pass_out_broken, pass_err_broken;
+	int notify_fd;
+	bool init_exited, killed;
+	int init_status;
+	uint64_t t_go, t_end, t_kill;
+	uint64_t cpu_rate_milli;    /* how fast the job can burn CPU time */
+	uint64_t next_cpu_check;    /* monotonic ns */
+	uint64_t init_utime_ns, init_stime_ns, init_maxrss;
+	char message[600];	    /* first setup/exec failure text */
+	char syscall[48];
+	int syscall_nr;
+	uint32_t syscall_arch;
+};
+
+/* Run the event loop from GO until the sandbox is gone and its output
+ * drained.  Never fails: problems become evidence. */
+void supervise(struct supervisor *s);
+
+#endif

@@ -1,0 +1,270 @@
+/* sbx_run(): one sandboxed command from configuration to verdict.
+ *
+ *   prepare (plan mounts, compile seccomp, environment)   -- setup_ns
+ *   clone the init  ||  create the job cgroup, attach, GO  (in parallel:
+ *                       the init builds its root meanwhile)
+ *   supervise until the sandbox is gone                   -- run_ns
+ *   collect cgroup evidence, remove the cgroup            -- teardown_ns
+ */
+#include "common/parse.h"
+#include "common/util.h"
+#include "sandbox/launch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void fill_limits(sbx_verdict *v, const struct sbx_config *cfg)
+{
+	v->limits.memory = cfg->memory;
+	v->limits.pids = cfg->pids;
+	v->limits.millicpus = cfg->millicpus;
+	v->limits.cpu_time_ns = cfg->cpu_time_ns;
+	v->limits.wall_ns = cfg->wall_ns;
+	v->limits.output = cfg->output_limit;
+	v->limits.tmp = cfg->tmp_size;
+}
+
+static void set_message(sbx_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_message(sbx_verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = NULL;
+	if (vasprintf(&m, fmt, ap) >= 0) {
+		free(v->message);
+		v->message = m;
+	}
+	va_end(ap);
+}
+
+/* Kill and reap the init after a failure before GO. */
+static void abort_launch(struct launch *l)
+{
+	if (l->init_pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, l->init_pidfd, SIGKILL, NULL, 0);
+	if (l->init_pid > 0)
+		waitpid(l->init_pid, NULL, __WALL);
+	l->init_pid = -1;
+}
+
+static int fail_verdict(sbx_verdict *v, sbx_error **err, uint64_t t0)
+{
+	v->status = SBX_SANDBOX_ERROR;
+	v->exit_code = 125;
+	set_message(v, "sandbox setup failed: %s", (err && *err) ? (*err)->msg : "unknown error");
+	v->setup_ns = now_ns() - t0;
+	return -1;
+}
+
+static uint64_t online_cpus_milli(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (uint64_t) (n > 0 ? n : 1) * 1000u;
+}
+
+static const char *describe_status(const sbx_verdict *v, const struct sbx_config *cfg, char *buf,
+				   size_t size)
+{
+	char a[32];
+	buf[0] = '\0';
+	switch (v->status) {
+	case SBX_OK: return buf;
+	case SBX_NONZERO_EXIT: snprintf(buf, size, "exited with code %d", v->exit_code); break;
+	case SBX_SIGNALED: snprintf(buf, size, "killed by signal %d (%s)", v->signal, strsignal(v->signal)); break;
+	case SBX_TIMEOUT_WALL:
+		snprintf(buf, size, "wall time limit of %.3f s reached", (double) cfg->wall_ns / 1e9);
+		break;
+	case SBX_TIMEOUT_CPU:
+		snprintf(buf, size, "CPU time limit of %.3f s reached", (double) cfg->cpu_time_ns / 1e9);
+		break;
+	case SBX_MEMORY_LIMIT:
+		format_size(cfg->memory, a, sizeof(a));
+		snprintf(buf, size, "memory limit of %s reached: the kernel's OOM killer stopped the job", a);
+		break;
+	case SBX_PIDS_LIMIT:
+		snprintf(buf, size, "process limit of %llu reached: a fork was refused", (unsigned long long) cfg->pids);
+		break;
+	case SBX_OUTPUT_LIMIT:
+		format_size(cfg->output_limit, a, sizeof(a));
+		snprintf(buf, size, "output limit of %s per stream reached; output before the cap is kept", a);
+		break;
+	case SBX_SYSCALL_VIOLATION:
+		snprintf(buf, size, "forbidden system call %s", v->syscall);
+		break;
+	case SBX_SANDBOX_ERROR: snprintf(buf, size, "sandbox error"); break;
+	}
+	return buf;
+}
+
+static void finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sbx_config *cfg,
+			   const struct cg_stats *st)
+{
+	struct evidence *e = &s->ev;
+	e->oom_kills = st->oom_kills;
+	e->pids_max_events = st->pids_max_events;
+	e->out_truncated = s->out.truncated;
+	e->err_truncated = s->err.truncated;
+	e->cpu_usage_ns = st->have_cpu ? st->cpu_usage_ns : s->init_utime_ns + s->init_stime_ns;
+	e->cpu_limit_ns = cfg->cpu_time_ns;
+	e->run_ns = s->t_end - s->t_go;
+	e->wall_limit_ns = cfg->wall_ns;
+
+	v->status = verdict_decide(e, &v->exit_code, &v->signal);
+	v->wall_ns = e->run_ns;
+	v->run_ns = e->run_ns;
+	if (st->have_cpu) {
+		v->cpu_user_ns = st->cpu_user_ns;
+		v->cpu_sys_ns = st->cpu_sys_ns;
+	} else {
+		v->cpu_user_ns = s->init_utime_ns;
+		v->cpu_sys_ns = s->init_stime_ns;
+	}
+	v->cpu_throttled_ns = st->throttled_ns;
+	v->memory_peak_bytes = st->have_memory ? st->memory_peak : s->init_maxrss;
+	v->oom_kills = st->oom_kills;
+	v->pids_max_events = st->pids_max_events;
+	v->killed_by_supervisor = s->killed;
+	if (e->seccomp_violation) {
+		snprintf(v->syscall, sizeof(v->syscall), "%s", s->syscall);
+		v->syscall_nr = s->syscall_nr;
+		v->syscall_arch = s->syscall_arch;
+	}
+	v->out = s->out;
+	v->err = s->err;
+	memset(&s->out, 0, sizeof(s->out));
+	memset(&s->err, 0, sizeof(s->err));
+
+	char what[200];
+	describe_status(v, cfg, what, sizeof(what));
+	const char *base = s->message[0] ? s->message : what;
+	if (v->unenforced[0])
+		set_message(v, "%s%slimits not enforced (no usable cgroup controller): %s%s", base,
+			    *base ? "; " : "", v->unenforced,
+			    geteuid() ? "; run `stratbox doctor` for how to delegate a cgroup" : "");
+	else
+		set_message(v, "%s", base);
+}
+
+static int alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sbx_error **err)
+{
+	if (cfg->out_mode != SBX_OUTPUT_CAPTURE)
+		return 0;
+	/* Grown on demand would be cheaper for small outputs, but a fixed
+	 * buffer keeps the hot path simple; untouched pages cost nothing. */
+	s->out.data = malloc(cfg->output_limit + 1);
+	s->err.data = malloc(cfg->output_limit + 1);
+	if (s->out.data == NULL || s->err.data == NULL)
+		return sbx_error_set(err, ENOMEM, "output buffers");
+	s->out.data[0] = s->err.data[0] = '\0';
+	return 0;
+}
+
+/* From GO to the verdict: supervise, collect the cgroup's evidence, remove
+ * the cgroup.  Consumes cg and releases the launch. */
+static void run_and_collect(sbx_verdict *v, const struct sbx_config *cfg,
+			    const struct cgroup_backend *b, struct launch *l, struct supervisor *s,
+			    struct sbx_cgroup *cg, uint64_t t0)
+{
+	struct ctl_msg go;
+	memset(&go, 0, sizeof(go));
+	go.type = CTL_GO;
+	/* Fallbacks when the cgroup cannot enforce: RLIMIT_NPROC counts the
+	 * sandbox uid's tasks in its own user namespace (init included);
+	 * RLIMIT_DATA caps each process's heap. */
+	if (!(cg->usable & CG_PIDS) && l->userns)
+		go.nproc_limit = cfg->pids;
+	if (!(cg->usable & CG_MEMORY))
+		go.data_limit = cfg->memory;
+	s->cfg = cfg;
+	s->l = l;
+	s->cg = cg;
+	s->cpu_rate_milli = (cg->usable & CG_CPU) ? cfg->millicpus : online_cpus_milli();
+	if (s->cpu_rate_milli > online_cpus_milli())
+		s->cpu_rate_milli = online_cpus_milli();
+	s->t_go = now_ns();
+	v->setup_ns = s->t_go - t0;
+	if (launch_send(l->ctl_parent, &go) < 0)
+		s->killed = true; /* the init died during setup; its report says why */
+
+	supervise(s);
+	trace_mark("supervise (run)");
+
+	uint64_t t_td = now_ns();
+	struct cg_stats st;
+	memset(&st, 0, sizeof(st));
+	b->ops->read_stats(cg, &st);
+	finish_verdict(v, s, cfg, &st);
+	cleanup_error sbx_error *derr = NULL;
+	if (b->ops->destroy(cg, &derr) < 0 && v->status != SBX_SANDBOX_ERROR) {
+		/* The run itself is valid; say what was left behind. */
+		set_message(v, "%s%scgroup cleanup failed: %s", v->message ? v->message : "",
+			    v->message && *v->message ? "; " : "", derr->msg);
+	}
+	if (s->notify_fd >= 0)
+		close(s->notify_fd);
+	launch_release(l);
+	v->teardown_ns = now_ns() - t_td;
+	trace_mark("teardown");
+}
+
+int sbx_run(const sbx_config *cfg, sbx_verdict *v, sbx_error **err)
+{
+	uint64_t t0 = now_ns();
+	struct sbx_cgroup *cg = NULL;
+	char cgname[64];
+	struct cg_limits lim = { cfg->memory, cfg->pids, cfg->millicpus };
+	memset(v, 0, sizeof(*v));
+	v->syscall_nr = -1;
+	fill_limits(v, cfg);
+
+	trace_mark("run: start");
+	const struct cgroup_backend *b = cgroup_backend_get(err);
+	v->cgroup_backend = b->ops->name;
+	trace_mark("cgroup detect");
+	(void) b->ops->cleanup_stale(b, cfg->cgroup_parent, NULL);
+	trace_mark("stale cleanup");
+
+	struct launch l;
+	struct supervisor s;
+	memset(&s, 0, sizeof(s));
+	s.notify_fd = -1;
+	s.syscall_nr = -1;
+	if (launch_prepare(&l, cfg, err) < 0 || alloc_streams(&s, cfg, err) < 0)
+		goto fail;
+	trace_mark("prepare (plan, seccomp, env)");
+	if (cgroup_job_name(cgname, sizeof(cgname)) < 0) {
+		sbx_error_set(err, errno, "cgroup name");
+		goto fail;
+	}
+	if (launch_start(&l, err) < 0)
+		goto fail;
+	trace_mark("clone");
+	if (l.userns && launch_write_maps(&l, err) < 0)
+		goto fail;
+
+	/* While the init builds its root, make its cgroup. */
+	if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &cg, err) < 0)
+		goto fail;
+	trace_mark("cgroup create");
+	if (b->ops->attach(cg, l.init_pid, err) < 0)
+		goto fail;
+	trace_mark("cgroup attach");
+	cgroup_describe_missing(cg->usable, &lim, v->unenforced, sizeof(v->unenforced));
+
+	run_and_collect(v, cfg, b, &l, &s, cg, t0);
+	return 0;
+
+fail:
+	abort_launch(&l);
+	if (cg != NULL)
+		b->ops->destroy(cg, NULL);
+	free(s.out.data);
+	free(s.err.data);
+	launch_release(&l);
+	return fail_verdict(v, err, t0);
+}

@@ -1,0 +1,360 @@
+/* Syscall policies, compiled with libseccomp.
+ *
+ * Allow-list: a syscall not named here does not run.  Instead of killing
+ * the process outright (which would leave a bare SIGSYS and no name), the
+ * default action is a user notification: the calling thread stops inside
+ * the syscall, the supervisor receives the syscall number and architecture
+ * on the listener fd, names it in the verdict and kills the whole sandbox.
+ * The call never executes.  The same holds for other architectures' ABIs
+ * (i386 `int 0x80`, x32): they are "bad arch" for this filter and also
+ * notify, so a 32-bit syscall cannot slip past a 64-bit rule.
+ *
+ * The BPF program is compiled once per process and policy in the parent and
+ * loaded with a raw seccomp(2) in the child, which must not allocate.
+ */
+#include "common/util.h"
+#include "sandbox/internal.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* What general programs need: the C library, shells, coreutils, Python with
+ * numpy and pandas (see ../shared/SYSCALLS.md for what those ask for).
+ * Deliberately absent, so they reach the default action: ptrace,
+ * process_vm_readv/writev, kcmp, pidfd_getfd (reading other processes);
+ * mount, umount2, pivot_root, chroot, fsopen/fsmount/open_tree/move_mount
+ * (reshaping the filesystem view); unshare, setns (new or foreign
+ * namespaces); keyctl, add_key, request_key (the kernel keyring is not
+ * namespaced); bpf, perf_event_open, userfaultfd, io_uring_* (large kernel
+ * attack surface, several past escapes); kexec_*, init/finit/delete_module,
+ * reboot, swapon/off, acct, syslog, settimeofday, clock_settime/adjtime
+ * (host-wide state); open_by_handle_at (the "shocker" container escape);
+ * name_to_handle_at; modify_ldt, iopl, ioperm (x86 legacy); quotactl;
+ * sethostname/setdomainname; lookup_dcookie; vhangup; move_pages,
+ * migrate_pages; memfd_secret; uselib; nfsservctl. */
+static const char *const run_allow[] = {
+	/* files and descriptors */
+	"read", "write", "open", "openat", "openat2", "close", "close_range", "creat", "lseek",
+	"pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2",
+	"stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access",
+	"faccessat", "faccessat2", "readlink", "readlinkat", "getdents", "getdents64", "mkdir",
+	"mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
+	"linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "fchmodat2", "chown",
+	"fchown", "lchown", "fchownat", "truncate", "ftruncate", "fallocate", "fsync",
+	"fdatasync", "sync_file_range", "utime", "utimes", "utimensat", "futimesat", "umask",
+	"dup", "dup2", "dup3", "fcntl", "flock", "pipe", "pipe2", "sendfile", "splice", "tee",
+	"vmsplice", "copy_file_range", "mknod", "mknodat", "getcwd", "chdir", "fchdir",
+	"fadvise64", "readahead", "memfd_create", "inotify_init", "inotify_init1",
+	"inotify_add_watch", "inotify_rm_watch", "getxattr", "lgetxattr", "fgetxattr",
+	"listxattr", "llistxattr", "flistxattr", "setxattr", "lsetxattr", "fsetxattr",
+	"removexattr", "lremovexattr", "fremovexattr", "sync", "syncfs",
+	/* memory */
+	"mmap", "munmap", "mprotect", "mremap", "brk", "madvise", "msync", "mincore", "mlock",
+	"mlock2", "munlock", "mlockall", "munlockall", "membarrier", "get_mempolicy",
+	"set_mempolicy", "mbind", "pkey_alloc", "pkey_free", "pkey_mprotect",
+	/* processes, threads, signals (clone and clone3 below) */
+	"fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "getpid",
+	"getppid", "gettid", "getpgid", "setpgid", "getpgrp", "getsid", "setsid", "kill",
+	"tkill", "tgkill", "pidfd_open", "pidfd_send_signal", "rt_sigaction", "rt_sigprocmask",
+	"rt_sigreturn", "rt_sigpending", "rt_sigtimedwait", "rt_sigqueueinfo",
+	"rt_tgsigqueueinfo", "rt_sigsuspend", "sigaltstack", "pause", "alarm", "nanosleep",
+	"clock_nanosleep", "getitimer", "setitimer", "timer_create", "timer_settime",
+	"timer_gettime", "timer_getoverrun", "timer_delete", "timerfd_create",
+	"timerfd_settime", "timerfd_gettime", "signalfd", "signalfd4", "eventfd", "eventfd2",
+	"prctl", "arch_prctl", "set_tid_address", "set_robust_list", "get_robust_list", "futex",
+	"futex_waitv", "rseq", "restart_syscall", "sched_yield", "sched_getaffinity",
+	"sched_setaffinity", "sched_getparam", "sched_setparam", "sched_getscheduler",
+	"sched_setscheduler", "sched_get_priority_max", "sched_get_priority_min",
+	"sched_rr_get_interval", "sched_getattr", "sched_setattr", "getpriority", "setpriority",
+	"ioprio_get", "ioprio_set", "getrlimit", "setrlimit", "prlimit64", "getrusage", "times",
+	"capget", "capset", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
+	"getgroups", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+	"setgroups", "setfsuid", "setfsgid", "uname", "sysinfo", "getcpu", "seccomp",
+	"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+	/* time */
+	"gettimeofday", "time", "clock_gettime", "clock_getres",
+	/* sockets (families checked below); the network namespace has no
+	 * interface up, so only local IPC inside the sandbox works */
+	"socketpair", "connect", "accept", "accept4", "bind", "listen", "getsockname",
+	"getpeername", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
+	"shutdown", "setsockopt", "getsockopt",
+	/* waiting */
+	"select", "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl",
+	"epoll_wait", "epoll_pwait", "epoll_pwait2",
+	/* System V and POSIX IPC: private to the sandbox's IPC namespace */
+	"shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+	"msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
+	"mq_timedreceive", "mq_notify", "mq_getsetattr",
+	/* asynchronous I/O (not io_uring) */
+	"io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents",
+	/* randomness */
+	"getrandom",
+};
+
+/* Namespace flags that clone(2) must not carry.  CLONE_NEWTIME (0x80)
+ * shares its bit with the exit signal in clone(2) and is only honoured by
+ * clone3 and unshare, both refused. */
+#define NS_CLONE_FLAGS                                                                             \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
+	 CLONE_NEWPID | CLONE_NEWNET)
+
+/* Add "allow syscall when the low 32 bits of argument arg are not any of
+ * the values in deny".  libseccomp cannot compare one argument twice in a
+ * rule, and an unconditional allow would override any deny rule, so the
+ * complement of the denied values is covered with masked-equality cubes:
+ * for each bit position, the values that agree with a denied value above
+ * that bit and differ at it.  Comparing only the low 32 bits matters: the
+ * kernel truncates an int argument, so a filter that looked at all 64 bits
+ * could be passed 0x1_00005412 and let TIOCSTI through. */
+static int allow_except(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *deny,
+			size_t ndeny)
+{
+	/* Walk the binary trie of the denied values from the top bit down;
+	 * every branch that leaves the set of denied prefixes is one cube. */
+	struct cube {
+		uint32_t mask, value;
+	} stack[64 * 4];
+	size_t sp = 0;
+	stack[sp++] = (struct cube){ 0, 0 };
+	while (sp > 0) {
+		struct cube c = stack[--sp];
+		bool any = false, exact = false;
+		for (size_t i = 0; i < ndeny; i++) {
+			if ((deny[i] & c.mask) == c.value) {
+				any = true;
+				exact = c.mask == 0xffffffffu;
+			}
+		}
+		if (!any) {
+			int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+						 SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, c.mask, c.value));
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (exact)
+			continue; /* a denied value itself: falls to the default action */
+		/* masks grow from the top bit down: the next bit to split on */
+		uint32_t bit = 0x80000000u >> __builtin_popcount(c.mask);
+		if (sp + 2 > ARRAY_SIZE(stack))
+			return -ENOSPC;
+		stack[sp++] = (struct cube){ c.mask | bit, c.value };
+		stack[sp++] = (struct cube){ c.mask | bit, c.value | bit };
+	}
+	return 0;
+}
+
+static int allow_values(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					 SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, 0xffffffffu, vals[i]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_names(scmp_filter_ctx ctx, const char *const *names, size_t n, sbx_error **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* unknown to this libseccomp: nothing to allow */
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (r < 0)
+			return sbx_error_set(err, -r, "seccomp: allow %s", names[i]);
+	}
+	return 0;
+}
+
+static int build_run_policy(scmp_filter_ctx ctx, sbx_error **err)
+{
+	if (add_names(ctx, run_allow, ARRAY_SIZE(run_allow), err) < 0)
+		return -1;
+
+	/* New processes and threads, but never new namespaces. */
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				 SCMP_A0(SCMP_CMP_MASKED_EQ, NS_CLONE_FLAGS, 0));
+	/* clone3 passes its flags behind a pointer, which seccomp cannot
+	 * inspect: make it look absent so the C library falls back to
+	 * clone(2), whose flags are checked above. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+
+	/* TIOCSTI pushes characters into a terminal's input queue (typing
+	 * commands into the caller's shell); TIOCLINUX can do the same on a
+	 * virtual console.  Everything else ioctl does is per-fd. */
+	static const uint32_t tty_inject[] = { TIOCSTI, TIOCLINUX };
+	if (r == 0)
+		r = allow_except(ctx, SCMP_SYS(ioctl), 1, tty_inject, ARRAY_SIZE(tty_inject));
+
+	/* personality(2): only the query and the default.  Other personas
+	 * (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, ...) weaken mitigations. */
+	static const uint32_t personas[] = { 0, 0xffffffffu };
+	if (r == 0)
+		r = allow_values(ctx, SCMP_SYS(personality), 0, personas, ARRAY_SIZE(personas));
+
+	/* Socket families: local and IP (unreachable: no interface is up),
+	 * netlink for interface queries.  Not AF_PACKET, AF_KEY, AF_ALG,
+	 * AF_VSOCK, ... which reach kernel code or the host. */
+	static const uint32_t families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+	if (r == 0)
+		r = allow_values(ctx, SCMP_SYS(socket), 0, families, ARRAY_SIZE(families));
+	if (r < 0)
+		return sbx_error_set(err, -r, "seccomp: conditional rules");
+	return 0;
+}
+
+/* libseccomp 2.5 exports BPF only to a file descriptor: go through a memfd. */
+static int export_prog(scmp_filter_ctx ctx, struct seccomp_prog *out, sbx_error **err)
+{
+	cleanup_close int fd = memfd_create("stratbox-bpf", MFD_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "memfd_create");
+	int r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return sbx_error_set(err, -r, "seccomp_export_bpf");
+	off_t len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t) sizeof(struct sock_filter) != 0 ||
+	    len / (off_t) sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return sbx_error_set(err, EINVAL, "seccomp program has an unexpected size %lld",
+				     (long long) len);
+	out->insns = malloc((size_t) len);
+	if (out->insns == NULL)
+		return sbx_error_set(err, ENOMEM, "seccomp program");
+	if (pread(fd, out->insns, (size_t) len, 0) != len) {
+		free(out->insns);
+		out->insns = NULL;
+		return sbx_error_set(err, errno, "read seccomp program");
+	}
+	out->len = (unsigned short) (len / (off_t) sizeof(struct sock_filter));
+	return 0;
+}
+
+static int compile_policy(enum sbx_policy policy, struct seccomp_prog *out, sbx_error **err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	if (ctx == NULL)
+		return sbx_error_set(err, ENOMEM, "seccomp_init");
+	int ret = -1;
+	/* Other ABIs (i386, x32) notify too, so they are named and refused. */
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
+	/* no_new_privs is set by the child itself, before loading. */
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* A binary tree of syscall numbers instead of a linear chain: with
+	 * ~300 allowed calls, a syscall costs a dozen comparisons instead of
+	 * up to 300, and loading is 4x faster because the kernel emulates
+	 * the filter once per syscall number to build its allow cache. */
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r < 0) {
+		sbx_error_set(err, -r, "seccomp attributes");
+		goto out;
+	}
+	switch (policy) {
+	case SBX_POLICY_RUN:
+		if (build_run_policy(ctx, err) < 0)
+			goto out;
+		break;
+	default:
+		sbx_error_set(err, EINVAL, "unknown seccomp policy %d", (int) policy);
+		goto out;
+	}
+
+	if (export_prog(ctx, out, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	seccomp_release(ctx);
+	return ret;
+}
+
+static pthread_mutex_t prog_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct seccomp_prog progs[SBX_NPOLICIES];
+
+int seccomp_prog_compile(enum sbx_policy policy, struct seccomp_prog *out, sbx_error **err)
+{
+	if ((unsigned) policy >= SBX_NPOLICIES)
+		return sbx_error_set(err, EINVAL, "unknown seccomp policy %d", (int) policy);
+	return compile_policy(policy, out, err);
+}
+
+/* The program for a policy: the one compiled into the binary at build time
+ * (seccomp-prebuilt.c, generated by tools/gen-seccomp.c from the rules in
+ * this file), or else compiled now with libseccomp, once per process.
+ * Compiling costs ~2 ms; a sandbox launch is budgeted at about that. */
+int seccomp_prog_get(enum sbx_policy policy, const struct seccomp_prog **out, sbx_error **err)
+{
+	if ((unsigned) policy >= SBX_NPOLICIES)
+		return sbx_error_set(err, EINVAL, "unknown seccomp policy %d", (int) policy);
+	const struct seccomp_prog *pre = seccomp_prebuilt(policy);
+	if (pre != NULL && pre->len > 0) {
+		*out = pre;
+		return 0;
+	}
+	pthread_mutex_lock(&prog_lock);
+	int r = 0;
+	if (progs[policy].insns == NULL)
+		r = compile_policy(policy, &progs[policy], err);
+	pthread_mutex_unlock(&prog_lock);
+	if (r < 0)
+		return -1;
+	*out = &progs[policy];
+	return 0;
+}
+
+int seccomp_install(const struct seccomp_prog *prog)
+{
+	struct sock_fprog fprog = { .len = prog->len, .filter = prog->insns };
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			  &fprog);
+	return fd < 0 ? -errno : (int) fd;
+}
+
+void seccomp_name_syscall(uint32_t arch, int nr, char *buf, size_t size)
+{
+	const char *prefix = "";
+	uint32_t lookup_arch = arch;
+	int lookup_nr = nr;
+	if (arch == AUDIT_ARCH_X86_64 && (nr & 0x40000000)) {
+		prefix = "x32:";
+		lookup_arch = SCMP_ARCH_X32;
+	} else if (arch == AUDIT_ARCH_I386) {
+		prefix = "i386:";
+	} else if (arch != (uint32_t) seccomp_arch_native()) {
+		prefix = "foreign:";
+	}
+	char *name = seccomp_syscall_resolve_num_arch(lookup_arch, lookup_nr);
+	if (name == NULL && lookup_arch == SCMP_ARCH_X32)
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, nr & ~0x40000000);
+	if (name != NULL)
+		snprintf(buf, size, "%s%s", prefix, name);
+	else
+		snprintf(buf, size, "%ssyscall_%d", prefix, nr);
+	free(name);
+}
+
+int seccomp_export_pfc_fd(enum sbx_policy policy, int fd, sbx_error **err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	if (ctx == NULL)
+		return sbx_error_set(err, ENOMEM, "seccomp_init");
+	int r = -1;
+	if (policy == SBX_POLICY_RUN && build_run_policy(ctx, err) == 0)
+		r = seccomp_export_pfc(ctx, fd) < 0 ? sbx_error_set(err, EIO, "export") : 0;
+	seccomp_release(ctx);
+	return r;
+}

@@ -1,0 +1,391 @@
+/* The supervisor's event loop for one sandbox.
+ *
+ * It waits on: the command's stdout and stderr pipes (captured or passed
+ * through, capped), the control socket (failures, the seccomp listener,
+ * the command's exit status), the seccomp listener (a forbidden syscall),
+ * the init's pidfd (the sandbox is gone), the cgroup's event files (an OOM
+ * kill, a refused fork), and a cancel fd.  Time limits are deadlines on
+ * the monotonic clock: the wall deadline, and a CPU check scheduled for
+ * the earliest moment the job could have used up its CPU time at the rate
+ * its quota allows, so a long job costs a handful of wakeups, not a poll
+ * every few milliseconds.
+ *
+ * The first limit reached stops the run: the supervisor kills the init
+ * (the kernel then kills the whole pid namespace) and sweeps the cgroup.
+ */
+#include "sandbox/launch.h"
+
+#include "common/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CHUNK 65536
+/* After the init is gone every writer is dead; allow this long for the
+ * last bytes in the pipes before giving up on them. */
+#define DRAIN_NS (2ull * 1000000000ull)
+/* cgroup v1's pids.events never notifies, and OOM eventfds are not
+ * available to every user: the counters are also re-read on this tick, so
+ * a fork bomb is stopped within 20 ms of its first refused fork.  Three
+ * small reads per tick cost about 0.1% of a core. */
+#define TICK_NS (20ull * 1000000ull)
+
+static void stop(struct supervisor *s, enum stop_reason why)
+{
+	if (s->ev.stop == STOP_NONE)
+		s->ev.stop = why;
+	if (s->killed)
+		return;
+	s->killed = true;
+	s->t_kill = now_ns();
+	if (!s->init_exited) {
+		syscall(SYS_pidfd_send_signal, s->l->init_pidfd, SIGKILL, NULL, 0);
+		s->cg->b->ops->kill_all(s->cg);
+	}
+}
+
+static void note_message(struct supervisor *s, const char *msg)
+{
+	if (s->message[0] == '\0')
+		snprintf(s->message, sizeof(s->message), "%s", msg);
+}
+
+/* Append what fits under the limit; anything beyond it means the command
+ * wrote more than allowed. */
+static void take_output(struct supervisor *s, struct sbx_stream *st, bool *broken, int sink,
+			const char *buf, size_t n)
+{
+	uint64_t limit = s->cfg->output_limit;
+	st->total += n;
+	size_t room = st->len < limit ? (size_t) (limit - st->len) : 0;
+	size_t keep = n < room ? n : room;
+	if (keep > 0) {
+		if (s->cfg->out_mode == SBX_OUTPUT_CAPTURE) {
+			memcpy(st->data + st->len, buf, keep);
+			st->data[st->len + keep] = '\0';
+		} else if (!*broken && write_all(sink, buf, keep) < 0) {
+			*broken = true; /* our reader went away: keep draining */
+		}
+		st->len += keep;
+	}
+	if (n > keep) {
+		st->truncated = true;
+		stop(s, STOP_OUTPUT);
+	}
+}
+
+static void read_stream(struct supervisor *s, int fd, struct sbx_stream *st, bool *eof,
+			bool *broken, int sink)
+{
+	char buf[READ_CHUNK];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			*eof = true;
+		return;
+	}
+	if (n == 0) {
+		*eof = true;
+		return;
+	}
+	take_output(s, st, broken, sink, buf, (size_t) n);
+}
+
+static void handle_ctl(struct supervisor *s)
+{
+	struct ctl_msg m;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(s->l->ctl_parent, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			s->ctl_eof = true;
+		return;
+	}
+	if (n == 0) {
+		s->ctl_eof = true;
+		return;
+	}
+	int passed = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int nfd = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < nfd; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (passed < 0 && m.type == CTL_LISTENER)
+				passed = fd;
+			else
+				close(fd); /* nothing else is ever accepted */
+		}
+	}
+	if (n != (ssize_t) sizeof(m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (passed >= 0)
+			close(passed);
+		return;
+	}
+	switch (m.type) {
+	case CTL_LISTENER:
+		if (passed >= 0 && s->notify_fd < 0)
+			s->notify_fd = passed;
+		else if (passed >= 0)
+			close(passed);
+		break;
+	case CTL_STATUS:
+		s->ev.have_status = true;
+		s->ev.wait_status = m.status;
+		break;
+	case CTL_REPORT:
+		m.report.msg[sizeof(m.report.msg) - 1] = '\0';
+		if (m.report.stage == STAGE_EXEC) {
+			s->ev.exec_errno = m.report.errnum ? m.report.errnum : ENOEXEC;
+			char full[512];
+			snprintf(full, sizeof(full), "%s: %s", m.report.msg, strerror(s->ev.exec_errno));
+			note_message(s, full);
+		} else {
+			s->ev.setup_failed = true;
+			char full[512];
+			snprintf(full, sizeof(full), "sandbox setup failed: %s: %s", m.report.msg,
+				 strerror(m.report.errnum));
+			note_message(s, full);
+			stop(s, STOP_NONE);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void handle_notify(struct supervisor *s)
+{
+	struct seccomp_notif *req = NULL;
+	struct seccomp_notif_resp *resp = NULL;
+	if (seccomp_notify_alloc(&req, &resp) < 0)
+		return;
+	if (seccomp_notify_receive(s->notify_fd, req) == 0) {
+		if (!s->ev.seccomp_violation) {
+			s->ev.seccomp_violation = true;
+			s->syscall_nr = req->data.nr;
+			s->syscall_arch = req->data.arch;
+			seccomp_name_syscall(req->data.arch, req->data.nr, s->syscall,
+					     sizeof(s->syscall));
+		}
+		stop(s, STOP_SYSCALL);
+		/* The thread is being killed; answer anyway so it never
+		 * returns into the program with a result. */
+		resp->id = req->id;
+		resp->error = -EPERM;
+		resp->val = 0;
+		resp->flags = 0;
+		(void) seccomp_notify_respond(s->notify_fd, resp);
+	} else {
+		close(s->notify_fd); /* every filtered task is gone */
+		s->notify_fd = -1;
+	}
+	seccomp_notify_free(req, resp);
+}
+
+static void handle_init_exit(struct supervisor *s)
+{
+	int st;
+	struct rusage ru;
+	pid_t r = wait4(s->l->init_pid, &st, __WALL | WNOHANG, &ru);
+	if (r != s->l->init_pid)
+		return;
+	s->init_exited = true;
+	s->init_status = st;
+	s->t_end = now_ns();
+	s->init_utime_ns = (uint64_t) ru.ru_utime.tv_sec * 1000000000u +
+			   (uint64_t) ru.ru_utime.tv_usec * 1000u;
+	s->init_stime_ns = (uint64_t) ru.ru_stime.tv_sec * 1000000000u +
+			   (uint64_t) ru.ru_stime.tv_usec * 1000u;
+	s->init_maxrss = (uint64_t) ru.ru_maxrss * 1024u;
+}
+
+/* Re-read the cgroup's counters and act on a limit the kernel enforced. */
+static void check_cgroup(struct supervisor *s, bool cpu_due)
+{
+	struct cg_stats st;
+	if (s->cg->b->ops->read_stats(s->cg, &st) < 0)
+		return;
+	if (st.oom_kills > 0)
+		stop(s, STOP_MEMORY);
+	if (st.pids_max_events > 0)
+		stop(s, STOP_PIDS);
+	if (!cpu_due || s->cfg->cpu_time_ns == 0)
+		return;
+	if (st.have_cpu && st.cpu_usage_ns >= s->cfg->cpu_time_ns) {
+		stop(s, STOP_CPU);
+		return;
+	}
+	/* Earliest time the rest of the budget could be spent. */
+	uint64_t left = s->cfg->cpu_time_ns - (st.have_cpu ? st.cpu_usage_ns : 0);
+	uint64_t wait = left * 1000u / s->cpu_rate_milli;
+	if (wait < 1000000u)
+		wait = 1000000u;
+	s->next_cpu_check = now_ns() + wait;
+}
+
+/* Event files must be read to be re-armed (kernfs) or drained (eventfd). */
+static void rearm(int fd)
+{
+	char buf[512];
+	if (pread(fd, buf, sizeof(buf), 0) >= 0)
+		return; /* a kernfs file: reading re-armed it */
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0)
+		return; /* nothing pending */
+}
+
+enum { EV_OUT, EV_ERR, EV_CTL, EV_PIDFD, EV_NOTIFY, EV_CANCEL, EV_CG };
+
+void supervise(struct supervisor *s)
+{
+	const struct sbx_config *cfg = s->cfg;
+	int cg_fds[4];
+	short cg_ev[4];
+	int ncg = s->cg->b->ops->event_fds(s->cg, cg_fds, cg_ev, 4);
+	for (int i = 0; i < ncg; i++)
+		rearm(cg_fds[i]);
+	uint64_t wall_deadline = s->t_go + cfg->wall_ns;
+	if (cfg->cpu_time_ns)
+		s->next_cpu_check = s->t_go + 1000000u; /* first look after 1 ms */
+	uint64_t next_tick = s->t_go + TICK_NS;
+
+	for (;;) {
+		if (s->init_exited && s->out_eof && s->err_eof && s->ctl_eof &&
+		    (s->notify_fd < 0 || s->killed))
+			break;
+		uint64_t now = now_ns();
+		if (s->init_exited && now > s->t_end + DRAIN_NS)
+			break; /* a pipe held open by something we cannot see */
+
+		struct pollfd p[EV_CG + 4];
+		int idx[EV_CG + 4];
+		int n = 0;
+#define ADD(fd_, ev_, tag_)                                                                        \
+	do {                                                                                       \
+		p[n].fd = (fd_);                                                                   \
+		p[n].events = (ev_);                                                               \
+		p[n].revents = 0;                                                                  \
+		idx[n++] = (tag_);                                                                 \
+	} while (0)
+		if (!s->out_eof)
+			ADD(s->l->out_r, POLLIN, EV_OUT);
+		if (!s->err_eof)
+			ADD(s->l->err_r, POLLIN, EV_ERR);
+		if (!s->ctl_eof)
+			ADD(s->l->ctl_parent, POLLIN, EV_CTL);
+		if (!s->init_exited)
+			ADD(s->l->init_pidfd, POLLIN, EV_PIDFD);
+		if (s->notify_fd >= 0)
+			ADD(s->notify_fd, POLLIN, EV_NOTIFY);
+		if (cfg->cancel_fd >= 0 && !s->killed)
+			ADD(cfg->cancel_fd, POLLIN, EV_CANCEL);
+		if (!s->killed)
+			for (int i = 0; i < ncg; i++)
+				ADD(cg_fds[i], cg_ev[i], EV_CG + i);
+#undef ADD
+
+		/* Next deadline: wall limit, CPU check, or the drain limit. */
+		uint64_t deadline = UINT64_MAX;
+		if (!s->killed && !s->init_exited) {
+			deadline = wall_deadline;
+			if (cfg->cpu_time_ns && s->next_cpu_check < deadline)
+				deadline = s->next_cpu_check;
+			if (next_tick < deadline)
+				deadline = next_tick;
+		} else if (s->init_exited) {
+			deadline = s->t_end + DRAIN_NS;
+		} else {
+			deadline = s->t_kill + 5ull * 1000000000u; /* re-kill if init lingers */
+		}
+		struct timespec ts, *tsp = NULL;
+		if (deadline != UINT64_MAX) {
+			uint64_t d = deadline > now ? deadline - now : 0;
+			ts.tv_sec = (time_t) (d / 1000000000u);
+			ts.tv_nsec = (long) (d % 1000000000u);
+			tsp = &ts;
+		}
+		int r = ppoll(p, (nfds_t) n, tsp, NULL);
+		if (r < 0 && errno != EINTR)
+			break;
+		now = now_ns();
+		if (r <= 0) {
+			if (!s->killed && !s->init_exited) {
+				if (now >= wall_deadline) {
+					/* a CPU overrun first, if both are due */
+					if (cfg->cpu_time_ns)
+						check_cgroup(s, true);
+					stop(s, STOP_WALL);
+				} else {
+					bool cpu_due = cfg->cpu_time_ns && now >= s->next_cpu_check;
+					if (cpu_due || now >= next_tick)
+						check_cgroup(s, cpu_due);
+					if (now >= next_tick)
+						next_tick = now + TICK_NS;
+				}
+			} else if (s->killed && !s->init_exited && now >= s->t_kill + 5000000000ull) {
+				syscall(SYS_pidfd_send_signal, s->l->init_pidfd, SIGKILL, NULL, 0);
+				s->t_kill = now;
+			}
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			if (p[i].revents == 0)
+				continue;
+			switch (idx[i]) {
+			case EV_OUT:
+				read_stream(s, p[i].fd, &s->out, &s->out_eof, &s->pass_out_broken,
+					    cfg->out_fd);
+				break;
+			case EV_ERR:
+				read_stream(s, p[i].fd, &s->err, &s->err_eof, &s->pass_err_broken,
+					    cfg->err_fd);
+				break;
+			case EV_CTL:
+				handle_ctl(s);
+				break;
+			case EV_PIDFD:
+				handle_init_exit(s);
+				break;
+			case EV_NOTIFY:
+				handle_notify(s);
+				break;
+			case EV_CANCEL:
+				note_message(s, "interrupted: stratbox was asked to stop; the command was killed");
+				stop(s, STOP_CANCEL);
+				break;
+			default:
+				rearm(p[i].fd);
+				check_cgroup(s, false);
+				break;
+			}
+		}
+	}
+	if (!s->init_exited) {
+		/* The drain gave up or poll failed: make sure it is gone. */
+		stop(s, s->ev.stop);
+		int st;
+		struct rusage ru;
+		if (wait4(s->l->init_pid, &st, __WALL, &ru) == s->l->init_pid) {
+			s->init_exited = true;
+			s->t_end = now_ns();
+		}
+	}
+}
