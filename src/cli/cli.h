@@ -1,0 +1,17 @@
+/* The command-line front end: one small file per subcommand, each parsing
+ * its arguments, calling the library and printing the result. */
+#ifndef STRATBOX_CLI_H
+#define STRATBOX_CLI_H
+
+#include <stdbool.h>
+
+int cmd_run(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+
+/* Print "stratbox: <fmt>" to stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit code for errors of stratbox itself (docker run's convention). */
+#define EXIT_SANDBOX_FAILURE 125
+
+#endif
