@@ -118,8 +118,18 @@ static void finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sb
 	v->wall_ns = e->run_ns;
 	v->run_ns = e->run_ns;
 	if (st->have_cpu) {
-		v->cpu_user_ns = st->cpu_user_ns;
-		v->cpu_sys_ns = st->cpu_sys_ns;
+		/* The user/system split is tick-sampled (v1) or rounded (v2);
+		 * the total is exact.  Scale the split to the exact total so
+		 * that user + sys is the CPU time the limit was judged on. */
+		uint64_t split = st->cpu_user_ns + st->cpu_sys_ns;
+		if (split > 0 && st->cpu_usage_ns > 0) {
+			v->cpu_user_ns = (uint64_t) ((unsigned __int128) st->cpu_usage_ns *
+						     st->cpu_user_ns / split);
+			v->cpu_sys_ns = st->cpu_usage_ns - v->cpu_user_ns;
+		} else {
+			v->cpu_user_ns = st->cpu_usage_ns;
+			v->cpu_sys_ns = 0;
+		}
 	} else {
 		v->cpu_user_ns = s->init_utime_ns;
 		v->cpu_sys_ns = s->init_stime_ns;
@@ -129,6 +139,15 @@ static void finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sb
 	v->oom_kills = st->oom_kills;
 	v->pids_max_events = st->pids_max_events;
 	v->killed_by_supervisor = s->killed;
+	if (e->have_status) {
+		v->command_ended = true;
+		if (WIFSIGNALED(e->wait_status)) {
+			v->command_signal = WTERMSIG(e->wait_status);
+			v->command_exit_code = 128 + v->command_signal;
+		} else {
+			v->command_exit_code = WEXITSTATUS(e->wait_status);
+		}
+	}
 	if (e->seccomp_violation) {
 		snprintf(v->syscall, sizeof(v->syscall), "%s", s->syscall);
 		v->syscall_nr = s->syscall_nr;

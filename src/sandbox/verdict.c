@@ -40,41 +40,13 @@ const char *sbx_status_name(enum sbx_status s)
 	return "UNKNOWN";
 }
 
-enum sbx_status verdict_decide(const struct evidence *e, int *exit_code, int *signal)
+/* The status from the evidence, in precedence order. */
+static enum sbx_status decide_status(const struct evidence *e, int sig, int code)
 {
-	int code = 0, sig = 0;
-	if (e->have_status) {
-		if (WIFEXITED(e->wait_status)) {
-			code = WEXITSTATUS(e->wait_status);
-		} else if (WIFSIGNALED(e->wait_status)) {
-			sig = WTERMSIG(e->wait_status);
-			code = 128 + sig;
-		}
-	} else if (e->stop != STOP_NONE || e->oom_kills || e->seccomp_violation) {
-		/* the supervisor killed the sandbox before the command ended */
-		sig = SIGKILL;
-		code = 128 + SIGKILL;
-	}
-	*exit_code = code;
-	*signal = sig;
-
-	if (e->setup_failed || e->stop == STOP_CANCEL) {
-		*exit_code = 125;
-		*signal = 0;
+	if (e->setup_failed || e->stop == STOP_CANCEL || e->exec_errno)
 		return SBX_SANDBOX_ERROR;
-	}
-	if (e->exec_errno) {
-		*exit_code = e->exec_errno == ENOENT ? 127 : 126;
-		*signal = 0;
-		return SBX_SANDBOX_ERROR;
-	}
-	if (e->seccomp_violation) {
-		/* What a seccomp kill looks like: the command never returned
-		 * from the forbidden call. */
-		*signal = SIGSYS;
-		*exit_code = 128 + SIGSYS;
+	if (e->seccomp_violation)
 		return SBX_SYSCALL_VIOLATION;
-	}
 	if (e->oom_kills > 0)
 		return SBX_MEMORY_LIMIT;
 	if (e->pids_max_events > 0)
@@ -101,6 +73,51 @@ enum sbx_status verdict_decide(const struct evidence *e, int *exit_code, int *si
 	if (code != 0)
 		return SBX_NONZERO_EXIT;
 	return SBX_OK;
+}
+
+enum sbx_status verdict_decide(const struct evidence *e, int *exit_code, int *signal)
+{
+	int code = 0, sig = 0;
+	if (e->have_status) {
+		if (WIFEXITED(e->wait_status)) {
+			code = WEXITSTATUS(e->wait_status);
+		} else if (WIFSIGNALED(e->wait_status)) {
+			sig = WTERMSIG(e->wait_status);
+			code = 128 + sig;
+		}
+	}
+	enum sbx_status st = decide_status(e, sig, code);
+	switch (st) {
+	case SBX_SANDBOX_ERROR:
+		*signal = 0;
+		*exit_code = e->exec_errno == ENOENT ? 127 : e->exec_errno ? 126 : 125;
+		break;
+	case SBX_SYSCALL_VIOLATION:
+		/* What a seccomp kill looks like: the command never returned
+		 * from the forbidden call. */
+		*signal = SIGSYS;
+		*exit_code = 128 + SIGSYS;
+		break;
+	case SBX_MEMORY_LIMIT:
+	case SBX_PIDS_LIMIT:
+	case SBX_OUTPUT_LIMIT:
+	case SBX_TIMEOUT_CPU:
+	case SBX_TIMEOUT_WALL:
+		/* A limit verdict always reads as the sandbox's SIGKILL, even
+		 * when the command ended an instant before the kill landed:
+		 * a script must never see 0 for a run that broke a limit.
+		 * The command's own status stays in the evidence. */
+		*signal = SIGKILL;
+		*exit_code = 128 + SIGKILL;
+		break;
+	case SBX_OK:
+	case SBX_NONZERO_EXIT:
+	case SBX_SIGNALED:
+		*signal = sig;
+		*exit_code = code;
+		break;
+	}
+	return st;
 }
 
 /* Milliseconds with microsecond resolution, printed without binary noise
@@ -170,6 +187,15 @@ char *sbx_verdict_to_json(const sbx_verdict *v)
 		char arch[16];
 		snprintf(arch, sizeof(arch), "0x%08x", v->syscall_arch);
 		json_object_set_new(ev, "syscall_arch", json_string(arch));
+	}
+	if (v->command_ended) {
+		json_t *cs = json_object();
+		json_object_set_new(cs, "exit_code", json_integer(v->command_exit_code));
+		json_object_set_new(cs, "signal", v->command_signal ? json_integer(v->command_signal)
+								   : json_null());
+		json_object_set_new(ev, "command", cs);
+	} else {
+		json_object_set_new(ev, "command", json_null());
 	}
 	json_object_set_new(ev, "cgroup", json_string(v->cgroup_backend ? v->cgroup_backend : "none"));
 	json_object_set_new(ev, "unenforced", unenforced_list(v->unenforced));
