@@ -120,6 +120,8 @@ typedef struct sbx_verdict {
 	uint64_t oom_kills;	   /* cgroup OOM-killer kills during the run */
 	uint64_t pids_max_events;  /* forks refused by the pids limit */
 	bool killed_by_supervisor; /* stratbox sent the SIGKILL */
+	bool command_ended;	   /* the command ended by itself (exit or signal) */
+	int command_exit_code, command_signal; /* ...and how */
 	int syscall_nr;		   /* -1 when none */
 	uint32_t syscall_arch;	   /* AUDIT_ARCH_* of the violating call */
 	const char *cgroup_backend; /* "v1", "v2" or "none" */
@@ -137,6 +139,18 @@ int sbx_run(const sbx_config *cfg, sbx_verdict *out, sbx_error **err);
 /* The verdict as one JSON object (malloc'd, no trailing newline). */
 char *sbx_verdict_to_json(const sbx_verdict *v);
 void sbx_verdict_clear(sbx_verdict *v);
+
+/* What the cgroup layer can do for this process: the backend in use and
+ * which limits a job cgroup under `cgroup_parent` (NULL: our own cgroup)
+ * actually gets, found by creating and removing one. */
+struct sbx_cgroup_report {
+	char backend[8];      /* "v1", "v2" or "none" */
+	bool memory, pids, cpu; /* enforceable */
+	char layout[160];     /* e.g. "hybrid: controllers on v1, cgroup2 at ..." */
+	char parent[512];     /* where job cgroups go (first hierarchy) */
+	char problem[700];    /* why something is missing, or "" */
+};
+int sbx_cgroup_probe(const char *cgroup_parent, struct sbx_cgroup_report *out, sbx_error **err);
 
 /* Remove job cgroups left by supervisors that were killed (also done at the
  * start of every run).  Returns the number removed, or -1. */

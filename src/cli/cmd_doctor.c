@@ -1,6 +1,249 @@
+/* stratbox doctor: can this machine run sandboxes, and what is missing?
+ *
+ * Each check says ok / warn / FAIL with the evidence, and how to fix a
+ * failure.  Exit 0 only when every required check passes. */
 #include "cli/cli.h"
+#include "common/util.h"
+#include "stratbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The interpreter strategies run on: Debian's, with numpy and pandas. */
+#define STRATEGY_PYTHON "/usr/bin/python3"
+
+struct check {
+	const char *name;
+	bool required;
+	int result; /* 0 ok, 1 warn, 2 fail */
+	char detail[1400];
+	char fix[1400];
+};
+
+#define OK 0
+#define WARN 1
+#define FAIL 2
+
+static void check_kernel(struct check *c)
+{
+	struct utsname u;
+	uname(&u);
+	int major = 0, minor = 0;
+	sscanf(u.release, "%d.%d", &major, &minor);
+	int v = major * 1000 + minor;
+	snprintf(c->detail, sizeof(c->detail), "Linux %s", u.release);
+	if (v < 5012) {
+		c->result = FAIL;
+		snprintf(c->fix, sizeof(c->fix),
+			 "Linux 5.12 or later is needed (mount_setattr for read-only bind trees); "
+			 "Debian 12 ships 6.1");
+	} else if (v < 5014) {
+		c->result = WARN;
+		snprintf(c->fix, sizeof(c->fix),
+			 "Linux 5.14+ adds cgroup.kill; older kernels fall back to a member sweep");
+	}
+}
+
+static void check_userns(struct check *c)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	int e = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	c->required = geteuid() != 0;
+	if (e == 0) {
+		snprintf(c->detail, sizeof(c->detail), "available%s",
+			 geteuid() == 0 ? " (not needed as root)" : " (used: running unprivileged)");
+		return;
+	}
+	c->result = c->required ? FAIL : WARN;
+	snprintf(c->detail, sizeof(c->detail), "unshare(CLONE_NEWUSER) failed: %s",
+		 e > 0 ? strerror(e) : "crashed");
+	snprintf(c->fix, sizeof(c->fix),
+		 "enable unprivileged user namespaces: sysctl -w user.max_user_namespaces=15000; "
+		 "on Ubuntu 24.04+: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0; "
+		 "or run stratbox as root");
+}
+
+static void check_seccomp(struct check *c)
+{
+	char buf[256] = "";
+	if (read_file_at(AT_FDCWD, "/proc/sys/kernel/seccomp/actions_avail", buf, sizeof(buf)) < 0) {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "no /proc/sys/kernel/seccomp: %s",
+			 strerror(errno));
+		snprintf(c->fix, sizeof(c->fix), "use a kernel built with CONFIG_SECCOMP_FILTER");
+		return;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	bool notif = strstr(buf, "user_notif") != NULL;
+	bool kill = strstr(buf, "kill_process") != NULL;
+	snprintf(c->detail, sizeof(c->detail), "actions: %s", buf);
+	if (!notif || !kill) {
+		c->result = FAIL;
+		snprintf(c->fix, sizeof(c->fix),
+			 "the user_notif action (Linux 5.0+) is needed to name a forbidden syscall");
+	}
+}
+
+static void check_cgroup(struct check *c, const char *parent)
+{
+	struct sbx_cgroup_report rep;
+	cleanup_error sbx_error *err = NULL;
+	if (sbx_cgroup_probe(parent, &rep, &err) < 0) {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "%s", err->msg);
+		return;
+	}
+	snprintf(c->detail, sizeof(c->detail), "%s: memory %s, pids %s, cpu %s; jobs under %s [%s]",
+		 rep.backend, rep.memory ? "yes" : "NO", rep.pids ? "yes" : "NO",
+		 rep.cpu ? "yes" : "NO", rep.parent, rep.layout);
+	if (rep.memory && rep.pids && rep.cpu)
+		return;
+	c->result = FAIL;
+	if (geteuid() == 0)
+		snprintf(c->fix, sizeof(c->fix), "%s; mount the memory, pids and cpu controllers",
+			 rep.problem);
+	else
+		snprintf(c->fix, sizeof(c->fix),
+			 "%s. Without a delegated cgroup these limits are NOT enforced (each verdict "
+			 "says so). Delegate one: with systemd, `systemd-run --user --scope -p "
+			 "Delegate=yes stratbox ...`; or as root, mkdir a cgroup in each hierarchy, "
+			 "chown it and its cgroup.procs to this user, and pass --cgroup-parent NAME",
+			 rep.problem);
+}
+
+/* Run a command in the sandbox; fills status text, returns the verdict. */
+static int sandboxed(const char *const argv[], int argc, double wall_s, sbx_verdict *v)
+{
+	sbx_config *cfg = sbx_config_new();
+	cleanup_error sbx_error *err = NULL;
+	sbx_config_set_wall_time(cfg, (uint64_t) (wall_s * 1e9), &err);
+	sbx_config_set_argv(cfg, argc, (char *const *) argv, &err);
+	int r = sbx_run(cfg, v, &err);
+	sbx_config_free(cfg);
+	return r;
+}
+
+static void check_python(struct check *c)
+{
+	if (access(STRATEGY_PYTHON, X_OK) != 0) {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "%s: %s", STRATEGY_PYTHON, strerror(errno));
+		snprintf(c->fix, sizeof(c->fix), "apt-get install python3 python3-numpy python3-pandas");
+		return;
+	}
+	const char *argv[] = { STRATEGY_PYTHON, "-c",
+			       "import sys, numpy, pandas; print(sys.version.split()[0], "
+			       "numpy.__version__, pandas.__version__)" };
+	sbx_verdict v;
+	sandboxed(argv, 3, 60, &v);
+	if (v.status == SBX_OK && v.out.data) {
+		char a[32] = "", b[32] = "", d[32] = "";
+		sscanf(v.out.data, "%31s %31s %31s", a, b, d);
+		snprintf(c->detail, sizeof(c->detail), "%s %s, numpy %s, pandas %s (imported in the "
+			 "sandbox in %.0f ms)", STRATEGY_PYTHON, a, b, d, (double) v.wall_ns / 1e6);
+	} else {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "%s: %.300s", sbx_status_name(v.status),
+			 v.err.data && v.err.len ? v.err.data : (v.message ? v.message : ""));
+		snprintf(c->fix, sizeof(c->fix), "apt-get install python3-numpy python3-pandas");
+	}
+	sbx_verdict_clear(&v);
+}
+
+static void check_run(struct check *c)
+{
+	const char *argv[] = { "/bin/true" };
+	sbx_verdict v;
+	sandboxed(argv, 1, 10, &v);
+	if (v.status == SBX_OK) {
+		snprintf(c->detail, sizeof(c->detail), "/bin/true: OK in %.1f ms (setup %.1f ms)",
+			 (double) (v.setup_ns + v.run_ns + v.teardown_ns) / 1e6,
+			 (double) v.setup_ns / 1e6);
+	} else {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "%s: %s", sbx_status_name(v.status),
+			 v.message ? v.message : "");
+		snprintf(c->fix, sizeof(c->fix), "see the failures above");
+	}
+	sbx_verdict_clear(&v);
+}
+
 int cmd_doctor(int argc, char **argv)
 {
-	(void) argc, (void) argv;
-	return 1;
+	bool json = false;
+	const char *parent = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--cgroup-parent") == 0 && i + 1 < argc) {
+			parent = argv[++i];
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: stratbox doctor [--json] [--cgroup-parent PATH]\n");
+			return 0;
+		} else {
+			cli_err("doctor: unknown argument '%s'", argv[i]);
+			return 2;
+		}
+	}
+	struct check checks[] = {
+		{ .name = "kernel", .required = true },
+		{ .name = "user namespaces", .required = true },
+		{ .name = "seccomp", .required = true },
+		{ .name = "cgroup limits", .required = true },
+		{ .name = "python runtime", .required = true },
+		{ .name = "sandboxed run", .required = true },
+	};
+	check_kernel(&checks[0]);
+	check_userns(&checks[1]);
+	check_seccomp(&checks[2]);
+	check_cgroup(&checks[3], parent);
+	check_python(&checks[4]);
+	check_run(&checks[5]);
+
+	size_t n = sizeof(checks) / sizeof(checks[0]);
+	bool ok = true;
+	for (size_t i = 0; i < n; i++)
+		if (checks[i].required && checks[i].result == FAIL)
+			ok = false;
+	static const char *words[] = { "ok", "warn", "FAIL" };
+	if (json) {
+		json_t *o = json_object(), *a = json_array();
+		for (size_t i = 0; i < n; i++) {
+			json_t *c = json_object();
+			json_object_set_new(c, "name", json_string(checks[i].name));
+			json_object_set_new(c, "status", json_string(words[checks[i].result]));
+			json_object_set_new(c, "required", json_boolean(checks[i].required));
+			json_object_set_new(c, "detail", json_string(checks[i].detail));
+			json_object_set_new(c, "fix", checks[i].fix[0] ? json_string(checks[i].fix)
+								       : json_null());
+			json_array_append_new(a, c);
+		}
+		json_object_set_new(o, "ok", json_boolean(ok));
+		json_object_set_new(o, "checks", a);
+		char *s = json_dumps(o, JSON_INDENT(2));
+		puts(s);
+		free(s);
+		json_decref(o);
+	} else {
+		printf("%-16s %-6s %s\n", "CHECK", "STATUS", "DETAIL");
+		for (size_t i = 0; i < n; i++) {
+			printf("%-16s %-6s %s\n", checks[i].name, words[checks[i].result],
+			       checks[i].detail);
+			if (checks[i].fix[0])
+				printf("%-16s %-6s fix: %s\n", "", "", checks[i].fix);
+		}
+		printf("\n%s\n", ok ? "stratbox can run sandboxes here."
+				    : "stratbox cannot run sandboxes here as configured: see FAIL above.");
+	}
+	return ok ? 0 : 1;
 }

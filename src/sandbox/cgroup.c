@@ -241,7 +241,8 @@ char *cgroup_parent_dir(const struct cg_hierarchy *h, const char *parent)
 
 /* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot.
  * The command name (field 2) may contain spaces and parentheses, so parse
- * from the last ')'. */
+ * from the last ')'.  A zombie (state Z or X) counts as gone: a killed
+ * supervisor whose parent has not reaped it yet is dead all the same. */
 static int proc_starttime(pid_t pid, unsigned long long *out)
 {
 	char path[64], buf[1024];
@@ -249,7 +250,7 @@ static int proc_starttime(pid_t pid, unsigned long long *out)
 	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
 		return -1;
 	char *p = strrchr(buf, ')');
-	if (p == NULL)
+	if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return -1;
 	/* after ") " comes field 3; skip to field 22 */
 	int field = 2;
@@ -406,4 +407,47 @@ unsigned long long cgroup_keyed(const char *text, const char *key)
 			p++;
 	}
 	return 0;
+}
+
+int sbx_cgroup_probe(const char *parent, struct sbx_cgroup_report *out, sbx_error **err)
+{
+	memset(out, 0, sizeof(*out));
+	const struct cgroup_backend *b = cgroup_backend_get(err);
+	snprintf(out->backend, sizeof(out->backend), "%s", b->ops->name);
+	if (b->version == 0) {
+		snprintf(out->problem, sizeof(out->problem), "%s", b->why_none);
+		snprintf(out->layout, sizeof(out->layout), "no usable cgroup hierarchy");
+		return 0;
+	}
+	size_t off = 0;
+	for (int i = 0; i < b->nh; i++) {
+		int n = snprintf(out->layout + off, sizeof(out->layout) - off, "%s%s", off ? ", " : "",
+				 b->h[i].mount);
+		if (n < 0 || (size_t) n >= sizeof(out->layout) - off)
+			break;
+		off += (size_t) n;
+	}
+	char *p = cgroup_parent_dir(&b->h[0], parent);
+	snprintf(out->parent, sizeof(out->parent), "%s", p ? p : "?");
+	free(p);
+	char name[64];
+	struct cg_limits lim = { SBX_DEFAULT_MEMORY, SBX_DEFAULT_PIDS, SBX_DEFAULT_MILLICPUS };
+	struct sbx_cgroup *cg = NULL;
+	if (cgroup_job_name(name, sizeof(name)) < 0)
+		return sbx_error_set(err, errno, "cgroup name");
+	sbx_error *cerr = NULL;
+	if (b->ops->create(b, parent, name, &lim, &cg, &cerr) < 0) {
+		snprintf(out->problem, sizeof(out->problem), "%s", cerr->msg);
+		sbx_error_free(cerr);
+		return 0;
+	}
+	out->memory = cg->usable & CG_MEMORY;
+	out->pids = cg->usable & CG_PIDS;
+	out->cpu = cg->usable & CG_CPU;
+	if (!(out->memory && out->pids && out->cpu))
+		snprintf(out->problem, sizeof(out->problem),
+			 "cannot create job cgroups with every controller under %s (not delegated "
+			 "to uid %u)",
+			 out->parent, (unsigned) geteuid());
+	return b->ops->destroy(cg, err);
 }
