@@ -89,16 +89,18 @@ $(O)/tests/probe: tests/probe/probe.c
 	@echo "  LD      $@"
 	@$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -static -o $@ $<
 
+TEST_CFLAGS := -Wno-format-zero-length -Itests
+
 $(O)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(O)/libstratbox.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS_ALL) -o $@ $(UNIT_SRC) $(TEST_COMMON) \
+	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $(UNIT_SRC) $(TEST_COMMON) \
 		$(O)/libstratbox.a $(LIBS)
 
 $(O)/tests/security: $(SEC_SRC) $(TEST_COMMON) $(O)/libstratbox.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS_ALL) -Itests $(LDFLAGS_ALL) -o $@ $(SEC_SRC) $(TEST_COMMON) \
+	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $(SEC_SRC) $(TEST_COMMON) \
 		$(O)/libstratbox.a $(LIBS)
 
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security

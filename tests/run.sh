@@ -1,0 +1,126 @@
+#!/bin/sh
+# Run the whole test suite and print one summary line:
+#
+#   TOTAL: N passed, N failed, N skipped
+#
+# Suites, each a binary printing "<suite>: N passed, N failed, N skipped":
+#   unit                       the pure parts
+#   security (root)            every attack, as root
+#   security (unprivileged)    as uid 65534, with a delegated cgroup parent
+#   security (unprivileged, no cgroup)   as uid 65534 without one
+# and the same suites again from the ASan+UBSan build (build/asan).
+#
+# Must run as root (it creates the delegated cgroup and switches users);
+# as another user only the unit suite and the unprivileged suites run.
+set -u
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+unpriv_uid=65534
+stage=$(mktemp -d /tmp/stratbox-tests.XXXXXX)
+chmod 755 "$stage"
+deleg_name="sbx-deleg-$$"
+deleg_dirs=""
+results="$stage/results"
+: >"$results"
+
+cleanup() {
+	for d in $deleg_dirs; do
+		rmdir "$d" 2>/dev/null
+	done
+	rm -rf "$stage"
+}
+trap cleanup EXIT INT TERM
+
+# Copy a build's binaries somewhere every user can read (the checkout
+# may live under a private home directory).
+stage_build() { # build-dir name
+	mkdir -p "$stage/$2"
+	cp "$1/stratbox" "$1/tests/probe" "$1/tests/unit" "$1/tests/security" "$stage/$2/"
+	chmod -R a+rX "$stage/$2"
+}
+
+# A cgroup parent delegated to the unprivileged user, beneath our own
+# cgroup in each hierarchy, as systemd's Delegate=yes would give a user.
+make_delegated_cgroup() {
+	while IFS=: read -r _ ctl path; do
+		case "$ctl" in
+		"") dir="/sys/fs/cgroup$path"; [ -f "$dir/cgroup.subtree_control" ] || dir="/sys/fs/cgroup/unified$path" ;;
+		*memory* | *pids* | *cpu*) dir="/sys/fs/cgroup/$ctl$path" ;;
+		*) continue ;;
+		esac
+		dir="${dir%/}/$deleg_name"
+		[ -d "$(dirname "$dir")" ] || continue
+		mkdir "$dir" 2>/dev/null || continue
+		deleg_dirs="$dir $deleg_dirs"
+		for f in "$dir" "$dir/cgroup.procs" "$dir/tasks" "$dir/cgroup.subtree_control" "$dir/cgroup.threads"; do
+			[ -e "$f" ] && chown "$unpriv_uid:$unpriv_uid" "$f"
+		done
+		if [ -z "$ctl" ]; then # v2: let the delegate use the controllers
+			for c in memory pids cpu; do
+				echo "+$c" >"$dir/cgroup.subtree_control" 2>/dev/null
+			done
+		fi
+	done </proc/self/cgroup
+}
+
+run_suite() { # label binary-dir as-user [env...]
+	label=$1 dir=$2 user=$3
+	shift 3
+	echo
+	echo "== $label"
+	out="$stage/out.$$"
+	if [ "$user" = root ]; then
+		env STRATBOX_BIN="$dir/stratbox" STRATBOX_PROBE="$dir/probe" "$@" \
+			"$dir/security" >"$out" 2>&1
+	elif [ "$user" = unit ]; then
+		"$dir/unit" >"$out" 2>&1
+	else
+		(cd "$stage" && env STRATBOX_BIN="$dir/stratbox" STRATBOX_PROBE="$dir/probe" "$@" \
+			setpriv --reuid "$unpriv_uid" --regid "$unpriv_uid" --clear-groups \
+			"$dir/security") >"$out" 2>&1
+	fi
+	cat "$out"
+	line=$(grep -E '^[a-z].*: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$label: suite crashed"
+		echo "0 0 1 0" >>"$results"
+	else
+		echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/' |
+			awk '{print $1, $2, 0, $3}' >>"$results"
+	fi
+	rm -f "$out"
+}
+
+is_root=0
+[ "$(id -u)" -eq 0 ] && is_root=1
+[ $is_root -eq 1 ] && make_delegated_cgroup
+
+for build in release asan; do
+	dir=build
+	[ $build = asan ] && dir=build/asan
+	if [ ! -x "$dir/tests/security" ]; then
+		[ $build = asan ] && continue
+		echo "missing $dir/tests: run make tests first" >&2
+		exit 2
+	fi
+	stage_build "$dir" "$build"
+	b="$stage/$build"
+	tag=""
+	[ $build = asan ] && tag=" [asan]"
+	# ASan's leak checker cannot follow the sandbox's namespaces (it
+	# ptraces); leaks are checked in the stratbox process itself.
+	asan_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1"
+	run_suite "unit$tag" "$b" unit
+	if [ $is_root -eq 1 ]; then
+		run_suite "security as root$tag" "$b" root $asan_env
+		run_suite "security as uid $unpriv_uid with a delegated cgroup$tag" "$b" unpriv \
+			$asan_env STRATBOX_TEST_CGROUP_PARENT="$deleg_name"
+		run_suite "security as uid $unpriv_uid without a cgroup$tag" "$b" unpriv $asan_env
+	else
+		run_suite "security as $(id -un)$tag" "$b" root $asan_env
+	fi
+done
+
+echo
+awk '{p += $1; f += $2 + $3; s += $4} END {printf "TOTAL: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' "$results"

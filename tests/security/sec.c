@@ -1,0 +1,385 @@
+#include "sec.h"
+
+#include "sandbox/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *sec_stratbox(void)
+{
+	const char *p = getenv("STRATBOX_BIN");
+	return p ? p : "build/stratbox";
+}
+
+const char *sec_probe(void)
+{
+	const char *p = getenv("STRATBOX_PROBE");
+	return p ? p : "build/tests/probe";
+}
+
+const char *sec_cgroup_parent(void)
+{
+	const char *p = getenv("STRATBOX_TEST_CGROUP_PARENT");
+	return p && *p ? p : NULL;
+}
+
+bool sec_unprivileged(void)
+{
+	return geteuid() != 0;
+}
+
+bool sec_have_cgroups(void)
+{
+	return !sec_unprivileged() || sec_cgroup_parent() != NULL;
+}
+
+void need_cgroup_limits(void)
+{
+	if (!sec_have_cgroups())
+		test_skip("no cgroup delegated to this user: limits are reported unenforced "
+			  "(the no_cgroup_* tests cover that)");
+}
+
+static char *read_all(int fd)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t) n;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* argv for stratbox: run [--json] [--cgroup-parent P] [--ro-bind probe] opts -- args */
+static char **build_argv(const char *const *opts, const char *const *args, const struct run_opts *ro)
+{
+	static char bind[4200];
+	size_t n = 0;
+	char **v = calloc(64 + 1, sizeof(char *));
+	v[n++] = (char *) sec_stratbox();
+	v[n++] = (char *) "run";
+	if (!ro || !ro->no_json)
+		v[n++] = (char *) "--json";
+	if (sec_cgroup_parent()) {
+		v[n++] = (char *) "--cgroup-parent";
+		v[n++] = (char *) sec_cgroup_parent();
+	}
+	if (!ro || !ro->no_probe) {
+		snprintf(bind, sizeof(bind), "%s:/probe", sec_probe());
+		v[n++] = (char *) "--ro-bind";
+		v[n++] = bind;
+	}
+	for (; opts && *opts && n < 40; opts++)
+		v[n++] = (char *) *opts;
+	v[n++] = (char *) "--";
+	for (; args && *args && n < 63; args++)
+		v[n++] = (char *) *args;
+	v[n] = NULL;
+	return v;
+}
+
+static void exec_stratbox(char **argv, const struct run_opts *ro, int out_fd, int err_fd)
+{
+	if (out_fd >= 0)
+		dup2(out_fd, 1);
+	if (err_fd >= 0)
+		dup2(err_fd, 2);
+	if (ro && ro->env)
+		for (const char *const *e = ro->env; *e; e++)
+			putenv((char *) *e);
+	if (ro && ro->keep_fd >= 0) {
+		int fd = open("/etc/hostname", O_RDONLY);
+		if (fd >= 0 && fd != ro->keep_fd) {
+			dup2(fd, ro->keep_fd); /* dup2 clears close-on-exec */
+			close(fd);
+		}
+	}
+	execv(argv[0], argv);
+	_exit(126);
+}
+
+void sbx_run_ex(struct sbx_result *r, const char *const *opts, const char *const *args,
+		const struct run_opts *ro)
+{
+	memset(r, 0, sizeof(*r));
+	char **argv = build_argv(opts, args, ro);
+	int po[2], pe[2];
+	CHECK(pipe(po) == 0 && pipe(pe) == 0);
+	/* stderr goes to a file so a full pipe never blocks stratbox */
+	FILE *errf = tmpfile();
+	CHECK(errf != NULL);
+	(void) pe;
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(po[0]);
+		exec_stratbox(argv, ro, po[1], fileno(errf));
+	}
+	close(po[1]);
+	r->raw = read_all(po[0]);
+	close(po[0]);
+	close(pe[0]);
+	close(pe[1]);
+	int st;
+	waitpid(pid, &st, 0);
+	r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	rewind(errf);
+	r->err = read_all(fileno(errf));
+	fclose(errf);
+	free(argv);
+	if (ro == NULL || !ro->no_json) {
+		json_error_t je;
+		r->v = json_loads(r->raw, JSON_ALLOW_NUL, &je);
+		if (r->v != NULL && !json_is_object(r->v)) {
+			json_decref(r->v);
+			r->v = NULL;
+		}
+	}
+}
+
+void sbx_run_probe(struct sbx_result *r, const char *const *opts, const char *const *args)
+{
+	struct run_opts ro = { .keep_fd = -1 };
+	sbx_run_ex(r, opts, args, &ro);
+}
+
+pid_t sbx_start_background(const char *const *opts, const char *const *args, int *stdout_fd)
+{
+	char **argv = build_argv(opts, args, NULL);
+	int po[2];
+	CHECK(pipe(po) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(po[0]);
+		int devnull = open("/dev/null", O_WRONLY);
+		exec_stratbox(argv, NULL, po[1], devnull);
+	}
+	close(po[1]);
+	free(argv);
+	*stdout_fd = po[0];
+	return pid;
+}
+
+void sbx_result_free(struct sbx_result *r)
+{
+	json_decref(r->v);
+	free(r->raw);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+json_t *vget(const struct sbx_result *r, const char *path)
+{
+	if (r->v == NULL)
+		return NULL;
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	json_t *cur = r->v;
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
+		cur = json_object_get(cur, t);
+	return cur;
+}
+
+const char *vstr(const struct sbx_result *r, const char *key)
+{
+	json_t *j = vget(r, key);
+	return json_is_string(j) ? json_string_value(j) : NULL;
+}
+
+long long vint(const struct sbx_result *r, const char *key)
+{
+	json_t *j = vget(r, key);
+	if (!json_is_integer(j))
+		test_fail_at(__FILE__, __LINE__, "verdict field %s is not an integer: %.600s", key,
+			     r->raw ? r->raw : "");
+	return json_integer_value(j);
+}
+
+double vreal(const struct sbx_result *r, const char *key)
+{
+	json_t *j = vget(r, key);
+	if (!json_is_number(j))
+		test_fail_at(__FILE__, __LINE__, "verdict field %s is not a number: %.600s", key,
+			     r->raw ? r->raw : "");
+	return json_number_value(j);
+}
+
+bool vbool(const struct sbx_result *r, const char *key)
+{
+	json_t *j = vget(r, key);
+	if (!json_is_boolean(j))
+		test_fail_at(__FILE__, __LINE__, "verdict field %s is not a boolean", key);
+	return json_is_true(j);
+}
+
+int count_processes_with(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	if (d == NULL)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	pid_t self = getpid();
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == self)
+			continue;
+		char path[300], buf[4096];
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		for (ssize_t i = 0; i < len; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		buf[len] = '\0';
+		if (strstr(buf, needle))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* ---- nothing left behind ---- */
+
+/* The directories where job cgroups may appear: for each hierarchy the
+ * parent stratbox uses, plus the cgroup2 mount (forced-v2 tests). */
+static int cgroup_parents(char dirs[][1024], int max)
+{
+	int n = 0;
+	const struct cgroup_backend *b = cgroup_backend_get(NULL);
+	for (int i = 0; i < b->nh && n < max; i++) {
+		char *p = cgroup_parent_dir(&b->h[i], sec_cgroup_parent());
+		if (p) {
+			snprintf(dirs[n++], 1024, "%s", p);
+			free(p);
+		}
+	}
+	/* our own cgroup in a cgroup2 mount, if any */
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[1024], v2own[1024] = "";
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(v2own, sizeof(v2own), "%s", line + 3);
+		}
+	if (f)
+		fclose(f);
+	static const char *v2mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	for (size_t i = 0; i < 2 && n < max; i++) {
+		char probe[1200];
+		snprintf(probe, sizeof(probe), "%s/cgroup.controllers", v2mounts[i]);
+		if (access(probe, F_OK) == 0) {
+			snprintf(dirs[n++], 1024, "%s%s", v2mounts[i],
+				 strcmp(v2own, "/") == 0 ? "" : v2own);
+			break;
+		}
+	}
+	return n;
+}
+
+int count_job_cgroups(char *first, size_t size)
+{
+	char dirs[12][1024];
+	int nd = cgroup_parents(dirs, 12), count = 0;
+	if (first && size)
+		first[0] = '\0';
+	for (int i = 0; i < nd; i++) {
+		DIR *d = opendir(dirs[i]);
+		if (d == NULL)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			int pid;
+			unsigned long long st;
+			unsigned seq;
+			/* only job cgroups: stratbox-<pid>-<start>-<seq> */
+			if (sscanf(e->d_name, "stratbox-%d-%llu-%u", &pid, &st, &seq) != 3)
+				continue;
+			if (first && size && first[0] == '\0')
+				snprintf(first, size, "%s/%s", dirs[i], e->d_name);
+			count++;
+		}
+		closedir(d);
+	}
+	return count;
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	int n = 0, c;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static int snap_mounts, snap_tmp, snap_shm;
+
+void leftovers_snapshot(void)
+{
+	snap_mounts = count_lines("/proc/self/mountinfo");
+	snap_tmp = count_entries("/tmp");
+	snap_shm = count_entries("/dev/shm");
+}
+
+const char *leftovers_check(void)
+{
+	static char msg[1400];
+	char first[1100];
+	int n = count_job_cgroups(first, sizeof(first));
+	if (n > 0) {
+		snprintf(msg, sizeof(msg), "%d job cgroup(s), e.g. %s", n, first);
+		return msg;
+	}
+	if ((n = count_processes_with("/probe")) > 0) {
+		snprintf(msg, sizeof(msg), "%d process(es) running /probe", n);
+		return msg;
+	}
+	if ((n = count_processes_with("stratbox-init")) > 0) {
+		snprintf(msg, sizeof(msg), "%d stratbox-init process(es)", n);
+		return msg;
+	}
+	if (count_lines("/proc/self/mountinfo") != snap_mounts)
+		return "the host's mount table changed";
+	if (count_entries("/tmp") != snap_tmp)
+		return "entries in /tmp changed";
+	if (count_entries("/dev/shm") != snap_shm)
+		return "entries in /dev/shm changed";
+	return NULL;
+}

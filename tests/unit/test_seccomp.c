@@ -1,0 +1,179 @@
+/* The seccomp policy, checked on the compiled BPF itself: a classic-BPF
+ * interpreter runs the program for a syscall and its arguments, the way
+ * the kernel would, and the test asserts the action.  Nothing is loaded,
+ * so this runs anywhere. */
+#include "harness.h"
+#include "sandbox/internal.h"
+#include "unit.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+static uint32_t run_bpf(const struct seccomp_prog *p, const struct seccomp_data *d)
+{
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 };
+	const unsigned char *data = (const unsigned char *) d;
+	for (unsigned pc = 0; pc < p->len; pc++) {
+		const struct sock_filter *f = &p->insns[pc];
+		uint32_t k = f->k;
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			CHECK(k + 4 <= sizeof(*d) && k % 4 == 0, "load out of bounds: %u", k);
+			memcpy(&A, data + k, 4);
+			break;
+		case BPF_LD | BPF_IMM: A = k; break;
+		case BPF_LD | BPF_MEM: A = M[k]; break;
+		case BPF_LDX | BPF_IMM: X = k; break;
+		case BPF_LDX | BPF_MEM: X = M[k]; break;
+		case BPF_ST: M[k] = A; break;
+		case BPF_STX: M[k] = X; break;
+		case BPF_ALU | BPF_AND | BPF_K: A &= k; break;
+		case BPF_ALU | BPF_OR | BPF_K: A |= k; break;
+		case BPF_ALU | BPF_ADD | BPF_K: A += k; break;
+		case BPF_ALU | BPF_SUB | BPF_K: A -= k; break;
+		case BPF_ALU | BPF_RSH | BPF_K: A >>= k; break;
+		case BPF_ALU | BPF_LSH | BPF_K: A <<= k; break;
+		case BPF_MISC | BPF_TAX: X = A; break;
+		case BPF_MISC | BPF_TXA: A = X; break;
+		case BPF_JMP | BPF_JA: pc += k; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: pc += A == k ? f->jt : f->jf; break;
+		case BPF_JMP | BPF_JGT | BPF_K: pc += A > k ? f->jt : f->jf; break;
+		case BPF_JMP | BPF_JGE | BPF_K: pc += A >= k ? f->jt : f->jf; break;
+		case BPF_JMP | BPF_JSET | BPF_K: pc += (A & k) ? f->jt : f->jf; break;
+		case BPF_JMP | BPF_JEQ | BPF_X: pc += A == X ? f->jt : f->jf; break;
+		case BPF_JMP | BPF_JGT | BPF_X: pc += A > X ? f->jt : f->jf; break;
+		case BPF_JMP | BPF_JGE | BPF_X: pc += A >= X ? f->jt : f->jf; break;
+		case BPF_RET | BPF_K: return k;
+		case BPF_RET | BPF_A: return A;
+		default:
+			test_fail_at(__FILE__, __LINE__, "unhandled BPF opcode 0x%x at %u", f->code, pc);
+		}
+	}
+	test_fail_at(__FILE__, __LINE__, "program fell off its end");
+}
+
+static uint32_t action(const struct seccomp_prog *p, uint32_t arch, int nr, uint64_t a0,
+		       uint64_t a1)
+{
+	struct seccomp_data d;
+	memset(&d, 0, sizeof(d));
+	d.nr = nr;
+	d.arch = arch;
+	d.args[0] = a0;
+	d.args[1] = a1;
+	return run_bpf(p, &d);
+}
+
+#define ALLOW SECCOMP_RET_ALLOW
+#define NOTIFY SECCOMP_RET_USER_NOTIF
+#define X86_64 AUDIT_ARCH_X86_64
+
+static const struct seccomp_prog *run_policy(void)
+{
+	const struct seccomp_prog *p = NULL;
+	sbx_error *err = NULL;
+	CHECK(seccomp_prog_get(SBX_POLICY_RUN, &p, &err) == 0, "%s", err ? err->msg : "");
+	return p;
+}
+
+void u_seccomp_prebuilt_matches(void)
+{
+	struct seccomp_prog fresh;
+	sbx_error *err = NULL;
+	CHECK(seccomp_prog_compile(SBX_POLICY_RUN, &fresh, &err) == 0);
+	const struct seccomp_prog *pre = seccomp_prebuilt(SBX_POLICY_RUN);
+	CHECK(pre != NULL && pre->len > 0, "no build-time program linked in");
+	CHECK_INT_EQ(pre->len, fresh.len);
+	CHECK(memcmp(pre->insns, fresh.insns, fresh.len * sizeof(struct sock_filter)) == 0,
+	      "the build-time program differs from the rules in seccomp.c: rebuild");
+	free(fresh.insns);
+}
+
+void u_seccomp_run_policy(void)
+{
+	const struct seccomp_prog *p = run_policy();
+	static const int allowed[] = { SYS_read, SYS_write, SYS_openat, SYS_mmap, SYS_execve,
+				       SYS_exit_group, SYS_futex, SYS_wait4, SYS_getrandom,
+				       SYS_newfstatat, SYS_vfork, SYS_rseq, SYS_close_range };
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		CHECK(action(p, X86_64, allowed[i], 0, 0) == ALLOW, "syscall %d", allowed[i]);
+	static const int denied[] = { SYS_ptrace, SYS_mount, SYS_umount2, SYS_pivot_root,
+				      SYS_unshare, SYS_setns, SYS_keyctl, SYS_add_key,
+				      SYS_request_key, SYS_bpf, SYS_perf_event_open,
+				      SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
+				      SYS_userfaultfd, SYS_kexec_load, SYS_kexec_file_load,
+				      SYS_init_module, SYS_finit_module, SYS_delete_module,
+				      SYS_open_by_handle_at, SYS_process_vm_readv,
+				      SYS_process_vm_writev, SYS_chroot, SYS_reboot, SYS_iopl,
+				      SYS_modify_ldt, SYS_fsopen, SYS_open_tree, SYS_move_mount,
+				      SYS_pidfd_getfd, SYS_kcmp, SYS_sethostname, 999 };
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		CHECK(action(p, X86_64, denied[i], 0, 0) == NOTIFY, "syscall %d", denied[i]);
+}
+
+void u_seccomp_arguments(void)
+{
+	const struct seccomp_prog *p = run_policy();
+	/* clone: threads and processes yes, namespaces no */
+	uint64_t thread = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			  CLONE_SYSVSEM | CLONE_SETTLS;
+	CHECK(action(p, X86_64, SYS_clone, thread, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_clone, SIGCHLD, 0) == ALLOW);
+	static const uint64_t ns[] = { CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+				       CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP };
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		CHECK(action(p, X86_64, SYS_clone, SIGCHLD | ns[i], 0) == NOTIFY, "flag %llx",
+		      (unsigned long long) ns[i]);
+	/* clone3: ENOSYS, so libc falls back to clone */
+	CHECK(action(p, X86_64, SYS_clone3, 0, 0) == (SECCOMP_RET_ERRNO | ENOSYS));
+	/* ioctl: only the terminal-injection requests are refused, with
+	 * the upper 32 bits ignored as the kernel ignores them */
+	CHECK(action(p, X86_64, SYS_ioctl, 1, FIONREAD) == ALLOW);
+	CHECK(action(p, X86_64, SYS_ioctl, 1, TCGETS) == ALLOW);
+	CHECK(action(p, X86_64, SYS_ioctl, 1, 0xffffffffu) == ALLOW);
+	CHECK(action(p, X86_64, SYS_ioctl, 1, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, TIOCSTI) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, TIOCLINUX) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, 0x100000000ull | TIOCSTI) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, 0xdead00000000ull | TIOCLINUX) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, TIOCSTI + 1) == ALLOW);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, TIOCSTI - 1) == ALLOW);
+	/* personality: query and default only */
+	CHECK(action(p, X86_64, SYS_personality, 0xffffffffu, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_personality, 0, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */, 0) == NOTIFY);
+	/* socket families */
+	CHECK(action(p, X86_64, SYS_socket, AF_UNIX, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_socket, AF_INET6, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_socket, AF_PACKET, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_socket, AF_VSOCK, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_socket, AF_ALG, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_socket, 0x100000000ull | AF_PACKET, 0) == NOTIFY);
+}
+
+void u_seccomp_other_abis(void)
+{
+	const struct seccomp_prog *p = run_policy();
+	/* i386 via int 0x80, with a syscall number allowed natively */
+	CHECK(action(p, AUDIT_ARCH_I386, 3 /* read on i386 */, 0, 0) == NOTIFY);
+	/* x32: x86_64 arch, syscall number with bit 30 set */
+	CHECK(action(p, X86_64, 0x40000000 | SYS_read, 0, 0) == NOTIFY);
+	CHECK(action(p, AUDIT_ARCH_AARCH64, SYS_read, 0, 0) == NOTIFY);
+	char name[48];
+	seccomp_name_syscall(AUDIT_ARCH_I386, 20, name, sizeof(name));
+	CHECK_STR_EQ(name, "i386:getpid");
+	seccomp_name_syscall(X86_64, 0x40000000 | 39, name, sizeof(name));
+	CHECK_STR_EQ(name, "x32:getpid");
+	seccomp_name_syscall(X86_64, SYS_ptrace, name, sizeof(name));
+	CHECK_STR_EQ(name, "ptrace");
+	seccomp_name_syscall(X86_64, 5000, name, sizeof(name));
+	CHECK_STR_EQ(name, "syscall_5000");
+}
