@@ -166,8 +166,10 @@ pid_t sbx_start_background(const char *const *opts, const char *const *args, int
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		close(po[0]);
-		int devnull = open("/dev/null", O_WRONLY);
-		exec_stratbox(argv, NULL, po[1], devnull);
+		/* stderr: the test's own log, shown when the test fails, with
+		 * the phase timings in case the start is slow */
+		putenv((char *) "STRATBOX_TRACE=1");
+		exec_stratbox(argv, NULL, po[1], -1);
 	}
 	close(po[1]);
 	free(argv);

@@ -44,7 +44,7 @@ void t_daemon_does_not_outlive(void)
 static pid_t start_sleeper(const char *token, int *out_fd)
 {
 	pid_t sup = sbx_start_background(NO_OPTS, ARGS("/probe", "sleep", "600", token), out_fd);
-	for (int i = 0; i < 500 && count_processes_with(token) < 2; i++)
+	for (int i = 0; i < 3000 && count_processes_with(token) < 2; i++)
 		sleep_ms(10); /* stratbox itself has the token in argv, then the probe */
 	if (count_processes_with(token) < 2) {
 		char cmd[600];
