@@ -136,16 +136,17 @@ int test_main(const char *suite, const struct test_case *tests, size_t n, int ar
 			failed++;
 		}
 		fflush(stdout);
-		if (log != NULL) {
-			/* the details, after the verdict line */
+		if (log != NULL && r != 0) {
+			/* the details of a failure or skip, after its line */
 			char buf[4096];
 			size_t k2;
 			rewind(log);
 			while ((k2 = fread(buf, 1, sizeof(buf), log)) > 0)
 				fwrite(buf, 1, k2, stdout);
-			fclose(log);
 			fflush(stdout);
 		}
+		if (log != NULL)
+			fclose(log);
 	}
 	printf("%s: %d passed, %d failed, %d skipped\n", suite, passed, failed, skipped);
 	return failed ? 1 : 0;

@@ -20,6 +20,7 @@ static int none_create(const struct cgroup_backend *b, const char *parent, const
 	if (cg == NULL)
 		return sbx_error_set(err, ENOMEM, "cgroup");
 	cg->b = b;
+	cg->dir_fd = -1;
 	snprintf(cg->name, sizeof(cg->name), "%s", name);
 	*out = cg;
 	return 0;
@@ -29,6 +30,12 @@ static int none_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
 {
 	(void) cg, (void) pid, (void) err;
 	return 0;
+}
+
+static int none_clone_into_fd(struct sbx_cgroup *cg)
+{
+	(void) cg;
+	return -1;
 }
 
 static int none_event_fds(struct sbx_cgroup *cg, int *fds, short *events, int max)
@@ -67,6 +74,7 @@ const struct cgroup_ops cgroup_none_ops = {
 	.name = "none",
 	.create = none_create,
 	.attach = none_attach,
+	.clone_into_fd = none_clone_into_fd,
 	.event_fds = none_event_fds,
 	.read_stats = none_read_stats,
 	.kill_all = none_kill_all,

@@ -113,12 +113,15 @@ static int v1_create(const struct cgroup_backend *b, const char *parent, const c
 	if (j == NULL)
 		return sbx_error_set(err, ENOMEM, "cgroup");
 	j->cg.b = b;
+	j->cg.dir_fd = -1;
 	snprintf(j->cg.name, sizeof(j->cg.name), "%s", name);
 	bool root = geteuid() == 0;
 
 	for (int i = 0; i < b->nh; i++) {
 		const struct cg_hierarchy *h = &b->h[i];
 		unsigned want = h->controllers & (CG_MEMORY | CG_PIDS | CG_CPU | CG_CPUACCT);
+		if (want == CG_CPUACCT && !lim->cpu_usage)
+			continue; /* a hierarchy of its own, not needed for this job */
 		if (want == 0)
 			continue;
 		cleanup_free char *pdir = cgroup_parent_dir(h, parent);
@@ -162,6 +165,12 @@ static int v1_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
 			return sbx_error_set(err, -r, "attach %d to %s", (int) pid, cg->dirs[i]);
 	}
 	return 0;
+}
+
+static int v1_clone_into_fd(struct sbx_cgroup *cg)
+{
+	(void) cg;
+	return -1; /* v1 has no CLONE_INTO_CGROUP */
 }
 
 static int v1_event_fds(struct sbx_cgroup *cg, int *fds, short *events, int max)
@@ -268,6 +277,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.name = "v1",
 	.create = v1_create,
 	.attach = v1_attach,
+	.clone_into_fd = v1_clone_into_fd,
 	.event_fds = v1_event_fds,
 	.read_stats = v1_read_stats,
 	.kill_all = v1_kill_all,

@@ -102,6 +102,7 @@ static int v2_create(const struct cgroup_backend *b, const char *parent, const c
 	if (cg == NULL)
 		return sbx_error_set(err, ENOMEM, "cgroup");
 	cg->b = b;
+	cg->dir_fd = -1;
 	snprintf(cg->name, sizeof(cg->name), "%s", name);
 	cleanup_free char *pdir = cgroup_parent_dir(&b->h[0], parent);
 	char *dir = pdir ? str_printf("%s/%s", pdir, name) : NULL;
@@ -167,6 +168,15 @@ static int v2_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
 	if (r < 0)
 		return sbx_error_set(err, -r, "attach %d to %s", (int) pid, cg->dirs[0]);
 	return 0;
+}
+
+static int v2_clone_into_fd(struct sbx_cgroup *cg)
+{
+	if (cg->ndirs == 0)
+		return -1;
+	if (cg->dir_fd < 0)
+		cg->dir_fd = open(cg->dirs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return cg->dir_fd;
 }
 
 static int v2_event_fds(struct sbx_cgroup *cg, int *fds, short *events, int max)
@@ -245,6 +255,7 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.name = "v2",
 	.create = v2_create,
 	.attach = v2_attach,
+	.clone_into_fd = v2_clone_into_fd,
 	.event_fds = v2_event_fds,
 	.read_stats = v2_read_stats,
 	.kill_all = v2_kill_all,

@@ -66,16 +66,17 @@ struct mnt {
 	char root[256], point[256], fstype[32], opts[256];
 };
 
+/* /proc/self/cgroup, read once by detect(). */
+static char self_cgroup[4096];
+
 /* Own cgroup path for the v1 hierarchy holding controllers `ctl` (the
- * subset we know of), or the v2 path when ctl is 0, from /proc/self/cgroup. */
+ * subset we know of), or the v2 path when ctl is 0. */
 static int own_cgroup(unsigned ctl, char *out, size_t size)
 {
-	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
-	if (f == NULL)
-		return -errno;
-	char line[1024];
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
+	char buf[sizeof(self_cgroup)];
+	snprintf(buf, sizeof(buf), "%s", self_cgroup);
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (c2 == NULL)
@@ -84,7 +85,7 @@ static int own_cgroup(unsigned ctl, char *out, size_t size)
 		const char *list = c1 + 1;
 		bool match;
 		if (ctl == 0)
-			match = *list == '\0' && strcmp(line, "0") == 0;
+			match = *list == '\0' && strncmp(line, "0:", 2) == 0;
 		else
 			match = *list != '\0' && controllers_from_list(list) == ctl;
 		if (match) {
@@ -133,6 +134,8 @@ static void detect(void)
 	char line[2048];
 
 	backend.ops = &cgroup_none_ops;
+	if (read_file_at(AT_FDCWD, "/proc/self/cgroup", self_cgroup, sizeof(self_cgroup)) < 0)
+		self_cgroup[0] = '\0';
 	if (f == NULL) {
 		snprintf(backend.why_none, sizeof(backend.why_none), "cannot read mountinfo: %s",
 			 strerror(errno));
@@ -364,6 +367,8 @@ void cgroup_free(struct sbx_cgroup *cg)
 	for (int i = 0; i < cg->nevent; i++)
 		if (cg->event_fd[i] >= 0)
 			close(cg->event_fd[i]);
+	if (cg->dir_fd >= 0)
+		close(cg->dir_fd);
 	free(cg);
 }
 
@@ -431,7 +436,7 @@ int sbx_cgroup_probe(const char *parent, struct sbx_cgroup_report *out, sbx_erro
 	snprintf(out->parent, sizeof(out->parent), "%s", p ? p : "?");
 	free(p);
 	char name[64];
-	struct cg_limits lim = { SBX_DEFAULT_MEMORY, SBX_DEFAULT_PIDS, SBX_DEFAULT_MILLICPUS };
+	struct cg_limits lim = { SBX_DEFAULT_MEMORY, SBX_DEFAULT_PIDS, SBX_DEFAULT_MILLICPUS, true };
 	struct sbx_cgroup *cg = NULL;
 	if (cgroup_job_name(name, sizeof(name)) < 0)
 		return sbx_error_set(err, errno, "cgroup name");

@@ -133,6 +133,11 @@ struct cg_limits {
 	uint64_t memory;    /* bytes, memory+swap capped to the same value */
 	uint64_t pids;
 	uint64_t millicpus;
+	/* live CPU usage is needed (a CPU-time limit).  Otherwise a v1
+	 * cpuacct hierarchy is not used: the final CPU time comes exactly
+	 * from the init's wait4() usage, which includes every process the
+	 * sandbox reaped. */
+	bool cpu_usage;
 };
 struct cg_stats {
 	uint64_t cpu_usage_ns, cpu_user_ns, cpu_sys_ns, throttled_ns;
@@ -149,6 +154,11 @@ struct cgroup_ops {
 	int (*create)(const struct cgroup_backend *b, const char *parent, const char *name,
 		      const struct cg_limits *lim, struct sbx_cgroup **out, sbx_error **err);
 	int (*attach)(struct sbx_cgroup *cg, pid_t pid, sbx_error **err);
+	/* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the
+	 * backend must attach after the clone (v1, none).  Starting a process
+	 * inside its cgroup avoids migrating it, which on an idle machine
+	 * waits for an RCU grace period (~8 ms here). */
+	int (*clone_into_fd)(struct sbx_cgroup *cg);
 	/* fds to poll(POLLIN|POLLPRI) that fire when a limit event happens */
 	int (*event_fds)(struct sbx_cgroup *cg, int *fds, short *events, int max);
 	int (*read_stats)(struct sbx_cgroup *cg, struct cg_stats *st);
@@ -200,6 +210,7 @@ struct sbx_cgroup {
 	int ndirs;
 	int event_fd[3];  /* v1 oom eventfd, pids.events fds... */
 	int nevent;
+	int dir_fd;	  /* v2: O_PATH fd of the job directory, or -1 */
 	char name[64];
 };
 void cgroup_free(struct sbx_cgroup *cg);

@@ -22,6 +22,7 @@
 #include "common/util.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -421,35 +422,39 @@ int launch_prepare(struct launch *l, const struct sbx_config *cfg, sbx_error **e
 	    l->err_w < 0)
 		return sbx_error_set(err, errno, "descriptors");
 
-	/* The init's stack.  It only builds mounts and forks: 256 KiB is
-	 * plenty, and only the pages it touches are ever allocated. */
-	l->stack_size = 256u << 10;
-	l->stack = mmap(NULL, l->stack_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (l->stack == MAP_FAILED) {
-		l->stack = NULL;
-		return sbx_error_set(err, errno, "init stack");
-	}
 	return 0;
 }
 
-int launch_start(struct launch *l, sbx_error **err)
+int launch_start(struct launch *l, int cgroup_fd, sbx_error **err)
 {
-	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-		    CLONE_PIDFD | SIGCHLD;
+	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+			 CLONE_PIDFD;
 	if (l->userns)
 		flags |= CLONE_NEWUSER;
+	if (cgroup_fd >= 0)
+		flags |= CLONE_INTO_CGROUP;
 	int pidfd = -1;
-	pid_t pid = clone(init_main, (char *) l->stack + l->stack_size, flags, l, &pidfd);
+	struct clone_args args;
+	memset(&args, 0, sizeof(args));
+	args.flags = flags;
+	args.pidfd = (uint64_t) (uintptr_t) &pidfd;
+	args.exit_signal = SIGCHLD;
+	args.cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0;
+	/* fork-like: the child continues here on a copy of our stack.  It
+	 * only runs init_main(), which makes syscalls and does not allocate,
+	 * so the C library's per-thread state it inherited does not matter. */
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0)
+		_exit(init_main(l));
 	if (pid < 0) {
 		int e = errno;
-		if (e == EPERM || e == ENOSPC || e == EINVAL)
+		if (e == EPERM || e == ENOSPC || e == EINVAL || e == EUSERS)
 			return sbx_error_set(err, e,
 					     "clone namespaces (are user namespaces enabled? "
 					     "see `stratbox doctor`)");
-		return sbx_error_set(err, e, "clone");
+		return sbx_error_set(err, e, "clone3");
 	}
-	l->init_pid = pid;
+	l->init_pid = (pid_t) pid;
 	l->init_pidfd = pidfd;
 	close(l->ctl_child);
 	close(l->out_w);
@@ -496,9 +501,6 @@ void launch_release(struct launch *l)
 			close(*fds[i]);
 			*fds[i] = -1;
 		}
-	if (l->stack != NULL)
-		munmap(l->stack, l->stack_size);
-	l->stack = NULL;
 	free(l->envp);
 	l->envp = NULL;
 	rootfs_plan_free(&l->plan);

@@ -35,8 +35,6 @@ struct launch {
 	const char *cwd;
 	bool userns;
 	uintptr_t scrub_start, scrub_end; /* our argv+environ strings */
-	void *stack;
-	size_t stack_size;
 	/* fds */
 	int ctl_parent, ctl_child;
 	int out_r, out_w, err_r, err_w;
@@ -46,8 +44,9 @@ struct launch {
 };
 
 int launch_prepare(struct launch *l, const struct sbx_config *cfg, sbx_error **err);
-/* clone() the sandbox init; on success init_pid and init_pidfd are set. */
-int launch_start(struct launch *l, sbx_error **err);
+/* clone3() the sandbox init, inside the cgroup dir cgroup_fd when it is
+ * not -1 (CLONE_INTO_CGROUP); on success init_pid and init_pidfd are set. */
+int launch_start(struct launch *l, int cgroup_fd, sbx_error **err);
 /* Write the user namespace maps for the init (unprivileged runs). */
 int launch_write_maps(struct launch *l, sbx_error **err);
 int launch_send(int fd, const struct ctl_msg *m);

@@ -34,7 +34,6 @@ static const char *const etc_binds[] = {
 	"/etc/python3.12",
 	"/etc/python3.13",
 	"/etc/localtime",     /* time zone for datetime/pandas */
-	"/etc/mime.types",
 };
 
 /* Top-level host paths that exist on merged-/usr systems as symlinks into
@@ -43,13 +42,16 @@ static const char *const usr_links[] = { "/bin", "/sbin", "/lib", "/lib32", "/li
 
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
 
-/* procfs entries that leak host information even to an unprivileged reader
- * in a new pid namespace (timer_list names host tasks; sched_debug too). */
-static const char *const proc_masks[] = { "/proc/kcore", "/proc/keys", "/proc/timer_list",
-					  "/proc/sched_debug", "/proc/latency_stats" };
-/* procfs trees made read-only: kernel tunables and the magic sysrq key. */
-static const char *const proc_ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
-				       "/proc/bus" };
+/* procfs entries that leak host information to a reader that is not root:
+ * on some kernels timer_list and sched_debug are world-readable and name
+ * every host task.  (kcore, irq/, bus/, sysrq-trigger are root-only for
+ * reading or writing, and the command is never root: no mount spent on
+ * them.) */
+static const char *const proc_masks[] = { "/proc/timer_list", "/proc/sched_debug" };
+/* Kernel tunables read-only: a second layer over file permissions, and
+ * what keeps a user-namespaced sandbox from the sysctls its namespace
+ * owns. */
+static const char *const proc_ro[] = { "/proc/sys" };
 
 static const char passwd_content[] = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 				     "sandbox:x:1000:1000:sandbox:/tmp:/usr/sbin/nologin\n"

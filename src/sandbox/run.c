@@ -236,7 +236,7 @@ int sbx_run(const sbx_config *cfg, sbx_verdict *v, sbx_error **err)
 	uint64_t t0 = now_ns();
 	struct sbx_cgroup *cg = NULL;
 	char cgname[64];
-	struct cg_limits lim = { cfg->memory, cfg->pids, cfg->millicpus };
+	struct cg_limits lim = { cfg->memory, cfg->pids, cfg->millicpus, cfg->cpu_time_ns != 0 };
 	memset(v, 0, sizeof(*v));
 	v->syscall_nr = -1;
 	fill_limits(v, cfg);
@@ -260,19 +260,32 @@ int sbx_run(const sbx_config *cfg, sbx_verdict *v, sbx_error **err)
 		sbx_error_set(err, errno, "cgroup name");
 		goto fail;
 	}
-	if (launch_start(&l, err) < 0)
-		goto fail;
-	trace_mark("clone");
-	if (l.userns && launch_write_maps(&l, err) < 0)
-		goto fail;
-
-	/* While the init builds its root, make its cgroup. */
-	if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &cg, err) < 0)
-		goto fail;
-	trace_mark("cgroup create");
-	if (b->ops->attach(cg, l.init_pid, err) < 0)
-		goto fail;
-	trace_mark("cgroup attach");
+	if (b->version == 2) {
+		/* v2: make the cgroup first and start the init inside it. */
+		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &cg, err) < 0)
+			goto fail;
+		trace_mark("cgroup create");
+		int cgfd = b->ops->clone_into_fd(cg);
+		if (launch_start(&l, cgfd, err) < 0)
+			goto fail;
+		trace_mark("clone into cgroup");
+		if (l.userns && launch_write_maps(&l, err) < 0)
+			goto fail;
+	} else {
+		/* v1: while the init builds its root, make its cgroup and
+		 * move it there. */
+		if (launch_start(&l, -1, err) < 0)
+			goto fail;
+		trace_mark("clone");
+		if (l.userns && launch_write_maps(&l, err) < 0)
+			goto fail;
+		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &cg, err) < 0)
+			goto fail;
+		trace_mark("cgroup create");
+		if (b->ops->attach(cg, l.init_pid, err) < 0)
+			goto fail;
+		trace_mark("cgroup attach");
+	}
 	cgroup_describe_missing(cg->usable, &lim, v->unenforced, sizeof(v->unenforced));
 
 	run_and_collect(v, cfg, b, &l, &s, cg, t0);

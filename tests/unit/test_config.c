@@ -173,7 +173,7 @@ void u_cgroup_names(void)
 	CHECK_INT_EQ(cgroup_keyed("nothing here\n", "max"), 0);
 
 	char buf[128];
-	struct cg_limits lim = { 1, 1, 1 };
+	struct cg_limits lim = { 1, 1, 1, false };
 	cgroup_describe_missing(CG_PIDS, &lim, buf, sizeof(buf));
 	CHECK_STR_EQ(buf, "memory,cpus");
 	cgroup_describe_missing(CG_MEMORY | CG_PIDS | CG_CPU, &lim, buf, sizeof(buf));
