@@ -35,9 +35,9 @@ HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE
 CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) $(HARDEN) \
               -Iinclude -Isrc $(CFLAGS)
 LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(LDFLAGS)
-LIBS := -lseccomp -ljansson -lcap -lm -lpthread
+LIBS := -lseccomp -ljansson -lcap -lunistring -lm -lpthread
 
-LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c)
+LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)
@@ -108,6 +108,17 @@ $(O)/tests/security: $(SEC_SRC) $(TEST_COMMON) $(O)/libstratbox.a
 
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security
 
+# libFuzzer target (clang): the tokenizer and validator with ASan+UBSan.
+FUZZ_SRC := fuzz/fuzz_check.c $(wildcard src/validate/*.c) src/common/error.c src/common/util.c
+build/fuzz/fuzz_check: $(FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ $(FUZZ_SRC) -ljansson -lunistring
+
+fuzz: build/fuzz/fuzz_check
+
 tests: $(TEST_BINS)
 
 deps:
@@ -123,6 +134,7 @@ demo: deps
 check: deps-test
 	@$(MAKE) --no-print-directory tests
 	@$(MAKE) --no-print-directory BUILD=asan tests
+	@$(MAKE) --no-print-directory fuzz
 	@sh tests/run.sh
 
 asan:
@@ -134,6 +146,6 @@ bench: all
 clean:
 	rm -rf build
 
-.PHONY: all tests deps deps-test demo check asan bench clean
+.PHONY: all tests deps deps-test demo check asan bench clean fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -8,8 +8,8 @@
 #   test   build + what `make check` needs (bubblewrap, clang for fuzzing, ...)
 set -eu
 
-build_pkgs="gcc make pkg-config libseccomp-dev libcap-dev libjansson-dev
-python3 python3-numpy python3-pandas util-linux"
+build_pkgs="gcc make libseccomp-dev libcap-dev libjansson-dev libunistring-dev
+libpython3.11-dev python3 python3-numpy python3-pandas util-linux"
 test_pkgs="clang libclang-rt-14-dev bubblewrap iproute2 procps"
 
 case "${1:-build}" in

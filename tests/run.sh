@@ -122,5 +122,26 @@ for build in release asan; do
 	fi
 done
 
+# The validator's fuzzer, for a bounded time, seeded with the corpora.
+fuzz=build/fuzz/fuzz_check
+if [ -x "$fuzz" ]; then
+	secs=${STRATBOX_FUZZ_SECONDS:-60}
+	echo
+	echo "== fuzz: tokenizer and validator, ${secs} s"
+	mkdir -p "$stage/fuzz-corpus" "$stage/fuzz-crash"
+	if "$fuzz" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 \
+		-artifact_prefix="$stage/fuzz-crash/" "$stage/fuzz-corpus" \
+		tests/validate/escapes tests/validate/strategies >"$stage/fuzz.log" 2>&1; then
+		tail -n 1 "$stage/fuzz.log"
+		echo "fuzz: 1 passed, 0 failed, 0 skipped"
+		echo "1 0 0 0" >>"$results"
+	else
+		grep -A20 -E "ERROR|crash|Test unit written" "$stage/fuzz.log" | head -40
+		cp "$stage"/fuzz-crash/* . 2>/dev/null
+		echo "fuzz: 0 passed, 1 failed, 0 skipped (crash input copied to the checkout)"
+		echo "0 1 0 0" >>"$results"
+	fi
+fi
+
 echo
 awk '{p += $1; f += $2 + $3; s += $4} END {printf "TOTAL: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' "$results"

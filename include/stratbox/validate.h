@@ -1,0 +1,57 @@
+/* stratbox validate: a static check of Python strategy code.
+ *
+ * Defence in depth only: the kernel sandbox is the security boundary.
+ * The check refuses what ordinary strategy code never needs and escape
+ * attempts usually do: imports outside an allow-list, dynamic code
+ * (eval, exec, compile, __import__, ...), reflection (getattr, globals,
+ * vars, ...), dunder access beyond a short safe list, frame and pickle
+ * escape hatches, non-UTF-8 encoding declarations, oversized sources.
+ * Identifiers are compared after NFKC normalisation, as Python does, so
+ * "ｅｖａｌ" is "eval". */
+#ifndef STRATBOX_VALIDATE_H
+#define STRATBOX_VALIDATE_H
+
+#include "stratbox/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sbx_check_policy sbx_check_policy;
+
+/* The default policy (see docs/strategy-api.md). */
+sbx_check_policy *sbx_check_policy_default(void);
+/* A policy from a JSON file: any of the default's keys, each replacing the
+ * default list or value; unknown keys are an error. */
+sbx_check_policy *sbx_check_policy_load(const char *path, sbx_error **err);
+void sbx_check_policy_free(sbx_check_policy *p);
+/* The allowed import roots, for the runtime import guard. */
+size_t sbx_check_policy_imports(const sbx_check_policy *p, const char *const **names);
+
+struct sbx_violation {
+	unsigned line, col; /* 1-based; col counts characters */
+	const char *rule;   /* e.g. "import-not-allowed" */
+	char *message;	    /* what is wrong and what to do instead */
+};
+
+struct sbx_check_result {
+	struct sbx_violation *v;
+	size_t n;
+};
+
+/* Check src[0..len).  Returns 0 with out filled (n == 0: clean), or -1
+ * with *err set when the input is unusable (not UTF-8, unterminated
+ * string, ...): err->msg then starts with "LINE:COL: ". */
+int sbx_check_source(const sbx_check_policy *p, const char *src, size_t len,
+		     struct sbx_check_result *out, sbx_error **err);
+void sbx_check_result_clear(struct sbx_check_result *r);
+/* {"ok":..., "violations":[{"line","col","rule","message"}]} (malloc'd). */
+char *sbx_check_result_to_json(const struct sbx_check_result *r, const char *file);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

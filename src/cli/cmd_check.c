@@ -1,0 +1,82 @@
+/* stratbox check FILE: the static validator.
+ * Exit 0 clean, 1 violations, 2 unusable input (unreadable, not UTF-8,
+ * unterminated string, bad policy file, ...). */
+#include "cli/cli.h"
+#include "common/util.h"
+#include "stratbox/validate.h"
+
+#include <string.h>
+
+static const char check_usage[] =
+	"usage: stratbox check [--policy POLICY.json] [--json] FILE.py\n"
+	"\n"
+	"Checks Python strategy code against the policy: allowed imports, banned\n"
+	"builtins, dunder access. Exit 0 clean, 1 violations, 2 unusable input.\n";
+
+int cmd_check(int argc, char **argv)
+{
+	const char *policy_path = NULL, *file = NULL;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+			policy_path = argv[++i];
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(check_usage, stdout);
+			return 0;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			cli_err("check: unknown option '%s'", argv[i]);
+			return 2;
+		} else if (file == NULL) {
+			file = argv[i];
+		} else {
+			cli_err("check: one file at a time");
+			return 2;
+		}
+	}
+	if (file == NULL) {
+		fputs(check_usage, stderr);
+		return 2;
+	}
+	cleanup_error sbx_error *err = NULL;
+	sbx_check_policy *policy = policy_path ? sbx_check_policy_load(policy_path, &err)
+					       : sbx_check_policy_default();
+	if (policy == NULL) {
+		cli_err("%s", err ? err->msg : "out of memory");
+		return 2;
+	}
+	cleanup_free char *src = NULL;
+	size_t len = 0;
+	/* read up to 64M: the policy's own cap decides what is too large */
+	const char *path = strcmp(file, "-") == 0 ? "/dev/stdin" : file;
+	if (read_file_alloc(path, 64u << 20, &src, &len, &err) < 0) {
+		cli_err("%s", err->msg);
+		sbx_check_policy_free(policy);
+		return 2;
+	}
+	struct sbx_check_result res;
+	int rc;
+	if (sbx_check_source(policy, src, len, &res, &err) < 0) {
+		if (json)
+			printf("{\"file\":\"%s\",\"ok\":false,\"error\":\"unusable input\"}\n", file);
+		cli_err("%s:%s", file, err->msg);
+		rc = 2;
+	} else {
+		if (json) {
+			char *s = sbx_check_result_to_json(&res, file);
+			puts(s ? s : "{}");
+			free(s);
+		} else {
+			for (size_t i = 0; i < res.n; i++)
+				printf("%s:%u:%u: %s: %s\n", file, res.v[i].line, res.v[i].col,
+				       res.v[i].rule, res.v[i].message);
+			if (res.n == 0)
+				printf("%s: ok\n", file);
+		}
+		rc = res.n ? 1 : 0;
+		sbx_check_result_clear(&res);
+	}
+	sbx_check_policy_free(policy);
+	return rc;
+}

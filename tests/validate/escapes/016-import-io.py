@@ -1,0 +1,2 @@
+# expect: import-not-allowed
+import _io

@@ -1,0 +1,2 @@
+# expect: import-not-allowed
+x = 1; import os

@@ -1,0 +1,5 @@
+# expect: import-not-allowed
+try:
+    import os
+except ImportError:
+    pass

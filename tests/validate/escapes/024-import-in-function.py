@@ -1,0 +1,4 @@
+# expect: import-not-allowed
+def f():
+    import subprocess
+    return subprocess

@@ -1,0 +1,2 @@
+# expect: banned-identifier
+import numpy.ctypeslib

@@ -1,0 +1,2 @@
+# expect: banned-identifier
+from numpy import ctypeslib

@@ -1,0 +1,3 @@
+# expect: banned-identifier
+import pandas as pd
+df = pd.read_pickle('/tmp/evil.pkl')

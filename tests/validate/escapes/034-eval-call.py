@@ -1,0 +1,2 @@
+# expect: banned-builtin
+x = eval('1 + 1')

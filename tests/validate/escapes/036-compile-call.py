@@ -1,0 +1,2 @@
+# expect: banned-builtin
+code = compile('1', '<s>', 'eval')

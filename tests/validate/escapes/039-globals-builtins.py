@@ -1,0 +1,2 @@
+# expect: banned-builtin
+b = globals()['__builtins__']

@@ -1,0 +1,2 @@
+# expect: banned-builtin
+l = locals()

@@ -1,0 +1,2 @@
+# expect: banned-builtin
+setattr(object, 'x', 1)

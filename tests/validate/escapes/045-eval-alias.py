@@ -1,0 +1,3 @@
+# expect: banned-builtin
+f = eval
+f('1')

@@ -1,0 +1,2 @@
+# expect: banned-builtin
+ℯval('1')

@@ -1,0 +1,2 @@
+# expect: banned-builtin
+g = lambda o, n: getattr(o, n)

@@ -1,0 +1,3 @@
+# expect: banned-builtin
+def run(code, runner=exec):
+    runner(code)

@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+t = [].__class__

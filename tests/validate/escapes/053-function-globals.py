@@ -1,0 +1,4 @@
+# expect: dunder-attribute
+def f():
+    pass
+g = f.__globals__

@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+c = (lambda: 0).__code__

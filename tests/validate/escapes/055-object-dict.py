@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+d = object.__dict__

@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+m = type(1).__mro__

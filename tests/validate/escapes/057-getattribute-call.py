@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+x = (1).__getattribute__('real')

@@ -1,0 +1,4 @@
+# expect: dunder-attribute
+class A:
+    def f(self):
+        return super().__getattribute__('x')

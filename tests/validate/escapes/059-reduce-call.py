@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+r = (1).__reduce_ex__(2)

@@ -1,0 +1,2 @@
+# expect: dunder-name
+e = __builtins__['eval']

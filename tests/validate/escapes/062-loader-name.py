@@ -1,0 +1,2 @@
+# expect: dunder-name
+l = __loader__

@@ -1,0 +1,2 @@
+# expect: dunder-name
+s = __spec__

@@ -1,0 +1,2 @@
+# expect: dunder-name
+o = __builtins__.open

@@ -1,0 +1,3 @@
+# expect: dunder-name
+def __getattr__(name):
+    return name

@@ -1,0 +1,4 @@
+# expect: dunder-name
+class G:
+    def __class_getitem__(cls, item):
+        return cls

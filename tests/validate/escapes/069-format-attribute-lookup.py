@@ -1,0 +1,2 @@
+# expect: dunder-string
+s = '{0.__class__.__mro__}'.format(1)

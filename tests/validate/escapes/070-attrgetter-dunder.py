@@ -1,0 +1,3 @@
+# expect: dunder-string
+import operator
+g = operator.attrgetter('__globals__')

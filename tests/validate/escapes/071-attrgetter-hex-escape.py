@@ -1,0 +1,3 @@
+# expect: dunder-string
+import operator
+g = operator.attrgetter('\x5f\x5fglobals\x5f\x5f')

@@ -1,0 +1,3 @@
+# expect: dunder-string
+import operator
+c = operator.methodcaller('__subclasses__')

@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+s = f'{().__class__}'

@@ -1,0 +1,2 @@
+# expect: banned-builtin
+s = f"{f'{getattr(1, 2)}'}"

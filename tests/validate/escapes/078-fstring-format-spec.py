@@ -1,0 +1,2 @@
+# expect: banned-builtin
+s = f'{1:{getattr}}'

@@ -1,0 +1,5 @@
+# expect: banned-builtin
+s = f'''value:
+{
+ exec('x')
+}'''

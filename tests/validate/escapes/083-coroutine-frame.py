@@ -1,0 +1,4 @@
+# expect: banned-identifier
+async def c():
+    pass
+f = c().cr_frame
