@@ -51,7 +51,9 @@ enum sbx_output_mode {
 
 /* Which seccomp allow-list applies to the sandboxed process. */
 enum sbx_policy {
-	SBX_POLICY_RUN = 0, /* general programs: shells, coreutils, python3 */
+	SBX_POLICY_RUN = 0,	/* general programs: shells, coreutils, python3 */
+	SBX_POLICY_ZYGOTE,	/* the Python pool's zygote (trusted; builds job sandboxes) */
+	SBX_POLICY_PYTHON_JOB,	/* strategy code: no execve, threads only, no sockets */
 };
 
 sbx_config *sbx_config_new(void);
@@ -135,6 +137,19 @@ typedef struct sbx_verdict {
  * status SANDBOX_ERROR with the reason in message (and is also returned as
  * -1 with *err set).  Returns 0 when the command ran, whatever its outcome. */
 int sbx_run(const sbx_config *cfg, sbx_verdict *out, sbx_error **err);
+
+/* A sandbox that keeps running while the caller does other things:
+ * sbx_run() is sbx_proc_start() then sbx_proc_wait().  The config must
+ * outlive the proc. */
+typedef struct sbx_proc sbx_proc;
+/* Launch the command.  On failure returns -1 and, if fail_verdict is not
+ * NULL, fills it with the SANDBOX_ERROR verdict. */
+int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_verdict,
+		   sbx_error **err);
+/* Supervise until the sandbox is gone; fills the verdict and frees p. */
+void sbx_proc_wait(sbx_proc *p, sbx_verdict *v);
+/* Kill the sandbox from another thread; sbx_proc_wait() then returns. */
+int sbx_proc_kill(sbx_proc *p);
 
 /* The verdict as one JSON object (malloc'd, no trailing newline). */
 char *sbx_verdict_to_json(const sbx_verdict *v);

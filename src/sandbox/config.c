@@ -259,3 +259,18 @@ void sbx_config_set_cancel_fd(sbx_config *c, int fd)
 {
 	c->cancel_fd = fd;
 }
+
+void sbx_config_keep_caps(struct sbx_config *c)
+{
+	c->keep_caps = true;
+}
+
+int sbx_config_pass_fd(struct sbx_config *c, int host_fd, int sandbox_fd, sbx_error **err)
+{
+	if (sandbox_fd < 4 || sandbox_fd > 63)
+		return sbx_error_set(err, EINVAL, "passed descriptor number %d (4..63)", sandbox_fd);
+	if (c->npassfds >= (int) ARRAY_SIZE(c->passfds))
+		return sbx_error_set(err, E2BIG, "too many passed descriptors");
+	c->passfds[c->npassfds++] = (struct sbx_passfd){ host_fd, sandbox_fd };
+	return 0;
+}

@@ -39,7 +39,23 @@ struct sbx_config {
 	int out_fd, err_fd;
 	enum sbx_policy policy;
 	int cancel_fd; /* readable => stop the run (e.g. a signalfd) */
+	/* Internal knobs for the Python pool's zygote (not in the public API):
+	 * keep every capability, inside a user namespace that is created even
+	 * when running as root; descriptors handed to the command. */
+	bool keep_caps;
+	struct sbx_passfd {
+		int host_fd, sandbox_fd;
+	} passfds[4];
+	int npassfds;
+	const char *cgroup_name_suffix; /* e.g. "zygote", for the job name */
 };
+
+/* The command keeps all capabilities inside its own user namespace (and
+ * across execve, as ambient capabilities).  Only for trusted code that
+ * builds further sandboxes itself: the Python zygote. */
+void sbx_config_keep_caps(struct sbx_config *cfg);
+/* Hand host_fd to the command as sandbox_fd (4..63), open across execve. */
+int sbx_config_pass_fd(struct sbx_config *cfg, int host_fd, int sandbox_fd, sbx_error **err);
 
 /* ---------- child-side error reporting ---------- */
 /* A fixed-size report the child writes to the parent when setup fails. */
@@ -102,7 +118,12 @@ struct seccomp_prog {
 	struct sock_filter *insns;
 	unsigned short len;
 };
-#define SBX_NPOLICIES 1
+#define SBX_NPOLICIES 3
+/* Whether a violation of the policy notifies the supervisor (and the
+ * filter is installed with a listener) or kills outright.  Only one filter
+ * in a process's chain may have a listener: the zygote's base filter
+ * kills, so that each job's stricter filter can notify. */
+bool seccomp_policy_notifies(enum sbx_policy policy);
 /* The program for a policy: prebuilt at build time when available, else
  * compiled once per process.  The result is shared and read-only. */
 int seccomp_prog_get(enum sbx_policy policy, const struct seccomp_prog **out, sbx_error **err);
@@ -110,9 +131,9 @@ int seccomp_prog_get(enum sbx_policy policy, const struct seccomp_prog **out, sb
 int seccomp_prog_compile(enum sbx_policy policy, struct seccomp_prog *out, sbx_error **err);
 /* The build-time program, or NULL (seccomp-prebuilt.c or its stub). */
 const struct seccomp_prog *seccomp_prebuilt(enum sbx_policy policy);
-/* Child side: install prog with a user-notification listener; returns the
- * listener fd or -errno. */
-int seccomp_install(const struct seccomp_prog *prog);
+/* Child side: install prog, with a user-notification listener when
+ * `listener`; returns the listener fd (or 0 without one), or -errno. */
+int seccomp_install(const struct seccomp_prog *prog, bool listener);
 /* Name a syscall for the verdict ("ptrace", "i386:getpid", "x32:read"). */
 void seccomp_name_syscall(uint32_t arch, int nr, char *buf, size_t size);
 /* Exported for tests: the policy rules as libseccomp sees them. */

@@ -24,6 +24,8 @@
 #include <errno.h>
 #include <linux/sched.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -138,10 +140,10 @@ static void move_fd(int from, int to)
 	}
 }
 
-/* Close every descriptor except the (at most four) listed. */
+/* Close every descriptor except the (at most eight) listed. */
 static void close_all_except(const int *keep, int n)
 {
-	int sorted[4];
+	int sorted[8];
 	for (int i = 0; i < n; i++) {
 		int j = i;
 		while (j > 0 && sorted[j - 1] > keep[i]) {
@@ -157,6 +159,48 @@ static void close_all_except(const int *keep, int n)
 		from = (unsigned) sorted[i] + 1;
 	}
 	syscall(SYS_close_range, from, ~0u, 0);
+}
+
+/* Keep every capability across execve, for a uid that is not root in
+ * its namespace: inheritable = permitted, then each raised as ambient. */
+static int keep_caps_across_exec(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	data[0].inheritable = data[0].permitted;
+	data[1].inheritable = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	for (unsigned cap = 0; cap < 64; cap++) {
+		uint32_t bit = 1u << (cap % 32);
+		if (!(data[cap / 32].permitted & bit))
+			continue;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Passed descriptors to their numbers; then close all but 0-3 and them. */
+static void place_fds(struct launch *l)
+{
+	const struct sbx_config *cfg = l->cfg;
+	int tmp[8], keep[8];
+	int n = cfg->npassfds;
+	for (int i = 0; i < n; i++)
+		tmp[i] = fcntl(cfg->passfds[i].host_fd, F_DUPFD_CLOEXEC, 64);
+	for (int i = 0; i < n; i++) {
+		if (tmp[i] >= 0) {
+			dup2(tmp[i], cfg->passfds[i].sandbox_fd); /* not close-on-exec */
+			close(tmp[i]);
+		}
+		keep[i] = cfg->passfds[i].sandbox_fd;
+	}
+	for (int i = 0; i < 4; i++)
+		keep[n + i] = i;
+	close_all_except(keep, n + 4);
 }
 
 static __attribute__((noreturn)) void payload_main(struct launch *l, const struct ctl_msg *go)
@@ -181,10 +225,7 @@ static __attribute__((noreturn)) void payload_main(struct launch *l, const struc
 	move_fd(errw, 2);
 	move_fd(ctl, FD_CTL);
 	fcntl(FD_CTL, F_SETFD, FD_CLOEXEC);
-	if (syscall(SYS_close_range, FD_CTL + 1, ~0u, 0) < 0) {
-		for (int fd = FD_CTL + 1; fd < 4096; fd++)
-			close(fd);
-	}
+	place_fds(l);
 
 	if (chdir(l->cwd) < 0) {
 		child_fail(FD_CTL, STAGE_SETUP, errno, "working directory %s", l->cwd);
@@ -193,19 +234,31 @@ static __attribute__((noreturn)) void payload_main(struct launch *l, const struc
 	struct privs_plan pp = l->privs;
 	pp.nproc = go->nproc_limit;
 	pp.data = go->data_limit;
-	if (privs_apply_rlimits(&pp, FD_CTL) < 0 || privs_drop(&pp, FD_CTL) < 0)
+	if (privs_apply_rlimits(&pp, FD_CTL) < 0)
 		_exit(125);
+	if (cfg->keep_caps) {
+		int r = keep_caps_across_exec();
+		if (r < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+			child_fail(FD_CTL, STAGE_SETUP, r < 0 ? -r : errno, "keep capabilities");
+			_exit(125);
+		}
+	} else if (privs_drop(&pp, FD_CTL) < 0) {
+		_exit(125);
+	}
 
-	int listener = seccomp_install(l->prog);
+	bool listen = seccomp_policy_notifies(cfg->policy);
+	int listener = seccomp_install(l->prog, listen);
 	if (listener < 0) {
 		child_fail(FD_CTL, STAGE_SETUP, -listener, "install seccomp filter");
 		_exit(125);
 	}
-	if (send_fd(FD_CTL, listener) < 0) {
-		child_fail(FD_CTL, STAGE_SETUP, errno, "pass seccomp listener");
-		_exit(125);
+	if (listen) {
+		if (send_fd(FD_CTL, listener) < 0) {
+			child_fail(FD_CTL, STAGE_SETUP, errno, "pass seccomp listener");
+			_exit(125);
+		}
+		close(listener);
 	}
-	close(listener);
 
 	exec_search(cfg->argv, l->envp, l->path);
 	int e = errno;
@@ -256,12 +309,26 @@ static int init_main(void *arg)
 	 * supervisor that blocks SIGTERM (for its signalfd) or ignores
 	 * SIGPIPE would hand that to the command.  Start from defaults. */
 	reset_signals();
-	/* Nothing of the supervisor's descriptors stays open in here. */
-	const int keep[] = { l->ctl_child, l->out_w, l->err_w };
-	close_all_except(keep, 3);
+	/* Nothing of the supervisor's descriptors stays open in here, but
+	 * for those handed on to the command. */
+	int keep[8] = { l->ctl_child, l->out_w, l->err_w };
+	int nkeep = 3;
+	for (int i = 0; i < l->cfg->npassfds; i++)
+		keep[nkeep++] = l->cfg->passfds[i].host_fd;
+	close_all_except(keep, nkeep);
 
 	if (l->userns && (recv_msg(l->ctl_child, &m) < 0 || m.type != CTL_MAPS_READY))
 		_exit(1);
+	if (l->root_userns) {
+		/* Created by root: we are uid 0 on the host and unmapped here.
+		 * Shed root's groups and become the sandbox uid; with no uid 0
+		 * in this namespace the kernel keeps our capabilities in it. */
+		if (setgroups(0, NULL) < 0 || setresgid(SBX_SANDBOX_GID, SBX_SANDBOX_GID, SBX_SANDBOX_GID) < 0 ||
+		    setresuid(SBX_SANDBOX_UID, SBX_SANDBOX_UID, SBX_SANDBOX_UID) < 0) {
+			child_fail(l->ctl_child, STAGE_SETUP, errno, "become uid %u", SBX_SANDBOX_UID);
+			_exit(1);
+		}
+	}
 
 	scrub_own_strings(l);
 	prctl(PR_SET_NAME, "stratbox-init", 0, 0, 0);
@@ -389,7 +456,8 @@ int launch_prepare(struct launch *l, const struct sbx_config *cfg, sbx_error **e
 	l->init_pidfd = -1;
 	l->init_pid = -1;
 	l->cfg = cfg;
-	l->userns = geteuid() != 0;
+	l->userns = geteuid() != 0 || cfg->keep_caps;
+	l->root_userns = geteuid() == 0 && l->userns;
 	l->cwd = cfg->cwd ? cfg->cwd : "/tmp";
 	if (cfg->argv == NULL)
 		return sbx_error_set(err, 0, "no command given");
@@ -472,10 +540,18 @@ int launch_write_maps(struct launch *l, sbx_error **err)
 	} files[] = { { "setgroups", false }, { "uid_map", false }, { "gid_map", true } };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int) l->init_pid, files[i].file);
+		if (i == 0 && l->root_userns)
+			continue; /* root may leave setgroups allowed: the init sheds its groups */
 		if (i == 0)
 			/* "deny": the sandbox can never drop a supplementary
 			 * group to escape a group-based denial on a host file. */
 			snprintf(map, sizeof(map), "deny");
+		else if (l->root_userns)
+			/* root maps the sandbox ids to the same host ids, as a
+			 * run without a user namespace would use */
+			snprintf(map, sizeof(map), "%u %u 1\n",
+				 files[i].gid ? SBX_SANDBOX_GID : SBX_SANDBOX_UID,
+				 files[i].gid ? SBX_SANDBOX_GID : SBX_SANDBOX_UID);
 		else
 			snprintf(map, sizeof(map), "%u %u 1\n",
 				 files[i].gid ? SBX_SANDBOX_GID : SBX_SANDBOX_UID,

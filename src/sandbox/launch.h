@@ -33,7 +33,8 @@ struct launch {
 	char **envp;	    /* the command's environment */
 	const char *path;   /* PATH value used to find the command */
 	const char *cwd;
-	bool userns;
+	bool userns;	    /* a user namespace: unprivileged, or keep_caps */
+	bool root_userns;   /* ...created by root: maps are ours to choose */
 	uintptr_t scrub_start, scrub_end; /* our argv+environ strings */
 	/* fds */
 	int ctl_parent, ctl_child;
@@ -52,29 +53,51 @@ int launch_write_maps(struct launch *l, sbx_error **err);
 int launch_send(int fd, const struct ctl_msg *m);
 void launch_release(struct launch *l);
 
-/* The supervisor's view of one running sandbox (supervise.c). */
+/* A protocol frame from code inside the sandbox (the Python runtime's
+ * channel): CTL_FRAME, then up to SBX_FRAME_MAX bytes of payload. */
+#define CTL_FRAME 0x46524d31u /* "1MRF" */
+#define SBX_FRAME_MAX 65536
+
+/* The supervisor's view of one running sandbox (supervise.c).  It knows
+ * descriptors, not who made them: `stratbox run` watches its init, the
+ * Python pool watches a slot forked by its zygote. */
 struct supervisor {
 	const struct sbx_config *cfg;
-	struct launch *l;
+	int out_fd, err_fd;  /* the command's stdout/stderr pipes */
+	int ctl_fd;	     /* control socket: reports, listener, status, frames */
+	int status_fd;	     /* extra source of CTL_STATUS (pool), or -1 */
+	int pidfd;	     /* the process whose end ends the run */
+	pid_t reap_pid;	     /* >0: our child, reaped with wait4 for its usage */
 	struct sbx_cgroup *cg;
+	/* protocol frames (CTL_FRAME), validated by the callee; may be NULL */
+	void (*on_frame)(void *ctx, const char *data, size_t len);
+	void *frame_ctx;
 	struct evidence ev;
 	struct sbx_stream out, err;
-	bool out_eof, err_eof, ctl_eof, pass_out_broken, pass_err_broken;
+	bool out_eof, err_eof, ctl_eof, status_eof, pass_out_broken, pass_err_broken;
 	int notify_fd;
-	bool init_exited, killed;
-	int init_status;
+	bool proc_exited, killed;
 	uint64_t t_go, t_end, t_kill;
 	uint64_t cpu_rate_milli;    /* how fast the job can burn CPU time */
 	uint64_t next_cpu_check;    /* monotonic ns */
-	uint64_t init_utime_ns, init_stime_ns, init_maxrss;
+	uint64_t proc_utime_ns, proc_stime_ns, proc_maxrss; /* reaped child's usage */
 	char message[600];	    /* first setup/exec failure text */
 	char syscall[48];
 	int syscall_nr;
 	uint32_t syscall_arch;
 };
 
+/* Zero a supervisor and mark every descriptor absent. */
+void supervisor_init(struct supervisor *s);
+
 /* Run the event loop from GO until the sandbox is gone and its output
  * drained.  Never fails: problems become evidence. */
 void supervise(struct supervisor *s);
+
+/* run.c: capture buffers for a supervisor, and the verdict from its
+ * evidence and the cgroup's counters (shared with the Python pool). */
+int sandbox_alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sbx_error **err);
+void sandbox_finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sbx_config *cfg,
+			    const struct cg_stats *st);
 
 #endif

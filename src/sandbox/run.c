@@ -101,15 +101,15 @@ static const char *describe_status(const sbx_verdict *v, const struct sbx_config
 	return buf;
 }
 
-static void finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sbx_config *cfg,
-			   const struct cg_stats *st)
+void sandbox_finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sbx_config *cfg,
+			    const struct cg_stats *st)
 {
 	struct evidence *e = &s->ev;
 	e->oom_kills = st->oom_kills;
 	e->pids_max_events = st->pids_max_events;
 	e->out_truncated = s->out.truncated;
 	e->err_truncated = s->err.truncated;
-	e->cpu_usage_ns = st->have_cpu ? st->cpu_usage_ns : s->init_utime_ns + s->init_stime_ns;
+	e->cpu_usage_ns = st->have_cpu ? st->cpu_usage_ns : s->proc_utime_ns + s->proc_stime_ns;
 	e->cpu_limit_ns = cfg->cpu_time_ns;
 	e->run_ns = s->t_end - s->t_go;
 	e->wall_limit_ns = cfg->wall_ns;
@@ -131,11 +131,11 @@ static void finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sb
 			v->cpu_sys_ns = 0;
 		}
 	} else {
-		v->cpu_user_ns = s->init_utime_ns;
-		v->cpu_sys_ns = s->init_stime_ns;
+		v->cpu_user_ns = s->proc_utime_ns;
+		v->cpu_sys_ns = s->proc_stime_ns;
 	}
 	v->cpu_throttled_ns = st->throttled_ns;
-	v->memory_peak_bytes = st->have_memory ? st->memory_peak : s->init_maxrss;
+	v->memory_peak_bytes = st->have_memory ? st->memory_peak : s->proc_maxrss;
 	v->oom_kills = st->oom_kills;
 	v->pids_max_events = st->pids_max_events;
 	v->killed_by_supervisor = s->killed;
@@ -169,7 +169,7 @@ static void finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sb
 		set_message(v, "%s", base);
 }
 
-static int alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sbx_error **err)
+int sandbox_alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sbx_error **err)
 {
 	if (cfg->out_mode != SBX_OUTPUT_CAPTURE)
 		return 0;
@@ -183,120 +183,171 @@ static int alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sbx
 	return 0;
 }
 
-/* From GO to the verdict: supervise, collect the cgroup's evidence, remove
- * the cgroup.  Consumes cg and releases the launch. */
-static void run_and_collect(sbx_verdict *v, const struct sbx_config *cfg,
-			    const struct cgroup_backend *b, struct launch *l, struct supervisor *s,
-			    struct sbx_cgroup *cg, uint64_t t0)
+struct sbx_proc {
+	const struct sbx_config *cfg;
+	const struct cgroup_backend *b;
+	struct launch l;
+	struct supervisor s;
+	struct sbx_cgroup *cg;
+	uint64_t t0;
+	sbx_verdict v; /* filled as it goes: limits, backend, setup time */
+};
+
+/* Clone the init, make and attach its cgroup. */
+static int proc_launch(sbx_proc *p, sbx_error **err)
 {
+	const struct sbx_config *cfg = p->cfg;
+	struct launch *l = &p->l;
+	const struct cgroup_backend *b = p->b;
+	char cgname[64];
+	struct cg_limits lim = { cfg->memory, cfg->pids, cfg->millicpus, cfg->cpu_time_ns != 0 };
+	if (launch_prepare(l, cfg, err) < 0 || sandbox_alloc_streams(&p->s, cfg, err) < 0)
+		return -1;
+	trace_mark("prepare (plan, seccomp, env)");
+	if (cgroup_job_name(cgname, sizeof(cgname)) < 0)
+		return sbx_error_set(err, errno, "cgroup name");
+	if (b->version == 2) {
+		/* v2: make the cgroup first and start the init inside it. */
+		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &p->cg, err) < 0)
+			return -1;
+		trace_mark("cgroup create");
+		if (launch_start(l, b->ops->clone_into_fd(p->cg), err) < 0)
+			return -1;
+		trace_mark("clone into cgroup");
+		if (l->userns && launch_write_maps(l, err) < 0)
+			return -1;
+	} else {
+		/* v1: while the init builds its root, make its cgroup and
+		 * move it there. */
+		if (launch_start(l, -1, err) < 0)
+			return -1;
+		trace_mark("clone");
+		if (l->userns && launch_write_maps(l, err) < 0)
+			return -1;
+		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &p->cg, err) < 0)
+			return -1;
+		trace_mark("cgroup create");
+		if (b->ops->attach(p->cg, l->init_pid, err) < 0)
+			return -1;
+		trace_mark("cgroup attach");
+	}
+	cgroup_describe_missing(p->cg->usable, &lim, p->v.unenforced, sizeof(p->v.unenforced));
+	return 0;
+}
+
+/* Arm the supervisor and let the init run the command. */
+static void proc_go(sbx_proc *p)
+{
+	const struct sbx_config *cfg = p->cfg;
+	struct launch *l = &p->l;
 	struct ctl_msg go;
 	memset(&go, 0, sizeof(go));
 	go.type = CTL_GO;
 	/* Fallbacks when the cgroup cannot enforce: RLIMIT_NPROC counts the
 	 * sandbox uid's tasks in its own user namespace (init included);
 	 * RLIMIT_DATA caps each process's heap. */
-	if (!(cg->usable & CG_PIDS) && l->userns)
+	if (!(p->cg->usable & CG_PIDS) && l->userns)
 		go.nproc_limit = cfg->pids;
-	if (!(cg->usable & CG_MEMORY))
+	if (!(p->cg->usable & CG_MEMORY))
 		go.data_limit = cfg->memory;
+	struct supervisor *s = &p->s;
 	s->cfg = cfg;
-	s->l = l;
-	s->cg = cg;
-	s->cpu_rate_milli = (cg->usable & CG_CPU) ? cfg->millicpus : online_cpus_milli();
+	s->cg = p->cg;
+	s->out_fd = l->out_r;
+	s->err_fd = l->err_r;
+	s->ctl_fd = l->ctl_parent;
+	s->pidfd = l->init_pidfd;
+	s->reap_pid = l->init_pid;
+	s->cpu_rate_milli = (p->cg->usable & CG_CPU) ? cfg->millicpus : online_cpus_milli();
 	if (s->cpu_rate_milli > online_cpus_milli())
 		s->cpu_rate_milli = online_cpus_milli();
 	s->t_go = now_ns();
-	v->setup_ns = s->t_go - t0;
+	p->v.setup_ns = s->t_go - p->t0;
 	if (launch_send(l->ctl_parent, &go) < 0)
 		s->killed = true; /* the init died during setup; its report says why */
+}
 
+/* Launch the sandbox and send GO.  On failure *out is NULL and fail_v (if
+ * not NULL) holds the SANDBOX_ERROR verdict. */
+int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_v, sbx_error **err)
+{
+	*out = NULL;
+	sbx_proc *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return sbx_error_set(err, ENOMEM, "sandbox");
+	p->cfg = cfg;
+	p->t0 = now_ns();
+	p->v.syscall_nr = -1;
+	fill_limits(&p->v, cfg);
+	supervisor_init(&p->s);
+	struct launch *l = &p->l;
+	l->ctl_parent = l->ctl_child = l->out_r = l->out_w = l->err_r = l->err_w = -1;
+	l->init_pidfd = l->init_pid = -1;
+
+	trace_mark("run: start");
+	p->b = cgroup_backend_get(err);
+	p->v.cgroup_backend = p->b->ops->name;
+	trace_mark("cgroup detect");
+	(void) p->b->ops->cleanup_stale(p->b, cfg->cgroup_parent, NULL);
+	trace_mark("stale cleanup");
+	if (proc_launch(p, err) < 0) {
+		abort_launch(l);
+		if (p->cg != NULL)
+			p->b->ops->destroy(p->cg, NULL);
+		free(p->s.out.data);
+		free(p->s.err.data);
+		launch_release(l);
+		if (fail_v != NULL) {
+			*fail_v = p->v;
+			fail_verdict(fail_v, err, p->t0);
+		}
+		free(p);
+		return -1;
+	}
+	proc_go(p);
+	*out = p;
+	return 0;
+}
+
+int sbx_proc_kill(sbx_proc *p)
+{
+	return (int) syscall(SYS_pidfd_send_signal, p->l.init_pidfd, SIGKILL, NULL, 0);
+}
+
+/* From GO to the verdict: supervise, collect the cgroup's evidence, remove
+ * the cgroup.  Frees p. */
+void sbx_proc_wait(sbx_proc *p, sbx_verdict *v)
+{
+	struct supervisor *s = &p->s;
+	const struct sbx_config *cfg = p->cfg;
 	supervise(s);
 	trace_mark("supervise (run)");
 
 	uint64_t t_td = now_ns();
 	struct cg_stats st;
 	memset(&st, 0, sizeof(st));
-	b->ops->read_stats(cg, &st);
-	finish_verdict(v, s, cfg, &st);
+	p->b->ops->read_stats(p->cg, &st);
+	*v = p->v;
+	sandbox_finish_verdict(v, s, cfg, &st);
 	cleanup_error sbx_error *derr = NULL;
-	if (b->ops->destroy(cg, &derr) < 0 && v->status != SBX_SANDBOX_ERROR) {
+	if (p->b->ops->destroy(p->cg, &derr) < 0 && v->status != SBX_SANDBOX_ERROR) {
 		/* The run itself is valid; say what was left behind. */
 		set_message(v, "%s%scgroup cleanup failed: %s", v->message ? v->message : "",
 			    v->message && *v->message ? "; " : "", derr->msg);
 	}
 	if (s->notify_fd >= 0)
 		close(s->notify_fd);
-	launch_release(l);
+	launch_release(&p->l);
 	v->teardown_ns = now_ns() - t_td;
 	trace_mark("teardown");
+	free(p);
 }
 
 int sbx_run(const sbx_config *cfg, sbx_verdict *v, sbx_error **err)
 {
-	uint64_t t0 = now_ns();
-	struct sbx_cgroup *cg = NULL;
-	char cgname[64];
-	struct cg_limits lim = { cfg->memory, cfg->pids, cfg->millicpus, cfg->cpu_time_ns != 0 };
-	memset(v, 0, sizeof(*v));
-	v->syscall_nr = -1;
-	fill_limits(v, cfg);
-
-	trace_mark("run: start");
-	const struct cgroup_backend *b = cgroup_backend_get(err);
-	v->cgroup_backend = b->ops->name;
-	trace_mark("cgroup detect");
-	(void) b->ops->cleanup_stale(b, cfg->cgroup_parent, NULL);
-	trace_mark("stale cleanup");
-
-	struct launch l;
-	struct supervisor s;
-	memset(&s, 0, sizeof(s));
-	s.notify_fd = -1;
-	s.syscall_nr = -1;
-	if (launch_prepare(&l, cfg, err) < 0 || alloc_streams(&s, cfg, err) < 0)
-		goto fail;
-	trace_mark("prepare (plan, seccomp, env)");
-	if (cgroup_job_name(cgname, sizeof(cgname)) < 0) {
-		sbx_error_set(err, errno, "cgroup name");
-		goto fail;
-	}
-	if (b->version == 2) {
-		/* v2: make the cgroup first and start the init inside it. */
-		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &cg, err) < 0)
-			goto fail;
-		trace_mark("cgroup create");
-		int cgfd = b->ops->clone_into_fd(cg);
-		if (launch_start(&l, cgfd, err) < 0)
-			goto fail;
-		trace_mark("clone into cgroup");
-		if (l.userns && launch_write_maps(&l, err) < 0)
-			goto fail;
-	} else {
-		/* v1: while the init builds its root, make its cgroup and
-		 * move it there. */
-		if (launch_start(&l, -1, err) < 0)
-			goto fail;
-		trace_mark("clone");
-		if (l.userns && launch_write_maps(&l, err) < 0)
-			goto fail;
-		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &cg, err) < 0)
-			goto fail;
-		trace_mark("cgroup create");
-		if (b->ops->attach(cg, l.init_pid, err) < 0)
-			goto fail;
-		trace_mark("cgroup attach");
-	}
-	cgroup_describe_missing(cg->usable, &lim, v->unenforced, sizeof(v->unenforced));
-
-	run_and_collect(v, cfg, b, &l, &s, cg, t0);
+	sbx_proc *p = NULL;
+	if (sbx_proc_start(cfg, &p, v, err) < 0)
+		return -1;
+	sbx_proc_wait(p, v);
 	return 0;
-
-fail:
-	abort_launch(&l);
-	if (cg != NULL)
-		b->ops->destroy(cg, NULL);
-	free(s.out.data);
-	free(s.err.data);
-	launch_release(&l);
-	return fail_verdict(v, err, t0);
 }

@@ -243,14 +243,79 @@ static int export_prog(scmp_filter_ctx ctx, struct seccomp_prog *out, sbx_error 
 	return 0;
 }
 
+/* The zygote: what `run` allows, plus building a job's sandbox: mounting
+ * its /proc, /tmp and /workspace, a new pid/mount/IPC namespace per job,
+ * and its cgroup namespace.  Never a new user, network or UTS namespace.
+ * Trusted code only; violations kill it (no listener, see above). */
+static int build_zygote_policy(scmp_filter_ctx ctx, sbx_error **err)
+{
+	if (build_run_policy(ctx, err) < 0)
+		return -1;
+	static const char *const extra[] = { "mount", "umount2", "unshare" };
+	if (add_names(ctx, extra, ARRAY_SIZE(extra), err) < 0)
+		return -1;
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				 SCMP_A0(SCMP_CMP_MASKED_EQ,
+					 CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP, 0));
+	if (r < 0)
+		return sbx_error_set(err, -r, "seccomp: zygote clone rule");
+	return 0;
+}
+
+/* Strategy code, after its libraries are imported (../shared/SYSCALLS.md:
+ * fourteen syscalls cover a whole numpy/pandas workload).  No execve, no
+ * new processes (threads only), no sockets, no SysV IPC. */
+static const char *const job_allow[] = {
+	"read", "write", "readv", "writev", "pread64", "open", "openat", "close", "lseek",
+	"newfstatat", "fstat", "stat", "lstat", "statx", "fstatfs", "getdents64", "readlink",
+	"readlinkat", "access", "faccessat", "faccessat2", "getcwd", "fcntl", "dup", "dup2",
+	"dup3", "ftruncate", "fsync", "fdatasync", "unlink", "unlinkat", "rename", "renameat",
+	"renameat2", "mkdir", "mkdirat", "rmdir", "fadvise64", "mmap", "munmap", "mprotect",
+	"mremap", "madvise", "brk", "futex", "set_robust_list", "get_robust_list", "rseq",
+	"exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	"tgkill", "kill", "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid",
+	"getegid", "sched_yield", "sched_getaffinity", "getrandom", "clock_gettime",
+	"clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time", "uname",
+	"sysinfo", "getrusage", "times", "prlimit64", "getrlimit", "poll", "ppoll", "select",
+	"pselect6", "set_tid_address", "restart_syscall",
+};
+
+static int build_job_policy(scmp_filter_ctx ctx, sbx_error **err)
+{
+	if (add_names(ctx, job_allow, ARRAY_SIZE(job_allow), err) < 0)
+		return -1;
+	/* threads: CLONE_THREAD set and no namespace flag, in one comparison */
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | NS_CLONE_FLAGS,
+					 CLONE_THREAD));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	static const uint32_t tty_inject[] = { TIOCSTI, TIOCLINUX };
+	if (r == 0)
+		r = allow_except(ctx, SCMP_SYS(ioctl), 1, tty_inject, ARRAY_SIZE(tty_inject));
+	/* the listener is passed once, on the control socket (fd 3) */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+				     SCMP_A0(SCMP_CMP_EQ, 3));
+	if (r < 0)
+		return sbx_error_set(err, -r, "seccomp: job rules");
+	return 0;
+}
+
+bool seccomp_policy_notifies(enum sbx_policy policy)
+{
+	return policy != SBX_POLICY_ZYGOTE;
+}
+
 static int compile_policy(enum sbx_policy policy, struct seccomp_prog *out, sbx_error **err)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	uint32_t deflt = seccomp_policy_notifies(policy) ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS;
+	scmp_filter_ctx ctx = seccomp_init(deflt);
 	if (ctx == NULL)
 		return sbx_error_set(err, ENOMEM, "seccomp_init");
 	int ret = -1;
 	/* Other ABIs (i386, x32) notify too, so they are named and refused. */
-	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, deflt);
 	/* no_new_privs is set by the child itself, before loading. */
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
@@ -267,6 +332,14 @@ static int compile_policy(enum sbx_policy policy, struct seccomp_prog *out, sbx_
 	switch (policy) {
 	case SBX_POLICY_RUN:
 		if (build_run_policy(ctx, err) < 0)
+			goto out;
+		break;
+	case SBX_POLICY_ZYGOTE:
+		if (build_zygote_policy(ctx, err) < 0)
+			goto out;
+		break;
+	case SBX_POLICY_PYTHON_JOB:
+		if (build_job_policy(ctx, err) < 0)
 			goto out;
 		break;
 	default:
@@ -316,11 +389,11 @@ int seccomp_prog_get(enum sbx_policy policy, const struct seccomp_prog **out, sb
 	return 0;
 }
 
-int seccomp_install(const struct seccomp_prog *prog)
+int seccomp_install(const struct seccomp_prog *prog, bool listener)
 {
 	struct sock_fprog fprog = { .len = prog->len, .filter = prog->insns };
-	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-			  &fprog);
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &fprog);
 	return fd < 0 ? -errno : (int) fd;
 }
 
@@ -353,7 +426,10 @@ int seccomp_export_pfc_fd(enum sbx_policy policy, int fd, sbx_error **err)
 	if (ctx == NULL)
 		return sbx_error_set(err, ENOMEM, "seccomp_init");
 	int r = -1;
-	if (policy == SBX_POLICY_RUN && build_run_policy(ctx, err) == 0)
+	int b = policy == SBX_POLICY_RUN	  ? build_run_policy(ctx, err)
+		: policy == SBX_POLICY_ZYGOTE ? build_zygote_policy(ctx, err)
+					      : build_job_policy(ctx, err);
+	if (b == 0)
 		r = seccomp_export_pfc(ctx, fd) < 0 ? sbx_error_set(err, EIO, "export") : 0;
 	seccomp_release(ctx);
 	return r;

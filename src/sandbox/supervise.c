@@ -2,16 +2,18 @@
  *
  * It waits on: the command's stdout and stderr pipes (captured or passed
  * through, capped), the control socket (failures, the seccomp listener,
- * the command's exit status), the seccomp listener (a forbidden syscall),
- * the init's pidfd (the sandbox is gone), the cgroup's event files (an OOM
+ * the command's exit status, protocol frames), an optional second status
+ * source, the seccomp listener (a forbidden syscall), the watched
+ * process's pidfd (the sandbox is gone), the cgroup's event files (an OOM
  * kill, a refused fork), and a cancel fd.  Time limits are deadlines on
  * the monotonic clock: the wall deadline, and a CPU check scheduled for
  * the earliest moment the job could have used up its CPU time at the rate
  * its quota allows, so a long job costs a handful of wakeups, not a poll
  * every few milliseconds.
  *
- * The first limit reached stops the run: the supervisor kills the init
- * (the kernel then kills the whole pid namespace) and sweeps the cgroup.
+ * The first limit reached stops the run: the supervisor kills the watched
+ * process (pid 1 of the sandbox: the kernel then kills its whole pid
+ * namespace) and sweeps the cgroup.
  */
 #include "sandbox/launch.h"
 
@@ -30,14 +32,22 @@
 #include <unistd.h>
 
 #define READ_CHUNK 65536
-/* After the init is gone every writer is dead; allow this long for the
- * last bytes in the pipes before giving up on them. */
+/* After the sandbox is gone every writer is dead; allow this long for the
+ * last bytes in the pipes (and, for a pool slot, for the zygote's report
+ * of its exit status) before giving up on them. */
 #define DRAIN_NS (2ull * 1000000000ull)
 /* cgroup v1's pids.events never notifies, and OOM eventfds are not
  * available to every user: the counters are also re-read on this tick, so
  * a fork bomb is stopped within 20 ms of its first refused fork.  Three
  * small reads per tick cost about 0.1% of a core. */
 #define TICK_NS (20ull * 1000000ull)
+
+void supervisor_init(struct supervisor *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->out_fd = s->err_fd = s->ctl_fd = s->status_fd = s->pidfd = s->notify_fd = -1;
+	s->syscall_nr = -1;
+}
 
 static void stop(struct supervisor *s, enum stop_reason why)
 {
@@ -47,9 +57,10 @@ static void stop(struct supervisor *s, enum stop_reason why)
 		return;
 	s->killed = true;
 	s->t_kill = now_ns();
-	if (!s->init_exited) {
-		syscall(SYS_pidfd_send_signal, s->l->init_pidfd, SIGKILL, NULL, 0);
-		s->cg->b->ops->kill_all(s->cg);
+	if (!s->proc_exited) {
+		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+		if (s->cg != NULL)
+			s->cg->b->ops->kill_all(s->cg);
 	}
 }
 
@@ -100,75 +111,104 @@ static void read_stream(struct supervisor *s, int fd, struct sbx_stream *st, boo
 	take_output(s, st, broken, sink, buf, (size_t) n);
 }
 
-static void handle_ctl(struct supervisor *s)
+/* A fixed-size control message (not a frame). */
+static void handle_msg(struct supervisor *s, const struct ctl_msg *m, int passed)
 {
-	struct ctl_msg m;
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(s->l->ctl_parent, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0) {
-		if (errno != EINTR && errno != EAGAIN)
-			s->ctl_eof = true;
-		return;
-	}
-	if (n == 0) {
-		s->ctl_eof = true;
-		return;
-	}
-	int passed = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int nfd = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < nfd; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (passed < 0 && m.type == CTL_LISTENER)
-				passed = fd;
-			else
-				close(fd); /* nothing else is ever accepted */
-		}
-	}
-	if (n != (ssize_t) sizeof(m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		if (passed >= 0)
-			close(passed);
-		return;
-	}
-	switch (m.type) {
+	switch (m->type) {
 	case CTL_LISTENER:
 		if (passed >= 0 && s->notify_fd < 0)
 			s->notify_fd = passed;
 		else if (passed >= 0)
 			close(passed);
-		break;
+		return;
 	case CTL_STATUS:
 		s->ev.have_status = true;
-		s->ev.wait_status = m.status;
+		s->ev.wait_status = m->status;
 		break;
-	case CTL_REPORT:
-		m.report.msg[sizeof(m.report.msg) - 1] = '\0';
-		if (m.report.stage == STAGE_EXEC) {
-			s->ev.exec_errno = m.report.errnum ? m.report.errnum : ENOEXEC;
-			char full[512];
-			snprintf(full, sizeof(full), "%s: %s", m.report.msg, strerror(s->ev.exec_errno));
+	case CTL_REPORT: {
+		char full[512];
+		char msg[sizeof(m->report.msg)];
+		memcpy(msg, m->report.msg, sizeof(msg));
+		msg[sizeof(msg) - 1] = '\0';
+		if (m->report.stage == STAGE_EXEC) {
+			s->ev.exec_errno = m->report.errnum ? m->report.errnum : ENOEXEC;
+			snprintf(full, sizeof(full), "%s: %s", msg, strerror(s->ev.exec_errno));
 			note_message(s, full);
 		} else {
 			s->ev.setup_failed = true;
-			char full[512];
-			snprintf(full, sizeof(full), "sandbox setup failed: %s: %s", m.report.msg,
-				 strerror(m.report.errnum));
+			snprintf(full, sizeof(full), "sandbox setup failed: %s: %s", msg,
+				 strerror(m->report.errnum));
 			note_message(s, full);
 			stop(s, STOP_NONE);
 		}
 		break;
+	}
 	default:
 		break;
 	}
+	if (passed >= 0)
+		close(passed); /* nothing else is ever accepted */
+}
+
+/* Read one message from fd (the control socket or the status source). */
+static void handle_ctl(struct supervisor *s, int fd, bool *eof)
+{
+	static _Thread_local char buf[SBX_FRAME_MAX + 8];
+	union {
+		char c[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c,
+			     .msg_controllen = sizeof(u.c) };
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == ENOTSOCK) /* a pipe */
+			n = read(fd, buf, sizeof(struct ctl_msg));
+		if (n < 0) {
+			if (errno != EINTR && errno != EAGAIN)
+				*eof = true;
+			return;
+		}
+		mh.msg_controllen = 0;
+	}
+	if (n == 0) {
+		*eof = true;
+		return;
+	}
+	int passed = -1;
+	for (struct cmsghdr *c = mh.msg_controllen ? CMSG_FIRSTHDR(&mh) : NULL; c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int nfd = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < nfd; i++) {
+			int fdv;
+			memcpy(&fdv, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (passed < 0)
+				passed = fdv;
+			else
+				close(fdv);
+		}
+	}
+	uint32_t type = 0;
+	if (n >= 4)
+		memcpy(&type, buf, 4);
+	if (type == CTL_FRAME && !(mh.msg_flags & MSG_TRUNC)) {
+		if (passed >= 0)
+			close(passed);
+		if (s->on_frame != NULL)
+			s->on_frame(s->frame_ctx, buf + 4, (size_t) n - 4);
+		return;
+	}
+	if (n != (ssize_t) sizeof(struct ctl_msg) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (passed >= 0)
+			close(passed); /* malformed: ignored */
+		return;
+	}
+	struct ctl_msg m;
+	memcpy(&m, buf, sizeof(m));
+	handle_msg(s, &m, passed);
 }
 
 static void handle_notify(struct supervisor *s)
@@ -200,28 +240,33 @@ static void handle_notify(struct supervisor *s)
 	seccomp_notify_free(req, resp);
 }
 
-static void handle_init_exit(struct supervisor *s)
+static uint64_t tv_ns(struct timeval tv)
 {
-	int st;
-	struct rusage ru;
-	pid_t r = wait4(s->l->init_pid, &st, __WALL | WNOHANG, &ru);
-	if (r != s->l->init_pid)
-		return;
-	s->init_exited = true;
-	s->init_status = st;
+	return (uint64_t) tv.tv_sec * 1000000000u + (uint64_t) tv.tv_usec * 1000u;
+}
+
+/* The watched process is gone (its pidfd is readable). */
+static void handle_exit(struct supervisor *s)
+{
+	if (s->reap_pid > 0) {
+		int st;
+		struct rusage ru;
+		pid_t r = wait4(s->reap_pid, &st, __WALL | WNOHANG, &ru);
+		if (r != s->reap_pid)
+			return;
+		s->proc_utime_ns = tv_ns(ru.ru_utime);
+		s->proc_stime_ns = tv_ns(ru.ru_stime);
+		s->proc_maxrss = (uint64_t) ru.ru_maxrss * 1024u;
+	}
+	s->proc_exited = true;
 	s->t_end = now_ns();
-	s->init_utime_ns = (uint64_t) ru.ru_utime.tv_sec * 1000000000u +
-			   (uint64_t) ru.ru_utime.tv_usec * 1000u;
-	s->init_stime_ns = (uint64_t) ru.ru_stime.tv_sec * 1000000000u +
-			   (uint64_t) ru.ru_stime.tv_usec * 1000u;
-	s->init_maxrss = (uint64_t) ru.ru_maxrss * 1024u;
 }
 
 /* Re-read the cgroup's counters and act on a limit the kernel enforced. */
 static void check_cgroup(struct supervisor *s, bool cpu_due)
 {
 	struct cg_stats st;
-	if (s->cg->b->ops->read_stats(s->cg, &st) < 0)
+	if (s->cg == NULL || s->cg->b->ops->read_stats(s->cg, &st) < 0)
 		return;
 	if (st.oom_kills > 0)
 		stop(s, STOP_MEMORY);
@@ -252,104 +297,115 @@ static void rearm(int fd)
 		return; /* nothing pending */
 }
 
-enum { EV_OUT, EV_ERR, EV_CTL, EV_PIDFD, EV_NOTIFY, EV_CANCEL, EV_CG };
+enum { EV_OUT, EV_ERR, EV_CTL, EV_STATUS, EV_PIDFD, EV_NOTIFY, EV_CANCEL, EV_CG };
+
+/* Done: the process is gone, its output drained, its control channel
+ * closed, and (when a separate source reports it) its status known. */
+static bool finished(const struct supervisor *s)
+{
+	return s->proc_exited && s->out_eof && s->err_eof && s->ctl_eof &&
+	       (s->status_fd < 0 || s->ev.have_status || s->status_eof) &&
+	       (s->notify_fd < 0 || s->killed);
+}
+
+static void add_pollfd(struct pollfd *p, int *tag, int *n, int fd, short ev, int t)
+{
+	p[*n].fd = fd;
+	p[*n].events = ev;
+	p[*n].revents = 0;
+	tag[*n] = t;
+	(*n)++;
+}
+
+static uint64_t next_deadline(const struct supervisor *s, uint64_t wall, uint64_t tick)
+{
+	if (!s->killed && !s->proc_exited) {
+		uint64_t d = wall;
+		if (s->cfg->cpu_time_ns && s->next_cpu_check < d)
+			d = s->next_cpu_check;
+		return tick < d ? tick : d;
+	}
+	if (s->proc_exited)
+		return s->t_end + DRAIN_NS;
+	return s->t_kill + 5ull * 1000000000u; /* re-kill if it lingers */
+}
+
+static void on_timeout(struct supervisor *s, uint64_t now, uint64_t wall, uint64_t *tick)
+{
+	const struct sbx_config *cfg = s->cfg;
+	if (!s->killed && !s->proc_exited) {
+		if (now >= wall) {
+			if (cfg->cpu_time_ns)
+				check_cgroup(s, true); /* a CPU overrun first, if both are due */
+			stop(s, STOP_WALL);
+			return;
+		}
+		bool cpu_due = cfg->cpu_time_ns && now >= s->next_cpu_check;
+		if (cpu_due || now >= *tick)
+			check_cgroup(s, cpu_due);
+		if (now >= *tick)
+			*tick = now + TICK_NS;
+	} else if (s->killed && !s->proc_exited && now >= s->t_kill + 5000000000ull) {
+		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+		s->t_kill = now;
+	}
+}
 
 void supervise(struct supervisor *s)
 {
 	const struct sbx_config *cfg = s->cfg;
 	int cg_fds[4];
 	short cg_ev[4];
-	int ncg = s->cg->b->ops->event_fds(s->cg, cg_fds, cg_ev, 4);
+	int ncg = s->cg ? s->cg->b->ops->event_fds(s->cg, cg_fds, cg_ev, 4) : 0;
 	for (int i = 0; i < ncg; i++)
 		rearm(cg_fds[i]);
 	uint64_t wall_deadline = s->t_go + cfg->wall_ns;
 	if (cfg->cpu_time_ns)
 		s->next_cpu_check = s->t_go + 1000000u; /* first look after 1 ms */
 	uint64_t next_tick = s->t_go + TICK_NS;
+	if (s->status_fd < 0)
+		s->status_eof = true;
 
-	for (;;) {
-		if (s->init_exited && s->out_eof && s->err_eof && s->ctl_eof &&
-		    (s->notify_fd < 0 || s->killed))
-			break;
+	while (!finished(s)) {
 		uint64_t now = now_ns();
-		if (s->init_exited && now > s->t_end + DRAIN_NS)
+		if (s->proc_exited && now > s->t_end + DRAIN_NS)
 			break; /* a pipe held open by something we cannot see */
 
 		struct pollfd p[EV_CG + 4];
-		int idx[EV_CG + 4];
+		int tag[EV_CG + 4];
 		int n = 0;
-#define ADD(fd_, ev_, tag_)                                                                        \
-	do {                                                                                       \
-		p[n].fd = (fd_);                                                                   \
-		p[n].events = (ev_);                                                               \
-		p[n].revents = 0;                                                                  \
-		idx[n++] = (tag_);                                                                 \
-	} while (0)
 		if (!s->out_eof)
-			ADD(s->l->out_r, POLLIN, EV_OUT);
+			add_pollfd(p, tag, &n, s->out_fd, POLLIN, EV_OUT);
 		if (!s->err_eof)
-			ADD(s->l->err_r, POLLIN, EV_ERR);
+			add_pollfd(p, tag, &n, s->err_fd, POLLIN, EV_ERR);
 		if (!s->ctl_eof)
-			ADD(s->l->ctl_parent, POLLIN, EV_CTL);
-		if (!s->init_exited)
-			ADD(s->l->init_pidfd, POLLIN, EV_PIDFD);
+			add_pollfd(p, tag, &n, s->ctl_fd, POLLIN, EV_CTL);
+		if (!s->status_eof && !s->ev.have_status)
+			add_pollfd(p, tag, &n, s->status_fd, POLLIN, EV_STATUS);
+		if (!s->proc_exited)
+			add_pollfd(p, tag, &n, s->pidfd, POLLIN, EV_PIDFD);
 		if (s->notify_fd >= 0)
-			ADD(s->notify_fd, POLLIN, EV_NOTIFY);
+			add_pollfd(p, tag, &n, s->notify_fd, POLLIN, EV_NOTIFY);
 		if (cfg->cancel_fd >= 0 && !s->killed)
-			ADD(cfg->cancel_fd, POLLIN, EV_CANCEL);
+			add_pollfd(p, tag, &n, cfg->cancel_fd, POLLIN, EV_CANCEL);
 		if (!s->killed)
 			for (int i = 0; i < ncg; i++)
-				ADD(cg_fds[i], cg_ev[i], EV_CG + i);
-#undef ADD
+				add_pollfd(p, tag, &n, cg_fds[i], cg_ev[i], EV_CG + i);
 
-		/* Next deadline: wall limit, CPU check, or the drain limit. */
-		uint64_t deadline = UINT64_MAX;
-		if (!s->killed && !s->init_exited) {
-			deadline = wall_deadline;
-			if (cfg->cpu_time_ns && s->next_cpu_check < deadline)
-				deadline = s->next_cpu_check;
-			if (next_tick < deadline)
-				deadline = next_tick;
-		} else if (s->init_exited) {
-			deadline = s->t_end + DRAIN_NS;
-		} else {
-			deadline = s->t_kill + 5ull * 1000000000u; /* re-kill if init lingers */
-		}
-		struct timespec ts, *tsp = NULL;
-		if (deadline != UINT64_MAX) {
-			uint64_t d = deadline > now ? deadline - now : 0;
-			ts.tv_sec = (time_t) (d / 1000000000u);
-			ts.tv_nsec = (long) (d % 1000000000u);
-			tsp = &ts;
-		}
-		int r = ppoll(p, (nfds_t) n, tsp, NULL);
+		uint64_t deadline = next_deadline(s, wall_deadline, next_tick);
+		uint64_t d = deadline > now ? deadline - now : 0;
+		struct timespec ts = { (time_t) (d / 1000000000u), (long) (d % 1000000000u) };
+		int r = ppoll(p, (nfds_t) n, &ts, NULL);
 		if (r < 0 && errno != EINTR)
 			break;
-		now = now_ns();
 		if (r <= 0) {
-			if (!s->killed && !s->init_exited) {
-				if (now >= wall_deadline) {
-					/* a CPU overrun first, if both are due */
-					if (cfg->cpu_time_ns)
-						check_cgroup(s, true);
-					stop(s, STOP_WALL);
-				} else {
-					bool cpu_due = cfg->cpu_time_ns && now >= s->next_cpu_check;
-					if (cpu_due || now >= next_tick)
-						check_cgroup(s, cpu_due);
-					if (now >= next_tick)
-						next_tick = now + TICK_NS;
-				}
-			} else if (s->killed && !s->init_exited && now >= s->t_kill + 5000000000ull) {
-				syscall(SYS_pidfd_send_signal, s->l->init_pidfd, SIGKILL, NULL, 0);
-				s->t_kill = now;
-			}
+			on_timeout(s, now_ns(), wall_deadline, &next_tick);
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
 			if (p[i].revents == 0)
 				continue;
-			switch (idx[i]) {
+			switch (tag[i]) {
 			case EV_OUT:
 				read_stream(s, p[i].fd, &s->out, &s->out_eof, &s->pass_out_broken,
 					    cfg->out_fd);
@@ -359,10 +415,13 @@ void supervise(struct supervisor *s)
 					    cfg->err_fd);
 				break;
 			case EV_CTL:
-				handle_ctl(s);
+				handle_ctl(s, s->ctl_fd, &s->ctl_eof);
+				break;
+			case EV_STATUS:
+				handle_ctl(s, s->status_fd, &s->status_eof);
 				break;
 			case EV_PIDFD:
-				handle_init_exit(s);
+				handle_exit(s);
 				break;
 			case EV_NOTIFY:
 				handle_notify(s);
@@ -378,14 +437,15 @@ void supervise(struct supervisor *s)
 			}
 		}
 	}
-	if (!s->init_exited) {
+	if (!s->proc_exited) {
 		/* The drain gave up or poll failed: make sure it is gone. */
 		stop(s, s->ev.stop);
-		int st;
-		struct rusage ru;
-		if (wait4(s->l->init_pid, &st, __WALL, &ru) == s->l->init_pid) {
-			s->init_exited = true;
-			s->t_end = now_ns();
+		if (s->reap_pid > 0) {
+			int st;
+			struct rusage ru;
+			if (wait4(s->reap_pid, &st, __WALL, &ru) == s->reap_pid)
+				s->proc_exited = true;
 		}
+		s->t_end = now_ns();
 	}
 }
