@@ -37,7 +37,8 @@ CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) $(HARDEN) \
 LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(LDFLAGS)
 LIBS := -lseccomp -ljansson -lcap -lunistring -lm -lpthread
 
-LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c)
+LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
+           src/pyrt/pool.c src/pyrt/job.c
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)
@@ -46,7 +47,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 SEC_SRC  := $(wildcard tests/security/*.c)
 TEST_COMMON := tests/harness.c
 
-all: $(O)/stratbox $(O)/libstratbox.a
+all: $(O)/stratbox $(O)/libstratbox.a $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +84,21 @@ $(O)/libstratbox.a: $(LIB_OBJ) $(PREBUILT_O)
 $(O)/stratbox: $(CLI_OBJ) $(O)/libstratbox.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(O)/libstratbox.a $(LIBS)
+
+# The zygote embeds CPython, so it links libpython dynamically (numpy and
+# pandas are extension modules loaded with dlopen).
+PY_CFLAGS := $(shell python3.11-config --includes 2>/dev/null | sed 's/-I/-isystem /g')
+PY_LIBS := -lpython3.11
+$(O)/stratbox-zygote: src/pyrt/zygote.c $(O)/libstratbox.a
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -pie $(SANLDFLAGS) -Wl,-z,relro,-z,now -o $@ $< \
+		$(O)/libstratbox.a -lseccomp -ljansson -lcap -lunistring $(PY_LIBS) -lm -lpthread
+
+# The package imported inside the sandbox, next to the binaries.
+PY_PKG := $(wildcard src/pyrt/python/stratbox/*.py)
+$(O)/python/stratbox/__init__.py: $(PY_PKG)
+	@mkdir -p $(dir $@)
+	@cp $(PY_PKG) $(dir $@)
 
 # ---- tests -------------------------------------------------------------
 # The probe runs inside the sandbox: static, so it needs nothing from the

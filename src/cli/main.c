@@ -12,6 +12,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "run a command in a fresh sandbox and report its verdict" },
+	{ "exec", cmd_exec, "run Python strategy code in the sandboxed Python runtime" },
 	{ "check", cmd_check, "statically check Python strategy code against the policy" },
 	{ "doctor", cmd_doctor, "check that this machine can run sandboxes" },
 };

@@ -32,6 +32,12 @@ static int none_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
 	return 0;
 }
 
+static int none_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx_error **err)
+{
+	(void) cg, (void) lim, (void) err;
+	return 0;
+}
+
 static int none_clone_into_fd(struct sbx_cgroup *cg)
 {
 	(void) cg;
@@ -75,6 +81,7 @@ const struct cgroup_ops cgroup_none_ops = {
 	.create = none_create,
 	.attach = none_attach,
 	.clone_into_fd = none_clone_into_fd,
+	.set_limits = none_set_limits,
 	.event_fds = none_event_fds,
 	.read_stats = none_read_stats,
 	.kill_all = none_kill_all,

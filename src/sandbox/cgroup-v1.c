@@ -28,6 +28,8 @@ static int dir_for(const struct sbx_cgroup *cg, const unsigned *ctl, unsigned c)
 	return -1;
 }
 
+static unsigned long long read_u64(const char *dir, const char *file, bool *ok);
+
 struct v1_job {
 	struct sbx_cgroup cg;
 	unsigned ctl[8]; /* controllers per dirs[i] */
@@ -167,6 +169,37 @@ static int v1_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
 	return 0;
 }
 
+static int v1_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx_error **err)
+{
+	struct v1_job *j = (struct v1_job *) cg;
+	int i = dir_for(cg, j->ctl, CG_MEMORY);
+	if (i >= 0 && lim->memory) {
+		/* memory+swap may never be below memory: raise it first when
+		 * growing, lower it second when shrinking */
+		bool ok = true;
+		unsigned long long cur = read_u64(cg->dirs[i], "memory.limit_in_bytes", &ok);
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", cg->dirs[i]);
+		bool memsw = access(path, F_OK) == 0;
+		if (lim->memory > cur) {
+			if ((memsw && write_limit(cg->dirs[i], "memory.memsw.limit_in_bytes", lim->memory, err) < 0) ||
+			    write_limit(cg->dirs[i], "memory.limit_in_bytes", lim->memory, err) < 0)
+				return -1;
+		} else if (write_limit(cg->dirs[i], "memory.limit_in_bytes", lim->memory, err) < 0 ||
+			   (memsw && write_limit(cg->dirs[i], "memory.memsw.limit_in_bytes", lim->memory, err) < 0)) {
+			return -1;
+		}
+	}
+	i = dir_for(cg, j->ctl, CG_PIDS);
+	if (i >= 0 && lim->pids && write_limit(cg->dirs[i], "pids.max", lim->pids, err) < 0)
+		return -1;
+	i = dir_for(cg, j->ctl, CG_CPU);
+	if (i >= 0 && lim->millicpus &&
+	    write_limit(cg->dirs[i], "cpu.cfs_quota_us", lim->millicpus * 100, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int v1_clone_into_fd(struct sbx_cgroup *cg)
 {
 	(void) cg;
@@ -278,6 +311,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.create = v1_create,
 	.attach = v1_attach,
 	.clone_into_fd = v1_clone_into_fd,
+	.set_limits = v1_set_limits,
 	.event_fds = v1_event_fds,
 	.read_stats = v1_read_stats,
 	.kill_all = v1_kill_all,

@@ -170,6 +170,27 @@ static int v2_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
 	return 0;
 }
 
+static int v2_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx_error **err)
+{
+	if (cg->ndirs == 0)
+		return 0;
+	char val[64];
+	int r = 0;
+	if ((cg->usable & CG_MEMORY) && lim->memory) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long) lim->memory);
+		r = wr(cg->dirs[0], "memory.max", val);
+	}
+	if (r == 0 && (cg->usable & CG_PIDS) && lim->pids) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long) lim->pids);
+		r = wr(cg->dirs[0], "pids.max", val);
+	}
+	if (r == 0 && (cg->usable & CG_CPU) && lim->millicpus) {
+		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long) lim->millicpus * 100);
+		r = wr(cg->dirs[0], "cpu.max", val);
+	}
+	return r < 0 ? sbx_error_set(err, -r, "set limits in %s", cg->dirs[0]) : 0;
+}
+
 static int v2_clone_into_fd(struct sbx_cgroup *cg)
 {
 	if (cg->ndirs == 0)
@@ -256,6 +277,7 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.create = v2_create,
 	.attach = v2_attach,
 	.clone_into_fd = v2_clone_into_fd,
+	.set_limits = v2_set_limits,
 	.event_fds = v2_event_fds,
 	.read_stats = v2_read_stats,
 	.kill_all = v2_kill_all,

@@ -274,3 +274,11 @@ int sbx_config_pass_fd(struct sbx_config *c, int host_fd, int sandbox_fd, sbx_er
 	c->passfds[c->npassfds++] = (struct sbx_passfd){ host_fd, sandbox_fd };
 	return 0;
 }
+
+int sbx_config_add_dir(struct sbx_config *c, const char *path, sbx_error **err)
+{
+	if (c->ndirs >= (int) ARRAY_SIZE(c->dirs) || path[0] != '/')
+		return sbx_error_set(err, EINVAL, "extra directory %s", path);
+	c->dirs[c->ndirs++] = path;
+	return 0;
+}

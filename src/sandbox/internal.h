@@ -47,7 +47,8 @@ struct sbx_config {
 		int host_fd, sandbox_fd;
 	} passfds[4];
 	int npassfds;
-	const char *cgroup_name_suffix; /* e.g. "zygote", for the job name */
+	const char *dirs[4];	/* extra empty directories in the root (mount points) */
+	int ndirs;
 };
 
 /* The command keeps all capabilities inside its own user namespace (and
@@ -56,6 +57,8 @@ struct sbx_config {
 void sbx_config_keep_caps(struct sbx_config *cfg);
 /* Hand host_fd to the command as sandbox_fd (4..63), open across execve. */
 int sbx_config_pass_fd(struct sbx_config *cfg, int host_fd, int sandbox_fd, sbx_error **err);
+/* An empty directory in the sandbox's root, for mounts made inside it. */
+int sbx_config_add_dir(struct sbx_config *cfg, const char *path, sbx_error **err);
 
 /* ---------- child-side error reporting ---------- */
 /* A fixed-size report the child writes to the parent when setup fails. */
@@ -71,6 +74,8 @@ enum child_stage {
 };
 void child_fail(int fd, int stage, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Pass fd to the supervisor as a CTL_LISTENER message (SCM_RIGHTS). */
+int launch_send_fd(int sock, int fd);
 
 /* ---------- rootfs.c ---------- */
 enum rootfs_op_kind {
@@ -180,6 +185,9 @@ struct cgroup_ops {
 	 * inside its cgroup avoids migrating it, which on an idle machine
 	 * waits for an RCU grace period (~8 ms here). */
 	int (*clone_into_fd)(struct sbx_cgroup *cg);
+	/* Change the limits of an existing job cgroup (a pool slot getting
+	 * its job's limits). */
+	int (*set_limits)(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx_error **err);
 	/* fds to poll(POLLIN|POLLPRI) that fire when a limit event happens */
 	int (*event_fds)(struct sbx_cgroup *cg, int *fds, short *events, int max);
 	int (*read_stats)(struct sbx_cgroup *cg, struct cg_stats *st);

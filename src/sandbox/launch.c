@@ -76,7 +76,7 @@ static int recv_msg(int fd, struct ctl_msg *m)
 /* ------------------------------------------------------------------ */
 /* The command (pid 2).                                                */
 
-static int send_fd(int sock, int fd)
+int launch_send_fd(int sock, int fd)
 {
 	struct ctl_msg m;
 	memset(&m, 0, sizeof(m));
@@ -253,7 +253,7 @@ static __attribute__((noreturn)) void payload_main(struct launch *l, const struc
 		_exit(125);
 	}
 	if (listen) {
-		if (send_fd(FD_CTL, listener) < 0) {
+		if (launch_send_fd(FD_CTL, listener) < 0) {
 			child_fail(FD_CTL, STAGE_SETUP, errno, "pass seccomp listener");
 			_exit(125);
 		}

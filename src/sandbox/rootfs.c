@@ -253,6 +253,9 @@ static int plan_system(struct rootfs_plan *p, const struct sbx_config *cfg, sbx_
 		if (add_simple(p, OP_MASK, proc_masks[i], "/dev/null", 0, err) < 0)
 			return -1;
 
+	for (int i = 0; i < cfg->ndirs; i++)
+		if (add_simple(p, OP_MKDIR, cfg->dirs[i], NULL, 0755, err) < 0)
+			return -1;
 	/* The only writable place by default. */
 	return add_tmpfs(p, "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=%llu", cfg->tmp_size, err);
 }

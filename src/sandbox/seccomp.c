@@ -257,6 +257,10 @@ static int build_zygote_policy(scmp_filter_ctx ctx, sbx_error **err)
 	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				 SCMP_A0(SCMP_CMP_MASKED_EQ,
 					 CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP, 0));
+	/* back into its own pid namespace after forking a slot into a new one */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setns), 1,
+				     SCMP_A1(SCMP_CMP_EQ, CLONE_NEWPID));
 	if (r < 0)
 		return sbx_error_set(err, -r, "seccomp: zygote clone rule");
 	return 0;

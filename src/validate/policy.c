@@ -64,11 +64,11 @@ static const char *const default_banned_identifiers[] = {
 /* obj.__x__ that class code needs: super().__init__(), cls.__name__, ... */
 static const char *const default_dunder_access[] = {
 	"__init__", "__name__", "__qualname__", "__doc__", "__post_init__", "__len__",
-	"__str__", "__repr__", "__eq__", "__hash__",
+	"__str__", "__repr__", "__eq__", "__hash__", "__version__",
 };
 /* bare names: if __name__ == "__main__", __all__, __slots__ */
 static const char *const default_dunder_names[] = {
-	"__name__", "__main__", "__doc__", "__all__", "__slots__", "__future__",
+	"__name__", "__main__", "__doc__", "__all__", "__slots__", "__future__", "__version__",
 };
 /* def __x__(...): the data model, without the attribute and pickling hooks */
 static const char *const default_dunder_defs[] = {
@@ -461,10 +461,11 @@ static void check_name(struct checker *c, size_t i)
 		if (is_dunder(nm, len) && !list_has(&c->p->dunder_access, nm, len)) {
 			char allowed[400];
 			list_text(&c->p->dunder_access, allowed, sizeof(allowed), ".");
+			bool cls = len == 9 && memcmp(nm, "__class__", 9) == 0;
 			add(c, t->line, t->col, "dunder-attribute",
 			    "access to '.%.*s' is not allowed: introspection through dunder "
-			    "attributes reaches the interpreter's internals; allowed: %s",
-			    (int) len, nm, allowed);
+			    "attributes reaches the interpreter's internals%s; allowed: %s",
+			    (int) len, nm, cls ? " (use type(obj) instead)" : "", allowed);
 		}
 		return;
 	}

@@ -1,0 +1,94 @@
+/* stratbox Python runtime: strategy code in a warm pool of sandboxed
+ * Python processes.
+ *
+ * A pool starts one zygote (inside a base sandbox) that imports Python,
+ * numpy and pandas once, and keeps `warm` slots forked ahead of demand,
+ * each already in its own pid/mount/IPC namespaces and its own cgroup.  A
+ * job takes a ready slot, gets its limits, its code and data, drops every
+ * privilege and runs; a slot never runs a second job.  The pool refills in
+ * the background and restarts its zygote if it dies; a job waits for a
+ * slot rather than failing.
+ *
+ *     sbx_pool *pool;
+ *     sbx_pool_start(&(struct sbx_pool_options){ .warm = 2 }, &pool, &err);
+ *     struct sbx_job job = { .code = src, .code_len = n };
+ *     struct sbx_job_result res;
+ *     sbx_pool_run(pool, &job, &res, &err);     // thread-safe
+ *     char *json = sbx_job_result_to_json(&res, NULL);
+ *     sbx_job_result_clear(&res);
+ *     sbx_pool_stop(pool);
+ */
+#ifndef STRATBOX_PYRT_H
+#define STRATBOX_PYRT_H
+
+#include "stratbox/error.h"
+#include "stratbox/sandbox.h"
+#include "stratbox/validate.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sbx_pool sbx_pool;
+
+struct sbx_pool_options {
+	unsigned warm;		     /* ready slots kept forked ahead (default 2) */
+	const char *cgroup_parent;   /* as sbx_config_set_cgroup_parent; NULL: own cgroup */
+	const char *zygote_path;     /* NULL: stratbox-zygote next to this executable */
+	const char *package_dir;     /* NULL: python/ next to this executable */
+	const sbx_check_policy *policy; /* its allowed imports guard imports at run time */
+	int log_fd;		     /* the zygote's own output; -1: discarded */
+};
+
+/* One job: Python source and an optional JSON document for
+ * /workspace/data.json.  Zero limits take the defaults (the reference
+ * limits, 60 s wall time). */
+struct sbx_job {
+	const char *code;
+	size_t code_len;
+	const char *data; /* NULL: no /workspace/data.json */
+	size_t data_len;
+	uint64_t timeout_ns, memory, pids, millicpus, cpu_time_ns, output_limit, tmp_size;
+	uint64_t seed;	  /* random and numpy seed; 0 unless has_seed */
+	bool has_seed;
+};
+
+struct sbx_job_result {
+	sbx_verdict verdict;	/* status, exit code, output, usage: the sandbox's */
+	char *error;		/* the strategy's exception "Type: message", or NULL */
+	char *traceback;	/* its traceback (strategy frames only), or NULL */
+	unsigned protocol_errors; /* malformed messages from inside (ignored) */
+	uint64_t queue_ns;	/* waiting for a ready slot */
+	bool warm;		/* ran in a slot forked ahead of the request */
+};
+
+int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error **err);
+/* Run one job (blocking, thread-safe).  Returns 0 with *res filled: a job
+ * that breaks a limit is a result, not an error.  -1 only when the pool is
+ * stopping. */
+int sbx_pool_run(sbx_pool *pool, const struct sbx_job *job, struct sbx_job_result *res,
+		 sbx_error **err);
+void sbx_pool_stop(sbx_pool *pool);
+
+struct sbx_pool_stats {
+	unsigned ready, starting, busy;
+	uint64_t jobs, zygote_starts, slots_forked;
+	char versions[256];	   /* "numpy=1.24.2 pandas=1.5.3" */
+	uint64_t zygote_rss_bytes; /* resident set of the zygote */
+	uint64_t idle_slot_pss_bytes, idle_slot_private_bytes; /* per ready slot, mean */
+};
+void sbx_pool_stats(sbx_pool *pool, struct sbx_pool_stats *st);
+
+void sbx_job_result_clear(struct sbx_job_result *r);
+/* {"success","output","error","status","stderr","metrics":{...},"verdict":{...}},
+ * or a VALIDATION_ERROR result with the violations when v is not NULL. */
+char *sbx_job_result_to_json(const struct sbx_job_result *r, const struct sbx_check_result *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

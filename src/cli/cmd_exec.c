@@ -1,0 +1,438 @@
+/* stratbox exec: Python strategy code in the sandboxed Python runtime.
+ *
+ *   stratbox exec CODE.py [--data DATA.json] [--timeout SEC] [--json] ...
+ *   stratbox exec --batch JOBS.jsonl [--parallel N] ...
+ *
+ * The code is checked by the static validator first; a rejected job comes
+ * back as status VALIDATION_ERROR with the violations, and nothing runs.
+ * A single job runs on a freshly started pool (a cold start); a batch
+ * runs every job through one warm pool, N at a time, and prints one
+ * result per line in input order. */
+#include "cli/cli.h"
+#include "common/parse.h"
+#include "common/util.h"
+#include "stratbox/pyrt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char exec_usage[] =
+	"usage: stratbox exec CODE.py [OPTIONS]\n"
+	"       stratbox exec --batch JOBS.jsonl [--parallel N] [OPTIONS]\n"
+	"\n"
+	"  --data FILE          JSON document the code reads at /workspace/data.json\n"
+	"  --timeout SEC        wall-clock limit per job (60)\n"
+	"  --memory SIZE        memory per job (256M)\n"
+	"  --cpu-time SEC       CPU time per job (unlimited)\n"
+	"  --seed N             random and numpy seed (0)\n"
+	"  --policy FILE        validator policy (JSON); its imports also bind at run time\n"
+	"  --json               print the result as JSON (always with --batch)\n"
+	"  --batch FILE         one job per line: {\"code\": ..., \"data\": ..., \"timeout\": ...,\n"
+	"                       \"seed\": ..., \"id\": ...}; '-' reads standard input\n"
+	"  --parallel N         jobs running at once in a batch (2)\n"
+	"  --cgroup-parent PATH where job cgroups go (see stratbox run --help)\n";
+
+struct exec_opts {
+	const char *code_path, *data_path, *batch_path, *policy_path, *cgroup_parent;
+	struct sbx_job defaults;
+	bool json;
+	unsigned parallel;
+	sbx_check_policy *policy;
+};
+
+enum { O_DATA = 256, O_TIMEOUT, O_MEMORY, O_CPU_TIME, O_SEED, O_POLICY, O_JSON, O_BATCH,
+       O_PARALLEL, O_CGROUP_PARENT, O_HELP };
+
+static const struct option exec_options[] = {
+	{ "data", required_argument, NULL, O_DATA },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "memory", required_argument, NULL, O_MEMORY },
+	{ "cpu-time", required_argument, NULL, O_CPU_TIME },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "batch", required_argument, NULL, O_BATCH },
+	{ "parallel", required_argument, NULL, O_PARALLEL },
+	{ "cgroup-parent", required_argument, NULL, O_CGROUP_PARENT },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->parallel = 2;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", exec_options, NULL)) != -1) {
+		const char *why = NULL;
+		uint64_t v = 0;
+		switch (opt) {
+		case O_DATA: o->data_path = optarg; break;
+		case O_POLICY: o->policy_path = optarg; break;
+		case O_JSON: o->json = true; break;
+		case O_BATCH: o->batch_path = optarg; break;
+		case O_CGROUP_PARENT: o->cgroup_parent = optarg; break;
+		case O_TIMEOUT:
+		case O_CPU_TIME:
+			if (parse_duration(optarg, &v, &why) < 0) {
+				cli_err("invalid duration '%s': %s", optarg, why);
+				return -1;
+			}
+			*(opt == O_TIMEOUT ? &o->defaults.timeout_ns : &o->defaults.cpu_time_ns) = v;
+			break;
+		case O_MEMORY:
+			if (parse_size(optarg, &v, &why) < 0) {
+				cli_err("invalid size '%s': %s", optarg, why);
+				return -1;
+			}
+			o->defaults.memory = v;
+			break;
+		case O_SEED:
+			if (parse_u64(optarg, &v, &why) < 0) {
+				cli_err("invalid seed '%s': %s", optarg, why);
+				return -1;
+			}
+			o->defaults.seed = v;
+			o->defaults.has_seed = true;
+			break;
+		case O_PARALLEL:
+			if (parse_u64(optarg, &v, &why) < 0 || v < 1 || v > 64) {
+				cli_err("--parallel takes 1 to 64");
+				return -1;
+			}
+			o->parallel = (unsigned) v;
+			break;
+		case 'h':
+		case O_HELP:
+			fputs(exec_usage, stdout);
+			return 1;
+		default:
+			cli_err("unknown or incomplete option '%s' (see stratbox exec --help)",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc)
+		o->code_path = argv[optind++];
+	if (optind < argc || (!o->code_path == !o->batch_path)) {
+		cli_err("give either CODE.py or --batch JOBS.jsonl");
+		return -1;
+	}
+	return 0;
+}
+
+static void print_result(const struct sbx_job_result *r, const struct sbx_check_result *viol,
+			 json_t *id, bool as_json)
+{
+	char *s = sbx_job_result_to_json(r, viol);
+	if (s != NULL && id != NULL) {
+		json_t *o = json_loads(s, JSON_ALLOW_NUL, NULL);
+		free(s);
+		json_object_set(o, "id", id);
+		s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+		json_decref(o);
+	}
+	if (as_json) {
+		puts(s ? s : "{}");
+	} else if (viol != NULL) {
+		for (size_t i = 0; i < viol->n; i++)
+			fprintf(stderr, "%u:%u: %s: %s\n", viol->v[i].line, viol->v[i].col,
+				viol->v[i].rule, viol->v[i].message);
+	} else {
+		fwrite(r->verdict.out.data ? r->verdict.out.data : "", 1, r->verdict.out.len, stdout);
+		fwrite(r->verdict.err.data ? r->verdict.err.data : "", 1, r->verdict.err.len, stderr);
+		if (r->verdict.status != SBX_OK && r->verdict.status != SBX_NONZERO_EXIT)
+			cli_err("%s: %s", sbx_status_name(r->verdict.status),
+				r->verdict.message ? r->verdict.message : "");
+	}
+	fflush(stdout);
+	free(s);
+}
+
+static struct sbx_pool *start_pool(const struct exec_opts *o, unsigned warm)
+{
+	struct sbx_pool_options po = { .warm = warm,
+				       .cgroup_parent = o->cgroup_parent,
+				       .policy = o->policy,
+				       .log_fd = 2 };
+	struct sbx_pool *pool = NULL;
+	cleanup_error sbx_error *err = NULL;
+	if (sbx_pool_start(&po, &pool, &err) < 0) {
+		cli_err("cannot start the Python runtime: %s", err->msg);
+		return NULL;
+	}
+	return pool;
+}
+
+static int exec_one(struct exec_opts *o)
+{
+	cleanup_free char *code = NULL, *data = NULL;
+	size_t code_len = 0, data_len = 0;
+	cleanup_error sbx_error *err = NULL;
+	if (read_file_alloc(o->code_path, 64u << 20, &code, &code_len, &err) < 0) {
+		cli_err("%s", err->msg);
+		return 2;
+	}
+	if (o->data_path != NULL) {
+		if (read_file_alloc(o->data_path, 1u << 30, &data, &data_len, &err) < 0) {
+			cli_err("%s", err->msg);
+			return 2;
+		}
+		json_error_t je;
+		json_t *doc = json_loadb(data, data_len, 0, &je);
+		if (doc == NULL) {
+			cli_err("%s:%d:%d: not JSON: %s", o->data_path, je.line, je.column, je.text);
+			return 2;
+		}
+		json_decref(doc);
+	}
+	struct sbx_check_result viol;
+	if (sbx_check_source(o->policy, code, code_len, &viol, &err) < 0) {
+		cli_err("%s:%s", o->code_path, err->msg);
+		return 2;
+	}
+	if (viol.n > 0) {
+		print_result(NULL, &viol, NULL, o->json);
+		sbx_check_result_clear(&viol);
+		return 1;
+	}
+	struct sbx_pool *pool = start_pool(o, 1);
+	if (pool == NULL)
+		return EXIT_SANDBOX_FAILURE;
+	struct sbx_job job = o->defaults;
+	job.code = code;
+	job.code_len = code_len;
+	job.data = data;
+	job.data_len = data_len;
+	struct sbx_job_result res;
+	int rc = EXIT_SANDBOX_FAILURE;
+	if (sbx_pool_run(pool, &job, &res, &err) == 0) {
+		print_result(&res, NULL, NULL, o->json);
+		rc = res.verdict.exit_code;
+		sbx_job_result_clear(&res);
+	} else {
+		cli_err("%s", err->msg);
+	}
+	sbx_pool_stop(pool);
+	return rc;
+}
+
+/* ---- batch ---- */
+
+struct batch_item {
+	char *line;
+	size_t lineno;
+	char *result; /* JSON line, when done */
+};
+
+struct batch {
+	struct exec_opts *o;
+	struct sbx_pool *pool;
+	struct batch_item *items;
+	size_t n, next;
+	pthread_mutex_t mu;
+	pthread_cond_t done;
+};
+
+static char *invalid_job(size_t lineno, const char *why, json_t *id)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "success", json_false());
+	json_object_set_new(o, "status", json_string("INVALID_JOB"));
+	json_object_set_new(o, "output", json_string(""));
+	char *msg = str_printf("line %zu: %s", lineno, why);
+	json_object_set_new(o, "error", json_string(msg ? msg : why));
+	free(msg);
+	if (id != NULL)
+		json_object_set(o, "id", id);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* One line of the batch to one JSON result line. */
+static char *run_item(struct batch *b, struct batch_item *it)
+{
+	json_error_t je;
+	json_t *o = json_loads(it->line, 0, &je);
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		return invalid_job(it->lineno, o ? "a job must be a JSON object" : je.text, NULL);
+	}
+	json_t *id = json_object_get(o, "id");
+	const char *code = json_string_value(json_object_get(o, "code"));
+	json_t *data = json_object_get(o, "data");
+	json_t *timeout = json_object_get(o, "timeout");
+	json_t *seed = json_object_get(o, "seed");
+	char *res_line = NULL;
+	if (code == NULL) {
+		res_line = invalid_job(it->lineno, "\"code\" (a string) is required", id);
+	} else if (timeout && (!json_is_number(timeout) || json_number_value(timeout) <= 0 ||
+			       json_number_value(timeout) > 3600)) {
+		res_line = invalid_job(it->lineno, "\"timeout\" must be seconds in (0, 3600]", id);
+	} else if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0)) {
+		res_line = invalid_job(it->lineno, "\"seed\" must be a non-negative integer", id);
+	}
+	if (res_line != NULL) {
+		json_decref(o);
+		return res_line;
+	}
+	size_t code_len = json_string_length(json_object_get(o, "code"));
+	struct sbx_check_result viol;
+	sbx_error *err = NULL;
+	if (sbx_check_source(b->o->policy, code, code_len, &viol, &err) < 0) {
+		res_line = invalid_job(it->lineno, err->msg, id);
+		sbx_error_free(err);
+	} else if (viol.n > 0) {
+		struct sbx_job_result none;
+		memset(&none, 0, sizeof(none));
+		char *s = sbx_job_result_to_json(&none, &viol);
+		json_t *r = json_loads(s, 0, NULL);
+		free(s);
+		if (id != NULL)
+			json_object_set(r, "id", id);
+		res_line = json_dumps(r, JSON_COMPACT);
+		json_decref(r);
+	} else {
+		struct sbx_job job = b->o->defaults;
+		job.code = code;
+		job.code_len = code_len;
+		cleanup_free char *doc = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		job.data = doc;
+		job.data_len = doc ? strlen(doc) : 0;
+		if (timeout)
+			job.timeout_ns = (uint64_t) (json_number_value(timeout) * 1e9);
+		if (seed) {
+			job.seed = (uint64_t) json_integer_value(seed);
+			job.has_seed = true;
+		}
+		struct sbx_job_result r;
+		if (sbx_pool_run(b->pool, &job, &r, &err) < 0) {
+			res_line = invalid_job(it->lineno, err->msg, id);
+			sbx_error_free(err);
+		} else {
+			char *s = sbx_job_result_to_json(&r, NULL);
+			json_t *j = json_loads(s, JSON_ALLOW_NUL, NULL);
+			free(s);
+			if (id != NULL)
+				json_object_set(j, "id", id);
+			res_line = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+			json_decref(j);
+			sbx_job_result_clear(&r);
+		}
+	}
+	sbx_check_result_clear(&viol);
+	json_decref(o);
+	return res_line;
+}
+
+static void *batch_worker(void *arg)
+{
+	struct batch *b = arg;
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		size_t i = b->next++;
+		pthread_mutex_unlock(&b->mu);
+		if (i >= b->n)
+			return NULL;
+		char *line = run_item(b, &b->items[i]);
+		pthread_mutex_lock(&b->mu);
+		b->items[i].result = line ? line : strdup("{\"success\":false,\"status\":\"SANDBOX_ERROR\"}");
+		pthread_cond_broadcast(&b->done);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+static int read_batch(const char *path, struct batch *b)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	if (f == NULL) {
+		cli_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue; /* blank lines are not jobs */
+		struct batch_item *ni = realloc(b->items, (b->n + 1) * sizeof(*ni));
+		if (ni == NULL)
+			break;
+		b->items = ni;
+		b->items[b->n++] = (struct batch_item){ strdup(line), lineno, NULL };
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+static int exec_batch(struct exec_opts *o)
+{
+	struct batch b;
+	memset(&b, 0, sizeof(b));
+	b.o = o;
+	pthread_mutex_init(&b.mu, NULL);
+	pthread_cond_init(&b.done, NULL);
+	if (read_batch(o->batch_path, &b) < 0)
+		return 2;
+	int rc = 0;
+	b.pool = start_pool(o, o->parallel + 1);
+	if (b.pool == NULL)
+		return EXIT_SANDBOX_FAILURE;
+	pthread_t th[64];
+	unsigned nth = o->parallel < b.n ? o->parallel : (unsigned) b.n;
+	for (unsigned i = 0; i < nth; i++)
+		pthread_create(&th[i], NULL, batch_worker, &b);
+	/* print in input order, each as soon as it and all before it are done */
+	for (size_t i = 0; i < b.n; i++) {
+		pthread_mutex_lock(&b.mu);
+		while (b.items[i].result == NULL)
+			pthread_cond_wait(&b.done, &b.mu);
+		pthread_mutex_unlock(&b.mu);
+		puts(b.items[i].result);
+		fflush(stdout);
+		if (strstr(b.items[i].result, "\"success\":true") == NULL)
+			rc = 1;
+	}
+	for (unsigned i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	sbx_pool_stop(b.pool);
+	for (size_t i = 0; i < b.n; i++) {
+		free(b.items[i].line);
+		free(b.items[i].result);
+	}
+	free(b.items);
+	return rc;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct exec_opts o;
+	int r = parse_exec_args(argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	cleanup_error sbx_error *err = NULL;
+	o.policy = o.policy_path ? sbx_check_policy_load(o.policy_path, &err)
+				 : sbx_check_policy_default();
+	if (o.policy == NULL) {
+		cli_err("%s", err ? err->msg : "out of memory");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int rc = o.batch_path ? exec_batch(&o) : exec_one(&o);
+	sbx_check_policy_free(o.policy);
+	return rc;
+}

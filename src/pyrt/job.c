@@ -1,0 +1,344 @@
+/* One job on a warm slot: give the slot's cgroup the job's limits, send the
+ * code and data as sealed memfds, and supervise it exactly like
+ * `stratbox run` supervises its command.  Every number in the result comes
+ * from this side: the kernel's exit status (reported by the zygote, which
+ * reaped the slot), the cgroup's counters, the bytes read from the pipes.
+ * The only thing the strategy itself sends is a description of its own
+ * exception, over a channel the host validates field by field. */
+#include "common/parse.h"
+#include "common/util.h"
+#include "pyrt/pool.h"
+#include "sandbox/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_EXC_TYPE 200
+#define MAX_EXC_MESSAGE 4000
+#define MAX_TRACEBACK 32768
+
+struct job_ctx {
+	struct sbx_job_result *res;
+};
+
+static char *clip(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n > max)
+		n = max;
+	char *out = malloc(n * 3 + 1);
+	if (out != NULL)
+		utf8_sanitize(s, n, out);
+	return out;
+}
+
+/* A frame from inside the sandbox: JSON, at most SBX_FRAME_MAX bytes, of a
+ * known type with fields of the expected types and sizes.  Anything else
+ * is counted and dropped. */
+static void on_frame(void *arg, const char *data, size_t len)
+{
+	struct job_ctx *ctx = arg;
+	struct sbx_job_result *r = ctx->res;
+	json_error_t je;
+	json_t *o = len <= SBX_FRAME_MAX ? json_loadb(data, len, JSON_REJECT_DUPLICATES, &je) : NULL;
+	const char *type = json_string_value(json_object_get(o, "type"));
+	if (o == NULL || !json_is_object(o) || type == NULL) {
+		r->protocol_errors++;
+		json_decref(o);
+		return;
+	}
+	if (strcmp(type, "error") == 0 && r->error == NULL) {
+		const char *et = json_string_value(json_object_get(o, "exc_type"));
+		const char *msg = json_string_value(json_object_get(o, "message"));
+		const char *tb = json_string_value(json_object_get(o, "traceback"));
+		if (et == NULL || msg == NULL || (tb == NULL && json_object_get(o, "traceback"))) {
+			r->protocol_errors++;
+		} else {
+			cleanup_free char *e = clip(et, MAX_EXC_TYPE);
+			cleanup_free char *m = clip(msg, MAX_EXC_MESSAGE);
+			r->error = str_printf("%s%s%s", e ? e : "", m && *m ? ": " : "", m ? m : "");
+			r->traceback = tb ? clip(tb, MAX_TRACEBACK) : NULL;
+		}
+	} else if (strcmp(type, "error") != 0) {
+		r->protocol_errors++;
+	}
+	json_decref(o);
+}
+
+static int sealed_memfd(const char *name, const char *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_job(struct slot *s, const struct zmsg *m, const int *fds, int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 2)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = { (void *) m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) nfds) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) nfds);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t) nfds);
+	return sendmsg(s->ctl, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(*m) ? 0 : -1;
+}
+
+/* The job's limits as a sandbox configuration (defaults where 0). */
+static int job_config(const struct sbx_job *job, sbx_config **out, sbx_error **err)
+{
+	sbx_config *c = sbx_config_new();
+	if (c == NULL)
+		return sbx_error_set(err, ENOMEM, "job");
+	if ((job->memory && sbx_config_set_memory(c, job->memory, err) < 0) ||
+	    (job->pids && sbx_config_set_pids(c, job->pids, err) < 0) ||
+	    (job->millicpus && sbx_config_set_cpus(c, job->millicpus, err) < 0) ||
+	    (job->cpu_time_ns && sbx_config_set_cpu_time(c, job->cpu_time_ns, err) < 0) ||
+	    (job->timeout_ns && sbx_config_set_wall_time(c, job->timeout_ns, err) < 0) ||
+	    (job->output_limit && sbx_config_set_output_limit(c, job->output_limit, err) < 0) ||
+	    (job->tmp_size && sbx_config_set_tmp_size(c, job->tmp_size, err) < 0)) {
+		sbx_config_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Wait for a ready slot and take it. */
+static struct slot *take_slot(struct sbx_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		if (p->stopping) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		for (struct slot *s = p->slots; s; s = s->next) {
+			if (s->state == SLOT_READY) {
+				s->state = SLOT_BUSY;
+				p->jobs++;
+				pthread_mutex_unlock(&p->mu);
+				pool_wake(p); /* refill */
+				return s;
+			}
+		}
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+}
+
+static void finish(struct sbx_pool *p, struct slot *s, struct supervisor *sv,
+		   const sbx_config *cfg, struct sbx_job_result *res)
+{
+	struct cg_stats st;
+	memset(&st, 0, sizeof(st));
+	if (s->cg != NULL)
+		p->b->ops->read_stats(s->cg, &st);
+	pthread_mutex_lock(&p->mu);
+	sv->proc_utime_ns = s->utime_ns;
+	sv->proc_stime_ns = s->stime_ns;
+	sv->proc_maxrss = s->maxrss;
+	pthread_mutex_unlock(&p->mu);
+	uint64_t setup = res->verdict.setup_ns;
+	sandbox_finish_verdict(&res->verdict, sv, cfg, &st);
+	res->verdict.setup_ns = setup;
+	res->verdict.cgroup_backend = p->b->ops->name;
+	if (sv->notify_fd >= 0)
+		close(sv->notify_fd);
+}
+
+/* Send the job to the slot and supervise it to the end. */
+static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct sbx_job *job,
+				const sbx_config *cfg, struct supervisor *sv,
+				struct sbx_job_result *res, int code_fd, int data_fd, uint64_t t0)
+{
+	struct job_ctx ctx = { res };
+	sv->cfg = cfg;
+	sv->cg = s->cg;
+	sv->out_fd = s->out_r;
+	sv->err_fd = s->err_r;
+	sv->ctl_fd = s->ctl;
+	sv->status_fd = s->status_r;
+	sv->pidfd = s->pidfd;
+	sv->on_frame = on_frame;
+	sv->frame_ctx = &ctx;
+	sv->cpu_rate_milli = cfg->millicpus;
+
+	struct zmsg m;
+	memset(&m, 0, sizeof(m));
+	m.type = S_JOB;
+	m.seed = job->has_seed ? job->seed : 0;
+	m.tmp_size = cfg->tmp_size;
+	m.nofile = SBX_DEFAULT_NOFILE;
+	m.cpu_time_ns = cfg->cpu_time_ns;
+	m.code_len = job->code_len;
+	m.data_len = job->data_len;
+	int fds[2] = { code_fd, data_fd };
+	res->verdict.limits = (struct sbx_limits){ cfg->memory,	  cfg->pids,	      cfg->millicpus,
+						   cfg->cpu_time_ns, cfg->wall_ns,  cfg->output_limit,
+						   cfg->tmp_size };
+	sv->t_go = now_ns();
+	res->verdict.setup_ns = sv->t_go - t0;
+	if (send_job(s, &m, fds, data_fd >= 0 ? 2 : 1) < 0)
+		sv->killed = true; /* the slot is gone: its status says why */
+	supervise(sv);
+	finish(p, s, sv, cfg, res);
+}
+
+int sbx_pool_run(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *res,
+		 sbx_error **err)
+{
+	memset(res, 0, sizeof(*res));
+	res->verdict.syscall_nr = -1;
+	uint64_t t0 = now_ns();
+	sbx_config *cfg = NULL;
+	if (job_config(job, &cfg, err) < 0)
+		return -1;
+	struct slot *s = take_slot(p);
+	if (s == NULL) {
+		sbx_config_free(cfg);
+		return sbx_error_set(err, ECANCELED, "the pool is stopping");
+	}
+	res->queue_ns = now_ns() - t0;
+	res->warm = true;
+
+	/* the job's own limits on the slot's cgroup, before any of its code */
+	struct cg_limits lim = { cfg->memory, cfg->pids, cfg->millicpus, true };
+	sbx_error *lerr = NULL;
+	struct supervisor sv;
+	supervisor_init(&sv);
+	int code_fd = sealed_memfd("strategy.py", job->code, job->code_len);
+	int data_fd = job->data ? sealed_memfd("data.json", job->data, job->data_len) : -1;
+	if (code_fd < 0 || (job->data && data_fd < 0) ||
+	    p->b->ops->set_limits(s->cg, &lim, &lerr) < 0 ||
+	    sandbox_alloc_streams(&sv, cfg, &lerr) < 0) {
+		res->verdict.status = SBX_SANDBOX_ERROR;
+		res->verdict.exit_code = 125;
+		res->verdict.message = str_printf("job setup failed: %s",
+						  lerr ? lerr->msg : strerror(errno));
+		sbx_error_free(lerr);
+		goto release;
+	}
+	start_and_supervise(p, s, job, cfg, &sv, res, code_fd, data_fd, t0);
+release:
+	if (code_fd >= 0)
+		close(code_fd);
+	if (data_fd >= 0)
+		close(data_fd);
+	free(sv.out.data);
+	free(sv.err.data);
+	sbx_config_free(cfg);
+	pthread_mutex_lock(&p->mu);
+	s->job_done = true;
+	if (!s->exited)
+		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	/* freed here once the zygote has reported its end, else on that report */
+	if (s->exited)
+		pool_free_slot(p, s);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+void sbx_job_result_clear(struct sbx_job_result *r)
+{
+	sbx_verdict_clear(&r->verdict);
+	free(r->error);
+	free(r->traceback);
+	memset(r, 0, sizeof(*r));
+}
+
+static json_t *text(const char *s, size_t len)
+{
+	if (s == NULL)
+		return json_null();
+	char *clean = malloc(len * 3 + 1);
+	if (clean == NULL)
+		return json_null();
+	size_t n = utf8_sanitize(s, len, clean);
+	json_t *j = json_stringn_nocheck(clean, n);
+	free(clean);
+	return j;
+}
+
+static json_t *ms(uint64_t ns)
+{
+	return json_real((double) (ns / 1000u) / 1000.0);
+}
+
+char *sbx_job_result_to_json(const struct sbx_job_result *r, const struct sbx_check_result *viol)
+{
+	json_t *o = json_object();
+	if (viol != NULL) {
+		json_object_set_new(o, "success", json_false());
+		json_object_set_new(o, "status", json_string("VALIDATION_ERROR"));
+		json_object_set_new(o, "output", json_string(""));
+		json_t *a = json_array();
+		for (size_t i = 0; i < viol->n; i++) {
+			json_t *v = json_object();
+			json_object_set_new(v, "line", json_integer(viol->v[i].line));
+			json_object_set_new(v, "col", json_integer(viol->v[i].col));
+			json_object_set_new(v, "rule", json_string(viol->v[i].rule));
+			json_object_set_new(v, "message", json_string(viol->v[i].message));
+			json_array_append_new(a, v);
+		}
+		char *first = viol->n ? str_printf("line %u: %s", viol->v[0].line, viol->v[0].message)
+				      : NULL;
+		json_object_set_new(o, "error", first ? json_string(first) : json_null());
+		free(first);
+		json_object_set_new(o, "violations", a);
+		json_object_set_new(o, "metrics", json_object());
+		char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+		json_decref(o);
+		return s;
+	}
+	const sbx_verdict *v = &r->verdict;
+	json_object_set_new(o, "success", json_boolean(v->status == SBX_OK));
+	json_object_set_new(o, "status", json_string(sbx_status_name(v->status)));
+	json_object_set_new(o, "output", text(v->out.data ? v->out.data : "", v->out.len));
+	json_object_set_new(o, "stderr", text(v->err.data ? v->err.data : "", v->err.len));
+	const char *err = r->error ? r->error
+			  : v->status != SBX_OK && v->message && *v->message ? v->message
+									     : NULL;
+	json_object_set_new(o, "error", err ? json_string(err) : json_null());
+	if (r->traceback)
+		json_object_set_new(o, "traceback", json_string(r->traceback));
+	json_t *m = json_object();
+	json_object_set_new(m, "wall_ms", ms(v->wall_ns));
+	json_object_set_new(m, "cpu_ms", ms(v->cpu_user_ns + v->cpu_sys_ns));
+	json_object_set_new(m, "memory_peak_bytes", json_integer((json_int_t) v->memory_peak_bytes));
+	json_object_set_new(m, "queue_ms", ms(r->queue_ns));
+	json_object_set_new(m, "setup_ms", ms(v->setup_ns));
+	json_object_set_new(m, "exit_code", json_integer(v->exit_code));
+	json_object_set_new(m, "warm", json_boolean(r->warm));
+	json_object_set_new(m, "protocol_errors", json_integer(r->protocol_errors));
+	json_object_set_new(o, "metrics", m);
+	char *vs = sbx_verdict_to_json(v);
+	json_t *vj = vs ? json_loads(vs, JSON_ALLOW_NUL, NULL) : NULL;
+	free(vs);
+	if (vj != NULL) {
+		json_object_del(vj, "stdout");
+		json_object_del(vj, "stderr");
+		json_object_set_new(o, "verdict", vj);
+	}
+	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(o);
+	return s;
+}

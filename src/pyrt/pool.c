@@ -1,0 +1,611 @@
+/* The Python pool: one zygote in a base sandbox, and a dispatcher thread
+ * that keeps `warm` slots forked ahead of demand.
+ *
+ *   host                          zygote (sandboxed)          slot (forked)
+ *   dispatcher --Z_SPAWN(fds)-->  fork into new pid ns  -->   mounts, S_READY
+ *   dispatcher <--S_READY (SCM_CREDENTIALS: host pid)------   waits
+ *   create the slot's cgroup, attach (off the request path: on cgroup v1
+ *   a migration can wait ~8 ms for an RCU grace period), S_ATTACHED -->
+ *   job thread --S_JOB(code, data)----------------------->    drops privileges,
+ *   supervise: output, limits, seccomp listener               seccomp, runs, exits
+ *   dispatcher <--Z_EXITED(status, usage)-- zygote reaps
+ *
+ * If the zygote dies, the dispatcher restarts it; jobs wait for a slot.
+ */
+#include "pyrt/pool.h"
+
+#include "common/util.h"
+#include "sandbox/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ZYGOTE_IN_SANDBOX "/opt/stratbox/bin/stratbox-zygote"
+#define PACKAGE_IN_SANDBOX "/opt/stratbox/python"
+#define ZYGOTE_START_NS (120ull * 1000000000ull)
+
+void pool_default_limits(struct cg_limits *lim)
+{
+	lim->memory = SBX_DEFAULT_MEMORY;
+	lim->pids = SBX_DEFAULT_PIDS;
+	lim->millicpus = SBX_DEFAULT_MILLICPUS;
+	lim->cpu_usage = true; /* the host is not the slot's parent: CPU time from the cgroup */
+}
+
+void pool_wake(struct sbx_pool *p)
+{
+	char c = 1;
+	if (write(p->wake_w, &c, 1) < 0) {
+		/* a full pipe already wakes it */
+	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void pool_free_slot(struct sbx_pool *p, struct slot *s)
+{
+	for (struct slot **pp = &p->slots; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	if (s->pidfd >= 0 && !s->exited)
+		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	if (s->cg != NULL)
+		p->b->ops->destroy(s->cg, NULL);
+	close_fd(&s->ctl);
+	close_fd(&s->out_r);
+	close_fd(&s->err_r);
+	close_fd(&s->status_r);
+	close_fd(&s->status_w);
+	close_fd(&s->pidfd);
+	free(s);
+}
+
+static struct slot *find_slot(struct sbx_pool *p, uint32_t id)
+{
+	for (struct slot *s = p->slots; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+/* Where the zygote binary and the Python package live: next to us. */
+static char *beside_exe(const char *name)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return NULL;
+	exe[n] = '\0';
+	return str_printf("%s/%s", dirname(exe), name);
+}
+
+static int zygote_config(struct sbx_pool *p, sbx_error **err)
+{
+	sbx_config *c = sbx_config_new();
+	if (c == NULL)
+		return sbx_error_set(err, ENOMEM, "pool");
+	p->zcfg = c;
+	char *const argv[] = { (char *) ZYGOTE_IN_SANDBOX };
+	char allowed[2200];
+	snprintf(allowed, sizeof(allowed), "STRATBOX_ALLOWED_IMPORTS=%s", p->allowed_csv);
+	/* One BLAS/OpenMP thread and a fixed hash seed: deterministic jobs,
+	 * and a zygote without threads, which forking requires. */
+	static const char *const env[] = {
+		"PYTHONHASHSEED=0",	  "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
+		"MKL_NUM_THREADS=1",	  "NUMEXPR_NUM_THREADS=1",  "VECLIB_MAXIMUM_THREADS=1",
+		"PYTHONDONTWRITEBYTECODE=1", "PYTHONNOUSERSITE=1",
+	};
+	if (sbx_config_set_argv(c, 1, argv, err) < 0 ||
+	    sbx_config_add_bind(c, p->zygote_path, ZYGOTE_IN_SANDBOX, false, err) < 0 ||
+	    sbx_config_add_bind(c, p->package_dir, PACKAGE_IN_SANDBOX, false, err) < 0 ||
+	    sbx_config_add_env(c, allowed, err) < 0 || sbx_config_add_dir(c, "/workspace", err) < 0 ||
+	    sbx_config_set_memory(c, 2ull << 30, err) < 0 || sbx_config_set_pids(c, 512, err) < 0 ||
+	    sbx_config_set_cpus(c, 2000, err) < 0 ||
+	    /* its /tmp is unused, but its size is also the RLIMIT_FSIZE
+	     * ceiling every slot inherits and cannot raise */
+	    sbx_config_set_tmp_size(c, 4ull << 30, err) < 0)
+		return sbx_error_wrap(err, "zygote sandbox");
+	for (size_t i = 0; i < ARRAY_SIZE(env); i++)
+		if (sbx_config_add_env(c, env[i], err) < 0)
+			return -1;
+	if (p->opt.cgroup_parent && sbx_config_set_cgroup_parent(c, p->opt.cgroup_parent, err) < 0)
+		return -1;
+	c->wall_ns = UINT64_MAX / 4; /* lives as long as the pool */
+	sbx_config_set_policy(c, SBX_POLICY_ZYGOTE);
+	sbx_config_keep_caps(c);
+	sbx_config_set_output(c, SBX_OUTPUT_PASSTHROUGH, p->opt.log_fd, p->opt.log_fd);
+	return 0;
+}
+
+static void *zygote_monitor(void *arg)
+{
+	struct sbx_pool *p = arg;
+	sbx_verdict v;
+	sbx_proc_wait(p->zproc, &v);
+	if (!p->stopping && p->opt.log_fd >= 0)
+		dprintf(p->opt.log_fd, "stratbox: pool zygote ended: %s: %s\n",
+			sbx_status_name(v.status), v.message ? v.message : "");
+	sbx_verdict_clear(&v);
+	return NULL;
+}
+
+/* Start a zygote and wait until it has imported everything. */
+static int zygote_start(struct sbx_pool *p, sbx_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return sbx_error_set(err, errno, "pool channel");
+	p->zcfg->npassfds = 0;
+	if (sbx_config_pass_fd(p->zcfg, sv[1], ZYG_FD_POOL, err) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	int r = sbx_proc_start(p->zcfg, &p->zproc, NULL, err);
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		return sbx_error_wrap(err, "start the zygote");
+	}
+	p->zygote_starts++;
+	p->chan = sv[0];
+	if (pthread_create(&p->zmon, NULL, zygote_monitor, p) != 0) {
+		sbx_proc_kill(p->zproc);
+		return sbx_error_set(err, EAGAIN, "zygote monitor thread");
+	}
+	p->zmon_running = true;
+	struct pollfd pf = { p->chan, POLLIN, 0 };
+	uint64_t deadline = now_ns() + ZYGOTE_START_NS;
+	for (;;) {
+		uint64_t now = now_ns();
+		int ms = now >= deadline ? 0 : (int) ((deadline - now) / 1000000u);
+		int pr = poll(&pf, 1, ms);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		struct zmsg m;
+		ssize_t n = pr > 0 ? recv(p->chan, &m, sizeof(m), 0) : -1;
+		if (n == (ssize_t) sizeof(m) && m.type == Z_READY) {
+			m.text[sizeof(m.text) - 1] = '\0';
+			snprintf(p->versions, sizeof(p->versions), "%s", m.text);
+			return 0;
+		}
+		sbx_error_set(err, 0, "the zygote did not start (%s)",
+			      pr == 0 ? "timed out importing" : "it exited; see its log");
+		sbx_proc_kill(p->zproc);
+		return -1;
+	}
+}
+
+/* The zygote is gone (or stopping): forget it and every slot not in use. */
+static void zygote_reset(struct sbx_pool *p)
+{
+	if (p->chan >= 0) {
+		struct zmsg m;
+		memset(&m, 0, sizeof(m));
+		m.type = Z_STOP;
+		send(p->chan, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	if (p->zmon_running) {
+		sbx_proc_kill(p->zproc);
+		pthread_join(p->zmon, NULL);
+		p->zmon_running = false;
+	}
+	close_fd(&p->chan);
+	pthread_mutex_lock(&p->mu);
+	for (struct slot *s = p->slots, *next; s; s = next) {
+		next = s->next;
+		if (s->state == SLOT_BUSY) {
+			/* its job's supervisor sees the slot die; no status will
+			 * come: closing the status pipe says so */
+			close_fd(&s->status_w);
+			s->exited = true;
+			continue;
+		}
+		pool_free_slot(p, s);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int send_spawn(int chan, uint32_t id, const int fds[3])
+{
+	struct zmsg m;
+	memset(&m, 0, sizeof(m));
+	m.type = Z_SPAWN;
+	m.slot = id;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * 3);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * 3);
+	return sendmsg(chan, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(m) ? 0 : -1;
+}
+
+/* Ask the zygote for one more slot. */
+static int spawn_slot(struct sbx_pool *p)
+{
+	int ctl[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, st[2] = { -1, -1 };
+	int one = 1;
+	int fds[3];
+	struct slot *s = calloc(1, sizeof(*s));
+	if (s == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
+		goto fail;
+	/* the kernel stamps the slot's messages with its pid, in our namespace */
+	setsockopt(ctl[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	s->id = ++p->next_id;
+	fds[0] = ctl[1];
+	fds[1] = out[1];
+	fds[2] = err[1];
+	if (send_spawn(p->chan, s->id, fds) < 0)
+		goto fail;
+	close(ctl[1]);
+	close(out[1]);
+	close(err[1]);
+	s->state = SLOT_STARTING;
+	s->ctl = ctl[0];
+	s->out_r = out[0];
+	s->err_r = err[0];
+	s->status_r = st[0];
+	s->status_w = st[1];
+	s->pidfd = -1;
+	s->t_spawn = now_ns();
+	pthread_mutex_lock(&p->mu);
+	s->next = p->slots;
+	p->slots = s;
+	p->slots_forked++;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+fail:
+	close_fd(&ctl[0]);
+	close_fd(&ctl[1]);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
+	close_fd(&err[0]);
+	close_fd(&err[1]);
+	close_fd(&st[0]);
+	close_fd(&st[1]);
+	free(s);
+	return -1;
+}
+
+/* S_READY from a starting slot: learn its host pid, give it a cgroup. */
+static void slot_ready(struct sbx_pool *p, struct slot *s)
+{
+	struct zmsg m;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(s->ctl, &mh, MSG_DONTWAIT);
+	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (n != (ssize_t) sizeof(m) || m.type != S_READY || c == NULL ||
+	    c->cmsg_type != SCM_CREDENTIALS) {
+		if (n == 0 || n == (ssize_t) sizeof(m)) {
+			/* died during setup, or spoke out of turn: drop it (its
+			 * setup report, if any, names the failure) */
+			if (n > 0 && p->opt.log_fd >= 0 && m.type == CTL_REPORT)
+				dprintf(p->opt.log_fd, "stratbox: slot setup failed\n");
+			pthread_mutex_lock(&p->mu);
+			pool_free_slot(p, s);
+			pthread_mutex_unlock(&p->mu);
+		}
+		return;
+	}
+	struct ucred cred;
+	memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+	s->pid = cred.pid;
+	s->pidfd = (int) syscall(SYS_pidfd_open, cred.pid, 0);
+	char name[64];
+	struct cg_limits lim;
+	pool_default_limits(&lim);
+	sbx_error *err = NULL;
+	if (s->pidfd < 0 || cgroup_job_name(name, sizeof(name)) < 0 ||
+	    p->b->ops->create(p->b, p->opt.cgroup_parent, name, &lim, &s->cg, &err) < 0 ||
+	    p->b->ops->attach(s->cg, s->pid, &err) < 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "slot cgroup: %s",
+			 err ? err->msg : strerror(errno));
+		sbx_error_free(err);
+		pthread_mutex_lock(&p->mu);
+		pool_free_slot(p, s);
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = S_ATTACHED;
+	if (send(s->ctl, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t) sizeof(m)) {
+		pthread_mutex_lock(&p->mu);
+		pool_free_slot(p, s);
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	s->state = SLOT_READY;
+	s->t_ready = now_ns();
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Z_EXITED / Z_FAIL from the zygote. */
+static void zygote_message(struct sbx_pool *p, const struct zmsg *m)
+{
+	pthread_mutex_lock(&p->mu);
+	struct slot *s = find_slot(p, m->slot);
+	if (s == NULL) {
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	if (m->type == Z_FAIL) {
+		snprintf(p->last_error, sizeof(p->last_error), "%.200s", m->text);
+		pool_free_slot(p, s);
+	} else if (m->type == Z_EXITED) {
+		s->exited = true;
+		s->wait_status = m->status;
+		s->utime_ns = m->utime_ns;
+		s->stime_ns = m->stime_ns;
+		s->maxrss = m->maxrss;
+		if (s->state == SLOT_BUSY) {
+			struct ctl_msg cm;
+			memset(&cm, 0, sizeof(cm));
+			cm.type = CTL_STATUS;
+			cm.status = m->status;
+			if (write_all(s->status_w, &cm, sizeof(cm)) < 0) {
+				/* the job is already done */
+			}
+			if (s->job_done)
+				pool_free_slot(p, s);
+		} else {
+			pool_free_slot(p, s); /* an idle slot died: replaced below */
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void refill(struct sbx_pool *p)
+{
+	unsigned have = 0;
+	pthread_mutex_lock(&p->mu);
+	for (struct slot *s = p->slots; s; s = s->next)
+		have += s->state != SLOT_BUSY;
+	pthread_mutex_unlock(&p->mu);
+	while (have < p->opt.warm && spawn_slot(p) == 0)
+		have++;
+}
+
+/* One round of the dispatcher: wait for the zygote, starting slots and
+ * wake-ups, and act on them.  Returns false when the zygote is gone. */
+static bool dispatch_once(struct sbx_pool *p)
+{
+	struct pollfd pf[66];
+	struct slot *who[66];
+	int n = 0;
+	pf[n] = (struct pollfd){ p->chan, POLLIN, 0 };
+	who[n++] = NULL;
+	pf[n] = (struct pollfd){ p->wake_r, POLLIN, 0 };
+	who[n++] = NULL;
+	pthread_mutex_lock(&p->mu);
+	for (struct slot *s = p->slots; s && n < 66; s = s->next)
+		if (s->state == SLOT_STARTING) {
+			pf[n] = (struct pollfd){ s->ctl, POLLIN, 0 };
+			who[n++] = s;
+		}
+	pthread_mutex_unlock(&p->mu);
+	if (poll(pf, (nfds_t) n, 1000) < 0)
+		return errno == EINTR;
+	if (pf[1].revents) {
+		char buf[64];
+		while (read(p->wake_r, buf, sizeof(buf)) > 0)
+			;
+	}
+	for (int i = 2; i < n; i++)
+		if (pf[i].revents)
+			slot_ready(p, who[i]);
+	if (pf[0].revents) {
+		struct zmsg m;
+		ssize_t r = recv(p->chan, &m, sizeof(m), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return false;
+		if (r == (ssize_t) sizeof(m))
+			zygote_message(p, &m);
+	}
+	return true;
+}
+
+static void *dispatcher(void *arg)
+{
+	struct sbx_pool *p = arg;
+	unsigned backoff_ms = 100;
+	while (!p->stopping) {
+		if (p->chan < 0) {
+			sbx_error *err = NULL;
+			if (zygote_start(p, &err) < 0) {
+				snprintf(p->last_error, sizeof(p->last_error), "%s", err->msg);
+				if (p->opt.log_fd >= 0)
+					dprintf(p->opt.log_fd, "stratbox: pool: %s\n", err->msg);
+				sbx_error_free(err);
+				zygote_reset(p);
+				struct timespec ts = { backoff_ms / 1000, (long) (backoff_ms % 1000) * 1000000L };
+				nanosleep(&ts, NULL);
+				backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
+				continue;
+			}
+			backoff_ms = 100;
+		}
+		refill(p);
+		if (!dispatch_once(p))
+			zygote_reset(p); /* restarted on the next round */
+	}
+	zygote_reset(p);
+	return NULL;
+}
+
+static char *allowed_list(const sbx_check_policy *policy)
+{
+	sbx_check_policy *own = policy ? NULL : sbx_check_policy_default();
+	const char *const *names;
+	size_t n = sbx_check_policy_imports(policy ? policy : own, &names);
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(names[i]) + 1;
+	char *s = calloc(1, len);
+	for (size_t i = 0; s && i < n; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, names[i]);
+	}
+	sbx_check_policy_free(own);
+	return s;
+}
+
+int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error **err)
+{
+	struct sbx_pool *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return sbx_error_set(err, ENOMEM, "pool");
+	p->opt = *opt;
+	if (p->opt.warm == 0)
+		p->opt.warm = 2;
+	if (p->opt.warm > 32)
+		p->opt.warm = 32;
+	p->chan = -1;
+	p->wake_r = p->wake_w = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->zygote_path = opt->zygote_path ? strdup(opt->zygote_path) : beside_exe("stratbox-zygote");
+	p->package_dir = opt->package_dir ? strdup(opt->package_dir) : beside_exe("python");
+	p->allowed_csv = allowed_list(opt->policy);
+	p->b = cgroup_backend_get(err);
+	int wk[2];
+	if (p->zygote_path == NULL || p->package_dir == NULL || p->allowed_csv == NULL ||
+	    pipe2(wk, O_CLOEXEC | O_NONBLOCK) < 0) {
+		sbx_error_set(err, errno ? errno : ENOMEM, "pool");
+		goto fail;
+	}
+	p->wake_r = wk[0];
+	p->wake_w = wk[1];
+	if (access(p->zygote_path, X_OK) < 0) {
+		sbx_error_set(err, errno, "zygote %s", p->zygote_path);
+		goto fail;
+	}
+	if (zygote_config(p, err) < 0)
+		goto fail;
+	/* The first zygote starts here, so a broken set-up is an error now. */
+	if (zygote_start(p, err) < 0) {
+		zygote_reset(p);
+		goto fail;
+	}
+	if (pthread_create(&p->thread, NULL, dispatcher, p) != 0) {
+		sbx_error_set(err, EAGAIN, "pool thread");
+		zygote_reset(p);
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	sbx_config_free(p->zcfg);
+	free(p->zygote_path);
+	free(p->package_dir);
+	free(p->allowed_csv);
+	close_fd(&p->wake_r);
+	close_fd(&p->wake_w);
+	free(p);
+	return -1;
+}
+
+void sbx_pool_stop(sbx_pool *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pool_wake(p);
+	pthread_join(p->thread, NULL);
+	pthread_mutex_lock(&p->mu);
+	while (p->slots != NULL)
+		pool_free_slot(p, p->slots);
+	pthread_mutex_unlock(&p->mu);
+	sbx_config_free(p->zcfg);
+	free(p->zygote_path);
+	free(p->package_dir);
+	free(p->allowed_csv);
+	close_fd(&p->wake_r);
+	close_fd(&p->wake_w);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
+/* Proportional and private memory of a process, from smaps_rollup. */
+static void smaps(pid_t pid, uint64_t *pss, uint64_t *priv)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int) pid);
+	*pss = *priv = 0;
+	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+		return;
+	const char *k = strstr(buf, "\nPss:");
+	if (k)
+		*pss = strtoull(k + 5, NULL, 10) * 1024u;
+	k = strstr(buf, "\nPrivate_Dirty:");
+	if (k)
+		*priv = strtoull(k + 15, NULL, 10) * 1024u;
+}
+
+void sbx_pool_stats(sbx_pool *p, struct sbx_pool_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&p->mu);
+	uint64_t pss_sum = 0, priv_sum = 0;
+	unsigned n = 0;
+	for (struct slot *s = p->slots; s; s = s->next) {
+		if (s->state == SLOT_READY) {
+			st->ready++;
+			uint64_t a, b;
+			smaps(s->pid, &a, &b);
+			pss_sum += a;
+			priv_sum += b;
+			n++;
+		} else if (s->state == SLOT_STARTING) {
+			st->starting++;
+		} else {
+			st->busy++;
+		}
+	}
+	st->jobs = p->jobs;
+	st->zygote_starts = p->zygote_starts;
+	st->slots_forked = p->slots_forked;
+	snprintf(st->versions, sizeof(st->versions), "%s", p->versions);
+	pthread_mutex_unlock(&p->mu);
+	if (n) {
+		st->idle_slot_pss_bytes = pss_sum / n;
+		st->idle_slot_private_bytes = priv_sum / n;
+	}
+}

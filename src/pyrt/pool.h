@@ -1,0 +1,61 @@
+/* Internals of the Python pool, shared by pool.c (the zygote and the
+ * dispatcher that keeps slots ready) and job.c (running one job). */
+#ifndef STRATBOX_PYRT_POOL_H
+#define STRATBOX_PYRT_POOL_H
+
+#include "pyrt/zproto.h"
+#include "sandbox/internal.h"
+#include "stratbox/pyrt.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum slot_state { SLOT_STARTING, SLOT_READY, SLOT_BUSY };
+
+struct slot {
+	uint32_t id;
+	enum slot_state state;
+	int ctl;		 /* host end of the slot's control socket */
+	int out_r, err_r;	 /* its stdout/stderr */
+	int status_r, status_w;	 /* its exit status, for the job's supervisor */
+	pid_t pid;		 /* host pid, from SCM_CREDENTIALS */
+	int pidfd;
+	struct sbx_cgroup *cg;
+	bool exited, job_done;
+	int wait_status;
+	uint64_t utime_ns, stime_ns, maxrss;
+	uint64_t t_spawn, t_ready;
+	struct slot *next;
+};
+
+struct sbx_pool {
+	struct sbx_pool_options opt;
+	char *zygote_path, *package_dir, *allowed_csv;
+	sbx_config *zcfg;
+	sbx_proc *zproc;
+	pthread_t zmon;
+	bool zmon_running;
+	int chan; /* host end of the pool channel, -1 without a zygote */
+	pthread_t thread;
+	int wake_r, wake_w;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot *slots;
+	uint32_t next_id;
+	bool stopping;
+	const struct cgroup_backend *b;
+	uint64_t jobs, zygote_starts, slots_forked;
+	char versions[256];
+	char last_error[256];
+};
+
+/* Default limits of a slot's cgroup until a job sets its own. */
+void pool_default_limits(struct cg_limits *lim);
+/* Wake the dispatcher (refill, stop). */
+void pool_wake(struct sbx_pool *p);
+/* Unlink a slot from the pool and release it (call with p->mu held). */
+void pool_free_slot(struct sbx_pool *p, struct slot *s);
+
+#endif

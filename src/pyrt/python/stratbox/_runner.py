@@ -1,0 +1,74 @@
+"""Runs one job's strategy code in this (already sandboxed) process.
+
+Called from the zygote's slot after privileges are dropped and the job's
+seccomp filter is on.  Returns the process exit code: 0, 1 for an uncaught
+exception (its traceback on stderr, limited to the strategy's own frames,
+and a structured copy to the host), or the code given to SystemExit.
+"""
+
+import random
+import sys
+import traceback
+
+import numpy as np
+
+from . import _guard, _protocol
+
+FILENAME = "strategy.py"
+
+
+def _user_traceback(exc):
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    te.stack = traceback.StackSummary.from_list(
+        [f for f in te.stack if f.filename == FILENAME]
+    )
+    return "".join(te.format())
+
+
+def _exit_code(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def run_job(code, seed, allowed_imports, ctl_fd=_protocol.FD):
+    channel = _protocol.Channel(ctl_fd)
+    # Deterministic by default: the hash seed is fixed by the zygote, the
+    # random generators here (BLAS/OpenMP run one thread).
+    random.seed(seed)
+    np.random.seed(seed & 0xFFFFFFFF)
+    try:
+        # Decoded here, strictly: a "# coding:" line cannot make Python read
+        # different text than the validator checked.
+        source = code.decode("utf-8")
+        compiled = compile(source, FILENAME, "exec", dont_inherit=True)
+        env = {
+            "__name__": _guard.USER_MODULE,
+            "__file__": FILENAME,
+            "__builtins__": _guard.user_builtins(allowed_imports),
+        }
+        exec(compiled, env)
+        rc = 0
+    except SystemExit as e:
+        rc = _exit_code(e)
+    except BaseException as e:  # noqa: BLE001 - report whatever the strategy raised
+        text = _user_traceback(e)
+        sys.stderr.write(text)
+        channel.send({
+            "type": "error",
+            "exc_type": type(e).__name__,
+            "message": str(e)[:4000],
+            "traceback": text[-30000:],
+        })
+        rc = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001 - a closed pipe must not change the status
+            pass
+    return rc

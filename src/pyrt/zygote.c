@@ -1,0 +1,469 @@
+/* stratbox-zygote: the Python pool's zygote.
+ *
+ * Runs inside a base sandbox (its own user, pid, mount, network, IPC and
+ * UTS namespaces; uid 1000 with capabilities only inside its user
+ * namespace; a seccomp filter that kills).  It initialises CPython once,
+ * imports numpy, pandas and every module strategies may use, freezes the
+ * garbage collector, and then forks one slot per request from the host.
+ * No strategy code ever runs in the zygote itself.
+ *
+ * A slot is a fork of the zygote in its own pid, mount and IPC namespaces.
+ * Before any strategy code runs it mounts its own /proc, /tmp, /dev/shm and
+ * /workspace, is moved by the host into its own cgroup, enters a cgroup
+ * namespace, drops every capability, and installs the job seccomp policy
+ * (no execve, threads only, no sockets) with a listener the host watches.
+ * It runs exactly one job and exits.  The network namespace is the
+ * zygote's, created once and empty: a job cannot create sockets at all.
+ *
+ * The control plane is C; Python only executes.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "common/util.h"
+#include "pyrt/zproto.h"
+#include "sandbox/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PACKAGE_DIR "/opt/stratbox/python"
+#define MAX_SLOTS 256
+#define MAX_CODE (4u << 20)
+#define DEFAULT_TMP (16u << 20)
+
+static struct {
+	uint32_t id;
+	pid_t pid;
+} slots[MAX_SLOTS];
+static int nslots;
+static PyObject *run_job; /* stratbox._runner.run_job */
+static PyObject *allowed; /* list of allowed import roots */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "stratbox-zygote: %s: %s\n", what, strerror(errno));
+	_exit(70);
+}
+
+static int send_msg(int fd, const struct zmsg *m, const int *fds, int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *) m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t) nfds);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t) sizeof(*m) ? 0 : -1;
+}
+
+/* One message and up to max descriptors; returns 1, 0 at EOF, -1. */
+static int recv_msg(int fd, struct zmsg *m, int *fds, int max, int *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	*nfds = 0;
+	ssize_t n;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			int v;
+			memcpy(&v, CMSG_DATA(c) + (size_t) i * sizeof(int), sizeof(int));
+			if (*nfds < max)
+				fds[(*nfds)++] = v;
+			else
+				close(v);
+		}
+	}
+	if (n != (ssize_t) sizeof(*m)) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		errno = EPROTO;
+		return -1;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The slot.                                                           */
+
+static __attribute__((noreturn)) void slot_fail(const char *what, int err)
+{
+	child_fail(SLOT_FD_CTL, STAGE_SETUP, err, "%s", what);
+	_exit(125);
+}
+
+static void mount_or_fail(const char *src, const char *dst, const char *type, unsigned long flags,
+			  const char *data)
+{
+	if (mount(src, dst, type, flags, data) < 0) {
+		char what[160];
+		snprintf(what, sizeof(what), "mount %s on %s", type ? type : "bind", dst);
+		slot_fail(what, errno);
+	}
+}
+
+/* The slot's own view: /proc of its pid namespace, private /tmp and
+ * /dev/shm.  Done before the slot is ready, off the request path. */
+static void slot_mounts(void)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
+		slot_fail("unshare mount and IPC namespaces", errno);
+	mount_or_fail(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	mount_or_fail("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_or_fail("/proc/sys", "/proc/sys", NULL, MS_BIND | MS_REC, NULL);
+	mount_or_fail(NULL, "/proc/sys", NULL,
+		      MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	static const char *const masks[] = { "/proc/timer_list", "/proc/sched_debug" };
+	for (size_t i = 0; i < ARRAY_SIZE(masks); i++)
+		if (mount("/dev/null", masks[i], NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
+			slot_fail("mask procfs entry", errno);
+	char opts[64];
+	snprintf(opts, sizeof(opts), "mode=1777,size=%u", DEFAULT_TMP);
+	mount_or_fail("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts);
+	mount_or_fail("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+}
+
+/* The job's input at /workspace/data.json, read-only. */
+static void slot_workspace(int data_fd, uint64_t data_len)
+{
+	char opts[64];
+	snprintf(opts, sizeof(opts), "mode=0755,size=%llu",
+		 (unsigned long long) (data_len + (64u << 10)));
+	mount_or_fail("tmpfs", "/workspace", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+	if (data_fd >= 0) {
+		int fd = open("/workspace/data.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+		if (fd < 0)
+			slot_fail("create /workspace/data.json", errno);
+		off_t off = 0;
+		while ((uint64_t) off < data_len) {
+			ssize_t n = sendfile(fd, data_fd, &off, data_len - (uint64_t) off);
+			if (n <= 0)
+				slot_fail("copy the job's data", n < 0 ? errno : EIO);
+		}
+		close(fd);
+	}
+	mount_or_fail(NULL, "/workspace", NULL,
+		      MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+}
+
+static char *read_code(int fd, uint64_t len)
+{
+	if (len > MAX_CODE)
+		slot_fail("code larger than 4 MiB", EFBIG);
+	char *buf = malloc(len + 1);
+	if (buf == NULL)
+		slot_fail("code buffer", ENOMEM);
+	ssize_t n = pread(fd, buf, len, 0);
+	if (n < 0 || (uint64_t) n != len)
+		slot_fail("read the job's code", n < 0 ? errno : EIO);
+	buf[len] = '\0';
+	return buf;
+}
+
+static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_fd, int data_fd)
+{
+	slot_workspace(data_fd, data_fd >= 0 ? job->data_len : 0);
+	if (job->tmp_size && job->tmp_size != DEFAULT_TMP) {
+		char opts[64];
+		snprintf(opts, sizeof(opts), "size=%llu", (unsigned long long) job->tmp_size);
+		mount_or_fail(NULL, "/tmp", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, opts);
+	}
+	char *code = read_code(code_fd, job->code_len);
+	close(code_fd);
+	if (data_fd >= 0)
+		close(data_fd);
+
+	struct privs_plan pp = { .userns = true,
+				 .cpu_time_ns = job->cpu_time_ns,
+				 .fsize = job->tmp_size ? job->tmp_size : DEFAULT_TMP,
+				 .nofile = job->nofile ? job->nofile : SBX_DEFAULT_NOFILE };
+	if (privs_apply_rlimits(&pp, SLOT_FD_CTL) < 0 || privs_drop(&pp, SLOT_FD_CTL) < 0)
+		_exit(125);
+	const struct seccomp_prog *prog = NULL;
+	if (seccomp_prog_get(SBX_POLICY_PYTHON_JOB, &prog, NULL) < 0)
+		slot_fail("job seccomp policy", EINVAL);
+	int listener = seccomp_install(prog, true);
+	if (listener < 0)
+		slot_fail("install the job seccomp filter", -listener);
+	if (launch_send_fd(SLOT_FD_CTL, listener) < 0)
+		slot_fail("pass the seccomp listener", errno);
+	close(listener);
+
+	/* From here on: strategy code, under every restriction. */
+	PyObject *bytes = PyBytes_FromStringAndSize(code, (Py_ssize_t) job->code_len);
+	PyObject *res = bytes ? PyObject_CallFunction(run_job, "OKO", bytes,
+						      (unsigned long long) job->seed, allowed)
+			      : NULL;
+	int rc = 1;
+	if (res != NULL && PyLong_Check(res))
+		rc = (int) PyLong_AsLong(res);
+	else
+		PyErr_Print();
+	fflush(stdout);
+	fflush(stderr);
+	_exit(rc & 0xff);
+}
+
+static __attribute__((noreturn)) void slot_main(uint32_t id, int ctl, int out, int err)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* 0: /dev/null, 1-2: the host's pipes, 3: the control socket */
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int c = fcntl(ctl, F_DUPFD_CLOEXEC, 10), o = fcntl(out, F_DUPFD_CLOEXEC, 10),
+	    e = fcntl(err, F_DUPFD_CLOEXEC, 10);
+	if (devnull < 0 || c < 0 || o < 0 || e < 0)
+		_exit(125);
+	dup2(devnull, 0);
+	dup2(o, 1);
+	dup2(e, 2);
+	dup2(c, SLOT_FD_CTL);
+	syscall(SYS_close_range, 4u, ~0u, 0u);
+
+	slot_mounts();
+	struct zmsg m;
+	memset(&m, 0, sizeof(m));
+	m.type = S_READY;
+	m.slot = id;
+	if (send_msg(SLOT_FD_CTL, &m, NULL, 0) < 0)
+		_exit(125);
+	int fds[2], nfds;
+	if (recv_msg(SLOT_FD_CTL, &m, fds, 2, &nfds) != 1 || m.type != S_ATTACHED)
+		_exit(0); /* the host let this slot go */
+	/* Now in the job cgroup: make it the root of our cgroup view. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		slot_fail("unshare cgroup namespace", errno);
+	if (recv_msg(SLOT_FD_CTL, &m, fds, 2, &nfds) != 1 || m.type != S_JOB || nfds < 1)
+		_exit(0);
+	slot_run(&m, fds[0], nfds > 1 ? fds[1] : -1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The zygote.                                                         */
+
+static int spawn_slot(uint32_t id, const int *fds, int pidns_fd)
+{
+	if (nslots >= MAX_SLOTS) {
+		errno = EAGAIN;
+		return -1;
+	}
+	/* The next child starts a new pid namespace, as its pid 1. */
+	if (unshare(CLONE_NEWPID) < 0)
+		return -1;
+	PyOS_BeforeFork();
+	pid_t pid = fork();
+	if (pid == 0) {
+		PyOS_AfterFork_Child();
+		slot_main(id, fds[0], fds[1], fds[2]);
+	}
+	int saved = errno;
+	PyOS_AfterFork_Parent();
+	/* Back to our own namespace for the children after this one. */
+	if (setns(pidns_fd, CLONE_NEWPID) < 0)
+		die("setns back to our pid namespace");
+	if (pid < 0) {
+		errno = saved;
+		return -1;
+	}
+	slots[nslots].id = id;
+	slots[nslots].pid = pid;
+	nslots++;
+	return 0;
+}
+
+static void reap(int pool)
+{
+	int st;
+	struct rusage ru;
+	pid_t pid;
+	while ((pid = wait4(-1, &st, WNOHANG | __WALL, &ru)) > 0) {
+		for (int i = 0; i < nslots; i++) {
+			if (slots[i].pid != pid)
+				continue;
+			struct zmsg m;
+			memset(&m, 0, sizeof(m));
+			m.type = Z_EXITED;
+			m.slot = slots[i].id;
+			m.status = st;
+			m.pid = pid;
+			m.utime_ns = (uint64_t) ru.ru_utime.tv_sec * 1000000000u +
+				     (uint64_t) ru.ru_utime.tv_usec * 1000u;
+			m.stime_ns = (uint64_t) ru.ru_stime.tv_sec * 1000000000u +
+				     (uint64_t) ru.ru_stime.tv_usec * 1000u;
+			m.maxrss = (uint64_t) ru.ru_maxrss * 1024u;
+			send_msg(pool, &m, NULL, 0);
+			slots[i] = slots[--nslots];
+			break;
+		}
+	}
+}
+
+static int python_load(char *versions, size_t size);
+
+/* Initialise Python, preload the modules, and return the versions text. */
+static void python_start(char *versions, size_t size)
+{
+	PyConfig config;
+	PyConfig_InitPythonConfig(&config);
+	config.install_signal_handlers = 0; /* the slot's signals stay default */
+	config.user_site_directory = 0;
+	config.write_bytecode = 0;
+	config.parse_argv = 0;
+	config.use_hash_seed = 1; /* deterministic: the same hash seed everywhere */
+	config.hash_seed = 0;
+	PyConfig_SetString(&config, &config.program_name, L"/usr/bin/python3");
+	PyStatus st = Py_InitializeFromConfig(&config);
+	PyConfig_Clear(&config);
+	if (PyStatus_Exception(st)) {
+		fprintf(stderr, "stratbox-zygote: Python: %s\n", st.err_msg ? st.err_msg : "init failed");
+		_exit(70);
+	}
+	if (python_load(versions, size) == 0)
+		return;
+	PyErr_Print();
+	fprintf(stderr, "stratbox-zygote: could not load the stratbox package from %s\n", PACKAGE_DIR);
+	_exit(70);
+}
+
+/* sys.path, the allowed-import list, the preload; -1 with a Python error. */
+static int python_load(char *versions, size_t size)
+{
+	PyObject *sys_path = PySys_GetObject("path");
+	PyObject *dir = PyUnicode_FromString(PACKAGE_DIR);
+	if (sys_path == NULL || dir == NULL || PyList_Insert(sys_path, 0, dir) < 0)
+		return -1;
+	Py_DECREF(dir);
+	const char *list = getenv("STRATBOX_ALLOWED_IMPORTS");
+	allowed = PyList_New(0);
+	char buf[2048];
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		PyObject *s = PyUnicode_FromString(t);
+		if (s == NULL || PyList_Append(allowed, s) < 0)
+			return -1;
+		Py_DECREF(s);
+	}
+	PyObject *zyg = PyImport_ImportModule("stratbox._zygote");
+	PyObject *runner = zyg ? PyImport_ImportModule("stratbox._runner") : NULL;
+	if (runner == NULL)
+		return -1;
+	run_job = PyObject_GetAttrString(runner, "run_job");
+	PyObject *v = PyObject_CallMethod(zyg, "preload", "O", allowed);
+	if (run_job == NULL || v == NULL)
+		return -1;
+	snprintf(versions, size, "%s", PyUnicode_AsUTF8(v));
+	Py_DECREF(v);
+	/* Give back what the imports freed: fewer pages to copy per fork. */
+	malloc_trim(0);
+	return 0;
+}
+
+int main(void)
+{
+	int pool = ZYG_FD_POOL;
+	char versions[256] = "";
+	python_start(versions, sizeof(versions));
+
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	int pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (sfd < 0 || pidns < 0)
+		die("signalfd / pid namespace");
+
+	struct zmsg m;
+	memset(&m, 0, sizeof(m));
+	m.type = Z_READY;
+	snprintf(m.text, sizeof(m.text), "%s", versions);
+	if (send_msg(pool, &m, NULL, 0) < 0)
+		die("report ready");
+
+	for (;;) {
+		struct pollfd p[2] = { { pool, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			reap(pool);
+		}
+		if (!p[0].revents)
+			continue;
+		int fds[4], nfds;
+		int r = recv_msg(pool, &m, fds, 4, &nfds);
+		if (r == 0 || (r == 1 && m.type == Z_STOP))
+			break;
+		if (r < 0 || m.type != Z_SPAWN || nfds != 3) {
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
+			continue;
+		}
+		uint32_t id = m.slot;
+		if (spawn_slot(id, fds, pidns) < 0) {
+			memset(&m, 0, sizeof(m));
+			m.type = Z_FAIL;
+			m.slot = id;
+			snprintf(m.text, sizeof(m.text), "fork a slot: %s", strerror(errno));
+			send_msg(pool, &m, NULL, 0);
+		}
+		for (int i = 0; i < 3; i++)
+			close(fds[i]);
+	}
+	for (int i = 0; i < nslots; i++)
+		kill(slots[i].pid, SIGKILL);
+	return 0;
+}
