@@ -250,9 +250,9 @@ release:
 	s->job_done = true;
 	if (!s->exited)
 		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
-	/* freed here once the zygote has reported its end, else on that report */
+	/* retired here once the zygote has reported its end, else on that report */
 	if (s->exited)
-		pool_free_slot(p, s);
+		pool_retire_slot(p, s);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }

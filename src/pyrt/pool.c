@@ -10,7 +10,11 @@
  *   supervise: output, limits, seccomp listener               seccomp, runs, exits
  *   dispatcher <--Z_EXITED(status, usage)-- zygote reaps
  *
- * If the zygote dies, the dispatcher restarts it; jobs wait for a slot.
+ * Two threads: the dispatcher owns the zygote and its channel (a slot's
+ * exit status passes through it, so it never blocks on anything slow), the
+ * preparer moves new slots into their cgroups and removes the cgroups of
+ * finished ones.  If the zygote dies, the dispatcher restarts it; jobs
+ * wait for a slot.
  */
 #include "pyrt/pool.h"
 
@@ -44,9 +48,9 @@ void pool_default_limits(struct cg_limits *lim)
 void pool_wake(struct sbx_pool *p)
 {
 	char c = 1;
-	if (write(p->wake_w, &c, 1) < 0) {
-		/* a full pipe already wakes it */
-	}
+	/* a full pipe already wakes its reader */
+	if (write(p->wake_w, &c, 1) < 0 || write(p->pwake_w, &c, 1) < 0)
+		return;
 }
 
 static void close_fd(int *fd)
@@ -56,7 +60,7 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-void pool_free_slot(struct sbx_pool *p, struct slot *s)
+void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 {
 	for (struct slot **pp = &p->slots; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
@@ -65,6 +69,14 @@ void pool_free_slot(struct sbx_pool *p, struct slot *s)
 		}
 	if (s->pidfd >= 0 && !s->exited)
 		syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	s->next = p->retired;
+	p->retired = s;
+	pool_wake(p);
+}
+
+/* Release one retired slot (without the lock). */
+static void release_slot(struct sbx_pool *p, struct slot *s)
+{
 	if (s->cg != NULL)
 		p->b->ops->destroy(s->cg, NULL);
 	close_fd(&s->ctl);
@@ -74,6 +86,19 @@ void pool_free_slot(struct sbx_pool *p, struct slot *s)
 	close_fd(&s->status_w);
 	close_fd(&s->pidfd);
 	free(s);
+}
+
+static void release_retired(struct sbx_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	struct slot *list = p->retired;
+	p->retired = NULL;
+	pthread_mutex_unlock(&p->mu);
+	while (list != NULL) {
+		struct slot *next = list->next;
+		release_slot(p, list);
+		list = next;
+	}
 }
 
 static struct slot *find_slot(struct sbx_pool *p, uint32_t id)
@@ -217,7 +242,7 @@ static void zygote_reset(struct sbx_pool *p)
 			s->exited = true;
 			continue;
 		}
-		pool_free_slot(p, s);
+		pool_retire_slot(p, s);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -313,7 +338,7 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 			if (n > 0 && p->opt.log_fd >= 0 && m.type == CTL_REPORT)
 				dprintf(p->opt.log_fd, "stratbox: slot setup failed\n");
 			pthread_mutex_lock(&p->mu);
-			pool_free_slot(p, s);
+			pool_retire_slot(p, s);
 			pthread_mutex_unlock(&p->mu);
 		}
 		return;
@@ -333,7 +358,7 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 			 err ? err->msg : strerror(errno));
 		sbx_error_free(err);
 		pthread_mutex_lock(&p->mu);
-		pool_free_slot(p, s);
+		pool_retire_slot(p, s);
 		pthread_mutex_unlock(&p->mu);
 		return;
 	}
@@ -341,7 +366,7 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 	m.type = S_ATTACHED;
 	if (send(s->ctl, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t) sizeof(m)) {
 		pthread_mutex_lock(&p->mu);
-		pool_free_slot(p, s);
+		pool_retire_slot(p, s);
 		pthread_mutex_unlock(&p->mu);
 		return;
 	}
@@ -363,7 +388,7 @@ static void zygote_message(struct sbx_pool *p, const struct zmsg *m)
 	}
 	if (m->type == Z_FAIL) {
 		snprintf(p->last_error, sizeof(p->last_error), "%.200s", m->text);
-		pool_free_slot(p, s);
+		pool_retire_slot(p, s);
 	} else if (m->type == Z_EXITED) {
 		s->exited = true;
 		s->wait_status = m->status;
@@ -379,9 +404,9 @@ static void zygote_message(struct sbx_pool *p, const struct zmsg *m)
 				/* the job is already done */
 			}
 			if (s->job_done)
-				pool_free_slot(p, s);
+				pool_retire_slot(p, s);
 		} else {
-			pool_free_slot(p, s); /* an idle slot died: replaced below */
+			pool_retire_slot(p, s); /* an idle slot died: replaced below */
 		}
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -398,43 +423,64 @@ static void refill(struct sbx_pool *p)
 		have++;
 }
 
-/* One round of the dispatcher: wait for the zygote, starting slots and
- * wake-ups, and act on them.  Returns false when the zygote is gone. */
+/* One round of the dispatcher: zygote messages and wake-ups.  Returns
+ * false when the zygote is gone. */
 static bool dispatch_once(struct sbx_pool *p)
 {
-	struct pollfd pf[66];
-	struct slot *who[66];
-	int n = 0;
-	pf[n] = (struct pollfd){ p->chan, POLLIN, 0 };
-	who[n++] = NULL;
-	pf[n] = (struct pollfd){ p->wake_r, POLLIN, 0 };
-	who[n++] = NULL;
-	pthread_mutex_lock(&p->mu);
-	for (struct slot *s = p->slots; s && n < 66; s = s->next)
-		if (s->state == SLOT_STARTING) {
-			pf[n] = (struct pollfd){ s->ctl, POLLIN, 0 };
-			who[n++] = s;
-		}
-	pthread_mutex_unlock(&p->mu);
-	if (poll(pf, (nfds_t) n, 1000) < 0)
+	struct pollfd pf[2] = { { p->chan, POLLIN, 0 }, { p->wake_r, POLLIN, 0 } };
+	if (poll(pf, 2, 1000) < 0)
 		return errno == EINTR;
 	if (pf[1].revents) {
 		char buf[64];
 		while (read(p->wake_r, buf, sizeof(buf)) > 0)
 			;
 	}
-	for (int i = 2; i < n; i++)
-		if (pf[i].revents)
-			slot_ready(p, who[i]);
 	if (pf[0].revents) {
 		struct zmsg m;
-		ssize_t r = recv(p->chan, &m, sizeof(m), MSG_DONTWAIT);
-		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-			return false;
-		if (r == (ssize_t) sizeof(m))
-			zygote_message(p, &m);
+		for (;;) {
+			ssize_t r = recv(p->chan, &m, sizeof(m), MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+				return false;
+			if (r < 0)
+				break;
+			if (r == (ssize_t) sizeof(m))
+				zygote_message(p, &m);
+		}
 	}
 	return true;
+}
+
+/* The preparer: give starting slots their cgroups, release retired ones. */
+static void *preparer(void *arg)
+{
+	struct sbx_pool *p = arg;
+	while (!p->stopping) {
+		release_retired(p);
+		struct pollfd pf[65];
+		struct slot *who[65];
+		int n = 0;
+		pf[n] = (struct pollfd){ p->pwake_r, POLLIN, 0 };
+		who[n++] = NULL;
+		pthread_mutex_lock(&p->mu);
+		for (struct slot *s = p->slots; s && n < 65; s = s->next)
+			if (s->state == SLOT_STARTING) {
+				pf[n] = (struct pollfd){ s->ctl, POLLIN, 0 };
+				who[n++] = s;
+			}
+		pthread_mutex_unlock(&p->mu);
+		if (poll(pf, (nfds_t) n, 1000) < 0)
+			continue;
+		if (pf[0].revents) {
+			char buf[64];
+			while (read(p->pwake_r, buf, sizeof(buf)) > 0)
+				;
+		}
+		for (int i = 1; i < n; i++)
+			if (pf[i].revents)
+				slot_ready(p, who[i]);
+	}
+	release_retired(p);
+	return NULL;
 }
 
 static void *dispatcher(void *arg)
@@ -494,14 +540,14 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 	if (p->opt.warm > 32)
 		p->opt.warm = 32;
 	p->chan = -1;
-	p->wake_r = p->wake_w = -1;
+	p->wake_r = p->wake_w = p->pwake_r = p->pwake_w = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->zygote_path = opt->zygote_path ? strdup(opt->zygote_path) : beside_exe("stratbox-zygote");
 	p->package_dir = opt->package_dir ? strdup(opt->package_dir) : beside_exe("python");
 	p->allowed_csv = allowed_list(opt->policy);
 	p->b = cgroup_backend_get(err);
-	int wk[2];
+	int wk[2], pw[2];
 	if (p->zygote_path == NULL || p->package_dir == NULL || p->allowed_csv == NULL ||
 	    pipe2(wk, O_CLOEXEC | O_NONBLOCK) < 0) {
 		sbx_error_set(err, errno ? errno : ENOMEM, "pool");
@@ -509,6 +555,12 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 	}
 	p->wake_r = wk[0];
 	p->wake_w = wk[1];
+	if (pipe2(pw, O_CLOEXEC | O_NONBLOCK) < 0) {
+		sbx_error_set(err, errno, "pool");
+		goto fail;
+	}
+	p->pwake_r = pw[0];
+	p->pwake_w = pw[1];
 	if (access(p->zygote_path, X_OK) < 0) {
 		sbx_error_set(err, errno, "zygote %s", p->zygote_path);
 		goto fail;
@@ -520,8 +572,16 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 		zygote_reset(p);
 		goto fail;
 	}
+	if (pthread_create(&p->prep, NULL, preparer, p) != 0) {
+		sbx_error_set(err, EAGAIN, "pool thread");
+		zygote_reset(p);
+		goto fail;
+	}
 	if (pthread_create(&p->thread, NULL, dispatcher, p) != 0) {
 		sbx_error_set(err, EAGAIN, "pool thread");
+		p->stopping = true;
+		pool_wake(p);
+		pthread_join(p->prep, NULL);
 		zygote_reset(p);
 		goto fail;
 	}
@@ -534,6 +594,8 @@ fail:
 	free(p->allowed_csv);
 	close_fd(&p->wake_r);
 	close_fd(&p->wake_w);
+	close_fd(&p->pwake_r);
+	close_fd(&p->pwake_w);
 	free(p);
 	return -1;
 }
@@ -548,16 +610,20 @@ void sbx_pool_stop(sbx_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	pool_wake(p);
 	pthread_join(p->thread, NULL);
+	pthread_join(p->prep, NULL);
 	pthread_mutex_lock(&p->mu);
 	while (p->slots != NULL)
-		pool_free_slot(p, p->slots);
+		pool_retire_slot(p, p->slots);
 	pthread_mutex_unlock(&p->mu);
+	release_retired(p);
 	sbx_config_free(p->zcfg);
 	free(p->zygote_path);
 	free(p->package_dir);
 	free(p->allowed_csv);
 	close_fd(&p->wake_r);
 	close_fd(&p->wake_w);
+	close_fd(&p->pwake_r);
+	close_fd(&p->pwake_w);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);

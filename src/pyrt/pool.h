@@ -38,11 +38,14 @@ struct sbx_pool {
 	pthread_t zmon;
 	bool zmon_running;
 	int chan; /* host end of the pool channel, -1 without a zygote */
-	pthread_t thread;
-	int wake_r, wake_w;
+	pthread_t thread;   /* dispatcher: the zygote, its channel, spawning */
+	pthread_t prep;	    /* preparer: slot cgroups in, retired slots out */
+	int wake_r, wake_w; /* wakes the dispatcher */
+	int pwake_r, pwake_w; /* wakes the preparer */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slot *slots;
+	struct slot *retired; /* done with: cgroup removal and closing, off the job's path */
 	uint32_t next_id;
 	bool stopping;
 	const struct cgroup_backend *b;
@@ -53,9 +56,12 @@ struct sbx_pool {
 
 /* Default limits of a slot's cgroup until a job sets its own. */
 void pool_default_limits(struct cg_limits *lim);
-/* Wake the dispatcher (refill, stop). */
+/* Wake the dispatcher (refill, stop) and the preparer (slots to attach or
+ * release). */
 void pool_wake(struct sbx_pool *p);
-/* Unlink a slot from the pool and release it (call with p->mu held). */
-void pool_free_slot(struct sbx_pool *p, struct slot *s);
+/* Unlink a slot from the pool and hand it to the dispatcher, which kills
+ * what is left of it and removes its cgroup outside the lock (call with
+ * p->mu held).  A job's result never waits for that. */
+void pool_retire_slot(struct sbx_pool *p, struct slot *s);
 
 #endif

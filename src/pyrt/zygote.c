@@ -53,7 +53,7 @@ static struct {
 } slots[MAX_SLOTS];
 static int nslots;
 static PyObject *run_job; /* stratbox._runner.run_job */
-static PyObject *allowed; /* list of allowed import roots */
+static PyObject *allowed; /* list of allowed import roots (for the preload) */
 
 static void die(const char *what)
 {
@@ -207,7 +207,8 @@ static char *read_code(int fd, uint64_t len)
 
 static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_fd, int data_fd)
 {
-	slot_workspace(data_fd, data_fd >= 0 ? job->data_len : 0);
+	if (data_fd >= 0) /* no data: /workspace stays the empty, read-only directory */
+		slot_workspace(data_fd, job->data_len);
 	if (job->tmp_size && job->tmp_size != DEFAULT_TMP) {
 		char opts[64];
 		snprintf(opts, sizeof(opts), "size=%llu", (unsigned long long) job->tmp_size);
@@ -236,8 +237,8 @@ static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_
 
 	/* From here on: strategy code, under every restriction. */
 	PyObject *bytes = PyBytes_FromStringAndSize(code, (Py_ssize_t) job->code_len);
-	PyObject *res = bytes ? PyObject_CallFunction(run_job, "OKO", bytes,
-						      (unsigned long long) job->seed, allowed)
+	PyObject *res = bytes ? PyObject_CallFunction(run_job, "OK", bytes,
+						      (unsigned long long) job->seed)
 			      : NULL;
 	int rc = 1;
 	if (res != NULL && PyLong_Check(res))
@@ -392,12 +393,12 @@ static int python_load(char *versions, size_t size)
 		Py_DECREF(s);
 	}
 	PyObject *zyg = PyImport_ImportModule("stratbox._zygote");
-	PyObject *runner = zyg ? PyImport_ImportModule("stratbox._runner") : NULL;
+	PyObject *v = zyg ? PyObject_CallMethod(zyg, "preload", "O", allowed) : NULL;
+	PyObject *runner = v ? PyImport_ImportModule("stratbox._runner") : NULL;
 	if (runner == NULL)
 		return -1;
 	run_job = PyObject_GetAttrString(runner, "run_job");
-	PyObject *v = PyObject_CallMethod(zyg, "preload", "O", allowed);
-	if (run_job == NULL || v == NULL)
+	if (run_job == NULL)
 		return -1;
 	snprintf(versions, size, "%s", PyUnicode_AsUTF8(v));
 	Py_DECREF(v);

@@ -294,9 +294,12 @@ static int build_job_policy(scmp_filter_ctx ctx, sbx_error **err)
 					 CLONE_THREAD));
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	static const uint32_t tty_inject[] = { TIOCSTI, TIOCLINUX };
+	/* ioctl: only what Python's I/O asks (isatty, terminal size, bytes
+	 * waiting, blocking and close-on-exec flags) */
+	static const uint32_t py_ioctls[] = { TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO, FIOCLEX,
+					      FIONCLEX };
 	if (r == 0)
-		r = allow_except(ctx, SCMP_SYS(ioctl), 1, tty_inject, ARRAY_SIZE(tty_inject));
+		r = allow_values(ctx, SCMP_SYS(ioctl), 1, py_ioctls, ARRAY_SIZE(py_ioctls));
 	/* the listener is passed once, on the control socket (fd 3) */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,

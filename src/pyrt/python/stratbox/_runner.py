@@ -35,7 +35,17 @@ def _exit_code(exc):
     return 1
 
 
-def run_job(code, seed, allowed_imports, ctl_fd=_protocol.FD):
+_builtins = None
+
+
+def prepare(allowed_imports):
+    """In the zygote: the strategy's builtins, built once and shared by
+    every job (a copy per job would touch every builtin object's page)."""
+    global _builtins
+    _builtins = _guard.user_builtins(allowed_imports)
+
+
+def run_job(code, seed, ctl_fd=_protocol.FD):
     channel = _protocol.Channel(ctl_fd)
     # Deterministic by default: the hash seed is fixed by the zygote, the
     # random generators here (BLAS/OpenMP run one thread).
@@ -49,7 +59,7 @@ def run_job(code, seed, allowed_imports, ctl_fd=_protocol.FD):
         env = {
             "__name__": _guard.USER_MODULE,
             "__file__": FILENAME,
-            "__builtins__": _guard.user_builtins(allowed_imports),
+            "__builtins__": _builtins,
         }
         exec(compiled, env)
         rc = 0

@@ -18,7 +18,9 @@ def preload(allowed_imports):
         except ImportError:
             pass
     # The runner and what pandas imports lazily on first use.
-    from . import _runner  # noqa: F401
+    from . import _runner
+
+    _runner.prepare(allowed_imports)
     import pandas as pd
     import numpy as np
 
