@@ -125,9 +125,9 @@ struct seccomp_prog {
 };
 #define SBX_NPOLICIES 3
 /* Whether a violation of the policy notifies the supervisor (and the
- * filter is installed with a listener) or kills outright.  Only one filter
- * in a process's chain may have a listener: the zygote's base filter
- * kills, so that each job's stricter filter can notify. */
+ * filter is installed with a listener).  Only one filter in a process's
+ * chain may have a listener: the zygote's base filter refuses with ENOSYS
+ * instead, so that each job's stricter filter can notify. */
 bool seccomp_policy_notifies(enum sbx_policy policy);
 /* The program for a policy: prebuilt at build time when available, else
  * compiled once per process.  The result is shared and read-only. */

@@ -160,6 +160,9 @@ void sandbox_finish_verdict(sbx_verdict *v, struct supervisor *s, const struct s
 
 	char what[200];
 	describe_status(v, cfg, what, sizeof(what));
+	if (!e->have_status && e->stop == STOP_NONE && v->status == SBX_SANDBOX_ERROR)
+		snprintf(what, sizeof(what), "the sandbox was killed from outside before its exit "
+					     "status was known");
 	const char *base = s->message[0] ? s->message : what;
 	if (v->unenforced[0])
 		set_message(v, "%s%slimits not enforced (no usable cgroup controller): %s%s", base,

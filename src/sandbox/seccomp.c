@@ -246,7 +246,7 @@ static int export_prog(scmp_filter_ctx ctx, struct seccomp_prog *out, sbx_error 
 /* The zygote: what `run` allows, plus building a job's sandbox: mounting
  * its /proc, /tmp and /workspace, a new pid/mount/IPC namespace per job,
  * and its cgroup namespace.  Never a new user, network or UTS namespace.
- * Trusted code only; violations kill it (no listener, see above). */
+ * Trusted code only; refused calls fail with ENOSYS (default_action()). */
 static int build_zygote_policy(scmp_filter_ctx ctx, sbx_error **err)
 {
 	if (build_run_policy(ctx, err) < 0)
@@ -314,9 +314,22 @@ bool seccomp_policy_notifies(enum sbx_policy policy)
 	return policy != SBX_POLICY_ZYGOTE;
 }
 
+/* The zygote's default action.  Filters stack: for each syscall the kernel
+ * takes the strongest action any filter returns (KILL > TRAP > ERRNO >
+ * USER_NOTIF > TRACE).  A job runs under the zygote's filter and its own;
+ * for a syscall both refuse, a kill or an errno here would win over the
+ * job filter's notification, and the verdict could not name the call.
+ * TRACE ranks below USER_NOTIF, and with no tracer attached (nothing may
+ * ptrace the zygote) it fails the call with ENOSYS: a refusal for the
+ * zygote's own trusted code, a named violation for a job. */
+static uint32_t default_action(enum sbx_policy policy)
+{
+	return seccomp_policy_notifies(policy) ? SCMP_ACT_NOTIFY : SCMP_ACT_TRACE(0);
+}
+
 static int compile_policy(enum sbx_policy policy, struct seccomp_prog *out, sbx_error **err)
 {
-	uint32_t deflt = seccomp_policy_notifies(policy) ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS;
+	uint32_t deflt = default_action(policy);
 	scmp_filter_ctx ctx = seccomp_init(deflt);
 	if (ctx == NULL)
 		return sbx_error_set(err, ENOMEM, "seccomp_init");

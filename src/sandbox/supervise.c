@@ -154,8 +154,11 @@ static void handle_msg(struct supervisor *s, const struct ctl_msg *m, int passed
 static void handle_ctl(struct supervisor *s, int fd, bool *eof)
 {
 	static _Thread_local char buf[SBX_FRAME_MAX + 8];
+	/* room for descriptors and for credentials (a pool slot's socket
+	 * passes them): a control message that does not fit is truncated and
+	 * the kernel closes the descriptors in it */
 	union {
-		char c[CMSG_SPACE(sizeof(int) * 4)];
+		char c[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { buf, sizeof(buf) };

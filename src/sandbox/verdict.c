@@ -4,6 +4,7 @@
  * case by case without running anything:
  *
  *   SANDBOX_ERROR > SYSCALL_VIOLATION > MEMORY_LIMIT > PIDS_LIMIT >
+ *   (no exit status and no explanation: SANDBOX_ERROR) >
  *   OUTPUT_LIMIT | TIMEOUT_CPU | TIMEOUT_WALL (whichever the supervisor
  *   acted on first; at the end, in that order) > SIGNALED > NONZERO_EXIT > OK
  *
@@ -51,6 +52,11 @@ static enum sbx_status decide_status(const struct evidence *e, int sig, int code
 		return SBX_MEMORY_LIMIT;
 	if (e->pids_max_events > 0)
 		return SBX_PIDS_LIMIT;
+	/* Gone without an exit status and without anything that explains it:
+	 * killed from outside the sandbox (its zygote died, an administrator
+	 * killed it).  Nothing about the command's outcome can be claimed. */
+	if (!e->have_status && e->stop == STOP_NONE)
+		return SBX_SANDBOX_ERROR;
 	switch (e->stop) {
 	case STOP_OUTPUT: return SBX_OUTPUT_LIMIT;
 	case STOP_CPU: return SBX_TIMEOUT_CPU;

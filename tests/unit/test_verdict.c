@@ -47,6 +47,10 @@ void u_verdict_precedence(void)
 		  SBX_SYSCALL_VIOLATION, 159, SIGSYS },
 		{ "oom over pids", { .oom_kills = 1, .pids_max_events = 1 }, SBX_MEMORY_LIMIT, 137,
 		  SIGKILL },
+		/* gone without a status and without evidence: killed from outside */
+		{ "status lost", { .run_ns = 5 }, SBX_SANDBOX_ERROR, 125, 0 },
+		{ "status lost, but an OOM kill explains it", { .oom_kills = 1 }, SBX_MEMORY_LIMIT,
+		  137, SIGKILL },
 		{ "setup error over everything", { .setup_failed = true, .oom_kills = 1,
 						   .seccomp_violation = true },
 		  SBX_SANDBOX_ERROR, 125, 0 },
