@@ -203,8 +203,28 @@ static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct
 	finish(p, s, sv, cfg, res);
 }
 
+static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *res,
+		    sbx_error **err, bool *lost);
+
+/* A job whose slot vanished without an exit status (its zygote died under
+ * it) has no trustworthy outcome; strategy code is a pure computation, so
+ * it is run once more on a fresh slot. */
 int sbx_pool_run(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *res,
 		 sbx_error **err)
+{
+	bool lost = false;
+	int r = run_once(p, job, res, err, &lost);
+	if (r == 0 && lost) {
+		uint64_t waited = res->queue_ns;
+		sbx_job_result_clear(res);
+		r = run_once(p, job, res, err, &lost);
+		res->queue_ns += waited;
+	}
+	return r;
+}
+
+static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *res,
+		    sbx_error **err, bool *lost)
 {
 	memset(res, 0, sizeof(*res));
 	res->verdict.syscall_nr = -1;
@@ -238,6 +258,8 @@ int sbx_pool_run(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *
 		goto release;
 	}
 	start_and_supervise(p, s, job, cfg, &sv, res, code_fd, data_fd, t0);
+	*lost = !sv.ev.have_status && sv.ev.stop == STOP_NONE && !sv.ev.setup_failed &&
+		res->verdict.status == SBX_SANDBOX_ERROR;
 release:
 	if (code_fd >= 0)
 		close(code_fd);

@@ -45,6 +45,13 @@ void pool_default_limits(struct cg_limits *lim)
 	lim->cpu_usage = true; /* the host is not the slot's parent: CPU time from the cgroup */
 }
 
+static void pool_wake_preparer(struct sbx_pool *p)
+{
+	char c = 1;
+	if (write(p->pwake_w, &c, 1) < 0)
+		return; /* a full pipe already wakes it */
+}
+
 void pool_wake(struct sbx_pool *p)
 {
 	char c = 1;
@@ -303,6 +310,7 @@ static int spawn_slot(struct sbx_pool *p)
 	p->slots = s;
 	p->slots_forked++;
 	pthread_mutex_unlock(&p->mu);
+	pool_wake_preparer(p);
 	return 0;
 fail:
 	close_fd(&ctl[0]);
@@ -345,6 +353,8 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 	}
 	struct ucred cred;
 	memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+	int off = 0; /* known now: no credentials on the job's messages */
+	setsockopt(s->ctl, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off));
 	s->pid = cred.pid;
 	s->pidfd = (int) syscall(SYS_pidfd_open, cred.pid, 0);
 	char name[64];

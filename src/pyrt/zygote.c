@@ -225,6 +225,10 @@ static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_
 				 .nofile = job->nofile ? job->nofile : SBX_DEFAULT_NOFILE };
 	if (privs_apply_rlimits(&pp, SLOT_FD_CTL) < 0 || privs_drop(&pp, SLOT_FD_CTL) < 0)
 		_exit(125);
+	/* Dropping capabilities cleared the parent-death signal: set it again,
+	 * so a job dies with its zygote.  (Should the zygote die before this
+	 * line, the host's supervisor still ends the job at its wall limit.) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	const struct seccomp_prog *prog = NULL;
 	if (seccomp_prog_get(SBX_POLICY_PYTHON_JOB, &prog, NULL) < 0)
 		slot_fail("job seccomp policy", EINVAL);
