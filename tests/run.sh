@@ -36,7 +36,14 @@ trap cleanup EXIT INT TERM
 # may live under a private home directory).
 stage_build() { # build-dir name
 	mkdir -p "$stage/$2"
-	cp "$1/stratbox" "$1/tests/probe" "$1/tests/unit" "$1/tests/security" "$stage/$2/"
+	cp "$1/stratbox" "$1/tests/probe" "$1/tests/unit" "$1/tests/security" "$1/tests/pyrt" \
+		"$stage/$2/"
+	# the zygote and its package are found next to the stratbox binary
+	cp "$1/stratbox-zygote" "$stage/$2/"
+	cp -r "$1/python" "$stage/$2/python"
+	mkdir -p "$stage/$2/data/pyrt" "$stage/$2/data/validate"
+	cp tests/pyrt/permissive-policy.json "$stage/$2/data/pyrt/"
+	cp -r tests/validate/escapes tests/validate/strategies "$stage/$2/data/validate/"
 	chmod -R a+rX "$stage/$2"
 }
 
@@ -64,21 +71,19 @@ make_delegated_cgroup() {
 	done </proc/self/cgroup
 }
 
-run_suite() { # label binary-dir as-user [env...]
-	label=$1 dir=$2 user=$3
-	shift 3
+run_suite() { # label binary-dir as-user suite [env...]
+	label=$1 dir=$2 user=$3 suite=$4
+	shift 4
 	echo
 	echo "== $label"
 	out="$stage/out.$$"
+	set -- STRATBOX_BIN="$dir/stratbox" STRATBOX_PROBE="$dir/probe" \
+		STRATBOX_TEST_DATA="$dir/data" "$@"
 	if [ "$user" = root ]; then
-		env STRATBOX_BIN="$dir/stratbox" STRATBOX_PROBE="$dir/probe" "$@" \
-			"$dir/security" >"$out" 2>&1
-	elif [ "$user" = unit ]; then
-		"$dir/unit" >"$out" 2>&1
+		env "$@" "$dir/$suite" >"$out" 2>&1
 	else
-		(cd "$stage" && env STRATBOX_BIN="$dir/stratbox" STRATBOX_PROBE="$dir/probe" "$@" \
-			setpriv --reuid "$unpriv_uid" --regid "$unpriv_uid" --clear-groups \
-			"$dir/security") >"$out" 2>&1
+		(cd "$stage" && env "$@" setpriv --reuid "$unpriv_uid" --regid "$unpriv_uid" \
+			--clear-groups "$dir/$suite") >"$out" 2>&1
 	fi
 	cat "$out"
 	line=$(grep -E '^[a-z].*: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n 1)
@@ -111,15 +116,18 @@ for build in release asan; do
 	# ASan's leak checker cannot follow the sandbox's namespaces (it
 	# ptraces); leaks are checked in the stratbox process itself.
 	asan_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1"
-	run_suite "unit$tag" "$b" unit
-	if [ $is_root -eq 1 ]; then
-		run_suite "security as root$tag" "$b" root $asan_env
-		run_suite "security as uid $unpriv_uid with a delegated cgroup$tag" "$b" unpriv \
-			$asan_env STRATBOX_TEST_CGROUP_PARENT="$deleg_name"
-		run_suite "security as uid $unpriv_uid without a cgroup$tag" "$b" unpriv $asan_env
-	else
-		run_suite "security as $(id -un)$tag" "$b" root $asan_env
-	fi
+	run_suite "unit$tag" "$b" root unit STRATBOX_TEST_DATA="$b/data/validate"
+	for suite in security pyrt; do
+		if [ $is_root -eq 1 ]; then
+			run_suite "$suite as root$tag" "$b" root $suite $asan_env
+			run_suite "$suite as uid $unpriv_uid with a delegated cgroup$tag" "$b" unpriv \
+				$suite $asan_env STRATBOX_TEST_CGROUP_PARENT="$deleg_name"
+			run_suite "$suite as uid $unpriv_uid without a cgroup$tag" "$b" unpriv $suite \
+				$asan_env
+		else
+			run_suite "$suite as $(id -un)$tag" "$b" root $suite $asan_env
+		fi
+	done
 done
 
 # The validator's fuzzer, for a bounded time, seeded with the corpora.

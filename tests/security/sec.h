@@ -4,6 +4,7 @@
 #define STRATBOX_TEST_SEC_H
 
 #include "harness.h"
+#include "leftovers.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -71,14 +72,5 @@ json_t *vget(const struct sbx_result *r, const char *path); /* "evidence.oom_kil
 	} while (0)
 
 void sbx_result_free(struct sbx_result *r);
-
-/* Processes whose command line contains `needle` (host-wide scan). */
-int count_processes_with(const char *needle);
-
-/* Snapshots for "nothing left behind" (harness before/after hooks). */
-void leftovers_snapshot(void);
-const char *leftovers_check(void);
-/* Job cgroup directories (stratbox-*) now present under the parents. */
-int count_job_cgroups(char *first, size_t size);
 
 #endif

@@ -1,0 +1,179 @@
+/* "Nothing left behind": snapshots of what a run could leave on the host
+ * (job cgroups, processes, mounts, /tmp and /dev/shm entries), shared by
+ * the security and Python runtime suites. */
+#include "leftovers.h"
+
+#include "sandbox/internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *leftover_cgroup_parent(void)
+{
+	const char *p = getenv("STRATBOX_TEST_CGROUP_PARENT");
+	return p && *p ? p : NULL;
+}
+
+int count_processes_with(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	if (d == NULL)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	pid_t self = getpid();
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == self)
+			continue;
+		char path[300], buf[4096];
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		for (ssize_t i = 0; i < len; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		buf[len] = '\0';
+		if (strstr(buf, needle))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* ---- nothing left behind ---- */
+
+/* The directories where job cgroups may appear: for each hierarchy the
+ * parent stratbox uses, plus the cgroup2 mount (forced-v2 tests). */
+static int cgroup_parents(char dirs[][1024], int max)
+{
+	int n = 0;
+	const struct cgroup_backend *b = cgroup_backend_get(NULL);
+	for (int i = 0; i < b->nh && n < max; i++) {
+		char *p = cgroup_parent_dir(&b->h[i], leftover_cgroup_parent());
+		if (p) {
+			snprintf(dirs[n++], 1024, "%s", p);
+			free(p);
+		}
+	}
+	/* our own cgroup in a cgroup2 mount, if any */
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[1024], v2own[1024] = "";
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(v2own, sizeof(v2own), "%s", line + 3);
+		}
+	if (f)
+		fclose(f);
+	static const char *v2mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	for (size_t i = 0; i < 2 && n < max; i++) {
+		char probe[1200];
+		snprintf(probe, sizeof(probe), "%s/cgroup.controllers", v2mounts[i]);
+		if (access(probe, F_OK) == 0) {
+			snprintf(dirs[n++], 1024, "%s%s", v2mounts[i],
+				 strcmp(v2own, "/") == 0 ? "" : v2own);
+			break;
+		}
+	}
+	return n;
+}
+
+int count_job_cgroups(char *first, size_t size)
+{
+	char dirs[12][1024];
+	int nd = cgroup_parents(dirs, 12), count = 0;
+	if (first && size)
+		first[0] = '\0';
+	for (int i = 0; i < nd; i++) {
+		DIR *d = opendir(dirs[i]);
+		if (d == NULL)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			int pid;
+			unsigned long long st;
+			unsigned seq;
+			/* only job cgroups: stratbox-<pid>-<start>-<seq> */
+			if (sscanf(e->d_name, "stratbox-%d-%llu-%u", &pid, &st, &seq) != 3)
+				continue;
+			if (first && size && first[0] == '\0')
+				snprintf(first, size, "%s/%s", dirs[i], e->d_name);
+			count++;
+		}
+		closedir(d);
+	}
+	return count;
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	int n = 0, c;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static int snap_mounts, snap_tmp, snap_shm;
+
+void leftovers_snapshot(void)
+{
+	snap_mounts = count_lines("/proc/self/mountinfo");
+	snap_tmp = count_entries("/tmp");
+	snap_shm = count_entries("/dev/shm");
+}
+
+const char *leftovers_check(void)
+{
+	static char msg[1400];
+	char first[1100];
+	int n = count_job_cgroups(first, sizeof(first));
+	if (n > 0) {
+		snprintf(msg, sizeof(msg), "%d job cgroup(s), e.g. %s", n, first);
+		return msg;
+	}
+	if ((n = count_processes_with("/probe")) > 0) {
+		snprintf(msg, sizeof(msg), "%d process(es) running /probe", n);
+		return msg;
+	}
+	if ((n = count_processes_with("stratbox-init")) > 0) {
+		snprintf(msg, sizeof(msg), "%d stratbox-init process(es)", n);
+		return msg;
+	}
+	if ((n = count_processes_with("stratbox-zygote")) > 0) {
+		snprintf(msg, sizeof(msg), "%d stratbox-zygote process(es)", n);
+		return msg;
+	}
+	if (count_lines("/proc/self/mountinfo") != snap_mounts)
+		return "the host's mount table changed";
+	if (count_entries("/tmp") != snap_tmp)
+		return "entries in /tmp changed";
+	if (count_entries("/dev/shm") != snap_shm)
+		return "entries in /dev/shm changed";
+	return NULL;
+}

@@ -1,0 +1,15 @@
+/* Checks that nothing outlived a test: see leftovers.c. */
+#ifndef STRATBOX_TEST_LEFTOVERS_H
+#define STRATBOX_TEST_LEFTOVERS_H
+
+#include <stddef.h>
+
+/* Processes whose command line contains `needle` (host-wide scan). */
+int count_processes_with(const char *needle);
+/* Job cgroup directories (stratbox-<pid>-<start>-<seq>) now present. */
+int count_job_cgroups(char *first, size_t size);
+/* Harness hooks: snapshot before a test, and what is left after it. */
+void leftovers_snapshot(void);
+const char *leftovers_check(void);
+
+#endif

@@ -1,0 +1,149 @@
+#include "pyrt.h"
+
+#include "leftovers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *beside_bin(const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static int k;
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", t_stratbox());
+	char *d = buf[k++ % 4];
+	snprintf(d, PATH_MAX, "%s/%s", dirname(tmp), name);
+	return d;
+}
+
+const char *t_stratbox(void)
+{
+	const char *p = getenv("STRATBOX_BIN");
+	return p ? p : "build/stratbox";
+}
+
+const char *t_zygote(void)
+{
+	const char *p = getenv("STRATBOX_ZYGOTE");
+	return p ? p : beside_bin("stratbox-zygote");
+}
+
+const char *t_package(void)
+{
+	const char *p = getenv("STRATBOX_PYTHON_PKG");
+	return p ? p : beside_bin("python");
+}
+
+const char *t_data_dir(void)
+{
+	const char *p = getenv("STRATBOX_TEST_DATA");
+	return p ? p : "tests";
+}
+
+const char *t_cgroup_parent(void)
+{
+	const char *p = getenv("STRATBOX_TEST_CGROUP_PARENT");
+	return p && *p ? p : NULL;
+}
+
+bool t_have_cgroups(void)
+{
+	return geteuid() == 0 || t_cgroup_parent() != NULL;
+}
+
+struct sbx_pool *test_pool(bool permissive, unsigned warm)
+{
+	sbx_error *err = NULL;
+	sbx_check_policy *pol = NULL;
+	if (permissive) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/pyrt/permissive-policy.json", t_data_dir());
+		pol = sbx_check_policy_load(path, &err);
+		CHECK(pol != NULL, "%s", err ? err->msg : "");
+	}
+	struct sbx_pool_options o = { .warm = warm,
+				      .cgroup_parent = t_cgroup_parent(),
+				      .zygote_path = t_zygote(),
+				      .package_dir = t_package(),
+				      .policy = pol,
+				      .log_fd = 2 };
+	struct sbx_pool *p = NULL;
+	CHECK(sbx_pool_start(&o, &p, &err) == 0, "pool: %s", err ? err->msg : "");
+	sbx_check_policy_free(pol);
+	return p;
+}
+
+void run_job_ex(struct sbx_pool *pool, const struct sbx_job *job, struct sbx_job_result *r)
+{
+	sbx_error *err = NULL;
+	CHECK(sbx_pool_run(pool, job, r, &err) == 0, "%s", err ? err->msg : "");
+}
+
+void run_code(struct sbx_pool *pool, const char *code, struct sbx_job_result *r)
+{
+	struct sbx_job job = { .code = code, .code_len = strlen(code) };
+	run_job_ex(pool, &job, r);
+}
+
+const char *rstatus(const struct sbx_job_result *r)
+{
+	return sbx_status_name(r->verdict.status);
+}
+
+const char *rout(const struct sbx_job_result *r)
+{
+	return r->verdict.out.data ? r->verdict.out.data : "";
+}
+
+const char *rerr(const struct sbx_job_result *r)
+{
+	return r->verdict.err.data ? r->verdict.err.data : "";
+}
+
+char *run_cli(const char *const *args, int *exit_code)
+{
+	int po[2];
+	CHECK(pipe(po) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(po[1], 1);
+		close(po[0]);
+		char *argv[32];
+		int n = 0;
+		argv[n++] = (char *) t_stratbox();
+		for (; *args && n < 30; args++)
+			argv[n++] = (char *) *args;
+		argv[n] = NULL;
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(po[1]);
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	ssize_t k;
+	while ((k = read(po[0], buf + len, cap - len - 1)) > 0) {
+		len += (size_t) k;
+		if (cap - len < 1024)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	close(po[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	*exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return buf;
+}
+
+void pyrt_snapshot(void)
+{
+	leftovers_snapshot();
+}
+
+const char *pyrt_leftovers(void)
+{
+	return leftovers_check();
+}

@@ -1,0 +1,46 @@
+/* Helpers for the Python runtime suite. */
+#ifndef STRATBOX_TEST_PYRT_H
+#define STRATBOX_TEST_PYRT_H
+
+#include "harness.h"
+#include "stratbox/pyrt.h"
+
+#include <jansson.h>
+
+/* A pool for one test: the default policy, or the permissive test policy
+ * (imports of os, socket, ctypes, ... allowed at run time) when
+ * `permissive`, so that the kernel layer is what a test exercises. */
+struct sbx_pool *test_pool(bool permissive, unsigned warm);
+
+/* Run code on the pool; the result must be freed with sbx_job_result_clear. */
+void run_code(struct sbx_pool *pool, const char *code, struct sbx_job_result *r);
+void run_job_ex(struct sbx_pool *pool, const struct sbx_job *job, struct sbx_job_result *r);
+
+const char *rstatus(const struct sbx_job_result *r);
+const char *rout(const struct sbx_job_result *r);
+const char *rerr(const struct sbx_job_result *r);
+
+#define EXPECT_JOB(r, st)                                                                          \
+	do {                                                                                       \
+		if (strcmp(rstatus(r), (st)) != 0)                                                 \
+			test_fail_at(__FILE__, __LINE__,                                           \
+				     "status %s, want %s\n    message: %s\n    error: %s\n    stdout: %.400s\n    stderr: %.600s", \
+				     rstatus(r), (st), (r)->verdict.message ? (r)->verdict.message : "", \
+				     (r)->error ? (r)->error : "", rout(r), rerr(r));              \
+	} while (0)
+
+/* Paths from the environment (tests/run.sh), else the build tree. */
+const char *t_stratbox(void);
+const char *t_zygote(void);
+const char *t_package(void);
+const char *t_data_dir(void);
+const char *t_cgroup_parent(void);
+bool t_have_cgroups(void);
+
+/* stratbox exec ... : stdout, exit code */
+char *run_cli(const char *const *args, int *exit_code);
+
+void pyrt_snapshot(void);
+const char *pyrt_leftovers(void);
+
+#endif

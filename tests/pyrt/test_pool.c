@@ -1,0 +1,234 @@
+/* The pool keeps serving: jobs that crash their slot, a killed zygote;
+ * and the exec command, single and batch. */
+#include "leftovers.h"
+#include "pyrt.h"
+#include "tests.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void p_slot_crashes(void)
+{
+	struct sbx_pool *pool = test_pool(true, 2);
+	static const struct {
+		const char *code, *status;
+		int exit_code;
+	} cases[] = {
+		{ "import os\nos._exit(7)\n", "NONZERO_EXIT", 7 },
+		{ "import ctypes\nctypes.string_at(0)\n", "SIGNALED", 139 },
+		/* the job is pid 1 of its namespace: its own SIGABRT is ignored,
+		 * and glibc's abort() then ends in a fault (SIGSEGV) */
+		{ "import os, signal\nos.abort()\n", "SIGNALED", 139 },
+		{ "import sys\nsys.stdout.close(); sys.stderr.close()\nimport os\nos.close(1)\n",
+		  "OK", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sbx_job_result r;
+		run_code(pool, cases[i].code, &r);
+		if (strcmp(rstatus(&r), cases[i].status) != 0)
+			test_fail_at(__FILE__, __LINE__, "case %zu: %s, want %s (%s)", i, rstatus(&r),
+				     cases[i].status, r.verdict.message ? r.verdict.message : "");
+		CHECK_INT_EQ(r.verdict.exit_code, cases[i].exit_code);
+		sbx_job_result_clear(&r);
+		/* and the pool still serves */
+		run_code(pool, "print('alive')\n", &r);
+		EXPECT_JOB(&r, "OK");
+		sbx_job_result_clear(&r);
+	}
+	sbx_pool_stop(pool);
+}
+
+static pid_t find_zygote(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = -1;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[300], buf[256] = "";
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0 && strcmp(buf, "/opt/stratbox/bin/stratbox-zygote") == 0) {
+			/* the zygote, not a slot forked from it: a slot's parent is
+			 * the zygote */
+			char st[512];
+			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			fd = open(path, O_RDONLY);
+			n = fd >= 0 ? read(fd, st, sizeof(st) - 1) : 0;
+			if (fd >= 0)
+				close(fd);
+			st[n > 0 ? n : 0] = '\0';
+			char *rp = strrchr(st, ')');
+			int ppid = 0;
+			if (rp)
+				sscanf(rp + 2, "%*c %d", &ppid);
+			snprintf(path, sizeof(path), "/proc/%d/cmdline", ppid);
+			fd = open(path, O_RDONLY);
+			n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
+			if (fd >= 0)
+				close(fd);
+			buf[n > 0 ? n : 0] = '\0';
+			if (strcmp(buf, "/opt/stratbox/bin/stratbox-zygote") != 0)
+				found = atoi(e->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Kill the zygote: the pool starts a new one and the next job runs. */
+void p_zygote_restart(void)
+{
+	struct sbx_pool *pool = test_pool(false, 1);
+	struct sbx_job_result r;
+	run_code(pool, "print(1)\n", &r);
+	EXPECT_JOB(&r, "OK");
+	sbx_job_result_clear(&r);
+	pid_t z = find_zygote();
+	CHECK(z > 0, "no zygote found");
+	CHECK(kill(z, SIGKILL) == 0);
+	run_code(pool, "print(2)\n", &r);
+	EXPECT_JOB(&r, "OK");
+	CHECK_STR_EQ(rout(&r), "2\n");
+	sbx_job_result_clear(&r);
+	struct sbx_pool_stats st;
+	sbx_pool_stats(pool, &st);
+	CHECK(st.zygote_starts >= 2);
+	CHECK_CONTAINS(st.versions, "pandas=");
+	sbx_pool_stop(pool);
+}
+
+/* Idle slots are cheap: most of their memory is shared with the zygote. */
+void p_idle_slot_memory(void)
+{
+	struct sbx_pool *pool = test_pool(false, 2);
+	struct sbx_pool_stats st;
+	for (int i = 0; i < 100; i++) {
+		sbx_pool_stats(pool, &st);
+		if (st.ready == 2)
+			break;
+		struct timespec ts = { 0, 20000000 };
+		nanosleep(&ts, NULL);
+	}
+	CHECK_INT_EQ(st.ready, 2);
+	CHECK(st.idle_slot_private_bytes < (8u << 20), "an idle slot has %llu private bytes",
+	      (unsigned long long) st.idle_slot_private_bytes);
+	CHECK(st.idle_slot_pss_bytes > 0);
+	sbx_pool_stop(pool);
+}
+
+void p_cli_exec(void)
+{
+	char code[] = "/tmp/stratbox-exec-XXXXXX";
+	int fd = mkstemp(code);
+	const char *src = "import stratbox\nprint(stratbox.data()['x'] * 2)\n";
+	CHECK(write(fd, src, strlen(src)) > 0);
+	close(fd);
+	chmod(code, 0644);
+	char data[] = "/tmp/stratbox-data-XXXXXX";
+	fd = mkstemp(data);
+	CHECK(write(fd, "{\"x\": 21}", 9) == 9);
+	close(fd);
+	chmod(data, 0644);
+	int rc;
+	const char *parent = t_cgroup_parent();
+	char *out = run_cli(parent ? (const char *const[]){ "exec", "--json", "--data", data,
+							    "--cgroup-parent", parent, code, NULL }
+				   : (const char *const[]){ "exec", "--json", "--data", data, code, NULL },
+			    &rc);
+	CHECK_INT_EQ(rc, 0);
+	CHECK_CONTAINS(out, "\"success\":true");
+	CHECK_CONTAINS(out, "\"output\":\"42\\n\"");
+	free(out);
+	/* rejected by the validator: nothing runs */
+	fd = open(code, O_WRONLY | O_TRUNC);
+	const char *bad = "import os\nos.system('id')\n";
+	CHECK(write(fd, bad, strlen(bad)) > 0);
+	close(fd);
+	out = run_cli((const char *const[]){ "exec", "--json", code, NULL }, &rc);
+	CHECK_INT_EQ(rc, 1);
+	CHECK_CONTAINS(out, "\"status\":\"VALIDATION_ERROR\"");
+	CHECK_CONTAINS(out, "\"rule\":\"import-not-allowed\"");
+	free(out);
+	/* bad data: a clear error */
+	fd = open(data, O_WRONLY | O_TRUNC);
+	CHECK(write(fd, "{nope", 5) == 5);
+	close(fd);
+	out = run_cli((const char *const[]){ "exec", "--data", data, code, NULL }, &rc);
+	CHECK_INT_EQ(rc, 2);
+	free(out);
+	unlink(code);
+	unlink(data);
+}
+
+void p_cli_batch(void)
+{
+	char path[] = "/tmp/stratbox-batch-XXXXXX";
+	int fd = mkstemp(path);
+	const char *jobs =
+		"{\"id\": \"a\", \"code\": \"print(1)\"}\n"
+		"not json at all\n"
+		"{\"id\": \"c\", \"code\": \"import os\"}\n"
+		"{\"id\": \"d\", \"code\": \"raise ValueError('bad')\"}\n"
+		"\n"
+		"{\"id\": \"e\", \"code\": \"import stratbox\\nprint(stratbox.data()['v'])\", \"data\": {\"v\": 5}}\n"
+		"{\"id\": \"f\", \"code\": \"while True: pass\", \"timeout\": 0.2}\n"
+		"{\"id\": \"g\"}\n"
+		"{\"id\": 8, \"code\": \"import random\\nprint(random.random())\", \"seed\": 1}\n";
+	CHECK(write(fd, jobs, strlen(jobs)) == (ssize_t) strlen(jobs));
+	close(fd);
+	chmod(path, 0644);
+	int rc;
+	const char *parent = t_cgroup_parent();
+	char *out = run_cli(parent ? (const char *const[]){ "exec", "--batch", path, "--parallel", "3",
+							    "--cgroup-parent", parent, NULL }
+				   : (const char *const[]){ "exec", "--batch", path, "--parallel", "3",
+							    NULL },
+			    &rc);
+	unlink(path);
+	CHECK_INT_EQ(rc, 1); /* not every job succeeded */
+	/* one line per job, in input order */
+	static const char *want[][2] = {
+		{ "\"id\":\"a\"", "\"status\":\"OK\"" },
+		{ "line 2:", "\"status\":\"INVALID_JOB\"" },
+		{ "\"id\":\"c\"", "\"status\":\"VALIDATION_ERROR\"" },
+		{ "\"id\":\"d\"", "ValueError: bad" },
+		{ "\"id\":\"e\"", "\"output\":\"5\\n\"" },
+		{ "\"id\":\"f\"", "\"status\":\"TIMEOUT_WALL\"" },
+		{ "\"id\":\"g\"", "\"status\":\"INVALID_JOB\"" },
+		{ "\"id\":8", "\"status\":\"OK\"" },
+	};
+	char *save = NULL;
+	char *line = strtok_r(out, "\n", &save);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(line != NULL, "only %zu result lines", i);
+		CHECK_CONTAINS(line, want[i][0]);
+		CHECK_CONTAINS(line, want[i][1]);
+		line = strtok_r(NULL, "\n", &save);
+	}
+	CHECK(line == NULL, "extra output: %s", line);
+	free(out);
+}
+
+/* Stopping the pool leaves nothing: checked by the suite's leftover hook
+ * after every test; here explicitly, with slots in every state. */
+void p_stop_leaves_nothing(void)
+{
+	struct sbx_pool *pool = test_pool(false, 4);
+	struct sbx_job_result r;
+	run_code(pool, "print(1)\n", &r);
+	sbx_job_result_clear(&r);
+	sbx_pool_stop(pool);
+	CHECK_INT_EQ(count_processes_with("stratbox-zygote"), 0);
+	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
+}

@@ -1,0 +1,15 @@
+/* The Python runtime suite's tests (one file per area). */
+#ifndef STRATBOX_TEST_PYRT_TESTS_H
+#define STRATBOX_TEST_PYRT_TESTS_H
+
+#define PYRT_TESTS(X)                                                                              \
+	X(output_and_metrics) X(exception) X(data) X(timeout) X(memory_limit) X(output_limit)      \
+	X(deterministic) X(runtime_guard) X(protocol_validated) X(job_seccomp) X(job_identity)     \
+	X(jobs_isolated) X(slot_not_reused) X(slot_crashes) X(zygote_restart)                      \
+	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing)
+
+#define DECLARE(name) void p_##name(void);
+PYRT_TESTS(DECLARE)
+#undef DECLARE
+
+#endif
