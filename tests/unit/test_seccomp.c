@@ -75,25 +75,36 @@ static uint32_t action(const struct seccomp_prog *p, uint32_t arch, int nr, uint
 #define NOTIFY SECCOMP_RET_USER_NOTIF
 #define X86_64 AUDIT_ARCH_X86_64
 
-static const struct seccomp_prog *run_policy(void)
+static const struct seccomp_prog *policy(enum sbx_policy which)
 {
 	const struct seccomp_prog *p = NULL;
 	sbx_error *err = NULL;
-	CHECK(seccomp_prog_get(SBX_POLICY_RUN, &p, &err) == 0, "%s", err ? err->msg : "");
+	CHECK(seccomp_prog_get(which, &p, &err) == 0, "%s", err ? err->msg : "");
 	return p;
+}
+
+static const struct seccomp_prog *run_policy(void)
+{
+	return policy(SBX_POLICY_RUN);
 }
 
 void u_seccomp_prebuilt_matches(void)
 {
-	struct seccomp_prog fresh;
-	sbx_error *err = NULL;
-	CHECK(seccomp_prog_compile(SBX_POLICY_RUN, &fresh, &err) == 0);
-	const struct seccomp_prog *pre = seccomp_prebuilt(SBX_POLICY_RUN);
-	CHECK(pre != NULL && pre->len > 0, "no build-time program linked in");
-	CHECK_INT_EQ(pre->len, fresh.len);
-	CHECK(memcmp(pre->insns, fresh.insns, fresh.len * sizeof(struct sock_filter)) == 0,
-	      "the build-time program differs from the rules in seccomp.c: rebuild");
-	free(fresh.insns);
+	static const enum sbx_policy policies[] = { SBX_POLICY_RUN, SBX_POLICY_ZYGOTE,
+						    SBX_POLICY_PYTHON_JOB };
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		struct seccomp_prog fresh;
+		sbx_error *err = NULL;
+		CHECK(seccomp_prog_compile(policies[i], &fresh, &err) == 0);
+		const struct seccomp_prog *pre = seccomp_prebuilt(policies[i]);
+		CHECK(pre != NULL && pre->len > 0, "policy %d: no build-time program linked in",
+		      (int) policies[i]);
+		CHECK_INT_EQ(pre->len, fresh.len);
+		CHECK(memcmp(pre->insns, fresh.insns, fresh.len * sizeof(struct sock_filter)) == 0,
+		      "policy %d: the build-time program differs from seccomp.c: rebuild",
+		      (int) policies[i]);
+		free(fresh.insns);
+	}
 }
 
 void u_seccomp_run_policy(void)
@@ -176,4 +187,83 @@ void u_seccomp_other_abis(void)
 	CHECK_STR_EQ(name, "ptrace");
 	seccomp_name_syscall(X86_64, 5000, name, sizeof(name));
 	CHECK_STR_EQ(name, "syscall_5000");
+}
+
+/* Python jobs: what a numpy/pandas workload needs, and no execve, no new
+ * process (threads only), no socket, no SysV IPC, a short ioctl list. */
+void u_seccomp_job_policy(void)
+{
+	const struct seccomp_prog *p = policy(SBX_POLICY_PYTHON_JOB);
+	static const int allowed[] = { SYS_read, SYS_write, SYS_openat, SYS_mmap, SYS_munmap,
+				       SYS_futex, SYS_exit_group, SYS_getrandom, SYS_newfstatat,
+				       SYS_clock_gettime, SYS_getdents64, SYS_brk, SYS_rseq };
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		CHECK(action(p, X86_64, allowed[i], 0, 0) == ALLOW, "syscall %d", allowed[i]);
+	static const int denied[] = { SYS_execve, SYS_execveat, SYS_fork, SYS_vfork,
+				      SYS_socket, SYS_socketpair, SYS_connect, SYS_bind,
+				      SYS_shmget, SYS_msgget, SYS_semget, SYS_ptrace, SYS_mount,
+				      SYS_unshare, SYS_setns, SYS_setuid, SYS_bpf, SYS_keyctl,
+				      SYS_io_uring_setup, SYS_userfaultfd, SYS_personality,
+				      SYS_process_vm_readv, SYS_chroot, SYS_memfd_create, 999 };
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		CHECK(action(p, X86_64, denied[i], 0, 0) == NOTIFY, "syscall %d", denied[i]);
+	/* clone: a thread yes; a process, or a thread with a namespace, no */
+	uint64_t thread = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			  CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	CHECK(action(p, X86_64, SYS_clone, thread, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_clone, SIGCHLD, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_clone, thread | CLONE_NEWNS, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_clone, thread | CLONE_NEWUSER, 0) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_clone3, 0, 0) == (SECCOMP_RET_ERRNO | ENOSYS));
+	/* ioctl: what Python's I/O asks, nothing else */
+	CHECK(action(p, X86_64, SYS_ioctl, 1, TCGETS) == ALLOW);
+	CHECK(action(p, X86_64, SYS_ioctl, 1, FIONREAD) == ALLOW);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, TIOCSTI) == NOTIFY);
+	CHECK(action(p, X86_64, SYS_ioctl, 0, TIOCSCTTY) == NOTIFY);
+	/* sendmsg only on the control socket, to hand over the listener */
+	CHECK(action(p, X86_64, SYS_sendmsg, 3, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_sendmsg, 4, 0) == NOTIFY);
+	CHECK(action(p, AUDIT_ARCH_I386, 3, 0, 0) == NOTIFY);
+	CHECK(action(p, X86_64, 0x40000000 | SYS_read, 0, 0) == NOTIFY);
+}
+
+/* The zygote (trusted code): refusals are TRACE, which ranks below a job
+ * filter's USER_NOTIF so the job's violation is the one reported, and
+ * fails with ENOSYS when nothing traces. */
+void u_seccomp_zygote_policy(void)
+{
+	const struct seccomp_prog *p = policy(SBX_POLICY_ZYGOTE);
+	static const int allowed[] = { SYS_read, SYS_mount, SYS_umount2, SYS_unshare, SYS_execve,
+				       SYS_openat, SYS_futex };
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		CHECK(action(p, X86_64, allowed[i], 0, 0) == ALLOW, "syscall %d", allowed[i]);
+	static const int denied[] = { SYS_ptrace, SYS_bpf, SYS_keyctl, SYS_pivot_root,
+				      SYS_kexec_load, SYS_init_module, SYS_open_by_handle_at,
+				      SYS_io_uring_setup, 999 };
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		CHECK(action(p, X86_64, denied[i], 0, 0) == SECCOMP_RET_TRACE, "syscall %d",
+		      denied[i]);
+	/* a job runs under both filters: the kernel takes the action of
+	 * highest precedence, the lowest as a signed action value */
+	const struct seccomp_prog *job = policy(SBX_POLICY_PYTHON_JOB);
+	static const int job_denied[] = { SYS_ptrace, SYS_bpf, SYS_socket, SYS_execve, 999 };
+	for (size_t i = 0; i < sizeof(job_denied) / sizeof(job_denied[0]); i++) {
+		int32_t z = (int32_t) (action(p, X86_64, job_denied[i], 0, 0) &
+				       SECCOMP_RET_ACTION_FULL);
+		int32_t j = (int32_t) (action(job, X86_64, job_denied[i], 0, 0) &
+				       SECCOMP_RET_ACTION_FULL);
+		CHECK((z < j ? (uint32_t) z : (uint32_t) j) == NOTIFY,
+		      "syscall %d: the stacked action is not the job's notification",
+		      job_denied[i]);
+	}
+	/* setns back into its own pid namespace only */
+	CHECK(action(p, X86_64, SYS_setns, 5, CLONE_NEWPID) == ALLOW);
+	CHECK(action(p, X86_64, SYS_setns, 5, CLONE_NEWNET) == SECCOMP_RET_TRACE);
+	CHECK(action(p, X86_64, SYS_setns, 5, 0) == SECCOMP_RET_TRACE);
+	/* new pid/mount/ipc namespaces for slots; never user, net, uts */
+	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWPID, 0) == ALLOW);
+	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWUSER, 0) == SECCOMP_RET_TRACE);
+	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWNET, 0) == SECCOMP_RET_TRACE);
+	CHECK(action(p, AUDIT_ARCH_I386, 3, 0, 0) == SECCOMP_RET_TRACE);
 }
