@@ -389,6 +389,7 @@ static int exec_batch(struct exec_opts *o)
 	if (read_batch(o->batch_path, &b) < 0)
 		return 2;
 	int rc = 0;
+	trace_mark("batch read");
 	b.pool = start_pool(o, o->parallel + 1);
 	if (b.pool == NULL)
 		return EXIT_SANDBOX_FAILURE;
@@ -404,12 +405,16 @@ static int exec_batch(struct exec_opts *o)
 		pthread_mutex_unlock(&b.mu);
 		puts(b.items[i].result);
 		fflush(stdout);
+		if (i == 0)
+			trace_mark("first result");
 		if (strstr(b.items[i].result, "\"success\":true") == NULL)
 			rc = 1;
 	}
 	for (unsigned i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
+	trace_mark("all results");
 	sbx_pool_stop(b.pool);
+	trace_mark("pool stopped");
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.items[i].line);
 		free(b.items[i].result);

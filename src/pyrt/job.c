@@ -163,6 +163,9 @@ static void finish(struct sbx_pool *p, struct slot *s, struct supervisor *sv,
 	res->verdict.cgroup_backend = p->b->ops->name;
 	if (sv->notify_fd >= 0)
 		close(sv->notify_fd);
+	/* evidence read and the verdict built; the slot's cgroup is removed
+	 * after the result, by the preparer */
+	res->verdict.teardown_ns = now_ns() - sv->t_end;
 }
 
 /* Send the job to the slot and supervise it to the end. */
@@ -181,6 +184,7 @@ static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct
 	sv->on_frame = on_frame;
 	sv->frame_ctx = &ctx;
 	sv->cpu_rate_milli = cfg->millicpus;
+	sv->accept_exiting = s->cg != NULL;
 
 	struct zmsg m;
 	memset(&m, 0, sizeof(m));

@@ -2,13 +2,15 @@
  * that keeps `warm` slots forked ahead of demand.
  *
  *   host                          zygote (sandboxed)          slot (forked)
- *   dispatcher --Z_SPAWN(fds)-->  fork into new pid ns  -->   mounts, S_READY
- *   dispatcher <--S_READY (SCM_CREDENTIALS: host pid)------   waits
+ *   dispatcher --Z_SPAWN(fds)-->  fork into new pid ns  -->   mounts, [prefault],
+ *   preparer <--S_READY (SCM_CREDENTIALS: host pid)--------   S_READY, waits
  *   create the slot's cgroup, attach (off the request path: on cgroup v1
  *   a migration can wait ~8 ms for an RCU grace period), S_ATTACHED -->
  *   job thread --S_JOB(code, data)----------------------->    drops privileges,
- *   supervise: output, limits, seccomp listener               seccomp, runs, exits
+ *   supervise: output, limits, seccomp listener               seccomp, runs,
+ *   job thread <--CTL_EXITING(code)------------------------   announces, exits
  *   dispatcher <--Z_EXITED(status, usage)-- zygote reaps
+ *   preparer: the slot's cgroup removed, after the job's result
  *
  * Two threads: the dispatcher owns the zygote and its channel (a slot's
  * exit status passes through it, so it never blocks on anything slow), the
@@ -69,6 +71,11 @@ static void close_fd(int *fd)
 
 void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 {
+	/* Several threads may give up on one slot (the zygote died while the
+	 * preparer was attaching it): the first retires it. */
+	if (s->retired)
+		return;
+	s->retired = true;
 	for (struct slot **pp = &p->slots; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
@@ -165,6 +172,28 @@ static int zygote_config(struct sbx_pool *p, sbx_error **err)
 	return 0;
 }
 
+/* Receive one message and, with SO_PASSCRED on, the sender's pid as the
+ * kernel translated it into our pid namespace (0 when absent). */
+static ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(fd, &mh, flags);
+	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	*pid = 0;
+	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+		struct ucred cred;
+		memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+		*pid = cred.pid;
+	}
+	return n;
+}
+
 static void *zygote_monitor(void *arg)
 {
 	struct sbx_pool *p = arg;
@@ -197,6 +226,9 @@ static int zygote_start(struct sbx_pool *p, sbx_error **err)
 	}
 	p->zygote_starts++;
 	p->chan = sv[0];
+	p->zpid = 0;
+	int one = 1; /* its Z_READY carries its pid */
+	setsockopt(p->chan, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	if (pthread_create(&p->zmon, NULL, zygote_monitor, p) != 0) {
 		sbx_proc_kill(p->zproc);
 		return sbx_error_set(err, EAGAIN, "zygote monitor thread");
@@ -211,10 +243,16 @@ static int zygote_start(struct sbx_pool *p, sbx_error **err)
 		if (pr < 0 && errno == EINTR)
 			continue;
 		struct zmsg m;
-		ssize_t n = pr > 0 ? recv(p->chan, &m, sizeof(m), 0) : -1;
+		pid_t zpid = 0;
+		ssize_t n = pr > 0 ? recv_with_pid(p->chan, &m, 0, &zpid) : -1;
 		if (n == (ssize_t) sizeof(m) && m.type == Z_READY) {
 			m.text[sizeof(m.text) - 1] = '\0';
 			snprintf(p->versions, sizeof(p->versions), "%s", m.text);
+			int off = 0;
+			setsockopt(p->chan, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off));
+			pthread_mutex_lock(&p->mu);
+			p->zpid = zpid;
+			pthread_mutex_unlock(&p->mu);
 			return 0;
 		}
 		sbx_error_set(err, 0, "the zygote did not start (%s)",
@@ -240,6 +278,7 @@ static void zygote_reset(struct sbx_pool *p)
 	}
 	close_fd(&p->chan);
 	pthread_mutex_lock(&p->mu);
+	p->zpid = 0; /* a pid number that may be reused */
 	for (struct slot *s = p->slots, *next; s; s = next) {
 		next = s->next;
 		if (s->state == SLOT_BUSY) {
@@ -254,12 +293,13 @@ static void zygote_reset(struct sbx_pool *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-static int send_spawn(int chan, uint32_t id, const int fds[3])
+static int send_spawn(int chan, uint32_t id, uint32_t flags, const int fds[3])
 {
 	struct zmsg m;
 	memset(&m, 0, sizeof(m));
 	m.type = Z_SPAWN;
 	m.slot = id;
+	m.flags = flags;
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * 3)];
 		struct cmsghdr align;
@@ -292,7 +332,7 @@ static int spawn_slot(struct sbx_pool *p)
 	fds[0] = ctl[1];
 	fds[1] = out[1];
 	fds[2] = err[1];
-	if (send_spawn(p->chan, s->id, fds) < 0)
+	if (send_spawn(p->chan, s->id, p->opt.prefault ? ZF_PREFAULT : 0, fds) < 0)
 		goto fail;
 	close(ctl[1]);
 	close(out[1]);
@@ -328,18 +368,15 @@ fail:
 /* S_READY from a starting slot: learn its host pid, give it a cgroup. */
 static void slot_ready(struct sbx_pool *p, struct slot *s)
 {
+	pthread_mutex_lock(&p->mu);
+	bool gone = s->retired; /* retired since the poll; released only by us */
+	pthread_mutex_unlock(&p->mu);
+	if (gone)
+		return;
 	struct zmsg m;
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(s->ctl, &mh, MSG_DONTWAIT);
-	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (n != (ssize_t) sizeof(m) || m.type != S_READY || c == NULL ||
-	    c->cmsg_type != SCM_CREDENTIALS) {
+	pid_t pid;
+	ssize_t n = recv_with_pid(s->ctl, &m, MSG_DONTWAIT, &pid);
+	if (n != (ssize_t) sizeof(m) || m.type != S_READY || pid <= 0) {
 		if (n == 0 || n == (ssize_t) sizeof(m)) {
 			/* died during setup, or spoke out of turn: drop it (its
 			 * setup report, if any, names the failure) */
@@ -351,12 +388,10 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 		}
 		return;
 	}
-	struct ucred cred;
-	memcpy(&cred, CMSG_DATA(c), sizeof(cred));
 	int off = 0; /* known now: no credentials on the job's messages */
 	setsockopt(s->ctl, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off));
-	s->pid = cred.pid;
-	s->pidfd = (int) syscall(SYS_pidfd_open, cred.pid, 0);
+	s->pid = pid;
+	s->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
 	char name[64];
 	struct cg_limits lim;
 	pool_default_limits(&lim);
@@ -381,9 +416,11 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
-	s->state = SLOT_READY;
-	s->t_ready = now_ns();
-	pthread_cond_broadcast(&p->cv);
+	if (!s->retired) { /* else its cgroup goes with it, on release */
+		s->state = SLOT_READY;
+		s->t_ready = now_ns();
+		pthread_cond_broadcast(&p->cv);
+	}
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -553,13 +590,20 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 	p->wake_r = p->wake_w = p->pwake_r = p->pwake_w = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	p->zygote_path = opt->zygote_path ? strdup(opt->zygote_path) : beside_exe("stratbox-zygote");
-	p->package_dir = opt->package_dir ? strdup(opt->package_dir) : beside_exe("python");
+	/* absolute: both are bound into the zygote's sandbox */
+	p->zygote_path = opt->zygote_path ? realpath(opt->zygote_path, NULL) : beside_exe("stratbox-zygote");
+	p->package_dir = opt->package_dir ? realpath(opt->package_dir, NULL) : beside_exe("python");
 	p->allowed_csv = allowed_list(opt->policy);
 	p->b = cgroup_backend_get(err);
 	int wk[2], pw[2];
-	if (p->zygote_path == NULL || p->package_dir == NULL || p->allowed_csv == NULL ||
-	    pipe2(wk, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (p->zygote_path == NULL || p->package_dir == NULL) {
+		sbx_error_set(err, errno ? errno : ENOMEM, "%s %s",
+			      p->zygote_path == NULL ? "zygote" : "Python package directory",
+			      p->zygote_path == NULL ? (opt->zygote_path ? opt->zygote_path : "")
+						     : (opt->package_dir ? opt->package_dir : ""));
+		goto fail;
+	}
+	if (p->allowed_csv == NULL || pipe2(wk, O_CLOEXEC | O_NONBLOCK) < 0) {
 		sbx_error_set(err, errno ? errno : ENOMEM, "pool");
 		goto fail;
 	}
@@ -639,15 +683,19 @@ void sbx_pool_stop(sbx_pool *p)
 	free(p);
 }
 
-/* Proportional and private memory of a process, from smaps_rollup. */
-static void smaps(pid_t pid, uint64_t *pss, uint64_t *priv)
+/* Resident, proportional and private memory of a process, from
+ * smaps_rollup. */
+static void smaps(pid_t pid, uint64_t *rss, uint64_t *pss, uint64_t *priv)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int) pid);
-	*pss = *priv = 0;
-	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+	*rss = *pss = *priv = 0;
+	if (pid <= 0 || read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
 		return;
-	const char *k = strstr(buf, "\nPss:");
+	const char *k = strstr(buf, "\nRss:");
+	if (k)
+		*rss = strtoull(k + 5, NULL, 10) * 1024u;
+	k = strstr(buf, "\nPss:");
 	if (k)
 		*pss = strtoull(k + 5, NULL, 10) * 1024u;
 	k = strstr(buf, "\nPrivate_Dirty:");
@@ -659,29 +707,46 @@ void sbx_pool_stats(sbx_pool *p, struct sbx_pool_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&p->mu);
-	uint64_t pss_sum = 0, priv_sum = 0;
-	unsigned n = 0;
 	for (struct slot *s = p->slots; s; s = s->next) {
-		if (s->state == SLOT_READY) {
+		if (s->state == SLOT_READY)
 			st->ready++;
-			uint64_t a, b;
-			smaps(s->pid, &a, &b);
-			pss_sum += a;
-			priv_sum += b;
-			n++;
-		} else if (s->state == SLOT_STARTING) {
+		else if (s->state == SLOT_STARTING)
 			st->starting++;
-		} else {
+		else
 			st->busy++;
-		}
 	}
 	st->jobs = p->jobs;
 	st->zygote_starts = p->zygote_starts;
 	st->slots_forked = p->slots_forked;
 	snprintf(st->versions, sizeof(st->versions), "%s", p->versions);
+	st->zygote_pid = p->zpid;
 	pthread_mutex_unlock(&p->mu);
+}
+
+void sbx_pool_memory(sbx_pool *p, struct sbx_pool_memory *m)
+{
+	enum { MAX_MEASURED = 16 };
+	pid_t pids[MAX_MEASURED];
+	unsigned n = 0;
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_lock(&p->mu);
+	for (struct slot *s = p->slots; s && n < MAX_MEASURED; s = s->next)
+		if (s->state == SLOT_READY)
+			pids[n++] = s->pid;
+	pid_t zpid = p->zpid;
+	pthread_mutex_unlock(&p->mu);
+	/* read outside the lock: a slot taken meanwhile is still this slot
+	 * (its pid stays its own until its retirement reaps it) */
+	uint64_t pss_sum = 0, priv_sum = 0, rss, pss, priv;
+	for (unsigned i = 0; i < n; i++) {
+		smaps(pids[i], &rss, &pss, &priv);
+		pss_sum += pss;
+		priv_sum += priv;
+	}
+	smaps(zpid, &m->zygote_rss_bytes, &pss, &priv);
+	m->idle_slots = n;
 	if (n) {
-		st->idle_slot_pss_bytes = pss_sum / n;
-		st->idle_slot_private_bytes = priv_sum / n;
+		m->idle_slot_pss_bytes = pss_sum / n;
+		m->idle_slot_private_bytes = priv_sum / n;
 	}
 }

@@ -24,6 +24,7 @@ struct slot {
 	int pidfd;
 	struct sbx_cgroup *cg;
 	bool exited, job_done;
+	bool retired;		 /* on the retired list (never twice: see pool_retire_slot) */
 	int wait_status;
 	uint64_t utime_ns, stime_ns, maxrss;
 	uint64_t t_spawn, t_ready;
@@ -38,6 +39,7 @@ struct sbx_pool {
 	pthread_t zmon;
 	bool zmon_running;
 	int chan; /* host end of the pool channel, -1 without a zygote */
+	pid_t zpid; /* the zygote's pid here (for its memory figures), 0 unknown */
 	pthread_t thread;   /* dispatcher: the zygote, its channel, spawning */
 	pthread_t prep;	    /* preparer: slot cgroups in, retired slots out */
 	int wake_r, wake_w; /* wakes the dispatcher */

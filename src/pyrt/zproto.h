@@ -23,11 +23,15 @@ enum zmsg_type {
 	S_JOB,		      /* host -> slot: run this; fds: code memfd [, data memfd] */
 };
 
+/* Z_SPAWN flags */
+#define ZF_PREFAULT 1u /* run the warm-up in the new slot before it is ready */
+
 struct zmsg {
 	uint32_t type;
 	uint32_t slot;
 	int32_t status;	    /* Z_EXITED: wait status */
 	int32_t pid;	    /* Z_EXITED: pid in the zygote's namespace */
+	uint32_t flags;	    /* Z_SPAWN: ZF_* */
 	uint64_t utime_ns, stime_ns, maxrss;
 	/* S_JOB */
 	uint64_t seed;

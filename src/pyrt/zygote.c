@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "pyrt/zproto.h"
 #include "sandbox/internal.h"
+#include "sandbox/launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +54,7 @@ static struct {
 } slots[MAX_SLOTS];
 static int nslots;
 static PyObject *run_job; /* stratbox._runner.run_job */
+static PyObject *warm_slot; /* stratbox._runner.warm */
 static PyObject *allowed; /* list of allowed import roots (for the preload) */
 
 static void die(const char *what)
@@ -251,10 +253,19 @@ static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_
 		PyErr_Print();
 	fflush(stdout);
 	fflush(stderr);
+	/* Tell the host now rather than through the exit's teardown (see
+	 * announced_exit() in src/sandbox/supervise.c). */
+	struct ctl_msg done;
+	memset(&done, 0, sizeof(done));
+	done.type = CTL_EXITING;
+	done.status = rc & 0xff;
+	/* write(2): the job policy allows no sendto */
+	(void) !write(SLOT_FD_CTL, &done, sizeof(done));
 	_exit(rc & 0xff);
 }
 
-static __attribute__((noreturn)) void slot_main(uint32_t id, int ctl, int out, int err)
+static __attribute__((noreturn)) void slot_main(uint32_t id, uint32_t flags, int ctl, int out,
+						int err)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigset_t none;
@@ -273,6 +284,15 @@ static __attribute__((noreturn)) void slot_main(uint32_t id, int ctl, int out, i
 	syscall(SYS_close_range, 4u, ~0u, 0u);
 
 	slot_mounts();
+	/* The job path once, on trusted code, before the slot is offered:
+	 * the pages a job writes first are copied from the zygote now, off
+	 * the request path (stratbox._runner.warm). */
+	if (flags & ZF_PREFAULT) {
+		PyObject *w = PyObject_CallNoArgs(warm_slot);
+		if (w == NULL)
+			PyErr_Clear();
+		Py_XDECREF(w);
+	}
 	struct zmsg m;
 	memset(&m, 0, sizeof(m));
 	m.type = S_READY;
@@ -293,7 +313,7 @@ static __attribute__((noreturn)) void slot_main(uint32_t id, int ctl, int out, i
 /* ------------------------------------------------------------------ */
 /* The zygote.                                                         */
 
-static int spawn_slot(uint32_t id, const int *fds, int pidns_fd)
+static int spawn_slot(uint32_t id, uint32_t flags, const int *fds, int pidns_fd)
 {
 	if (nslots >= MAX_SLOTS) {
 		errno = EAGAIN;
@@ -306,7 +326,7 @@ static int spawn_slot(uint32_t id, const int *fds, int pidns_fd)
 	pid_t pid = fork();
 	if (pid == 0) {
 		PyOS_AfterFork_Child();
-		slot_main(id, fds[0], fds[1], fds[2]);
+		slot_main(id, flags, fds[0], fds[1], fds[2]);
 	}
 	int saved = errno;
 	PyOS_AfterFork_Parent();
@@ -402,7 +422,8 @@ static int python_load(char *versions, size_t size)
 	if (runner == NULL)
 		return -1;
 	run_job = PyObject_GetAttrString(runner, "run_job");
-	if (run_job == NULL)
+	warm_slot = PyObject_GetAttrString(runner, "warm");
+	if (run_job == NULL || warm_slot == NULL)
 		return -1;
 	snprintf(versions, size, "%s", PyUnicode_AsUTF8(v));
 	Py_DECREF(v);
@@ -458,7 +479,7 @@ int main(void)
 			continue;
 		}
 		uint32_t id = m.slot;
-		if (spawn_slot(id, fds, pidns) < 0) {
+		if (spawn_slot(id, m.flags, fds, pidns) < 0) {
 			memset(&m, 0, sizeof(m));
 			m.type = Z_FAIL;
 			m.slot = id;

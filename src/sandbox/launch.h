@@ -15,11 +15,12 @@ enum ctl_type {
 	CTL_REPORT,	    /* init/payload -> parent: a setup or exec failure */
 	CTL_STATUS,	    /* init -> parent: the command's wait status */
 	CTL_LISTENER,	    /* payload -> parent: seccomp listener fd (SCM_RIGHTS) */
+	CTL_EXITING,	    /* pool slot -> parent: about to _exit(status); see supervise.c */
 };
 
 struct ctl_msg {
 	uint32_t type;
-	int32_t status;			/* CTL_STATUS */
+	int32_t status;			/* CTL_STATUS: wait status; CTL_EXITING: exit code */
 	uint64_t nproc_limit, data_limit; /* CTL_GO: rlimit fallbacks, 0 = none */
 	struct child_report report;	/* CTL_REPORT */
 };
@@ -65,7 +66,8 @@ struct supervisor {
 	const struct sbx_config *cfg;
 	int out_fd, err_fd;  /* the command's stdout/stderr pipes */
 	int ctl_fd;	     /* control socket: reports, listener, status, frames */
-	int status_fd;	     /* extra source of CTL_STATUS (pool), or -1 */
+	int status_fd;	     /* the source of CTL_STATUS when not ctl_fd (pool), or -1 */
+	bool accept_exiting; /* end the run on CTL_EXITING (pool slots with a cgroup) */
 	int pidfd;	     /* the process whose end ends the run */
 	pid_t reap_pid;	     /* >0: our child, reaped with wait4 for its usage */
 	struct sbx_cgroup *cg;

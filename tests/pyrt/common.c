@@ -57,6 +57,11 @@ bool t_have_cgroups(void)
 
 struct sbx_pool *test_pool(bool permissive, unsigned warm)
 {
+	return test_pool_ex(permissive, warm, false);
+}
+
+struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault)
+{
 	sbx_error *err = NULL;
 	sbx_check_policy *pol = NULL;
 	if (permissive) {
@@ -70,7 +75,8 @@ struct sbx_pool *test_pool(bool permissive, unsigned warm)
 				      .zygote_path = t_zygote(),
 				      .package_dir = t_package(),
 				      .policy = pol,
-				      .log_fd = 2 };
+				      .log_fd = 2,
+				      .prefault = prefault };
 	struct sbx_pool *p = NULL;
 	CHECK(sbx_pool_start(&o, &p, &err) == 0, "pool: %s", err ? err->msg : "");
 	sbx_check_policy_free(pol);

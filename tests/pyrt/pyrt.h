@@ -11,6 +11,8 @@
  * (imports of os, socket, ctypes, ... allowed at run time) when
  * `permissive`, so that the kernel layer is what a test exercises. */
 struct sbx_pool *test_pool(bool permissive, unsigned warm);
+/* ...and with each slot's prefault warm-up (sbx_pool_options.prefault) */
+struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault);
 
 /* Run code on the pool; the result must be freed with sbx_job_result_clear. */
 void run_code(struct sbx_pool *pool, const char *code, struct sbx_job_result *r);

@@ -1,5 +1,6 @@
 /* Jobs and their verdicts: output, exceptions, data, every limit. */
 #include "pyrt.h"
+#include "sandbox/launch.h"
 #include "tests.h"
 
 #include <unistd.h>
@@ -221,6 +222,54 @@ void p_protocol_validated(void)
 	      rerr(&r));
 	CHECK_INT_EQ(r.protocol_errors, 3);
 	CHECK(r.error == NULL);
+	sbx_job_result_clear(&r);
+	sbx_pool_stop(pool);
+}
+
+/* The job's code can write to its control socket, so what arrives there
+ * is worth no more than what the job could do anyway: a forged exit
+ * status is ignored, and an early exit announcement ends the job as an
+ * exit would (where it is accepted: slots with a cgroup). */
+void p_forged_control(void)
+{
+	struct sbx_pool *pool = test_pool(true, 1);
+	char code[1024];
+	snprintf(code, sizeof(code),
+		 "import os, struct\n"
+		 "os.write(3, struct.pack('<Ii', %u, 0) + bytes(%zu))\n"
+		 "print('forged')\n"
+		 "os._exit(3)\n",
+		 (unsigned) CTL_STATUS, sizeof(struct ctl_msg) - 8);
+	struct sbx_job_result r;
+	run_code(pool, code, &r);
+	EXPECT_JOB(&r, "NONZERO_EXIT");
+	CHECK_INT_EQ(r.verdict.exit_code, 3);
+	sbx_job_result_clear(&r);
+
+	snprintf(code, sizeof(code),
+		 "import os, struct, sys, time\n"
+		 "print('before'); sys.stdout.flush()\n"
+		 "os.write(3, struct.pack('<Ii', %u, 0) + bytes(%zu))\n"
+		 "time.sleep(30)\n"
+		 "print('after')\n",
+		 (unsigned) CTL_EXITING, sizeof(struct ctl_msg) - 8);
+	struct sbx_job job = { .code = code, .code_len = strlen(code), .timeout_ns = 3000000000ull };
+	run_job_ex(pool, &job, &r);
+	if (t_have_cgroups()) {
+		EXPECT_JOB(&r, "OK");
+		CHECK(r.verdict.wall_ns < 2000000000ull, "ran %llu ns after announcing its exit",
+		      (unsigned long long) r.verdict.wall_ns);
+	} else {
+		EXPECT_JOB(&r, "TIMEOUT_WALL"); /* no cgroup: only a real exit ends it */
+	}
+	CHECK_STR_EQ(rout(&r), "before\n");
+	sbx_job_result_clear(&r);
+
+	/* the pool keeps serving; the announcing slot is gone (the suite's
+	 * leftover check covers processes and cgroups) */
+	run_code(pool, "print(1)\n", &r);
+	EXPECT_JOB(&r, "OK");
+	CHECK_STR_EQ(rout(&r), "1\n");
 	sbx_job_result_clear(&r);
 	sbx_pool_stop(pool);
 }

@@ -6,7 +6,8 @@
 	X(output_and_metrics) X(exception) X(data) X(timeout) X(memory_limit) X(output_limit)      \
 	X(deterministic) X(runtime_guard) X(protocol_validated) X(job_seccomp) X(job_identity)     \
 	X(jobs_isolated) X(slot_not_reused) X(slot_crashes) X(zygote_restart)                      \
-	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing)
+	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing) X(forged_control)     \
+	X(prefault_invisible)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
