@@ -2,7 +2,7 @@
 # Sandbox start-to-exit latency: stratbox run against bubblewrap, in the
 # same run, with the same namespaces.  Prints figures, asserts nothing.
 #
-#   bench/run.sh [RUNS]        (default 300; make bench)
+#   bench/sandbox.sh [RUNS]    (default 300; make bench)
 #
 # bubblewrap gets every namespace stratbox creates (user when it can, pid,
 # mount, net, ipc, uts, cgroup), a new session, no capabilities, the same
