@@ -4,6 +4,7 @@
  * failure.  Exit 0 only when every required check passes. */
 #include "cli/cli.h"
 #include "common/util.h"
+#include "stratbox/pyrt.h"
 #include "stratbox/sandbox.h"
 
 #include <errno.h>
@@ -160,6 +161,45 @@ static void check_python(struct check *c)
 	sbx_verdict_clear(&v);
 }
 
+/* The Python runtime's pool: the zygote starts, a warm job runs. */
+static void check_pool(struct check *c, const char *parent)
+{
+	struct sbx_pool_options po = { .warm = 1, .cgroup_parent = parent, .log_fd = -1 };
+	struct sbx_pool *pool = NULL;
+	cleanup_error sbx_error *err = NULL;
+	uint64_t t0 = now_ns();
+	if (sbx_pool_start(&po, &pool, &err) < 0) {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "%s", err->msg);
+		snprintf(c->fix, sizeof(c->fix),
+			 "keep stratbox-zygote and python/ (make builds them) next to the stratbox "
+			 "binary; apt-get install libpython3.11 python3-numpy python3-pandas");
+		return;
+	}
+	uint64_t started = now_ns() - t0;
+	static const char code[] = "import pandas\nprint(pandas.__version__)\n";
+	struct sbx_job job = { .code = code, .code_len = sizeof(code) - 1 };
+	struct sbx_job_result r;
+	if (sbx_pool_run(pool, &job, &r, &err) < 0) {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "%s", err->msg);
+	} else if (r.verdict.status != SBX_OK) {
+		c->result = FAIL;
+		snprintf(c->detail, sizeof(c->detail), "a job failed: %s: %.300s",
+			 sbx_status_name(r.verdict.status),
+			 r.error ? r.error : (r.verdict.message ? r.verdict.message : ""));
+		snprintf(c->fix, sizeof(c->fix), "see the checks above");
+	} else {
+		snprintf(c->detail, sizeof(c->detail),
+			 "zygote ready in %.0f ms; a job ran in %.1f ms (of it, waiting for a slot "
+			 "%.1f ms)", (double) started / 1e6,
+			 (double) (r.verdict.setup_ns + r.verdict.run_ns) / 1e6,
+			 (double) r.queue_ns / 1e6);
+	}
+	sbx_job_result_clear(&r);
+	sbx_pool_stop(pool);
+}
+
 static void check_run(struct check *c)
 {
 	const char *argv[] = { "/bin/true" };
@@ -202,6 +242,7 @@ int cmd_doctor(int argc, char **argv)
 		{ .name = "cgroup limits", .required = true },
 		{ .name = "python runtime", .required = true },
 		{ .name = "sandboxed run", .required = true },
+		{ .name = "warm pool", .required = true },
 	};
 	check_kernel(&checks[0]);
 	check_userns(&checks[1]);
@@ -209,6 +250,7 @@ int cmd_doctor(int argc, char **argv)
 	check_cgroup(&checks[3], parent);
 	check_python(&checks[4]);
 	check_run(&checks[5]);
+	check_pool(&checks[6], parent);
 
 	size_t n = sizeof(checks) / sizeof(checks[0]);
 	bool ok = true;

@@ -112,6 +112,11 @@ const char *rerr(const struct sbx_job_result *r)
 
 char *run_cli(const char *const *args, int *exit_code)
 {
+	return run_cli_bin(t_stratbox(), args, exit_code);
+}
+
+char *run_cli_bin(const char *bin, const char *const *args, int *exit_code)
+{
 	int po[2];
 	CHECK(pipe(po) == 0);
 	pid_t pid = fork();
@@ -120,7 +125,7 @@ char *run_cli(const char *const *args, int *exit_code)
 		close(po[0]);
 		char *argv[32];
 		int n = 0;
-		argv[n++] = (char *) t_stratbox();
+		argv[n++] = (char *) bin;
 		for (; *args && n < 30; args++)
 			argv[n++] = (char *) *args;
 		argv[n] = NULL;

@@ -260,3 +260,76 @@ void p_prefault_invisible(void)
 	sbx_job_result_clear(&a);
 	sbx_job_result_clear(&b);
 }
+
+static json_t *doctor_check(json_t *doc, const char *name)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(doc, "checks"), i, c)
+	{
+		if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
+			return c;
+	}
+	test_fail_at(__FILE__, __LINE__, "doctor has no check '%s'", name);
+}
+
+/* stratbox doctor: exit 0 only when every required check passes, and a
+ * failing check says how to fix it; the Python runtime is among them. */
+void p_doctor(void)
+{
+	int rc;
+	const char *parent = t_cgroup_parent();
+	char *out = run_cli(parent ? (const char *const[]){ "doctor", "--json", "--cgroup-parent",
+							    parent, NULL }
+				   : (const char *const[]){ "doctor", "--json", NULL },
+			    &rc);
+	json_error_t je;
+	json_t *doc = json_loads(out, 0, &je);
+	CHECK(doc != NULL, "not JSON: %s\n%s", je.text, out);
+	static const char *const names[] = { "kernel",	      "user namespaces", "seccomp",
+					     "cgroup limits", "python runtime",	 "sandboxed run",
+					     "warm pool" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		doctor_check(doc, names[i]);
+	CHECK_STR_EQ(json_string_value(json_object_get(doctor_check(doc, "warm pool"), "status")),
+		     "ok");
+	if (t_have_cgroups()) {
+		CHECK(json_is_true(json_object_get(doc, "ok")), "%s", out);
+		CHECK_INT_EQ(rc, 0);
+	} else {
+		/* unprivileged without a delegated cgroup: limits cannot be
+		 * enforced, which doctor fails, saying how to fix it */
+		json_t *cg = doctor_check(doc, "cgroup limits");
+		CHECK_STR_EQ(json_string_value(json_object_get(cg, "status")), "FAIL");
+		CHECK(json_is_string(json_object_get(cg, "fix")), "%s", out);
+		CHECK(json_is_false(json_object_get(doc, "ok")));
+		CHECK(rc != 0);
+	}
+	json_decref(doc);
+	free(out);
+
+	/* a stratbox without its zygote beside it */
+	char dir[] = "/tmp/stratbox-doctor.XXXXXX", bin[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(bin, sizeof(bin), "%s/stratbox", dir);
+	int in = open(t_stratbox(), O_RDONLY | O_CLOEXEC);
+	int o = open(bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	CHECK(in >= 0 && o >= 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		CHECK(write(o, buf, (size_t) n) == n);
+	close(in);
+	close(o);
+	out = run_cli_bin(bin, (const char *const[]){ "doctor", "--json", NULL }, &rc);
+	unlink(bin);
+	rmdir(dir);
+	doc = json_loads(out, 0, &je);
+	CHECK(doc != NULL, "not JSON: %s\n%s", je.text, out);
+	json_t *wp = doctor_check(doc, "warm pool");
+	CHECK_STR_EQ(json_string_value(json_object_get(wp, "status")), "FAIL");
+	CHECK_CONTAINS(json_string_value(json_object_get(wp, "fix")), "stratbox-zygote");
+	CHECK(rc != 0, "doctor exited 0 without a zygote");
+	json_decref(doc);
+	free(out);
+}
