@@ -26,3 +26,21 @@ $sbx run --json --wall-time 10 -- /bin/sh -c 'bomb() { bomb | bomb & }; bomb' |
 	python3 -c 'import json, sys
 v = json.load(sys.stdin)
 print("status=%s exit_code=%s message=%s" % (v["status"], v["exit_code"], v["message"]))'
+
+echo
+echo "== a strategy job through stratbox exec (a warm pool slot; input at /workspace/data.json)"
+tmp=$(mktemp -d /tmp/stratbox-demo.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+python3 examples/csv2json.py data/GOOG.csv GOOG >"$tmp/goog.json"
+$sbx exec --data "$tmp/goog.json" examples/sma_exec.py
+
+echo
+echo "== stratbox check on code that tries the usual escapes"
+$sbx check examples/escape.py || true
+
+echo
+echo "== code the validator lets through still meets the sandbox"
+printf 'print(open("/etc/shadow").read())\n' >"$tmp/shadow.py"
+$sbx exec --json "$tmp/shadow.py" | python3 -c 'import json, sys
+r = json.load(sys.stdin)
+print("status=%s error=%s" % (r["status"], r["error"]))'
