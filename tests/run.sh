@@ -25,8 +25,10 @@ results="$stage/results"
 : >"$results"
 
 cleanup() {
+	# depth first: a job cgroup left inside (a leak the suites report)
+	# must not keep the delegated parent alive after the run
 	for d in $deleg_dirs; do
-		rmdir "$d" 2>/dev/null
+		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	rm -rf "$stage"
 }
