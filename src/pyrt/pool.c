@@ -576,6 +576,22 @@ static char *allowed_list(const sbx_check_policy *policy)
 	return s;
 }
 
+/* What sbx_pool_start() set up, once no thread runs. */
+static void pool_free(struct sbx_pool *p)
+{
+	sbx_config_free(p->zcfg);
+	free(p->zygote_path);
+	free(p->package_dir);
+	free(p->allowed_csv);
+	close_fd(&p->wake_r);
+	close_fd(&p->wake_w);
+	close_fd(&p->pwake_r);
+	close_fd(&p->pwake_w);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
 int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error **err)
 {
 	struct sbx_pool *p = calloc(1, sizeof(*p));
@@ -642,15 +658,7 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 	*out = p;
 	return 0;
 fail:
-	sbx_config_free(p->zcfg);
-	free(p->zygote_path);
-	free(p->package_dir);
-	free(p->allowed_csv);
-	close_fd(&p->wake_r);
-	close_fd(&p->wake_w);
-	close_fd(&p->pwake_r);
-	close_fd(&p->pwake_w);
-	free(p);
+	pool_free(p);
 	return -1;
 }
 
@@ -670,17 +678,7 @@ void sbx_pool_stop(sbx_pool *p)
 		pool_retire_slot(p, p->slots);
 	pthread_mutex_unlock(&p->mu);
 	release_retired(p);
-	sbx_config_free(p->zcfg);
-	free(p->zygote_path);
-	free(p->package_dir);
-	free(p->allowed_csv);
-	close_fd(&p->wake_r);
-	close_fd(&p->wake_w);
-	close_fd(&p->pwake_r);
-	close_fd(&p->pwake_w);
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
-	free(p);
+	pool_free(p);
 }
 
 /* Resident, proportional and private memory of a process, from

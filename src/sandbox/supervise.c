@@ -114,6 +114,18 @@ static void read_stream(struct supervisor *s, int fd, struct sbx_stream *st, boo
 
 static void handle_notify(struct supervisor *s);
 
+/* Read what a pipe holds now, without waiting for more. */
+static void drain_now(struct supervisor *s, int fd, struct sbx_stream *st, bool *eof,
+		      bool *broken, int sink)
+{
+	while (!*eof && fcntl(fd, F_SETFL, O_NONBLOCK) == 0) {
+		uint64_t before = st->total;
+		read_stream(s, fd, st, eof, broken, sink);
+		if (st->total == before)
+			break;
+	}
+}
+
 /* A pool slot announces its exit code just before _exit(), so the job's
  * result need not wait for the kernel to tear down an address space
  * shared with the zygote (about 2 ms here) nor for the zygote to reap it.
@@ -141,20 +153,8 @@ static void announced_exit(struct supervisor *s, int code)
 	s->ev.have_status = true;
 	s->ev.wait_status = (code & 0xff) << 8; /* as W_EXITCODE(code, 0) */
 	/* what it wrote before announcing is in the pipes now */
-	while (!s->out_eof && fcntl(s->out_fd, F_SETFL, O_NONBLOCK) == 0) {
-		size_t before = s->out.total;
-		read_stream(s, s->out_fd, &s->out, &s->out_eof, &s->pass_out_broken,
-			    s->cfg->out_fd);
-		if (s->out.total == before)
-			break;
-	}
-	while (!s->err_eof && fcntl(s->err_fd, F_SETFL, O_NONBLOCK) == 0) {
-		size_t before = s->err.total;
-		read_stream(s, s->err_fd, &s->err, &s->err_eof, &s->pass_err_broken,
-			    s->cfg->err_fd);
-		if (s->err.total == before)
-			break;
-	}
+	drain_now(s, s->out_fd, &s->out, &s->out_eof, &s->pass_out_broken, s->cfg->out_fd);
+	drain_now(s, s->err_fd, &s->err, &s->err_eof, &s->pass_err_broken, s->cfg->err_fd);
 	s->out_eof = s->err_eof = s->ctl_eof = s->status_eof = true;
 	if (s->notify_fd >= 0) {
 		close(s->notify_fd);

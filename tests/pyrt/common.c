@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *beside_bin(const char *name)
@@ -81,6 +82,19 @@ struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault)
 	CHECK(sbx_pool_start(&o, &p, &err) == 0, "pool: %s", err ? err->msg : "");
 	sbx_check_policy_free(pol);
 	return p;
+}
+
+void t_wait_ready(struct sbx_pool *pool, unsigned n)
+{
+	struct sbx_pool_stats st;
+	for (int i = 0; i < 1000; i++) {
+		sbx_pool_stats(pool, &st);
+		if (st.ready >= n)
+			return;
+		struct timespec ts = { 0, 20000000 };
+		nanosleep(&ts, NULL);
+	}
+	test_fail_at(__FILE__, __LINE__, "%u slots ready after 20 s, want %u", st.ready, n);
 }
 
 void run_job_ex(struct sbx_pool *pool, const struct sbx_job *job, struct sbx_job_result *r)

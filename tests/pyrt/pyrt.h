@@ -14,6 +14,9 @@ struct sbx_pool *test_pool(bool permissive, unsigned warm);
 /* ...and with each slot's prefault warm-up (sbx_pool_options.prefault) */
 struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault);
 
+/* Wait (up to 20 s) until n slots are ready; fails the test otherwise. */
+void t_wait_ready(struct sbx_pool *pool, unsigned n);
+
 /* Run code on the pool; the result must be freed with sbx_job_result_clear. */
 void run_code(struct sbx_pool *pool, const char *code, struct sbx_job_result *r);
 void run_job_ex(struct sbx_pool *pool, const struct sbx_job *job, struct sbx_job_result *r);

@@ -81,15 +81,7 @@ void p_zygote_restart(void)
 void p_idle_slot_memory(void)
 {
 	struct sbx_pool *pool = test_pool(false, 2);
-	struct sbx_pool_stats st;
-	for (int i = 0; i < 100; i++) {
-		sbx_pool_stats(pool, &st);
-		if (st.ready == 2)
-			break;
-		struct timespec ts = { 0, 20000000 };
-		nanosleep(&ts, NULL);
-	}
-	CHECK_INT_EQ(st.ready, 2);
+	t_wait_ready(pool, 2);
 	struct sbx_pool_memory m;
 	sbx_pool_memory(pool, &m);
 	CHECK_INT_EQ(m.idle_slots, 2);
@@ -226,26 +218,12 @@ void p_prefault_invisible(void)
 	struct sbx_pool_memory ma, mb;
 	struct sbx_pool *pool = test_pool_ex(true, 2, true);
 	run_code(pool, code, &a);
-	for (int i = 0; i < 200; i++) { /* both slots ready again */
-		struct sbx_pool_stats st;
-		sbx_pool_stats(pool, &st);
-		if (st.ready == 2)
-			break;
-		struct timespec ts = { 0, 20000000 };
-		nanosleep(&ts, NULL);
-	}
+	t_wait_ready(pool, 2);
 	sbx_pool_memory(pool, &ma);
 	sbx_pool_stop(pool);
 	pool = test_pool_ex(true, 2, false);
 	run_code(pool, code, &b);
-	for (int i = 0; i < 200; i++) {
-		struct sbx_pool_stats st;
-		sbx_pool_stats(pool, &st);
-		if (st.ready == 2)
-			break;
-		struct timespec ts = { 0, 20000000 };
-		nanosleep(&ts, NULL);
-	}
+	t_wait_ready(pool, 2);
 	sbx_pool_memory(pool, &mb);
 	sbx_pool_stop(pool);
 	EXPECT_JOB(&a, "OK");
