@@ -390,7 +390,7 @@ static int exec_batch(struct exec_opts *o)
 		return 2;
 	int rc = 0;
 	trace_mark("batch read");
-	b.pool = start_pool(o, o->parallel + 1);
+	b.pool = start_pool(o, o->parallel * 2 + 2);
 	if (b.pool == NULL)
 		return EXIT_SANDBOX_FAILURE;
 	pthread_t th[64];
