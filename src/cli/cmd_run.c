@@ -28,7 +28,8 @@ static const char run_usage[] =
 	"  --output-limit SIZE  bytes per stream, stdout and stderr each (1M)\n"
 	"  --tmp-size SIZE      size of the private /tmp and /dev/shm (16M)\n"
 	"Filesystem and environment:\n"
-	"  --ro-bind SRC[:DST]  bind a host path read-only (repeatable)\n"
+	"  --ro-bind SRC[:DST]  bind a host path read-only (repeatable); a relative SRC\n"
+	"                       is from the current directory, DST defaults to SRC\n"
 	"  --bind SRC[:DST]     bind a host path read-write (repeatable)\n"
 	"  --env NAME=VALUE     set a variable; the environment starts empty but for\n"
 	"                       PATH, HOME=/tmp and LANG=C.UTF-8 (repeatable)\n"
@@ -121,7 +122,14 @@ static int apply_option(sbx_config *cfg, int opt, const char *name, const char *
 		char *dst = strchr(src, ':');
 		if (dst != NULL)
 			*dst++ = '\0';
-		r = sbx_config_add_bind(cfg, src, dst, opt == OPT_BIND, &err);
+		/* a relative source is relative to here, as in a shell; the
+		 * destination keeps its name inside the sandbox */
+		cleanup_free char *abs = src[0] && src[0] != '/' ? realpath(src, NULL) : NULL;
+		if (src[0] && src[0] != '/' && abs == NULL) {
+			cli_err("--%s: %s: %s", name, src, strerror(errno));
+			return -1;
+		}
+		r = sbx_config_add_bind(cfg, abs ? abs : src, dst, opt == OPT_BIND, &err);
 		break;
 	}
 	case OPT_ENV:

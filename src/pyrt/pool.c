@@ -4,8 +4,8 @@
  *   host                          zygote (sandboxed)          slot (forked)
  *   dispatcher --Z_SPAWN(fds)-->  fork into new pid ns  -->   mounts, [prefault],
  *   preparer <--S_READY (SCM_CREDENTIALS: host pid)--------   S_READY, waits
- *   create the slot's cgroup, attach (off the request path: on cgroup v1
- *   a migration can wait ~8 ms for an RCU grace period), S_ATTACHED -->
+ *   create the slot's cgroup; S_ATTACHED (v1: with its `tasks` files,
+ *   the slot moves itself: cgroup_join_self()) -->
  *   job thread --S_JOB(code, data)----------------------->    drops privileges,
  *   supervise: output, limits, seccomp listener               seccomp, runs,
  *   job thread <--CTL_EXITING(code)------------------------   announces, exits
@@ -396,9 +396,12 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 	struct cg_limits lim;
 	pool_default_limits(&lim);
 	sbx_error *err = NULL;
+	int join[LAUNCH_MAX_FDS], njoin = 0;
 	if (s->pidfd < 0 || cgroup_job_name(name, sizeof(name)) < 0 ||
 	    p->b->ops->create(p->b, p->opt.cgroup_parent, name, &lim, &s->cg, &err) < 0 ||
-	    p->b->ops->attach(s->cg, s->pid, &err) < 0) {
+	    (p->b->ops->join_fds &&
+	     (njoin = p->b->ops->join_fds(s->cg, join, LAUNCH_MAX_FDS, &err)) < 0) ||
+	    (njoin == 0 && p->b->ops->attach(s->cg, s->pid, &err) < 0)) {
 		snprintf(p->last_error, sizeof(p->last_error), "slot cgroup: %s",
 			 err ? err->msg : strerror(errno));
 		sbx_error_free(err);
@@ -409,7 +412,11 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 	}
 	memset(&m, 0, sizeof(m));
 	m.type = S_ATTACHED;
-	if (send(s->ctl, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t) sizeof(m)) {
+	/* v1: with its cgroup's `tasks` files, for the slot to move itself */
+	int sent = launch_send_fds(s->ctl, &m, sizeof(m), join, njoin);
+	while (njoin > 0)
+		close(join[--njoin]);
+	if (sent < 0) {
 		pthread_mutex_lock(&p->mu);
 		pool_retire_slot(p, s);
 		pthread_mutex_unlock(&p->mu);

@@ -92,7 +92,7 @@ static int send_msg(int fd, const struct zmsg *m, const int *fds, int nfds)
 static int recv_msg(int fd, struct zmsg *m, int *fds, int max, int *nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		char buf[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { m, sizeof(*m) };
@@ -299,9 +299,14 @@ static __attribute__((noreturn)) void slot_main(uint32_t id, uint32_t flags, int
 	m.slot = id;
 	if (send_msg(SLOT_FD_CTL, &m, NULL, 0) < 0)
 		_exit(125);
-	int fds[2], nfds;
-	if (recv_msg(SLOT_FD_CTL, &m, fds, 2, &nfds) != 1 || m.type != S_ATTACHED)
+	int fds[LAUNCH_MAX_FDS], nfds;
+	if (recv_msg(SLOT_FD_CTL, &m, fds, LAUNCH_MAX_FDS, &nfds) != 1 || m.type != S_ATTACHED)
 		_exit(0); /* the host let this slot go */
+	/* v1: the job cgroup's `tasks` files come with it; moving ourselves
+	 * is cheaper than being moved (cgroup_join_self()) */
+	int jr = cgroup_join_self(fds, nfds);
+	if (jr < 0)
+		slot_fail("join the job cgroup", -jr);
 	/* Now in the job cgroup: make it the root of our cgroup view. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		slot_fail("unshare cgroup namespace", errno);

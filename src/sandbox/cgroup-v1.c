@@ -169,6 +169,24 @@ static int v1_attach(struct sbx_cgroup *cg, pid_t pid, sbx_error **err)
 	return 0;
 }
 
+static int v1_join_fds(struct sbx_cgroup *cg, int *fds, int max, sbx_error **err)
+{
+	int n = 0;
+	for (int i = 0; i < cg->ndirs; i++) {
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/tasks", cg->dirs[i]);
+		int fd = n < max ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			int e = n < max ? errno : E2BIG;
+			while (n > 0)
+				close(fds[--n]);
+			return sbx_error_set(err, e, "open %s", path);
+		}
+		fds[n++] = fd;
+	}
+	return n;
+}
+
 static int v1_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx_error **err)
 {
 	struct v1_job *j = (struct v1_job *) cg;
@@ -311,6 +329,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.create = v1_create,
 	.attach = v1_attach,
 	.clone_into_fd = v1_clone_into_fd,
+	.join_fds = v1_join_fds,
 	.set_limits = v1_set_limits,
 	.event_fds = v1_event_fds,
 	.read_stats = v1_read_stats,

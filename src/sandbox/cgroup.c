@@ -342,6 +342,21 @@ static void kill_members(const char *dir)
 	}
 }
 
+int cgroup_join_self(const int *fds, int n)
+{
+	int ret = 0;
+	for (int i = 0; i < n; i++) {
+		ssize_t w;
+		do
+			w = write(fds[i], "0", 1);
+		while (w < 0 && errno == EINTR);
+		if (w != 1 && ret == 0)
+			ret = w < 0 ? -errno : -EIO;
+		close(fds[i]);
+	}
+	return ret;
+}
+
 int cgroup_rmdir_retry(const char *dir)
 {
 	/* rmdir fails with EBUSY while killed members are still exiting. */

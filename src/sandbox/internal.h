@@ -76,6 +76,12 @@ void child_fail(int fd, int stage, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Pass fd to the supervisor as a CTL_LISTENER message (SCM_RIGHTS). */
 int launch_send_fd(int sock, int fd);
+/* One message with up to LAUNCH_MAX_FDS descriptors (SCM_RIGHTS); the
+ * receiver gets them close-on-exec, and none when the message is not
+ * exactly len bytes (then -1). */
+#define LAUNCH_MAX_FDS 8
+int launch_send_fds(int sock, const void *msg, size_t len, const int *fds, int n);
+int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n);
 
 /* ---------- rootfs.c ---------- */
 enum rootfs_op_kind {
@@ -185,6 +191,13 @@ struct cgroup_ops {
 	 * inside its cgroup avoids migrating it, which on an idle machine
 	 * waits for an RCU grace period (~8 ms here). */
 	int (*clone_into_fd)(struct sbx_cgroup *cg);
+	/* v1: descriptors of the job's `tasks` files, for the process to
+	 * move itself with cgroup_join_self(): writing "0" there moves one
+	 * thread, the caller, and skips the global lock a move by pid takes,
+	 * whose RCU grace period costs ~10-18 ms on an idle machine.  Opened
+	 * here, so the kernel checks the opener's credentials.  Returns how
+	 * many (0: not supported, attach by pid instead), or -1. */
+	int (*join_fds)(struct sbx_cgroup *cg, int *fds, int max, sbx_error **err);
 	/* Change the limits of an existing job cgroup (a pool slot getting
 	 * its job's limits). */
 	int (*set_limits)(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx_error **err);
@@ -229,6 +242,10 @@ void cgroup_describe_missing(unsigned usable, const struct cg_limits *lim, char 
 unsigned long long cgroup_keyed(const char *text, const char *key);
 /* Remove stale job cgroups in one parent directory; returns how many. */
 int cgroup_cleanup_dir(const char *parent_dir);
+/* Move the calling (single-threaded) process into the cgroups whose
+ * `tasks` descriptors are given (join_fds); closes them.  Returns 0 or
+ * -errno.  Async-signal-safe: called in the sandbox's init and in slots. */
+int cgroup_join_self(const int *fds, int n);
 /* Remove a cgroup directory, killing what is left inside (v1 and v2). */
 int cgroup_rmdir_retry(const char *path);
 

@@ -76,25 +76,75 @@ static int recv_msg(int fd, struct ctl_msg *m)
 /* ------------------------------------------------------------------ */
 /* The command (pid 2).                                                */
 
+int launch_send_fds(int sock, const void *msg, size_t len, const int *fds, int n)
+{
+	struct iovec iov = { (void *) msg, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n > LAUNCH_MAX_FDS) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (n > 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t) n);
+	}
+	ssize_t r;
+	do
+		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t) len ? 0 : -1;
+}
+
+int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n)
+{
+	struct iovec iov = { msg, len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t r;
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	*n = 0;
+	for (struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + (size_t) i * sizeof(int), sizeof(int));
+			if (*n < max)
+				fds[(*n)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (r == (ssize_t) len && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return 0;
+	while (*n > 0)
+		close(fds[--*n]);
+	return -1;
+}
+
 int launch_send_fd(int sock, int fd)
 {
 	struct ctl_msg m;
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_LISTENER;
-	struct iovec iov = { &m, sizeof(m) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(m) ? 0 : -1;
+	return launch_send_fds(sock, &m, sizeof(m), &fd, 1);
 }
 
 /* execvpe() searches the caller's PATH, not the one in envp: search the
@@ -342,8 +392,17 @@ static int init_main(void *arg)
 	 * neither ptrace us nor open /proc/1/mem, /proc/1/environ. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-	if (recv_msg(l->ctl_child, &m) < 0 || m.type != CTL_GO)
+	int join[LAUNCH_MAX_FDS], njoin = 0;
+	if (launch_recv_fds(l->ctl_child, &m, sizeof(m), join, LAUNCH_MAX_FDS, &njoin) < 0 ||
+	    m.type != CTL_GO)
 		_exit(1);
+	/* v1: the GO carries the job cgroup's `tasks` files; moving
+	 * ourselves is cheaper than being moved (cgroup_join_self()). */
+	int jr = cgroup_join_self(join, njoin);
+	if (jr < 0) {
+		child_fail(l->ctl_child, STAGE_SETUP, -jr, "join the job cgroup");
+		_exit(1);
+	}
 	/* Now inside the job cgroup: make it the root of our cgroup view,
 	 * so /proc/self/cgroup shows nothing of the host's layout. */
 	if (unshare(CLONE_NEWCGROUP) < 0) {

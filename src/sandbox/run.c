@@ -192,6 +192,7 @@ struct sbx_proc {
 	struct launch l;
 	struct supervisor s;
 	struct sbx_cgroup *cg;
+	int join[LAUNCH_MAX_FDS], njoin; /* v1: for the init to move itself */
 	uint64_t t0;
 	sbx_verdict v; /* filled as it goes: limits, backend, setup time */
 };
@@ -230,9 +231,13 @@ static int proc_launch(sbx_proc *p, sbx_error **err)
 		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &p->cg, err) < 0)
 			return -1;
 		trace_mark("cgroup create");
-		if (b->ops->attach(p->cg, l->init_pid, err) < 0)
+		int n = b->ops->join_fds ? b->ops->join_fds(p->cg, p->join, LAUNCH_MAX_FDS, err) : 0;
+		if (n < 0)
 			return -1;
-		trace_mark("cgroup attach");
+		p->njoin = n;
+		if (n == 0 && b->ops->attach(p->cg, l->init_pid, err) < 0)
+			return -1;
+		trace_mark(n ? "cgroup tasks files (the init joins)" : "cgroup attach");
 	}
 	cgroup_describe_missing(p->cg->usable, &lim, p->v.unenforced, sizeof(p->v.unenforced));
 	return 0;
@@ -266,8 +271,10 @@ static void proc_go(sbx_proc *p)
 		s->cpu_rate_milli = online_cpus_milli();
 	s->t_go = now_ns();
 	p->v.setup_ns = s->t_go - p->t0;
-	if (launch_send(l->ctl_parent, &go) < 0)
+	if (launch_send_fds(l->ctl_parent, &go, sizeof(go), p->join, p->njoin) < 0)
 		s->killed = true; /* the init died during setup; its report says why */
+	while (p->njoin > 0)
+		close(p->join[--p->njoin]);
 }
 
 /* Launch the sandbox and send GO.  On failure *out is NULL and fail_v (if
@@ -294,6 +301,8 @@ int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_v, s
 	(void) p->b->ops->cleanup_stale(p->b, cfg->cgroup_parent, NULL);
 	trace_mark("stale cleanup");
 	if (proc_launch(p, err) < 0) {
+		while (p->njoin > 0)
+			close(p->join[--p->njoin]);
 		abort_launch(l);
 		if (p->cg != NULL)
 			p->b->ops->destroy(p->cg, NULL);

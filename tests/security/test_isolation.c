@@ -327,5 +327,16 @@ void t_user_binds(void)
 	snprintf(file, sizeof(file), "%s/x", dir);
 	CHECK(access(file, F_OK) == 0, "the writable bind did not reach the host");
 	unlink(file);
+	/* a relative source is taken from the caller's working directory */
+	int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(here >= 0 && chdir("/tmp") == 0);
+	snprintf(bind, sizeof(bind), "sb-bind-%d:/data", (int) getpid());
+	sbx_run_probe(&r, OPTS("--bind", bind), ARGS("/probe", "write", "/data/x"));
+	CHECK(fchdir(here) == 0);
+	close(here);
+	CHECK_CONTAINS(vstr(&r, "stdout"), "ESCAPED: wrote the file");
+	sbx_result_free(&r);
+	CHECK(access(file, F_OK) == 0, "the relative bind did not reach the host");
+	unlink(file);
 	rmdir(dir);
 }
