@@ -18,7 +18,19 @@ static const char *leftover_cgroup_parent(void)
 	return p && *p ? p : NULL;
 }
 
+static int count_processes(const char *needle, bool at_start);
+
 int count_processes_with(const char *needle)
+{
+	return count_processes(needle, false);
+}
+
+int count_processes_starting(const char *prefix)
+{
+	return count_processes(prefix, true);
+}
+
+static int count_processes(const char *needle, bool at_start)
 {
 	DIR *d = opendir("/proc");
 	if (d == NULL)
@@ -42,7 +54,7 @@ int count_processes_with(const char *needle)
 			if (buf[i] == '\0')
 				buf[i] = ' ';
 		buf[len] = '\0';
-		if (strstr(buf, needle))
+		if (at_start ? strncmp(buf, needle, strlen(needle)) == 0 : strstr(buf, needle) != NULL)
 			n++;
 	}
 	closedir(d);

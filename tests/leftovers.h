@@ -6,6 +6,8 @@
 
 /* Processes whose command line contains `needle` (host-wide scan). */
 int count_processes_with(const char *needle);
+/* ...whose command line starts with prefix (arguments joined by spaces) */
+int count_processes_starting(const char *prefix);
 /* Job cgroup directories (stratbox-<pid>-<start>-<seq>) now present. */
 int count_job_cgroups(char *first, size_t size);
 /* Harness hooks: snapshot before a test, and what is left after it. */

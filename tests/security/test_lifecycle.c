@@ -3,6 +3,7 @@
 #include "sec.h"
 #include "tests.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -44,9 +45,16 @@ void t_daemon_does_not_outlive(void)
 static pid_t start_sleeper(const char *token, int *out_fd)
 {
 	pid_t sup = sbx_start_background(NO_OPTS, ARGS("/probe", "sleep", "600", token), out_fd);
-	for (int i = 0; i < 3000 && count_processes_with(token) < 2; i++)
-		sleep_ms(10); /* stratbox itself has the token in argv, then the probe */
-	if (count_processes_with(token) < 2) {
+	/* the probe itself, not stratbox (or its init before it scrubs its
+	 * copy of stratbox's arguments), whose command lines hold it too */
+	char probe[128];
+	snprintf(probe, sizeof(probe), "/probe sleep 600 %s", token);
+	int i, seen = 0;
+	for (i = 0; i < 3000 && (seen = count_processes_starting(probe)) < 1; i++)
+		sleep_ms(10);
+	if (seen < 1) {
+		fprintf(stderr, "no process runs '%s' after %d polls (%s)\n", probe, i,
+			seen < 0 ? strerror(errno) : "");
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd),
 			 "for p in %d $(cat /proc/%d/task/*/children); do for c in $p $(cat /proc/$p/task/*/children 2>/dev/null); do "
