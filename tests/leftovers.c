@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *leftover_cgroup_parent(void)
@@ -138,15 +139,28 @@ static int count_lines(const char *path)
 	return n;
 }
 
-static int count_entries(const char *dir)
+/* Entries in a shared temporary directory that stratbox or a sandbox
+ * could have left: named like ours (stratbox*, sbx*, sb-*), or owned by
+ * the sandbox's uid.  Other processes on the machine write there too. */
+static int count_entries(const char *dir, char *first, size_t size)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL)
 		return -1;
 	int n = 0;
 	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		bool ours = strncmp(e->d_name, "stratbox", 8) == 0 ||
+			    strncmp(e->d_name, "sbx", 3) == 0 || strncmp(e->d_name, "sb-", 3) == 0;
+		if (!ours && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			ours = st.st_uid == SBX_SANDBOX_UID;
+		if (!ours)
+			continue;
+		if (first && size)
+			snprintf(first, size, "%s/%s", dir, e->d_name);
 		n++;
+	}
 	closedir(d);
 	return n;
 }
@@ -156,8 +170,8 @@ static int snap_mounts, snap_tmp, snap_shm;
 void leftovers_snapshot(void)
 {
 	snap_mounts = count_lines("/proc/self/mountinfo");
-	snap_tmp = count_entries("/tmp");
-	snap_shm = count_entries("/dev/shm");
+	snap_tmp = count_entries("/tmp", NULL, 0);
+	snap_shm = count_entries("/dev/shm", NULL, 0);
 }
 
 const char *leftovers_check(void)
@@ -183,9 +197,13 @@ const char *leftovers_check(void)
 	}
 	if (count_lines("/proc/self/mountinfo") != snap_mounts)
 		return "the host's mount table changed";
-	if (count_entries("/tmp") != snap_tmp)
-		return "entries in /tmp changed";
-	if (count_entries("/dev/shm") != snap_shm)
-		return "entries in /dev/shm changed";
+	if (count_entries("/tmp", first, sizeof(first)) != snap_tmp) {
+		snprintf(msg, sizeof(msg), "entries in /tmp changed (e.g. %s)", first);
+		return msg;
+	}
+	if (count_entries("/dev/shm", first, sizeof(first)) != snap_shm) {
+		snprintf(msg, sizeof(msg), "entries in /dev/shm changed (e.g. %s)", first);
+		return msg;
+	}
 	return NULL;
 }

@@ -300,20 +300,7 @@ static int send_spawn(int chan, uint32_t id, uint32_t flags, const int fds[3])
 	m.type = Z_SPAWN;
 	m.slot = id;
 	m.flags = flags;
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * 3);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * 3);
-	return sendmsg(chan, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(m) ? 0 : -1;
+	return launch_send_fds(chan, &m, sizeof(m), fds, 3);
 }
 
 /* Ask the zygote for one more slot. */

@@ -65,69 +65,13 @@ static void die(const char *what)
 
 static int send_msg(int fd, const struct zmsg *m, const int *fds, int nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { (void *) m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds > 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t) nfds);
-	}
-	ssize_t n;
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t) sizeof(*m) ? 0 : -1;
+	return launch_send_fds(fd, m, sizeof(*m), fds, nfds);
 }
 
 /* One message and up to max descriptors; returns 1, 0 at EOF, -1. */
 static int recv_msg(int fd, struct zmsg *m, int *fds, int max, int *nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	*nfds = 0;
-	ssize_t n;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0;
-	if (n < 0)
-		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int k = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k; i++) {
-			int v;
-			memcpy(&v, CMSG_DATA(c) + (size_t) i * sizeof(int), sizeof(int));
-			if (*nfds < max)
-				fds[(*nfds)++] = v;
-			else
-				close(v);
-		}
-	}
-	if (n != (ssize_t) sizeof(*m)) {
-		for (int i = 0; i < *nfds; i++)
-			close(fds[i]);
-		*nfds = 0;
-		errno = EPROTO;
-		return -1;
-	}
-	return 1;
+	return launch_recv_fds(fd, m, sizeof(*m), fds, max, nfds);
 }
 
 /* ------------------------------------------------------------------ */

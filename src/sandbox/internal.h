@@ -77,8 +77,8 @@ void child_fail(int fd, int stage, int errnum, const char *fmt, ...)
 /* Pass fd to the supervisor as a CTL_LISTENER message (SCM_RIGHTS). */
 int launch_send_fd(int sock, int fd);
 /* One message with up to LAUNCH_MAX_FDS descriptors (SCM_RIGHTS); the
- * receiver gets them close-on-exec, and none when the message is not
- * exactly len bytes (then -1). */
+ * receiver gets them close-on-exec.  Receiving returns 1 for a message of
+ * exactly len bytes, 0 at EOF, -1 otherwise (and then no descriptors). */
 #define LAUNCH_MAX_FDS 8
 int launch_send_fds(int sock, const void *msg, size_t len, const int *fds, int n);
 int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n);

@@ -133,9 +133,13 @@ int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n)
 		}
 	}
 	if (r == (ssize_t) len && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		return 0;
+		return 1;
 	while (*n > 0)
 		close(fds[--*n]);
+	if (r == 0)
+		return 0;
+	if (r > 0)
+		errno = EPROTO;
 	return -1;
 }
 
@@ -393,7 +397,7 @@ static int init_main(void *arg)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	int join[LAUNCH_MAX_FDS], njoin = 0;
-	if (launch_recv_fds(l->ctl_child, &m, sizeof(m), join, LAUNCH_MAX_FDS, &njoin) < 0 ||
+	if (launch_recv_fds(l->ctl_child, &m, sizeof(m), join, LAUNCH_MAX_FDS, &njoin) != 1 ||
 	    m.type != CTL_GO)
 		_exit(1);
 	/* v1: the GO carries the job cgroup's `tasks` files; moving
