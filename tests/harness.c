@@ -51,6 +51,19 @@ static double now_ms(void)
 	return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
+static double test_t0;
+
+void test_note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "    note +%.3f s: ", (now_ms() - test_t0) / 1e3);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
 /* Run one test in its own process group, with a deadline.  Its stderr
  * goes to log_fd, replayed under the test's result line. */
 static int run_one(const struct test_case *t, int timeout_s, int log_fd)
@@ -62,6 +75,7 @@ static int run_one(const struct test_case *t, int timeout_s, int log_fd)
 	if (pid == 0) {
 		setpgid(0, 0);
 		dup2(log_fd, 2);
+		test_t0 = now_ms();
 		t->fn();
 		fflush(NULL);
 		_exit(0);
@@ -77,6 +91,14 @@ static int run_one(const struct test_case *t, int timeout_s, int log_fd)
 			return -1;
 		if (now_ms() > deadline) {
 			dprintf(log_fd, "    timed out after %d s\n", timeout_s);
+			if (getenv("STRATBOX_TEST_GDB") != NULL) { /* where it hangs */
+				char cmd[200];
+				snprintf(cmd, sizeof(cmd),
+					 "gdb -p %d -batch -ex 'thread apply all bt' 2>/dev/null | "
+					 "grep -E '^(Thread|#)' >&%d", (int) pid, log_fd);
+				if (system(cmd) != 0)
+					dprintf(log_fd, "    (no stacks: gdb failed)\n");
+			}
 			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			return 1;

@@ -36,6 +36,10 @@ void test_fail_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* A progress line in the test's log (shown when it fails or times out),
+ * stamped with the seconds since the test started. */
+void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The condition's text is printed as data, never used as a format. */
 void test_note_check(const char *file, int line, const char *cond);
 #define CHECK(cond, ...)                                                                           \

@@ -148,8 +148,14 @@ int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_verd
 		   sbx_error **err);
 /* Supervise until the sandbox is gone; fills the verdict and frees p. */
 void sbx_proc_wait(sbx_proc *p, sbx_verdict *v);
-/* Kill the sandbox from another thread; sbx_proc_wait() then returns. */
+/* Kill the sandbox from another thread; sbx_proc_wait() then returns.
+ * Only while sbx_proc_wait() has not returned (it frees p): a caller that
+ * cannot know that keeps its own descriptor, from sbx_proc_pidfd(). */
 int sbx_proc_kill(sbx_proc *p);
+/* A new pidfd of the sandbox's init (close-on-exec, the caller's to
+ * close), valid after p is gone: signalling it then fails with ESRCH
+ * instead of reaching whatever reused a descriptor number. */
+int sbx_proc_pidfd(const sbx_proc *p);
 
 /* The verdict as one JSON object (malloc'd, no trailing newline). */
 char *sbx_verdict_to_json(const sbx_verdict *v);

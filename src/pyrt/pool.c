@@ -194,6 +194,14 @@ static ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid)
 	return n;
 }
 
+/* Kill the zygote's sandbox: through our own pidfd, never through zproc,
+ * which the monitor frees as soon as the sandbox is gone. */
+static void zygote_kill(struct sbx_pool *p)
+{
+	if (p->zpidfd >= 0)
+		syscall(SYS_pidfd_send_signal, p->zpidfd, SIGKILL, NULL, 0);
+}
+
 static void *zygote_monitor(void *arg)
 {
 	struct sbx_pool *p = arg;
@@ -226,11 +234,16 @@ static int zygote_start(struct sbx_pool *p, sbx_error **err)
 	}
 	p->zygote_starts++;
 	p->chan = sv[0];
+	p->zpidfd = sbx_proc_pidfd(p->zproc); /* before the monitor can free zproc */
 	p->zpid = 0;
 	int one = 1; /* its Z_READY carries its pid */
 	setsockopt(p->chan, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	if (pthread_create(&p->zmon, NULL, zygote_monitor, p) != 0) {
-		sbx_proc_kill(p->zproc);
+		sbx_proc_kill(p->zproc); /* no monitor: still ours to reap */
+		sbx_verdict v;
+		sbx_proc_wait(p->zproc, &v);
+		sbx_verdict_clear(&v);
+		p->zproc = NULL;
 		return sbx_error_set(err, EAGAIN, "zygote monitor thread");
 	}
 	p->zmon_running = true;
@@ -257,7 +270,7 @@ static int zygote_start(struct sbx_pool *p, sbx_error **err)
 		}
 		sbx_error_set(err, 0, "the zygote did not start (%s)",
 			      pr == 0 ? "timed out importing" : "it exited; see its log");
-		sbx_proc_kill(p->zproc);
+		zygote_kill(p);
 		return -1;
 	}
 }
@@ -272,18 +285,21 @@ static void zygote_reset(struct sbx_pool *p)
 		send(p->chan, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	if (p->zmon_running) {
-		sbx_proc_kill(p->zproc);
+		zygote_kill(p);
 		pthread_join(p->zmon, NULL);
 		p->zmon_running = false;
 	}
+	p->zproc = NULL;
+	close_fd(&p->zpidfd);
 	close_fd(&p->chan);
 	pthread_mutex_lock(&p->mu);
 	p->zpid = 0; /* a pid number that may be reused */
 	for (struct slot *s = p->slots, *next; s; s = next) {
 		next = s->next;
-		if (s->state == SLOT_BUSY) {
+		if (s->state == SLOT_BUSY && !s->job_done) {
 			/* its job's supervisor sees the slot die; no status will
-			 * come: closing the status pipe says so */
+			 * come: closing the status pipe says so (the job thread
+			 * retires it) */
 			close_fd(&s->status_w);
 			s->exited = true;
 			continue;
@@ -597,6 +613,7 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 	if (p->opt.warm > 32)
 		p->opt.warm = 32;
 	p->chan = -1;
+	p->zpidfd = -1;
 	p->wake_r = p->wake_w = p->pwake_r = p->pwake_w = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);

@@ -35,7 +35,8 @@ struct sbx_pool {
 	struct sbx_pool_options opt;
 	char *zygote_path, *package_dir, *allowed_csv;
 	sbx_config *zcfg;
-	sbx_proc *zproc;
+	sbx_proc *zproc;    /* freed by the monitor's sbx_proc_wait(): not to be touched */
+	int zpidfd;	    /* our own handle on the zygote sandbox's init, -1 */
 	pthread_t zmon;
 	bool zmon_running;
 	int chan; /* host end of the pool channel, -1 without a zygote */

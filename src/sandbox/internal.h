@@ -158,6 +158,14 @@ struct privs_plan {
 /* Child side: drop to SBX_SANDBOX_UID/GID with no capabilities and
  * no_new_privs, and apply rlimits.  Returns 0 or -1 after reporting. */
 int privs_drop(const struct privs_plan *p, int report_fd);
+/* setgroups(0), setresgid(g,g,g), setresuid(u,u,u) as system calls on the
+ * calling thread.  The C library's wrappers apply an id change to every
+ * thread it knows of, and a sandbox's processes are copies of a possibly
+ * multi-threaded host: in the copy those threads do not exist, and the
+ * wrapper waits for them forever.  Each process here has one thread. */
+int sys_drop_groups(void);
+int sys_setresgid(gid_t g);
+int sys_setresuid(uid_t u);
 int privs_apply_rlimits(const struct privs_plan *p, int report_fd);
 
 /* ---------- cgroup.c ---------- */

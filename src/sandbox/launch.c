@@ -377,8 +377,8 @@ static int init_main(void *arg)
 		/* Created by root: we are uid 0 on the host and unmapped here.
 		 * Shed root's groups and become the sandbox uid; with no uid 0
 		 * in this namespace the kernel keeps our capabilities in it. */
-		if (setgroups(0, NULL) < 0 || setresgid(SBX_SANDBOX_GID, SBX_SANDBOX_GID, SBX_SANDBOX_GID) < 0 ||
-		    setresuid(SBX_SANDBOX_UID, SBX_SANDBOX_UID, SBX_SANDBOX_UID) < 0) {
+		if (sys_drop_groups() < 0 || sys_setresgid(SBX_SANDBOX_GID) < 0 ||
+		    sys_setresuid(SBX_SANDBOX_UID) < 0) {
 			child_fail(l->ctl_child, STAGE_SETUP, errno, "become uid %u", SBX_SANDBOX_UID);
 			_exit(1);
 		}
@@ -414,7 +414,13 @@ static int init_main(void *arg)
 		_exit(1);
 	}
 
-	pid_t pid = fork();
+	/* The raw system call, not fork(3): we are a copy of a process that
+	 * may have other threads (the Python pool starts sandboxes from its
+	 * dispatcher while jobs run), and fork(3) first takes the C library's
+	 * locks, malloc's among them, which a thread that does not exist here
+	 * may have held at the moment we were cloned: a deadlock.  Nothing
+	 * from here to execve takes a lock. */
+	pid_t pid = (pid_t) syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		child_fail(l->ctl_child, STAGE_SETUP, errno, "fork");
 		_exit(1);

@@ -63,6 +63,21 @@ fail_core:
 	return -1;
 }
 
+int sys_drop_groups(void)
+{
+	return (int) syscall(SYS_setgroups, 0, NULL);
+}
+
+int sys_setresgid(gid_t g)
+{
+	return (int) syscall(SYS_setresgid, g, g, g);
+}
+
+int sys_setresuid(uid_t u)
+{
+	return (int) syscall(SYS_setresuid, u, u, u);
+}
+
 int privs_drop(const struct privs_plan *p, int report_fd)
 {
 	/* Root (uid 0 inside) gets no capabilities on execve, and the
@@ -92,15 +107,15 @@ int privs_drop(const struct privs_plan *p, int report_fd)
 	 * kernel forbids setgroups (we wrote "deny" so the sandbox could
 	 * never use it to shed a group that restricts access); the host
 	 * groups it shows as nogroup stay with the process. */
-	if (!p->userns && setgroups(0, NULL) < 0) {
+	if (!p->userns && sys_drop_groups() < 0) {
 		child_fail(report_fd, STAGE_SETUP, errno, "setgroups");
 		return -1;
 	}
-	if (setresgid(SBX_SANDBOX_GID, SBX_SANDBOX_GID, SBX_SANDBOX_GID) < 0) {
+	if (sys_setresgid(SBX_SANDBOX_GID) < 0) {
 		child_fail(report_fd, STAGE_SETUP, errno, "setresgid %u", SBX_SANDBOX_GID);
 		return -1;
 	}
-	if (setresuid(SBX_SANDBOX_UID, SBX_SANDBOX_UID, SBX_SANDBOX_UID) < 0) {
+	if (sys_setresuid(SBX_SANDBOX_UID) < 0) {
 		child_fail(report_fd, STAGE_SETUP, errno, "setresuid %u", SBX_SANDBOX_UID);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include "sandbox/launch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -324,6 +325,11 @@ int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_v, s
 int sbx_proc_kill(sbx_proc *p)
 {
 	return (int) syscall(SYS_pidfd_send_signal, p->l.init_pidfd, SIGKILL, NULL, 0);
+}
+
+int sbx_proc_pidfd(const sbx_proc *p)
+{
+	return fcntl(p->l.init_pidfd, F_DUPFD_CLOEXEC, 3);
 }
 
 /* From GO to the verdict: supervise, collect the cgroup's evidence, remove

@@ -50,14 +50,22 @@ void p_zygote_restart(void)
 	run_code(pool, "print(1)\n", &r);
 	EXPECT_JOB(&r, "OK");
 	sbx_job_result_clear(&r);
+	test_note("first job done");
 	struct sbx_pool_stats st;
 	sbx_pool_stats(pool, &st);
 	CHECK(st.zygote_pid > 0, "no zygote pid");
 	CHECK(kill(st.zygote_pid, SIGKILL) == 0);
+	test_note("killed the zygote, pid %d", st.zygote_pid);
 	/* at once: on a slot that outlived its zygote for a moment (a
 	 * complete sandbox of its own), or, if the slot dies under it, run
-	 * again on a fresh one */
-	run_code(pool, "print(2)\n", &r);
+	 * again on a fresh one; a short limit, so a stuck job shows as one */
+	struct sbx_job job = { .code = "print(2)\n", .code_len = 9, .timeout_ns = 15000000000ull };
+	run_job_ex(pool, &job, &r);
+	sbx_pool_stats(pool, &st);
+	test_note("job after the kill: %s in %.1f ms (waited %.1f ms); zygote starts %llu, "
+		  "slots ready %u starting %u busy %u", rstatus(&r), (double) r.verdict.wall_ns / 1e6,
+		  (double) r.queue_ns / 1e6, (unsigned long long) st.zygote_starts, st.ready,
+		  st.starting, st.busy);
 	EXPECT_JOB(&r, "OK");
 	CHECK_STR_EQ(rout(&r), "2\n");
 	sbx_job_result_clear(&r);
@@ -69,7 +77,9 @@ void p_zygote_restart(void)
 		nanosleep(&ts, NULL);
 	}
 	CHECK(st.zygote_starts >= 2, "no new zygote after 30 s");
-	run_code(pool, "print(3)\n", &r);
+	test_note("a new zygote, pid %d", st.zygote_pid);
+	job.code = "print(3)\n";
+	run_job_ex(pool, &job, &r);
 	EXPECT_JOB(&r, "OK");
 	CHECK_STR_EQ(rout(&r), "3\n");
 	sbx_job_result_clear(&r);

@@ -1,9 +1,11 @@
 /* Lifecycle: nothing outlives a run, even when the supervisor is killed;
  * stale cgroups are removed; the cgroup backends degrade honestly. */
 #include "sec.h"
+#include "stratbox/sandbox.h"
 #include "tests.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -243,4 +245,57 @@ void t_stale_cgroup_cleanup(void)
 	EXPECT_STATUS(&r, "OK");
 	sbx_result_free(&r);
 	CHECK(access(first, F_OK) != 0, "stale cgroup %s was not removed", first);
+}
+
+static volatile int hammering;
+
+static void *hammer(void *arg)
+{
+	(void) arg;
+	unsigned seed = 1;
+	while (hammering) {
+		void *v[64];
+		for (int i = 0; i < 64; i++)
+			v[i] = malloc(16 + rand_r(&seed) % 4000);
+		for (int i = 0; i < 64; i++)
+			free(v[i]);
+	}
+	return NULL;
+}
+
+/* The library in a multi-threaded caller (the Python pool, a service):
+ * a sandbox's processes are copies of the caller, made while its other
+ * threads hold the C library's locks.  Nothing between the copy and
+ * execve may wait for those threads: fork(3) (malloc's locks) and the
+ * set*id wrappers (which signal every thread) once did, and about half
+ * of these runs hung until their wall limit. */
+void t_threaded_caller(void)
+{
+	pthread_t th[3];
+	hammering = 1;
+	for (int i = 0; i < 3; i++)
+		CHECK(pthread_create(&th[i], NULL, hammer, NULL) == 0);
+	int bad = 0;
+	char first[300] = "";
+	for (int i = 0; i < 60; i++) {
+		sbx_config *c = sbx_config_new();
+		sbx_error *err = NULL;
+		char *const av[] = { (char *) "/bin/true" };
+		CHECK(sbx_config_set_argv(c, 1, av, &err) == 0);
+		CHECK(sbx_config_set_wall_time(c, 5000000000ull, &err) == 0);
+		if (sec_cgroup_parent())
+			CHECK(sbx_config_set_cgroup_parent(c, sec_cgroup_parent(), &err) == 0);
+		sbx_verdict v;
+		sbx_run(c, &v, &err);
+		sbx_error_free(err);
+		if (v.status != SBX_OK && bad++ == 0)
+			snprintf(first, sizeof(first), "run %d: %s: %s", i, sbx_status_name(v.status),
+				 v.message ? v.message : "");
+		sbx_verdict_clear(&v);
+		sbx_config_free(c);
+	}
+	hammering = 0;
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	CHECK(bad == 0, "%d of 60 runs failed; first %s", bad, first);
 }
