@@ -116,7 +116,7 @@ struct bench {
 
 /* Warm latency, one request at a time, on a pool with or without the
  * prefault warm-up; the CPU the machine spent per job, refill included. */
-static int warm_latency(const struct bench *b, bool prefault, bool print_memory)
+static int warm_latency(const struct bench *b, bool prefault, bool first)
 {
 	sbx_error *err = NULL;
 	sbx_pool *pool = NULL;
@@ -173,7 +173,7 @@ static int warm_latency(const struct bench *b, bool prefault, bool print_memory)
 	struct sbx_pool_memory mem;
 	sbx_pool_memory(pool, &mem);
 
-	if (print_memory)
+	if (first)
 		printf("pool: %s, %u slots kept ready; zygote started and slots ready in %.0f ms\n",
 		       st.versions, b->warm, fill);
 	summary(prefault ? "warm job, slots prefaulted" : "warm job, no prefault", lat, runs);
@@ -186,11 +186,9 @@ static int warm_latency(const struct bench *b, bool prefault, bool print_memory)
 	       queue / runs, (setup - queue) / runs, run / runs);
 	printf("  CPU per job, whole machine, its slot's fork and refill included: %.2f ms\n",
 	       busy / runs);
-	if (print_memory)
-		printf("memory: zygote RSS %.1f MiB; per idle slot PSS %.1f MiB, private %.2f MiB\n",
-		       (double) mem.zygote_rss_bytes / 1048576.0,
-		       (double) mem.idle_slot_pss_bytes / 1048576.0,
-		       (double) mem.idle_slot_private_bytes / 1048576.0);
+	printf("  memory: zygote RSS %.1f MiB; per idle slot PSS %.1f MiB, private %.2f MiB\n",
+	       (double) mem.zygote_rss_bytes / 1048576.0, (double) mem.idle_slot_pss_bytes / 1048576.0,
+	       (double) mem.idle_slot_private_bytes / 1048576.0);
 	sbx_pool_stop(pool);
 	free(lat);
 	return 0;
