@@ -78,10 +78,14 @@ echo "median of the three: $sbx_rate jobs/s"
 
 bw_jobs=$((cold_runs * 2))
 t0=$(now)
+# each job's own output is checked (parallel writers to one file can
+# interleave their lines)
 # shellcheck disable=SC2086
-seq $bw_jobs | xargs -P $parallel -I{} bwrap $bwrap_args /usr/bin/python3 /job.py >"$tmp/bw.out"
+flat=$(echo $bwrap_args) # one line, for sh -c
+seq $bw_jobs | xargs -P $parallel -I{} sh -c \
+	"bwrap $flat /usr/bin/python3 /job.py | grep -qx 'rows 2' && echo OK" >"$tmp/bw.out"
 t1=$(now)
-bw_ok=$(grep -c '^rows 2$' "$tmp/bw.out" || true)
+bw_ok=$(grep -c '^OK$' "$tmp/bw.out" || true)
 bw_rate=$(awk -v a="$t0" -v b="$t1" -v n=$bw_jobs 'BEGIN {printf "%.2f", n / (b - a)}')
 echo "bwrap python3, xargs -P $parallel: $bw_jobs jobs, $bw_ok OK: $bw_rate jobs/s"
 awk -v s="$sbx_rate" -v b="$bw_rate" -v cs="$(echo "$cold_s" | p50)" -v cb="$(echo "$cold_b" | p50)" \
