@@ -16,6 +16,7 @@ sbx=build/stratbox
 lat=build/bench/spawnlat
 mkdir -p build/bench
 cc -O2 -o "$lat" bench/spawnlat.c
+cc -O2 -o build/bench/floor bench/floor.c
 
 if ! command -v bwrap >/dev/null; then
 	echo "bubblewrap is not installed (apt-get install bubblewrap)" >&2
@@ -47,6 +48,8 @@ for case in true python python-2cpu; do
 	b=$("$lat" -n "$runs" -l "bwrap -- $cmd" -- bwrap $bwrap_args $cmd)
 	echo "$s"
 	echo "$b"
+	# shellcheck disable=SC2086
+	"$lat" -n "$runs" -l "(floor) clone + exec" -- build/bench/floor $cmd
 	sp=$(echo "$s" | p50) bp=$(echo "$b" | p50) s9=$(echo "$s" | p99) b9=$(echo "$b" | p99)
 	awk -v s="$sp" -v b="$bp" -v s9="$s9" -v b9="$b9" \
 		'BEGIN {printf "  ratio stratbox/bwrap: p50 %.2f, p99 %.2f\n\n", s / b, s9 / b9}'
