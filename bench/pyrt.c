@@ -13,6 +13,7 @@
  * 3. the network-namespace trap: what creating one per job would cost,
  *    against the job path that needs none (sockets are refused).
  */
+#include "benchstat.h"
 #include "stratbox/pyrt.h"
 
 #include <errno.h>
@@ -24,32 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-	return x < y ? -1 : x > y;
-}
-
-static void summary(const char *label, double *t, int n)
-{
-	qsort(t, (size_t) n, sizeof(double), cmp);
-	double sum = 0;
-	for (int i = 0; i < n; i++)
-		sum += t[i];
-	int p99 = (int) (n * 0.99);
-	if (p99 >= n)
-		p99 = n - 1;
-	printf("%-34s n=%d p50=%.2f p90=%.2f p99=%.2f min=%.2f mean=%.2f ms\n", label, n,
-	       t[n / 2], t[(int) (n * 0.9)], t[p99], t[0], sum / n);
-}
 
 /* CPU time the whole machine spent busy, in ms (from /proc/stat). */
 static double machine_busy_ms(void)
@@ -101,8 +76,8 @@ static int netns_cost(int n)
 			(with ? t : u)[i] = now_ms() - t0;
 		}
 	}
-	summary("fork+exit", u, n);
-	summary("fork+unshare(NEWNET)+exit", t, n);
+	print_summary("fork+exit", u, n, "");
+	print_summary("fork+unshare(NEWNET)+exit", t, n, "");
 	free(t);
 	free(u);
 	return 0;
@@ -176,7 +151,7 @@ static int warm_latency(const struct bench *b, bool prefault, bool first)
 	if (first)
 		printf("pool: %s, %u slots kept ready; zygote started and slots ready in %.0f ms\n",
 		       st.versions, b->warm, fill);
-	summary(prefault ? "warm job, slots prefaulted" : "warm job, no prefault", lat, runs);
+	print_summary(prefault ? "warm job, slots prefaulted" : "warm job, no prefault", lat, runs, "");
 	if (bad || cold)
 		printf("  !! %d jobs did not print the expected line, %d ran cold\n", bad, cold);
 	printf("  where the time goes (mean ms): take a ready slot %.3f; its limits, code\n"

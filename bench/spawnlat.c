@@ -4,6 +4,8 @@
  *
  *   spawnlat [-n RUNS] [-w WARMUP] [-l LABEL] -- CMD [ARG...]
  */
+#include "benchstat.h"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -15,18 +17,6 @@
 
 extern char **environ;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-	return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -69,15 +59,6 @@ int main(int argc, char **argv)
 		if (i >= 0)
 			t[i] = dt;
 	}
-	qsort(t, (size_t) runs, sizeof(double), cmp);
-	double sum = 0;
-	for (int i = 0; i < runs; i++)
-		sum += t[i];
-	int p99 = (int) (runs * 0.99);
-	if (p99 >= runs)
-		p99 = runs - 1;
-	printf("%-28s n=%d p50=%.2f p90=%.2f p99=%.2f min=%.2f mean=%.2f ms%s\n", label, runs,
-	       t[runs / 2], t[(int) (runs * 0.9)], t[p99], t[0], sum / runs,
-	       failures ? " (some runs failed!)" : "");
+	print_summary(label, t, runs, failures ? " (some runs failed!)" : "");
 	return failures ? 1 : 0;
 }
