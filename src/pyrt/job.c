@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "pyrt/pool.h"
 #include "sandbox/launch.h"
+#include "validate/violations.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -196,9 +197,7 @@ static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct
 	m.code_len = job->code_len;
 	m.data_len = job->data_len;
 	int fds[2] = { code_fd, data_fd };
-	res->verdict.limits = (struct sbx_limits){ cfg->memory,	  cfg->pids,	      cfg->millicpus,
-						   cfg->cpu_time_ns, cfg->wall_ns,  cfg->output_limit,
-						   cfg->tmp_size };
+	sandbox_verdict_limits(&res->verdict, cfg);
 	sv->t_go = now_ns();
 	res->verdict.setup_ns = sv->t_go - t0;
 	if (send_job(s, &m, fds, data_fd >= 0 ? 2 : 1) < 0)
@@ -316,20 +315,11 @@ char *sbx_job_result_to_json(const struct sbx_job_result *r, const struct sbx_ch
 		json_object_set_new(o, "success", json_false());
 		json_object_set_new(o, "status", json_string("VALIDATION_ERROR"));
 		json_object_set_new(o, "output", json_string(""));
-		json_t *a = json_array();
-		for (size_t i = 0; i < viol->n; i++) {
-			json_t *v = json_object();
-			json_object_set_new(v, "line", json_integer(viol->v[i].line));
-			json_object_set_new(v, "col", json_integer(viol->v[i].col));
-			json_object_set_new(v, "rule", json_string(viol->v[i].rule));
-			json_object_set_new(v, "message", json_string(viol->v[i].message));
-			json_array_append_new(a, v);
-		}
 		char *first = viol->n ? str_printf("line %u: %s", viol->v[0].line, viol->v[0].message)
 				      : NULL;
 		json_object_set_new(o, "error", first ? json_string(first) : json_null());
 		free(first);
-		json_object_set_new(o, "violations", a);
+		json_object_set_new(o, "violations", validate_violations_json(viol));
 		json_object_set_new(o, "metrics", json_object());
 		char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 		json_decref(o);

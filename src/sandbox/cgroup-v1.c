@@ -294,18 +294,8 @@ static int v1_kill_all(struct sbx_cgroup *cg)
 	/* v1 has no cgroup.kill.  The pid namespace already guarantees that
 	 * nothing outlives the sandbox's init; this sweep is a second layer
 	 * for anything that reached the cgroup some other way. */
-	for (int i = 0; i < cg->ndirs; i++) {
-		char path[1200];
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dirs[i]);
-		FILE *f = fopen(path, "re");
-		if (f == NULL)
-			continue;
-		int pid;
-		while (fscanf(f, "%d", &pid) == 1)
-			if (pid > 0)
-				kill(pid, SIGKILL);
-		fclose(f);
-	}
+	for (int i = 0; i < cg->ndirs; i++)
+		(void) cgroup_kill_listed(cg->dirs[i]);
 	return 0;
 }
 

@@ -21,23 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static unsigned parse_controllers(const char *text)
-{
-	unsigned m = 0;
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", text);
-	char *save = NULL;
-	for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-		if (strcmp(t, "memory") == 0)
-			m |= CG_MEMORY;
-		else if (strcmp(t, "pids") == 0)
-			m |= CG_PIDS;
-		else if (strcmp(t, "cpu") == 0)
-			m |= CG_CPU;
-	}
-	return m;
-}
-
 static int wr(const char *dir, const char *file, const char *val)
 {
 	char path[1200];
@@ -53,11 +36,11 @@ static unsigned enable_in_parent(const char *pdir)
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", pdir);
 	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
 		return 0;
-	unsigned avail = parse_controllers(buf);
+	unsigned avail = cgroup_controller_mask(buf);
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", pdir);
 	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
 		return 0;
-	unsigned enabled = parse_controllers(buf);
+	unsigned enabled = cgroup_controller_mask(buf);
 	static const struct {
 		unsigned bit;
 		const char *name;
@@ -252,17 +235,8 @@ static int v2_kill_all(struct sbx_cgroup *cg)
 	if (wr(cg->dirs[0], "cgroup.kill", "1") == 0)
 		return 0;
 	/* Before Linux 5.14: sweep the member list. */
-	char path[1200];
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dirs[0]);
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return -errno;
-	int pid;
-	while (fscanf(f, "%d", &pid) == 1)
-		if (pid > 0)
-			kill(pid, SIGKILL);
-	fclose(f);
-	return 0;
+	int n = cgroup_kill_listed(cg->dirs[0]);
+	return n < 0 ? n : 0;
 }
 
 static int v2_cleanup_stale(const struct cgroup_backend *b, const char *parent, sbx_error **err)

@@ -43,10 +43,10 @@ static void unescape_octal(char *s)
 	*w = '\0';
 }
 
-static unsigned controllers_from_list(const char *list)
+unsigned cgroup_controller_mask(const char *list)
 {
 	unsigned m = 0;
-	char buf[256];
+	char buf[512];
 	snprintf(buf, sizeof(buf), "%s", list);
 	char *save = NULL;
 	for (char *t = strtok_r(buf, ", \n", &save); t; t = strtok_r(NULL, ", \n", &save)) {
@@ -87,7 +87,7 @@ static int own_cgroup(unsigned ctl, char *out, size_t size)
 		if (ctl == 0)
 			match = *list == '\0' && strncmp(line, "0:", 2) == 0;
 		else
-			match = *list != '\0' && controllers_from_list(list) == ctl;
+			match = *list != '\0' && cgroup_controller_mask(list) == ctl;
 		if (match) {
 			snprintf(out, size, "%s", c2 + 1);
 			return 0;
@@ -160,7 +160,7 @@ static void detect(void)
 		}
 		if (strcmp(m.fstype, "cgroup") != 0 || (force && strcmp(force, "v1") != 0))
 			continue;
-		unsigned ctl = controllers_from_list(m.opts);
+		unsigned ctl = cgroup_controller_mask(m.opts);
 		if (ctl == 0 || (backend.available & ctl))
 			continue; /* not ours, or the same hierarchy mounted twice */
 		char own[1024], rel[1024];
@@ -178,7 +178,7 @@ static void detect(void)
 		char path[600], ctl[256];
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", v2.point);
 		if (read_file_at(AT_FDCWD, path, ctl, sizeof(ctl)) >= 0 &&
-		    (controllers_from_list(ctl) & CG_MEMORY) && !(backend.available & CG_MEMORY))
+		    (cgroup_controller_mask(ctl) & CG_MEMORY) && !(backend.available & CG_MEMORY))
 			want_v2 = true;
 	}
 	if (force && strcmp(force, "none") == 0) {
@@ -212,7 +212,7 @@ static void detect(void)
 		(void) read_file_at(AT_FDCWD, path, ctl, sizeof(ctl));
 		/* v2 always accounts CPU time in cpu.stat, even without the
 		 * cpu controller: report it as cpuacct. */
-		add_hierarchy(v2.point, rel, controllers_from_list(ctl) | CG_CPUACCT);
+		add_hierarchy(v2.point, rel, cgroup_controller_mask(ctl) | CG_CPUACCT);
 		backend.version = 2;
 		backend.ops = &cgroup_v2_ops;
 		return;
@@ -318,24 +318,29 @@ void cgroup_describe_missing(unsigned usable, const struct cg_limits *lim, char 
 	}
 }
 
-/* Kill what is left in a cgroup directory by reading its member list;
- * loops because a process may fork while we read. */
-static void kill_members(const char *dir)
+int cgroup_kill_listed(const char *dir)
 {
 	char path[1200];
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -errno;
+	int pid, n = 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Kill what is left in a cgroup directory; loops because a process may
+ * fork while we read. */
+static void kill_members(const char *dir)
+{
 	for (int round = 0; round < 50; round++) {
-		FILE *f = fopen(path, "re");
-		if (f == NULL)
-			return;
-		int pid, n = 0;
-		while (fscanf(f, "%d", &pid) == 1) {
-			if (pid > 0)
-				kill(pid, SIGKILL);
-			n++;
-		}
-		fclose(f);
-		if (n == 0)
+		if (cgroup_kill_listed(dir) <= 0)
 			return;
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);

@@ -246,6 +246,8 @@ int cgroup_job_name(char *buf, size_t size);
 bool cgroup_name_is_stale(const char *name);
 /* The unenforced limits for a set of usable controllers, as words. */
 void cgroup_describe_missing(unsigned usable, const struct cg_limits *lim, char *buf, size_t size);
+/* The controllers we use named in a list ("cpu memory", "rw,cpu,cpuacct"). */
+unsigned cgroup_controller_mask(const char *list);
 /* The value of `key` in "key value" lines (cpu.stat, memory.events), or 0. */
 unsigned long long cgroup_keyed(const char *text, const char *key);
 /* Remove stale job cgroups in one parent directory; returns how many. */
@@ -254,6 +256,9 @@ int cgroup_cleanup_dir(const char *parent_dir);
  * `tasks` descriptors are given (join_fds); closes them.  Returns 0 or
  * -errno.  Async-signal-safe: called in the sandbox's init and in slots. */
 int cgroup_join_self(const int *fds, int n);
+/* SIGKILL every process in dir's cgroup.procs, once; returns how many
+ * were listed, or -errno. */
+int cgroup_kill_listed(const char *dir);
 /* Remove a cgroup directory, killing what is left inside (v1 and v2). */
 int cgroup_rmdir_retry(const char *path);
 

@@ -99,6 +99,8 @@ void supervise(struct supervisor *s);
 /* run.c: capture buffers for a supervisor, and the verdict from its
  * evidence and the cgroup's counters (shared with the Python pool). */
 int sandbox_alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sbx_error **err);
+/* The limits a run was given, into its verdict. */
+void sandbox_verdict_limits(sbx_verdict *v, const struct sbx_config *cfg);
 void sandbox_finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sbx_config *cfg,
 			    const struct cg_stats *st);
 

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void fill_limits(sbx_verdict *v, const struct sbx_config *cfg)
+void sandbox_verdict_limits(sbx_verdict *v, const struct sbx_config *cfg)
 {
 	v->limits.memory = cfg->memory;
 	v->limits.pids = cfg->pids;
@@ -289,7 +289,7 @@ int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_v, s
 	p->cfg = cfg;
 	p->t0 = now_ns();
 	p->v.syscall_nr = -1;
-	fill_limits(&p->v, cfg);
+	sandbox_verdict_limits(&p->v, cfg);
 	supervisor_init(&p->s);
 	struct launch *l = &p->l;
 	l->ctl_parent = l->ctl_child = l->out_r = l->out_w = l->err_r = l->err_w = -1;

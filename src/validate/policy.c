@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "stratbox/validate.h"
 #include "validate/tokenizer.h"
+#include "validate/violations.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -698,12 +699,9 @@ void sbx_check_result_clear(struct sbx_check_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-char *sbx_check_result_to_json(const struct sbx_check_result *r, const char *file)
+json_t *validate_violations_json(const struct sbx_check_result *r)
 {
-	json_t *o = json_object(), *a = json_array();
-	if (file)
-		json_object_set_new(o, "file", json_string(file));
-	json_object_set_new(o, "ok", json_boolean(r->n == 0));
+	json_t *a = json_array();
 	for (size_t i = 0; i < r->n; i++) {
 		json_t *v = json_object();
 		json_object_set_new(v, "line", json_integer(r->v[i].line));
@@ -712,7 +710,16 @@ char *sbx_check_result_to_json(const struct sbx_check_result *r, const char *fil
 		json_object_set_new(v, "message", json_string(r->v[i].message));
 		json_array_append_new(a, v);
 	}
-	json_object_set_new(o, "violations", a);
+	return a;
+}
+
+char *sbx_check_result_to_json(const struct sbx_check_result *r, const char *file)
+{
+	json_t *o = json_object();
+	if (file)
+		json_object_set_new(o, "file", json_string(file));
+	json_object_set_new(o, "ok", json_boolean(r->n == 0));
+	json_object_set_new(o, "violations", validate_violations_json(r));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
