@@ -57,7 +57,13 @@ while [ $i -lt $batch_jobs ]; do
 	i=$((i + 1))
 done
 steal() { awk '/^cpu / {print $9; exit}' /proc/stat; }
+median() { echo "$@" | tr ' ' '\n' | sort -n | sed -n 2p; }
+# Each run of the pool is followed by a run of the floor: the same jobs
+# forked from a pandas-loaded python3 with no sandbox at all
+# (bench/pyfloor.py).  This VM's speed drifts; side by side, the ratio
+# holds still.
 rates=""
+floor_rates=""
 for rep in 1 2 3; do
 	st0=$(steal)
 	t0=$(now)
@@ -72,9 +78,13 @@ for rep in 1 2 3; do
 	echo "stratbox exec --batch (run $rep): $batch_jobs jobs, $ok OK, in" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s: $rate jobs/s" \
 		"(pool start included); $steady jobs/s once warm; CPU steal $(((st1 - st0) * 10)) ms"
+	line=$(/usr/bin/python3 bench/pyfloor.py "$tmp/job.py" $batch_jobs $parallel)
+	echo "  floor: $line"
+	floor_rates="$floor_rates $(echo "$line" | sed -E 's/.*: ([0-9.]+) jobs\/s \(imports.*/\1/')"
 done
-sbx_rate=$(echo $rates | tr ' ' '\n' | sort -n | sed -n 2p)
-echo "median of the three: $sbx_rate jobs/s"
+sbx_rate=$(median $rates)
+floor_rate=$(median $floor_rates)
+echo "medians of the three: stratbox $sbx_rate jobs/s, no-sandbox floor $floor_rate jobs/s"
 
 bw_jobs=$((cold_runs * 2))
 t0=$(now)
@@ -89,4 +99,5 @@ bw_ok=$(grep -c '^OK$' "$tmp/bw.out" || true)
 bw_rate=$(awk -v a="$t0" -v b="$t1" -v n=$bw_jobs 'BEGIN {printf "%.2f", n / (b - a)}')
 echo "bwrap python3, xargs -P $parallel: $bw_jobs jobs, $bw_ok OK: $bw_rate jobs/s"
 awk -v s="$sbx_rate" -v b="$bw_rate" -v cs="$(echo "$cold_s" | p50)" -v cb="$(echo "$cold_b" | p50)" \
-	'BEGIN {printf "ratios: throughput stratbox/bwrap %.0fx; cold p50 stratbox/bwrap %.2f\n", s / b, cs / cb}'
+	-v f="$floor_rate" \
+	'BEGIN {printf "ratios: throughput stratbox/bwrap %.0fx (50x would be %.0f jobs/s), no-sandbox floor/bwrap %.0fx, stratbox/floor %.2f; cold p50 stratbox/bwrap %.2f\n", s / b, 50 * b, f / b, s / f, cs / cb}'

@@ -226,6 +226,7 @@ static int zygote_start(struct sbx_pool *p, sbx_error **err)
 		close(sv[1]);
 		return -1;
 	}
+	trace_mark("zygote start");
 	int r = sbx_proc_start(p->zcfg, &p->zproc, NULL, err);
 	close(sv[1]);
 	if (r < 0) {
@@ -266,6 +267,7 @@ static int zygote_start(struct sbx_pool *p, sbx_error **err)
 			pthread_mutex_lock(&p->mu);
 			p->zpid = zpid;
 			pthread_mutex_unlock(&p->mu);
+			trace_mark("zygote ready");
 			return 0;
 		}
 		sbx_error_set(err, 0, "the zygote did not start (%s)",

@@ -78,6 +78,7 @@ static int v1_setup_dir(struct v1_job *j, int i, const struct cg_limits *lim, sb
 			close(efd);
 		if (ofd >= 0)
 			close(ofd);
+		j->cg.set.memory = lim->memory;
 	}
 	if ((ctl & CG_PIDS) && lim->pids) {
 		if (write_limit(d, "pids.max", lim->pids, err) < 0)
@@ -87,11 +88,13 @@ static int v1_setup_dir(struct v1_job *j, int i, const struct cg_limits *lim, sb
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			j->cg.event_fd[j->cg.nevent++] = fd;
+		j->cg.set.pids = lim->pids;
 	}
 	if ((ctl & CG_CPU) && lim->millicpus) {
 		if (write_limit(d, "cpu.cfs_period_us", 100000, err) < 0 ||
 		    write_limit(d, "cpu.cfs_quota_us", lim->millicpus * 100, err) < 0)
 			return -1;
+		j->cg.set.millicpus = lim->millicpus;
 	}
 	return 0;
 }
@@ -191,11 +194,12 @@ static int v1_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx
 {
 	struct v1_job *j = (struct v1_job *) cg;
 	int i = dir_for(cg, j->ctl, CG_MEMORY);
-	if (i >= 0 && lim->memory) {
+	if (i >= 0 && lim->memory && lim->memory != cg->set.memory) {
 		/* memory+swap may never be below memory: raise it first when
 		 * growing, lower it second when shrinking */
 		bool ok = true;
-		unsigned long long cur = read_u64(cg->dirs[i], "memory.limit_in_bytes", &ok);
+		unsigned long long cur = cg->set.memory ? cg->set.memory
+						       : read_u64(cg->dirs[i], "memory.limit_in_bytes", &ok);
 		char path[1200];
 		snprintf(path, sizeof(path), "%s/memory.memsw.limit_in_bytes", cg->dirs[i]);
 		bool memsw = access(path, F_OK) == 0;
@@ -207,14 +211,20 @@ static int v1_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx
 			   (memsw && write_limit(cg->dirs[i], "memory.memsw.limit_in_bytes", lim->memory, err) < 0)) {
 			return -1;
 		}
+		cg->set.memory = lim->memory;
 	}
 	i = dir_for(cg, j->ctl, CG_PIDS);
-	if (i >= 0 && lim->pids && write_limit(cg->dirs[i], "pids.max", lim->pids, err) < 0)
-		return -1;
+	if (i >= 0 && lim->pids && lim->pids != cg->set.pids) {
+		if (write_limit(cg->dirs[i], "pids.max", lim->pids, err) < 0)
+			return -1;
+		cg->set.pids = lim->pids;
+	}
 	i = dir_for(cg, j->ctl, CG_CPU);
-	if (i >= 0 && lim->millicpus &&
-	    write_limit(cg->dirs[i], "cpu.cfs_quota_us", lim->millicpus * 100, err) < 0)
-		return -1;
+	if (i >= 0 && lim->millicpus && lim->millicpus != cg->set.millicpus) {
+		if (write_limit(cg->dirs[i], "cpu.cfs_quota_us", lim->millicpus * 100, err) < 0)
+			return -1;
+		cg->set.millicpus = lim->millicpus;
+	}
 	return 0;
 }
 
@@ -248,43 +258,50 @@ static unsigned long long read_u64(const char *dir, const char *file, bool *ok)
 	return strtoull(buf, NULL, 10);
 }
 
+/* One counter through the cgroup's kept descriptors. */
+static unsigned long long stat_u64(struct sbx_cgroup *cg, enum cg_stat_file which, int i,
+				   const char *file, bool *ok)
+{
+	char buf[64];
+	if (cgroup_read_stat(cg, which, cg->dirs[i], file, buf, sizeof(buf)) < 0) {
+		*ok = false;
+		return 0;
+	}
+	return strtoull(buf, NULL, 10);
+}
+
 static int v1_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 {
 	struct v1_job *j = (struct v1_job *) cg;
-	char buf[2048], path[1200];
+	char buf[2048];
 	memset(st, 0, sizeof(*st));
 	int i = dir_for(cg, j->ctl, CG_CPUACCT);
 	if (i >= 0) {
 		bool ok = true;
-		st->cpu_usage_ns = read_u64(cg->dirs[i], "cpuacct.usage", &ok);
-		st->cpu_user_ns = read_u64(cg->dirs[i], "cpuacct.usage_user", &ok);
-		st->cpu_sys_ns = read_u64(cg->dirs[i], "cpuacct.usage_sys", &ok);
+		st->cpu_usage_ns = stat_u64(cg, CGS_CPU_USAGE, i, "cpuacct.usage", &ok);
+		st->cpu_user_ns = stat_u64(cg, CGS_CPU_USER, i, "cpuacct.usage_user", &ok);
+		st->cpu_sys_ns = stat_u64(cg, CGS_CPU_SYS, i, "cpuacct.usage_sys", &ok);
 		st->have_cpu = ok;
 	}
 	i = dir_for(cg, j->ctl, CG_CPU);
-	if (i >= 0) {
-		snprintf(path, sizeof(path), "%s/cpu.stat", cg->dirs[i]);
-		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) >= 0)
-			st->throttled_ns = cgroup_keyed(buf, "throttled_time");
-	}
+	if (i >= 0 && cgroup_read_stat(cg, CGS_CPU_STAT, cg->dirs[i], "cpu.stat", buf, sizeof(buf)) >= 0)
+		st->throttled_ns = cgroup_keyed(buf, "throttled_time");
 	i = dir_for(cg, j->ctl, CG_MEMORY);
 	if (i >= 0) {
 		bool ok = true;
-		st->memory_peak = read_u64(cg->dirs[i], "memory.max_usage_in_bytes", &ok);
-		snprintf(path, sizeof(path), "%s/memory.oom_control", cg->dirs[i]);
-		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) >= 0)
+		st->memory_peak = stat_u64(cg, CGS_MEM_PEAK, i, "memory.max_usage_in_bytes", &ok);
+		if (cgroup_read_stat(cg, CGS_MEM_EVENTS, cg->dirs[i], "memory.oom_control", buf,
+				     sizeof(buf)) >= 0)
 			st->oom_kills = cgroup_keyed(buf, "oom_kill");
 		else
 			ok = false;
 		st->have_memory = ok;
 	}
 	i = dir_for(cg, j->ctl, CG_PIDS);
-	if (i >= 0) {
-		snprintf(path, sizeof(path), "%s/pids.events", cg->dirs[i]);
-		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) >= 0) {
-			st->pids_max_events = cgroup_keyed(buf, "max");
-			st->have_pids = true;
-		}
+	if (i >= 0 && cgroup_read_stat(cg, CGS_PIDS_EVENTS, cg->dirs[i], "pids.events", buf,
+				       sizeof(buf)) >= 0) {
+		st->pids_max_events = cgroup_keyed(buf, "max");
+		st->have_pids = true;
 	}
 	return 0;
 }

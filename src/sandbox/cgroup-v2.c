@@ -137,6 +137,10 @@ static int v2_create(const struct cgroup_backend *b, const char *parent, const c
 		v2_destroy(cg, NULL);
 		return -1;
 	}
+	/* what is in force now (set_limits writes only what changes) */
+	cg->set.memory = (cg->usable & CG_MEMORY) ? lim->memory : 0;
+	cg->set.pids = (cg->usable & CG_PIDS) ? lim->pids : 0;
+	cg->set.millicpus = (cg->usable & CG_CPU) ? lim->millicpus : 0;
 	*out = cg;
 	return 0;
 }
@@ -159,17 +163,23 @@ static int v2_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx
 		return 0;
 	char val[64];
 	int r = 0;
-	if ((cg->usable & CG_MEMORY) && lim->memory) {
+	if ((cg->usable & CG_MEMORY) && lim->memory && lim->memory != cg->set.memory) {
 		snprintf(val, sizeof(val), "%llu", (unsigned long long) lim->memory);
 		r = wr(cg->dirs[0], "memory.max", val);
+		if (r == 0)
+			cg->set.memory = lim->memory;
 	}
-	if (r == 0 && (cg->usable & CG_PIDS) && lim->pids) {
+	if (r == 0 && (cg->usable & CG_PIDS) && lim->pids && lim->pids != cg->set.pids) {
 		snprintf(val, sizeof(val), "%llu", (unsigned long long) lim->pids);
 		r = wr(cg->dirs[0], "pids.max", val);
+		if (r == 0)
+			cg->set.pids = lim->pids;
 	}
-	if (r == 0 && (cg->usable & CG_CPU) && lim->millicpus) {
+	if (r == 0 && (cg->usable & CG_CPU) && lim->millicpus && lim->millicpus != cg->set.millicpus) {
 		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long) lim->millicpus * 100);
 		r = wr(cg->dirs[0], "cpu.max", val);
+		if (r == 0)
+			cg->set.millicpus = lim->millicpus;
 	}
 	return r < 0 ? sbx_error_set(err, -r, "set limits in %s", cg->dirs[0]) : 0;
 }
@@ -199,9 +209,8 @@ static int v2_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 	if (cg->ndirs == 0)
 		return 0;
 	const char *d = cg->dirs[0];
-	char path[1200], buf[2048];
-	snprintf(path, sizeof(path), "%s/cpu.stat", d);
-	if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) >= 0) {
+	char buf[2048];
+	if (cgroup_read_stat(cg, CGS_CPU_STAT, d, "cpu.stat", buf, sizeof(buf)) >= 0) {
 		st->cpu_usage_ns = cgroup_keyed(buf, "usage_usec") * 1000;
 		st->cpu_user_ns = cgroup_keyed(buf, "user_usec") * 1000;
 		st->cpu_sys_ns = cgroup_keyed(buf, "system_usec") * 1000;
@@ -209,21 +218,17 @@ static int v2_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 		st->have_cpu = true;
 	}
 	if (cg->usable & CG_MEMORY) {
-		snprintf(path, sizeof(path), "%s/memory.peak", d);
-		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) >= 0)
+		if (cgroup_read_stat(cg, CGS_MEM_PEAK, d, "memory.peak", buf, sizeof(buf)) >= 0)
 			st->memory_peak = strtoull(buf, NULL, 10);
-		snprintf(path, sizeof(path), "%s/memory.events", d);
-		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) >= 0) {
+		if (cgroup_read_stat(cg, CGS_MEM_EVENTS, d, "memory.events", buf, sizeof(buf)) >= 0) {
 			st->oom_kills = cgroup_keyed(buf, "oom_kill");
 			st->have_memory = true;
 		}
 	}
-	if (cg->usable & CG_PIDS) {
-		snprintf(path, sizeof(path), "%s/pids.events", d);
-		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) >= 0) {
-			st->pids_max_events = cgroup_keyed(buf, "max");
-			st->have_pids = true;
-		}
+	if ((cg->usable & CG_PIDS) &&
+	    cgroup_read_stat(cg, CGS_PIDS_EVENTS, d, "pids.events", buf, sizeof(buf)) >= 0) {
+		st->pids_max_events = cgroup_keyed(buf, "max");
+		st->have_pids = true;
 	}
 	return 0;
 }

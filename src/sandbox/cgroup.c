@@ -389,7 +389,41 @@ void cgroup_free(struct sbx_cgroup *cg)
 			close(cg->event_fd[i]);
 	if (cg->dir_fd >= 0)
 		close(cg->dir_fd);
+	for (int i = 0; i < CGS_COUNT; i++)
+		if (cg->stat_open & (1u << i))
+			close(cg->stat_fd[i]);
 	free(cg);
+}
+
+ssize_t cgroup_read_stat(struct sbx_cgroup *cg, enum cg_stat_file which, const char *dir,
+			 const char *file, char *buf, size_t size)
+{
+	if (size == 0 || (unsigned) which >= CGS_COUNT)
+		return -EINVAL;
+	unsigned bit = 1u << which;
+	if (!(cg->stat_open & bit)) {
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return -errno;
+		cg->stat_fd[which] = fd;
+		cg->stat_open |= bit;
+	}
+	/* kernfs regenerates the text on every read from offset 0 */
+	size_t got = 0;
+	while (got < size - 1) {
+		ssize_t n = pread(cg->stat_fd[which], buf + got, size - 1 - got, (off_t) got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t) n;
+	}
+	buf[got] = '\0';
+	return (ssize_t) got;
 }
 
 int sbx_cleanup_stale(const char *parent, sbx_error **err)

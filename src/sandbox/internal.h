@@ -262,6 +262,18 @@ int cgroup_kill_listed(const char *dir);
 /* Remove a cgroup directory, killing what is left inside (v1 and v2). */
 int cgroup_rmdir_retry(const char *path);
 
+/* The counter files a job's verdict reads (see cgroup_read_stat()). */
+enum cg_stat_file {
+	CGS_CPU_USAGE,	/* v1 cpuacct.usage */
+	CGS_CPU_USER,	/* v1 cpuacct.usage_user */
+	CGS_CPU_SYS,	/* v1 cpuacct.usage_sys */
+	CGS_CPU_STAT,	/* cpu.stat */
+	CGS_MEM_PEAK,	/* v1 memory.max_usage_in_bytes, v2 memory.peak */
+	CGS_MEM_EVENTS, /* v1 memory.oom_control, v2 memory.events */
+	CGS_PIDS_EVENTS,
+	CGS_COUNT
+};
+
 struct sbx_cgroup {
 	const struct cgroup_backend *b;
 	unsigned usable;  /* controllers this job actually has */
@@ -271,8 +283,18 @@ struct sbx_cgroup {
 	int nevent;
 	int dir_fd;	  /* v2: O_PATH fd of the job directory, or -1 */
 	char name[64];
+	struct cg_limits set; /* the limits written last (0: not written) */
+	int stat_fd[CGS_COUNT]; /* valid where stat_open has the bit */
+	unsigned stat_open;
 };
 void cgroup_free(struct sbx_cgroup *cg);
+/* Read one counter file (dir/file) through a descriptor opened on first
+ * use and kept for the cgroup's life: a kernfs open and close cost more
+ * than the read, and a job's counters are read several times (limit
+ * checks, an announced exit, the verdict).  Not for concurrent use on one
+ * cgroup.  Returns the length read or -errno; buf is NUL-terminated. */
+ssize_t cgroup_read_stat(struct sbx_cgroup *cg, enum cg_stat_file which, const char *dir,
+			 const char *file, char *buf, size_t size);
 
 /* ---------- verdict.c ---------- */
 enum stop_reason {
