@@ -85,6 +85,7 @@ void sbx_pool_stop(sbx_pool *pool);
 struct sbx_pool_stats {
 	unsigned ready, starting, busy;
 	uint64_t jobs, zygote_starts, slots_forked;
+	uint64_t cgroups_made, cgroups_reused; /* slot cgroups created, and recycled */
 	char versions[256]; /* "numpy=1.24.2 pandas=1.5.3" */
 	int zygote_pid;	    /* in the caller's pid namespace; 0 while none runs */
 };

@@ -88,11 +88,19 @@ void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 	pool_wake(p);
 }
 
-/* Release one retired slot (without the lock). */
+/* Release one retired slot (without the lock; preparer, or the pool's
+ * stop).  Its cgroup is kept for a new slot when the backend can make it
+ * as good as new (see cgroup_ops.recycle): a mkdir and rmdir in every v1
+ * hierarchy per job cost more than the rest of the host's work. */
 static void release_slot(struct sbx_pool *p, struct slot *s)
 {
-	if (s->cg != NULL)
-		p->b->ops->destroy(s->cg, NULL);
+	if (s->cg != NULL) {
+		if (!p->stopping && p->nspare_cg < POOL_SPARE_CGROUPS && p->b->ops->recycle &&
+		    p->b->ops->recycle(s->cg) == 0)
+			p->spare_cg[p->nspare_cg++] = s->cg;
+		else
+			p->b->ops->destroy(s->cg, NULL);
+	}
 	close_fd(&s->ctl);
 	close_fd(&s->out_r);
 	close_fd(&s->err_r);
@@ -370,6 +378,30 @@ fail:
 	return -1;
 }
 
+/* A cgroup for a new slot: a recycled one, or a new one with the pool's
+ * default limits (a job sets its own). */
+static int slot_cgroup(struct sbx_pool *p, struct slot *s, sbx_error **err)
+{
+	if (p->nspare_cg > 0) {
+		s->cg = p->spare_cg[--p->nspare_cg];
+		pthread_mutex_lock(&p->mu);
+		p->cgroups_reused++;
+		pthread_mutex_unlock(&p->mu);
+		return 0;
+	}
+	char name[64];
+	struct cg_limits lim;
+	pool_default_limits(&lim);
+	if (cgroup_job_name(name, sizeof(name)) < 0)
+		return sbx_error_set(err, errno, "cgroup name");
+	if (p->b->ops->create(p->b, p->opt.cgroup_parent, name, &lim, &s->cg, err) < 0)
+		return -1;
+	pthread_mutex_lock(&p->mu);
+	p->cgroups_made++;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
 /* S_READY from a starting slot: learn its host pid, give it a cgroup. */
 static void slot_ready(struct sbx_pool *p, struct slot *s)
 {
@@ -397,13 +429,9 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 	setsockopt(s->ctl, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off));
 	s->pid = pid;
 	s->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-	char name[64];
-	struct cg_limits lim;
-	pool_default_limits(&lim);
 	sbx_error *err = NULL;
 	int join[LAUNCH_MAX_FDS], njoin = 0;
-	if (s->pidfd < 0 || cgroup_job_name(name, sizeof(name)) < 0 ||
-	    p->b->ops->create(p->b, p->opt.cgroup_parent, name, &lim, &s->cg, &err) < 0 ||
+	if (s->pidfd < 0 || slot_cgroup(p, s, &err) < 0 ||
 	    (p->b->ops->join_fds &&
 	     (njoin = p->b->ops->join_fds(s->cg, join, LAUNCH_MAX_FDS, &err)) < 0) ||
 	    (njoin == 0 && p->b->ops->attach(s->cg, s->pid, &err) < 0)) {
@@ -691,6 +719,8 @@ void sbx_pool_stop(sbx_pool *p)
 		pool_retire_slot(p, p->slots);
 	pthread_mutex_unlock(&p->mu);
 	release_retired(p);
+	while (p->nspare_cg > 0)
+		p->b->ops->destroy(p->spare_cg[--p->nspare_cg], NULL);
 	pool_free(p);
 }
 
@@ -729,6 +759,8 @@ void sbx_pool_stats(sbx_pool *p, struct sbx_pool_stats *st)
 	st->jobs = p->jobs;
 	st->zygote_starts = p->zygote_starts;
 	st->slots_forked = p->slots_forked;
+	st->cgroups_made = p->cgroups_made;
+	st->cgroups_reused = p->cgroups_reused;
 	snprintf(st->versions, sizeof(st->versions), "%s", p->versions);
 	st->zygote_pid = p->zpid;
 	pthread_mutex_unlock(&p->mu);

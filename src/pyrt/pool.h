@@ -31,6 +31,9 @@ struct slot {
 	struct slot *next;
 };
 
+/* Recycled slot cgroups kept; a batch at --parallel N needs about 3N+2. */
+#define POOL_SPARE_CGROUPS 64
+
 struct sbx_pool {
 	struct sbx_pool_options opt;
 	char *zygote_path, *package_dir, *allowed_csv;
@@ -49,6 +52,10 @@ struct sbx_pool {
 	pthread_cond_t cv;
 	struct slot *slots;
 	struct slot *retired; /* done with: cgroup removal and closing, off the job's path */
+	/* Cgroups of finished slots, recycled for new ones (preparer only). */
+	struct sbx_cgroup *spare_cg[POOL_SPARE_CGROUPS];
+	int nspare_cg;
+	uint64_t cgroups_made, cgroups_reused;
 	uint32_t next_id;
 	bool stopping;
 	const struct cgroup_backend *b;

@@ -270,7 +270,7 @@ static unsigned long long stat_u64(struct sbx_cgroup *cg, enum cg_stat_file whic
 	return strtoull(buf, NULL, 10);
 }
 
-static int v1_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
+static void v1_read_raw(struct sbx_cgroup *cg, struct cg_stats *st)
 {
 	struct v1_job *j = (struct v1_job *) cg;
 	char buf[2048];
@@ -303,6 +303,39 @@ static int v1_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 		st->pids_max_events = cgroup_keyed(buf, "max");
 		st->have_pids = true;
 	}
+}
+
+static int v1_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
+{
+	v1_read_raw(cg, st);
+	cgroup_rebase(cg, st);
+	return 0;
+}
+
+static int v1_recycle(struct sbx_cgroup *cg)
+{
+	struct v1_job *j = (struct v1_job *) cg;
+	/* Empty: the pids controller uncharges a task only once it has been
+	 * reaped, so 0 means every process of the last job is gone. */
+	int i = dir_for(cg, j->ctl, CG_PIDS);
+	bool ok = true;
+	if (i < 0 || stat_u64(cg, CGS_PIDS_CURRENT, i, "pids.current", &ok) != 0 || !ok)
+		return -1;
+	struct cg_stats raw;
+	v1_read_raw(cg, &raw);
+	if (cgroup_limits_hit(cg, &raw))
+		return -1;
+	i = dir_for(cg, j->ctl, CG_MEMORY);
+	if (i >= 0) {
+		if (stat_u64(cg, CGS_MEM_USAGE, i, "memory.usage_in_bytes", &ok) > CG_RECYCLE_MAX_CHARGE ||
+		    !ok)
+			return -1;
+		/* the high-water mark starts again from what is charged now */
+		if (write_limit(cg->dirs[i], "memory.max_usage_in_bytes", 0, NULL) < 0)
+			return -1;
+	}
+	cg->base = raw;
+	cgroup_rearm_events(cg);
 	return 0;
 }
 
@@ -341,6 +374,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.event_fds = v1_event_fds,
 	.read_stats = v1_read_stats,
 	.kill_all = v1_kill_all,
+	.recycle = v1_recycle,
 	.destroy = v1_destroy,
 	.cleanup_stale = v1_cleanup_stale,
 };

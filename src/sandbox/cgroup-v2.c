@@ -203,11 +203,11 @@ static int v2_event_fds(struct sbx_cgroup *cg, int *fds, short *events, int max)
 	return n;
 }
 
-static int v2_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
+static void v2_read_raw(struct sbx_cgroup *cg, struct cg_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (cg->ndirs == 0)
-		return 0;
+		return;
 	const char *d = cg->dirs[0];
 	char buf[2048];
 	if (cgroup_read_stat(cg, CGS_CPU_STAT, d, "cpu.stat", buf, sizeof(buf)) >= 0) {
@@ -230,6 +230,64 @@ static int v2_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 		st->pids_max_events = cgroup_keyed(buf, "max");
 		st->have_pids = true;
 	}
+}
+
+static int v2_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
+{
+	v2_read_raw(cg, st);
+	cgroup_rebase(cg, st);
+	return 0;
+}
+
+/* memory.peak is reset by writing to it (Linux 6.12), for reads through
+ * the descriptor that wrote: that one becomes the kept descriptor. */
+static int v2_reset_peak(struct sbx_cgroup *cg)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/memory.peak", cg->dirs[0]);
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (write(fd, "reset\n", 6) != 6) {
+		close(fd);
+		return -1;
+	}
+	if (cg->stat_open & (1u << CGS_MEM_PEAK))
+		close(cg->stat_fd[CGS_MEM_PEAK]);
+	cg->stat_fd[CGS_MEM_PEAK] = fd;
+	cg->stat_open |= 1u << CGS_MEM_PEAK;
+	return 0;
+}
+
+static int v2_recycle(struct sbx_cgroup *cg)
+{
+	if (cg->ndirs == 0)
+		return -1;
+	const char *d = cg->dirs[0];
+	char buf[512];
+	/* Empty: pids.current counts a task until it is reaped; without the
+	 * pids controller, cgroup.events says whether anything is left. */
+	if (cg->usable & CG_PIDS) {
+		if (cgroup_read_stat(cg, CGS_PIDS_CURRENT, d, "pids.current", buf, sizeof(buf)) < 0 ||
+		    strtoull(buf, NULL, 10) != 0)
+			return -1;
+	} else {
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/cgroup.events", d);
+		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 || cgroup_keyed(buf, "populated") != 0)
+			return -1;
+	}
+	struct cg_stats raw;
+	v2_read_raw(cg, &raw);
+	if (cgroup_limits_hit(cg, &raw))
+		return -1;
+	if (cg->usable & CG_MEMORY) {
+		if (cgroup_read_stat(cg, CGS_MEM_USAGE, d, "memory.current", buf, sizeof(buf)) < 0 ||
+		    strtoull(buf, NULL, 10) > CG_RECYCLE_MAX_CHARGE || v2_reset_peak(cg) < 0)
+			return -1;
+	}
+	cg->base = raw;
+	cgroup_rearm_events(cg);
 	return 0;
 }
 
@@ -260,6 +318,7 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.event_fds = v2_event_fds,
 	.read_stats = v2_read_stats,
 	.kill_all = v2_kill_all,
+	.recycle = v2_recycle,
 	.destroy = v2_destroy,
 	.cleanup_stale = v2_cleanup_stale,
 };

@@ -395,6 +395,41 @@ void cgroup_free(struct sbx_cgroup *cg)
 	free(cg);
 }
 
+static uint64_t minus(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+void cgroup_rebase(const struct sbx_cgroup *cg, struct cg_stats *st)
+{
+	st->cpu_usage_ns = minus(st->cpu_usage_ns, cg->base.cpu_usage_ns);
+	st->cpu_user_ns = minus(st->cpu_user_ns, cg->base.cpu_user_ns);
+	st->cpu_sys_ns = minus(st->cpu_sys_ns, cg->base.cpu_sys_ns);
+	st->throttled_ns = minus(st->throttled_ns, cg->base.throttled_ns);
+	st->oom_kills = minus(st->oom_kills, cg->base.oom_kills);
+	st->pids_max_events = minus(st->pids_max_events, cg->base.pids_max_events);
+}
+
+bool cgroup_limits_hit(const struct sbx_cgroup *cg, const struct cg_stats *raw)
+{
+	/* throttling too: a cgroup that spent its CPU quota stays throttled
+	 * until the period ends, which the next job would pay for */
+	return raw->oom_kills != cg->base.oom_kills ||
+	       raw->pids_max_events != cg->base.pids_max_events ||
+	       raw->throttled_ns != cg->base.throttled_ns;
+}
+
+void cgroup_rearm_events(const struct sbx_cgroup *cg)
+{
+	for (int i = 0; i < cg->nevent; i++) {
+		char buf[512];
+		if (pread(cg->event_fd[i], buf, sizeof(buf), 0) >= 0)
+			continue; /* a kernfs file: reading re-armed it */
+		uint64_t v;
+		(void) !read(cg->event_fd[i], &v, sizeof(v)); /* an eventfd (non-blocking) */
+	}
+}
+
 ssize_t cgroup_read_stat(struct sbx_cgroup *cg, enum cg_stat_file which, const char *dir,
 			 const char *file, char *buf, size_t size)
 {

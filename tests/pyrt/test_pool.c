@@ -321,3 +321,51 @@ void p_doctor(void)
 	json_decref(doc);
 	free(out);
 }
+
+/* Slots take turns in recycled cgroups: what one job did must not show in
+ * the next one's figures.  A job that uses ~80 MB and ~150 ms of CPU,
+ * then one that is killed by the OOM killer; the jobs after them, which
+ * may run in those very cgroups, report their own small figures. */
+void p_cgroup_recycled(void)
+{
+	if (!t_have_cgroups())
+		test_skip("no cgroup delegated: slots get no cgroup to recycle");
+	struct sbx_pool *pool = test_pool(false, 1);
+	const char *big = "import time\nimport numpy as np\n"
+			  "a = np.ones(10_000_000)\nprint(int(a.sum()))\ndel a\n"
+			  "t = time.process_time()\nwhile time.process_time() - t < 0.15:\n    pass\n";
+	/* two CPUs: a single thread is never throttled, so its cgroup is
+	 * recycled (a throttled one is not) */
+	struct sbx_job job = { .code = big, .code_len = strlen(big), .millicpus = 2000 };
+	struct sbx_job_result r;
+	run_job_ex(pool, &job, &r);
+	EXPECT_JOB(&r, "OK");
+	CHECK(r.verdict.memory_peak_bytes > (70u << 20), "peak %llu",
+	      (unsigned long long) r.verdict.memory_peak_bytes);
+	CHECK(r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns > 140000000ull);
+	CHECK(r.verdict.cpu_throttled_ns == 0);
+	sbx_job_result_clear(&r);
+	const char *oom = "import numpy as np\na = np.ones(200_000_000)\n";
+	struct sbx_job ojob = { .code = oom, .code_len = strlen(oom), .memory = 96u << 20 };
+	run_job_ex(pool, &ojob, &r);
+	EXPECT_JOB(&r, "MEMORY_LIMIT");
+	sbx_job_result_clear(&r);
+	for (int i = 0; i < 8; i++) {
+		run_code(pool, "print('small')\n", &r);
+		EXPECT_JOB(&r, "OK");
+		test_note("job %d: peak %llu, cpu %llu ns", i,
+			  (unsigned long long) r.verdict.memory_peak_bytes,
+			  (unsigned long long) (r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns));
+		CHECK(r.verdict.memory_peak_bytes < (40u << 20));
+		CHECK(r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns < 100000000ull);
+		CHECK(r.verdict.oom_kills == 0);
+		CHECK(r.verdict.cpu_throttled_ns == 0);
+		sbx_job_result_clear(&r);
+	}
+	struct sbx_pool_stats st;
+	sbx_pool_stats(pool, &st);
+	test_note("cgroups made %llu, reused %llu", (unsigned long long) st.cgroups_made,
+		  (unsigned long long) st.cgroups_reused);
+	CHECK(st.cgroups_reused >= 5, "reused %llu", (unsigned long long) st.cgroups_reused);
+	sbx_pool_stop(pool);
+}

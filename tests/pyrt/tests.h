@@ -7,7 +7,7 @@
 	X(deterministic) X(runtime_guard) X(protocol_validated) X(job_seccomp) X(job_identity)     \
 	X(jobs_isolated) X(slot_not_reused) X(slot_crashes) X(zygote_restart)                      \
 	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing) X(forged_control)     \
-	X(prefault_invisible) X(doctor)
+	X(prefault_invisible) X(doctor) X(cgroup_recycled)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
