@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -368,4 +369,69 @@ void p_cgroup_recycled(void)
 		  (unsigned long long) st.cgroups_reused);
 	CHECK(st.cgroups_reused >= 5, "reused %llu", (unsigned long long) st.cgroups_reused);
 	sbx_pool_stop(pool);
+}
+
+/* The same on the v2 backend, forced onto this machine's cgroup2 mount
+ * (no controllers there: CPU time from cpu.stat, which is cumulative and
+ * must be rebased).  The backend is chosen once per process, so this
+ * runs the body below in a new process of this suite with
+ * STRATBOX_CGROUP=v2. */
+void p_cgroup_recycled_v2(void)
+{
+	if (geteuid() != 0)
+		test_skip("the cgroup2 mount is not delegated to this user");
+	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) != 0 &&
+	    access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) != 0)
+		test_skip("no cgroup2 mount");
+	int po[2];
+	CHECK(pipe(po) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(po[1], 2);
+		close(po[0]);
+		setenv("STRATBOX_CGROUP", "v2", 1);
+		execl("/proc/self/exe", "pyrt", "--filter", "cgroup_recycled_v2_body", (char *) NULL);
+		_exit(127);
+	}
+	close(po[1]);
+	char out[8192];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(out) - 1 && (n = read(po[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t) n;
+	out[len] = '\0';
+	close(po[0]);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, "1 passed") != NULL, "%s", out);
+}
+
+void p_cgroup_recycled_v2_body(void)
+{
+	const char *forced = getenv("STRATBOX_CGROUP");
+	if (forced == NULL || strcmp(forced, "v2") != 0)
+		test_skip("run by cgroup_recycled_v2, in a process of its own");
+	struct sbx_pool *pool = test_pool(false, 1);
+	const char *big = "import time\nt = time.process_time()\n"
+			  "while time.process_time() - t < 0.15:\n    pass\n";
+	struct sbx_job job = { .code = big, .code_len = strlen(big), .millicpus = 2000 };
+	struct sbx_job_result r;
+	run_job_ex(pool, &job, &r);
+	EXPECT_JOB(&r, "OK");
+	CHECK_STR_EQ(r.verdict.cgroup_backend, "v2");
+	CHECK(r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns > 140000000ull);
+	sbx_job_result_clear(&r);
+	for (int i = 0; i < 8; i++) {
+		run_code(pool, "print('small')\n", &r);
+		EXPECT_JOB(&r, "OK");
+		CHECK(r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns < 100000000ull, "job %d: %llu ns",
+		      i, (unsigned long long) (r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns));
+		sbx_job_result_clear(&r);
+	}
+	struct sbx_pool_stats st;
+	sbx_pool_stats(pool, &st);
+	CHECK(st.cgroups_reused >= 5, "reused %llu", (unsigned long long) st.cgroups_reused);
+	sbx_pool_stop(pool);
+	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
 }
