@@ -445,17 +445,19 @@ ssize_t cgroup_read_stat(struct sbx_cgroup *cg, enum cg_stat_file which, const c
 		cg->stat_fd[which] = fd;
 		cg->stat_open |= bit;
 	}
-	/* kernfs regenerates the text on every read from offset 0 */
+	/* kernfs regenerates the text on every read from offset 0, and hands
+	 * over all of it that fits: a short read is the end */
 	size_t got = 0;
 	while (got < size - 1) {
-		ssize_t n = pread(cg->stat_fd[which], buf + got, size - 1 - got, (off_t) got);
+		size_t want = size - 1 - got;
+		ssize_t n = pread(cg->stat_fd[which], buf + got, want, (off_t) got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
-			break;
 		got += (size_t) n;
+		if ((size_t) n < want)
+			break;
 	}
 	buf[got] = '\0';
 	return (ssize_t) got;
