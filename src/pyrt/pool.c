@@ -181,24 +181,13 @@ static int zygote_config(struct sbx_pool *p, sbx_error **err)
 }
 
 /* Receive one message and, with SO_PASSCRED on, the sender's pid as the
- * kernel translated it into our pid namespace (0 when absent). */
+ * kernel translated it into our pid namespace (0 when absent).  No
+ * descriptors are accepted here. */
 static ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(fd, &mh, flags);
-	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	*pid = 0;
-	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-		struct ucred cred;
-		memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-		*pid = cred.pid;
-	}
+	struct ctl_recv_info info;
+	ssize_t n = ctl_recv(fd, m, sizeof(*m), flags, 0, &info);
+	*pid = info.pid;
 	return n;
 }
 

@@ -83,6 +83,19 @@ int launch_send_fd(int sock, int fd);
 int launch_send_fds(int sock, const void *msg, size_t len, const int *fds, int n);
 int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n);
 
+/* What ctl_recv() received besides the bytes. */
+struct ctl_recv_info {
+	int fds[LAUNCH_MAX_FDS]; /* SCM_RIGHTS, close-on-exec; beyond max: closed */
+	int nfds;
+	pid_t pid;  /* SCM_CREDENTIALS (SO_PASSCRED on): the sender's pid here, or 0 */
+	int flags;  /* msg_flags: MSG_TRUNC, MSG_CTRUNC */
+};
+/* The one reader of the control sockets: recvmsg() into buf (retried on
+ * EINTR), keeping up to max descriptors (at most LAUNCH_MAX_FDS) and the
+ * sender's credentials.  Returns the length, 0 at EOF, -1 with errno (and
+ * then no descriptors).  Async-signal-safe. */
+ssize_t ctl_recv(int sock, void *buf, size_t len, int flags, int max, struct ctl_recv_info *info);
+
 /* ---------- rootfs.c ---------- */
 enum rootfs_op_kind {
 	OP_TMPFS,   /* mount tmpfs at dst, data = options */

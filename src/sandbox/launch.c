@@ -105,37 +105,65 @@ int launch_send_fds(int sock, const void *msg, size_t len, const int *fds, int n
 	return r == (ssize_t) len ? 0 : -1;
 }
 
-int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n)
+ssize_t ctl_recv(int sock, void *buf, size_t len, int flags, int max, struct ctl_recv_info *info)
 {
-	struct iovec iov = { msg, len };
+	/* room for every descriptor a sender may pass and for credentials: a
+	 * control message that does not fit is truncated, and the kernel
+	 * closes the descriptors in it */
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS)];
+		char c[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c,
+			     .msg_controllen = sizeof(u.c) };
+	if (max > LAUNCH_MAX_FDS)
+		max = LAUNCH_MAX_FDS;
+	info->nfds = 0;
+	info->pid = 0;
+	info->flags = 0;
 	ssize_t r;
 	do
-		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		r = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
 	while (r < 0 && errno == EINTR);
-	*n = 0;
-	for (struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+	if (r < 0)
+		return -1;
+	info->flags = mh.msg_flags;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
 			continue;
-		int k = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + (size_t) i * sizeof(int), sizeof(int));
-			if (*n < max)
-				fds[(*n)++] = fd;
-			else
-				close(fd);
+		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			info->pid = cred.pid;
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			int k = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (int i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + (size_t) i * sizeof(int), sizeof(int));
+				if (info->nfds < max)
+					info->fds[info->nfds++] = fd;
+				else
+					close(fd);
+			}
 		}
 	}
-	if (r == (ssize_t) len && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	return r;
+}
+
+int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n)
+{
+	struct ctl_recv_info info;
+	ssize_t r = ctl_recv(sock, msg, len, 0, max, &info);
+	*n = 0;
+	if (r == (ssize_t) len && !(info.flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		for (int i = 0; i < info.nfds; i++)
+			fds[i] = info.fds[i];
+		*n = info.nfds;
 		return 1;
-	while (*n > 0)
-		close(fds[--*n]);
+	}
+	for (int i = 0; i < info.nfds; i++)
+		close(info.fds[i]);
 	if (r == 0)
 		return 0;
 	if (r > 0)

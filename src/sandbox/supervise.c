@@ -214,57 +214,31 @@ static void handle_msg(struct supervisor *s, const struct ctl_msg *m, int passed
 static void handle_ctl(struct supervisor *s, int fd, bool *eof)
 {
 	static _Thread_local char buf[SBX_FRAME_MAX + 8];
-	/* room for descriptors and for credentials (a pool slot's socket
-	 * passes them): a control message that does not fit is truncated and
-	 * the kernel closes the descriptors in it */
-	union {
-		char c[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c,
-			     .msg_controllen = sizeof(u.c) };
-	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	struct ctl_recv_info info;
+	ssize_t n = ctl_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, 1, &info);
+	if (n < 0 && errno == ENOTSOCK) /* a pipe */
+		n = read(fd, buf, sizeof(struct ctl_msg));
 	if (n < 0) {
-		if (errno == ENOTSOCK) /* a pipe */
-			n = read(fd, buf, sizeof(struct ctl_msg));
-		if (n < 0) {
-			if (errno != EINTR && errno != EAGAIN)
-				*eof = true;
-			return;
-		}
-		mh.msg_controllen = 0;
+		if (errno != EINTR && errno != EAGAIN)
+			*eof = true;
+		return;
 	}
 	if (n == 0) {
 		*eof = true;
 		return;
 	}
-	int passed = -1;
-	for (struct cmsghdr *c = mh.msg_controllen ? CMSG_FIRSTHDR(&mh) : NULL; c;
-	     c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int nfd = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < nfd; i++) {
-			int fdv;
-			memcpy(&fdv, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (passed < 0)
-				passed = fdv;
-			else
-				close(fdv);
-		}
-	}
+	int passed = info.nfds > 0 ? info.fds[0] : -1; /* one at most; more were closed */
 	uint32_t type = 0;
 	if (n >= 4)
 		memcpy(&type, buf, 4);
-	if (type == CTL_FRAME && !(mh.msg_flags & MSG_TRUNC)) {
+	if (type == CTL_FRAME && !(info.flags & MSG_TRUNC)) {
 		if (passed >= 0)
 			close(passed);
 		if (s->on_frame != NULL)
 			s->on_frame(s->frame_ctx, buf + 4, (size_t) n - 4);
 		return;
 	}
-	if (n != (ssize_t) sizeof(struct ctl_msg) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	if (n != (ssize_t) sizeof(struct ctl_msg) || (info.flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (passed >= 0)
 			close(passed); /* malformed: ignored */
 		return;
