@@ -12,6 +12,9 @@ int cmd_exec(int argc, char **argv);
 
 /* Print "stratbox: <fmt>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "invalid value 'VAL' for --OPT: WHY", the same words in every command;
+ * returns -1. */
+int cli_bad_value(const char *opt, const char *val, const char *why);
 
 /* Exit code for errors of stratbox itself (docker run's convention). */
 #define EXIT_SANDBOX_FAILURE 125

@@ -82,32 +82,24 @@ static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
 		case O_CGROUP_PARENT: o->cgroup_parent = optarg; break;
 		case O_TIMEOUT:
 		case O_CPU_TIME:
-			if (parse_duration(optarg, &v, &why) < 0) {
-				cli_err("invalid duration '%s': %s", optarg, why);
-				return -1;
-			}
+			if (parse_duration(optarg, &v, &why) < 0)
+				return cli_bad_value(opt == O_TIMEOUT ? "timeout" : "cpu-time", optarg, why);
 			*(opt == O_TIMEOUT ? &o->defaults.timeout_ns : &o->defaults.cpu_time_ns) = v;
 			break;
 		case O_MEMORY:
-			if (parse_size(optarg, &v, &why) < 0) {
-				cli_err("invalid size '%s': %s", optarg, why);
-				return -1;
-			}
+			if (parse_size(optarg, &v, &why) < 0)
+				return cli_bad_value("memory", optarg, why);
 			o->defaults.memory = v;
 			break;
 		case O_SEED:
-			if (parse_u64(optarg, &v, &why) < 0) {
-				cli_err("invalid seed '%s': %s", optarg, why);
-				return -1;
-			}
+			if (parse_u64(optarg, &v, &why) < 0)
+				return cli_bad_value("seed", optarg, why);
 			o->defaults.seed = v;
 			o->defaults.has_seed = true;
 			break;
 		case O_PARALLEL:
-			if (parse_u64(optarg, &v, &why) < 0 || v < 1 || v > 64) {
-				cli_err("--parallel takes 1 to 64");
-				return -1;
-			}
+			if (parse_u64(optarg, &v, &why) < 0 || v < 1 || v > 64)
+				return cli_bad_value("parallel", optarg, why ? why : "from 1 to 64");
 			o->parallel = (unsigned) v;
 			break;
 		case 'h':

@@ -74,12 +74,6 @@ static const struct option run_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int bad_value(const char *opt, const char *val, const char *why)
-{
-	cli_err("invalid value '%s' for --%s: %s", val, opt, why);
-	return -1;
-}
-
 /* Apply one option to the config; -1 after printing the reason. */
 static int apply_option(sbx_config *cfg, int opt, const char *name, const char *val, bool *json)
 {
@@ -92,25 +86,25 @@ static int apply_option(sbx_config *cfg, int opt, const char *name, const char *
 	case OPT_OUTPUT:
 	case OPT_TMP:
 		if (parse_size(val, &v, &why) < 0)
-			return bad_value(name, val, why);
+			return cli_bad_value(name, val, why);
 		r = opt == OPT_MEMORY ? sbx_config_set_memory(cfg, v, &err)
 		    : opt == OPT_OUTPUT ? sbx_config_set_output_limit(cfg, v, &err)
 					: sbx_config_set_tmp_size(cfg, v, &err);
 		break;
 	case OPT_PIDS:
 		if (parse_u64(val, &v, &why) < 0)
-			return bad_value(name, val, why);
+			return cli_bad_value(name, val, why);
 		r = sbx_config_set_pids(cfg, v, &err);
 		break;
 	case OPT_CPUS:
 		if (parse_cpus(val, &v, &why) < 0)
-			return bad_value(name, val, why);
+			return cli_bad_value(name, val, why);
 		r = sbx_config_set_cpus(cfg, v, &err);
 		break;
 	case OPT_CPU_TIME:
 	case OPT_WALL_TIME:
 		if (parse_duration(val, &v, &why) < 0)
-			return bad_value(name, val, why);
+			return cli_bad_value(name, val, why);
 		r = opt == OPT_CPU_TIME ? sbx_config_set_cpu_time(cfg, v, &err)
 					: sbx_config_set_wall_time(cfg, v, &err);
 		break;

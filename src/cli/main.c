@@ -27,6 +27,12 @@ void cli_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+int cli_bad_value(const char *opt, const char *val, const char *why)
+{
+	cli_err("invalid value '%s' for --%s: %s", val, opt, why);
+	return -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: stratbox COMMAND [OPTIONS]\n\ncommands:\n");

@@ -129,13 +129,15 @@ char *run_cli(const char *const *args, int *exit_code)
 	return run_cli_bin(t_stratbox(), args, exit_code);
 }
 
-char *run_cli_bin(const char *bin, const char *const *args, int *exit_code)
+static char *run_cli_impl(const char *bin, const char *const *args, int *exit_code, bool with_stderr)
 {
 	int po[2];
 	CHECK(pipe(po) == 0);
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(po[1], 1);
+		if (with_stderr)
+			dup2(po[1], 2);
 		close(po[0]);
 		char *argv[32];
 		int n = 0;
@@ -161,6 +163,16 @@ char *run_cli_bin(const char *bin, const char *const *args, int *exit_code)
 	waitpid(pid, &st, 0);
 	*exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	return buf;
+}
+
+char *run_cli_bin(const char *bin, const char *const *args, int *exit_code)
+{
+	return run_cli_impl(bin, args, exit_code, false);
+}
+
+char *run_cli_all(const char *const *args, int *exit_code)
+{
+	return run_cli_impl(t_stratbox(), args, exit_code, true);
 }
 
 void pyrt_snapshot(void)

@@ -46,6 +46,8 @@ bool t_have_cgroups(void);
 char *run_cli(const char *const *args, int *exit_code);
 /* ...with another stratbox binary */
 char *run_cli_bin(const char *bin, const char *const *args, int *exit_code);
+/* The same, with stderr too. */
+char *run_cli_all(const char *const *args, int *exit_code);
 
 void pyrt_snapshot(void);
 const char *pyrt_leftovers(void);

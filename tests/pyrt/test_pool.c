@@ -147,6 +147,24 @@ void p_cli_exec(void)
 	out = run_cli((const char *const[]){ "exec", "--data", data, code, NULL }, &rc);
 	CHECK_INT_EQ(rc, 2);
 	free(out);
+	/* a bad option value: named, in the words `stratbox run` uses */
+	static const char *const bad_opts[][3] = {
+		{ "--memory", "12Q", "invalid value '12Q' for --memory: unknown size suffix" },
+		{ "--timeout", "soon", "invalid value 'soon' for --timeout: expected a number" },
+		{ "--cpu-time", "-1", "invalid value '-1' for --cpu-time: must not be negative" },
+		{ "--parallel", "0", "invalid value '0' for --parallel: from 1 to 64" },
+	};
+	for (size_t i = 0; i < sizeof(bad_opts) / sizeof(bad_opts[0]); i++) {
+		out = run_cli_all((const char *const[]){ "exec", bad_opts[i][0], bad_opts[i][1], code,
+							 NULL },
+				  &rc);
+		CHECK_INT_EQ(rc, 2);
+		CHECK_CONTAINS(out, bad_opts[i][2]);
+		free(out);
+	}
+	out = run_cli_all((const char *const[]){ "run", "--memory", "12Q", "--", "/bin/true", NULL }, &rc);
+	CHECK_CONTAINS(out, bad_opts[0][2]);
+	free(out);
 	unlink(code);
 	unlink(data);
 }
