@@ -224,8 +224,13 @@ void p_stop_leaves_nothing(void)
 {
 	struct sbx_pool *pool = test_pool(false, 4);
 	struct sbx_job_result r;
-	run_code(pool, "print(1)\n", &r);
-	sbx_job_result_clear(&r);
+	/* enough jobs that finished slots' cgroups wait, recycled, for new
+	 * slots when the pool stops */
+	for (int i = 0; i < 8; i++) {
+		run_code(pool, "print(1)\n", &r);
+		EXPECT_JOB(&r, "OK");
+		sbx_job_result_clear(&r);
+	}
 	sbx_pool_stop(pool);
 	CHECK_INT_EQ(count_processes_with("stratbox-zygote"), 0);
 	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
@@ -452,4 +457,79 @@ void p_cgroup_recycled_v2_body(void)
 	CHECK(st.cgroups_reused >= 5, "reused %llu", (unsigned long long) st.cgroups_reused);
 	sbx_pool_stop(pool);
 	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
+}
+
+/* `exec --batch` killed mid-run (SIGKILL: no cleanup of its own): the
+ * zygote, its slots and their jobs die with it, and the next run removes
+ * the cgroups it left behind, the recycled ones kept for new slots among
+ * them. */
+void p_batch_killed(void)
+{
+	char path[] = "/tmp/stratbox-killed-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	for (int i = 0; i < 300; i++) {
+		char line[128];
+		int n = snprintf(line, sizeof(line), "{\"code\": \"print(sum(range(%d)))\"}\n",
+				 200000 + i);
+		CHECK(write(fd, line, (size_t) n) == n);
+	}
+	close(fd);
+	chmod(path, 0644);
+	int po[2];
+	CHECK(pipe(po) == 0);
+	const char *parent = t_cgroup_parent();
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(po[1], 1);
+		close(po[0]);
+		if (parent)
+			execl(t_stratbox(), "stratbox", "exec", "--batch", path, "--parallel", "2",
+			      "--cgroup-parent", parent, (char *) NULL);
+		else
+			execl(t_stratbox(), "stratbox", "exec", "--batch", path, "--parallel", "2",
+			      (char *) NULL);
+		_exit(127);
+	}
+	close(po[1]);
+	/* results stream in input order: after 20 lines the pool has run jobs
+	 * and kept cgroups for new slots */
+	int lines = 0;
+	char buf[4096];
+	ssize_t n;
+	while (lines < 20 && (n = read(po[0], buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	CHECK(lines >= 20, "only %d results before the kill", lines);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(waitpid(pid, NULL, 0) == pid);
+	close(po[0]);
+	unlink(path);
+	int left = -1;
+	for (int i = 0; i < 250 && left != 0; i++) {
+		left = count_processes_with("stratbox-zygote");
+		struct timespec ts = { 0, 20000000 };
+		nanosleep(&ts, NULL);
+	}
+	CHECK_INT_EQ(left, 0);
+	if (!t_have_cgroups())
+		return;
+	char first[1100];
+	int stale = count_job_cgroups(first, sizeof(first));
+	test_note("cgroups left by the killed batch: %d (%s)", stale, first);
+	CHECK(stale >= 1, "expected the killed batch's cgroups to remain until the next run");
+	/* the next run sweeps them */
+	char code[] = "/tmp/stratbox-next-XXXXXX";
+	fd = mkstemp(code);
+	CHECK(write(fd, "print(1)\n", 9) == 9);
+	close(fd);
+	chmod(code, 0644);
+	int rc;
+	char *out = run_cli(parent ? (const char *const[]){ "exec", "--cgroup-parent", parent, code, NULL }
+				   : (const char *const[]){ "exec", code, NULL },
+			    &rc);
+	unlink(code);
+	CHECK_INT_EQ(rc, 0);
+	free(out);
+	CHECK_INT_EQ(count_job_cgroups(first, sizeof(first)), 0);
 }

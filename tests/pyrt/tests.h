@@ -8,7 +8,7 @@
 	X(jobs_isolated) X(slot_not_reused) X(slot_crashes) X(zygote_restart)                      \
 	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing) X(forged_control)     \
 	X(prefault_invisible) X(doctor) X(cgroup_recycled) X(cgroup_recycled_v2)        \
-	X(cgroup_recycled_v2_body)
+	X(cgroup_recycled_v2_body) X(batch_killed)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
