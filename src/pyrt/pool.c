@@ -95,11 +95,15 @@ void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 static void release_slot(struct sbx_pool *p, struct slot *s)
 {
 	if (s->cg != NULL) {
-		if (!p->stopping && p->nspare_cg < POOL_SPARE_CGROUPS && p->b->ops->recycle &&
-		    p->b->ops->recycle(s->cg) == 0)
+		bool keep = !p->stopping && p->nspare_cg < POOL_SPARE_CGROUPS && p->b->ops->recycle &&
+			    p->b->ops->recycle(s->cg) == 0;
+		if (keep) {
+			pthread_mutex_lock(&p->mu); /* for sbx_pool_stats() */
 			p->spare_cg[p->nspare_cg++] = s->cg;
-		else
+			pthread_mutex_unlock(&p->mu);
+		} else {
 			p->b->ops->destroy(s->cg, NULL);
+		}
 	}
 	close_fd(&s->ctl);
 	close_fd(&s->out_r);
@@ -371,13 +375,14 @@ fail:
  * default limits (a job sets its own). */
 static int slot_cgroup(struct sbx_pool *p, struct slot *s, sbx_error **err)
 {
+	pthread_mutex_lock(&p->mu);
 	if (p->nspare_cg > 0) {
 		s->cg = p->spare_cg[--p->nspare_cg];
-		pthread_mutex_lock(&p->mu);
 		p->cgroups_reused++;
-		pthread_mutex_unlock(&p->mu);
-		return 0;
 	}
+	pthread_mutex_unlock(&p->mu);
+	if (s->cg != NULL)
+		return 0;
 	char name[64];
 	struct cg_limits lim;
 	pool_default_limits(&lim);
@@ -750,6 +755,7 @@ void sbx_pool_stats(sbx_pool *p, struct sbx_pool_stats *st)
 	st->slots_forked = p->slots_forked;
 	st->cgroups_made = p->cgroups_made;
 	st->cgroups_reused = p->cgroups_reused;
+	st->cgroups_spare = (unsigned) p->nspare_cg;
 	snprintf(st->versions, sizeof(st->versions), "%s", p->versions);
 	st->zygote_pid = p->zpid;
 	pthread_mutex_unlock(&p->mu);

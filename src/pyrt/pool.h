@@ -52,7 +52,8 @@ struct sbx_pool {
 	pthread_cond_t cv;
 	struct slot *slots;
 	struct slot *retired; /* done with: cgroup removal and closing, off the job's path */
-	/* Cgroups of finished slots, recycled for new ones (preparer only). */
+	/* Cgroups of finished slots, recycled for new ones (the preparer's;
+	 * the list under mu for sbx_pool_stats()). */
 	struct sbx_cgroup *spare_cg[POOL_SPARE_CGROUPS];
 	int nspare_cg;
 	uint64_t cgroups_made, cgroups_reused;

@@ -97,6 +97,19 @@ void t_wait_ready(struct sbx_pool *pool, unsigned n)
 	test_fail_at(__FILE__, __LINE__, "%u slots ready after 20 s, want %u", st.ready, n);
 }
 
+void t_wait_spare(struct sbx_pool *pool, unsigned n)
+{
+	struct sbx_pool_stats st;
+	for (int i = 0; i < 500; i++) {
+		sbx_pool_stats(pool, &st);
+		if (st.cgroups_spare >= n)
+			return;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	test_fail_at(__FILE__, __LINE__, "%u recycled cgroups after 5 s, want %u", st.cgroups_spare, n);
+}
+
 void run_job_ex(struct sbx_pool *pool, const struct sbx_job *job, struct sbx_job_result *r)
 {
 	sbx_error *err = NULL;

@@ -16,6 +16,8 @@ struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault);
 
 /* Wait (up to 20 s) until n slots are ready; fails the test otherwise. */
 void t_wait_ready(struct sbx_pool *pool, unsigned n);
+/* Wait until the pool holds n recycled cgroups (fails after 5 s). */
+void t_wait_spare(struct sbx_pool *pool, unsigned n);
 
 /* Run code on the pool; the result must be freed with sbx_job_result_clear. */
 void run_code(struct sbx_pool *pool, const char *code, struct sbx_job_result *r);
