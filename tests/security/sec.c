@@ -5,20 +5,35 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Absolute, resolved on first use: a test may change directory (the
+ * relative --bind case) before it runs stratbox. */
+static const char *absolute(char *buf, const char *env, const char *fallback)
+{
+	if (buf[0] == '\0') {
+		const char *p = getenv(env);
+		if (p == NULL)
+			p = fallback;
+		if (realpath(p, buf) == NULL)
+			snprintf(buf, PATH_MAX, "%s", p);
+	}
+	return buf;
+}
+
 const char *sec_stratbox(void)
 {
-	const char *p = getenv("STRATBOX_BIN");
-	return p ? p : "build/stratbox";
+	static char buf[PATH_MAX];
+	return absolute(buf, "STRATBOX_BIN", "build/stratbox");
 }
 
 const char *sec_probe(void)
 {
-	const char *p = getenv("STRATBOX_PROBE");
-	return p ? p : "build/tests/probe";
+	static char buf[PATH_MAX];
+	return absolute(buf, "STRATBOX_PROBE", "build/tests/probe");
 }
 
 const char *sec_cgroup_parent(void)
