@@ -152,7 +152,7 @@ static void finish(struct sbx_pool *p, struct slot *s, struct supervisor *sv,
 	struct cg_stats st;
 	memset(&st, 0, sizeof(st));
 	if (s->cg != NULL)
-		p->b->ops->read_stats(s->cg, &st);
+		cgroup_read_stats(s->cg, &st);
 	pthread_mutex_lock(&p->mu);
 	sv->proc_utime_ns = s->utime_ns;
 	sv->proc_stime_ns = s->stime_ns;

@@ -95,8 +95,7 @@ void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 static void release_slot(struct sbx_pool *p, struct slot *s)
 {
 	if (s->cg != NULL) {
-		bool keep = !p->stopping && p->nspare_cg < POOL_SPARE_CGROUPS && p->b->ops->recycle &&
-			    p->b->ops->recycle(s->cg) == 0;
+		bool keep = !p->stopping && p->nspare_cg < POOL_SPARE_CGROUPS && cgroup_recycle(s->cg) == 0;
 		if (keep) {
 			pthread_mutex_lock(&p->mu); /* for sbx_pool_stats() */
 			p->spare_cg[p->nspare_cg++] = s->cg;

@@ -270,7 +270,7 @@ static unsigned long long stat_u64(struct sbx_cgroup *cg, enum cg_stat_file whic
 	return strtoull(buf, NULL, 10);
 }
 
-static void v1_read_raw(struct sbx_cgroup *cg, struct cg_stats *st)
+static int v1_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 {
 	struct v1_job *j = (struct v1_job *) cg;
 	char buf[2048];
@@ -303,12 +303,6 @@ static void v1_read_raw(struct sbx_cgroup *cg, struct cg_stats *st)
 		st->pids_max_events = cgroup_keyed(buf, "max");
 		st->have_pids = true;
 	}
-}
-
-static int v1_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
-{
-	v1_read_raw(cg, st);
-	cgroup_rebase(cg, st);
 	return 0;
 }
 
@@ -321,10 +315,6 @@ static int v1_recycle(struct sbx_cgroup *cg)
 	bool ok = true;
 	if (i < 0 || stat_u64(cg, CGS_PIDS_CURRENT, i, "pids.current", &ok) != 0 || !ok)
 		return -1;
-	struct cg_stats raw;
-	v1_read_raw(cg, &raw);
-	if (cgroup_limits_hit(cg, &raw))
-		return -1;
 	i = dir_for(cg, j->ctl, CG_MEMORY);
 	if (i >= 0) {
 		if (stat_u64(cg, CGS_MEM_USAGE, i, "memory.usage_in_bytes", &ok) > CG_RECYCLE_MAX_CHARGE ||
@@ -334,8 +324,6 @@ static int v1_recycle(struct sbx_cgroup *cg)
 		if (write_limit(cg->dirs[i], "memory.max_usage_in_bytes", 0, NULL) < 0)
 			return -1;
 	}
-	cg->base = raw;
-	cgroup_rearm_events(cg);
 	return 0;
 }
 

@@ -203,11 +203,11 @@ static int v2_event_fds(struct sbx_cgroup *cg, int *fds, short *events, int max)
 	return n;
 }
 
-static void v2_read_raw(struct sbx_cgroup *cg, struct cg_stats *st)
+static int v2_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (cg->ndirs == 0)
-		return;
+		return 0;
 	const char *d = cg->dirs[0];
 	char buf[2048];
 	if (cgroup_read_stat(cg, CGS_CPU_STAT, d, "cpu.stat", buf, sizeof(buf)) >= 0) {
@@ -230,12 +230,6 @@ static void v2_read_raw(struct sbx_cgroup *cg, struct cg_stats *st)
 		st->pids_max_events = cgroup_keyed(buf, "max");
 		st->have_pids = true;
 	}
-}
-
-static int v2_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
-{
-	v2_read_raw(cg, st);
-	cgroup_rebase(cg, st);
 	return 0;
 }
 
@@ -277,17 +271,11 @@ static int v2_recycle(struct sbx_cgroup *cg)
 		if (read_file_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 || cgroup_keyed(buf, "populated") != 0)
 			return -1;
 	}
-	struct cg_stats raw;
-	v2_read_raw(cg, &raw);
-	if (cgroup_limits_hit(cg, &raw))
-		return -1;
 	if (cg->usable & CG_MEMORY) {
 		if (cgroup_read_stat(cg, CGS_MEM_USAGE, d, "memory.current", buf, sizeof(buf)) < 0 ||
 		    strtoull(buf, NULL, 10) > CG_RECYCLE_MAX_CHARGE || v2_reset_peak(cg) < 0)
 			return -1;
 	}
-	cg->base = raw;
-	cgroup_rearm_events(cg);
 	return 0;
 }
 

@@ -400,34 +400,45 @@ static uint64_t minus(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-void cgroup_rebase(const struct sbx_cgroup *cg, struct cg_stats *st)
+int cgroup_read_stats(struct sbx_cgroup *cg, struct cg_stats *st)
 {
+	if (cg->b->ops->read_stats(cg, st) < 0)
+		return -1;
 	st->cpu_usage_ns = minus(st->cpu_usage_ns, cg->base.cpu_usage_ns);
 	st->cpu_user_ns = minus(st->cpu_user_ns, cg->base.cpu_user_ns);
 	st->cpu_sys_ns = minus(st->cpu_sys_ns, cg->base.cpu_sys_ns);
 	st->throttled_ns = minus(st->throttled_ns, cg->base.throttled_ns);
 	st->oom_kills = minus(st->oom_kills, cg->base.oom_kills);
 	st->pids_max_events = minus(st->pids_max_events, cg->base.pids_max_events);
+	return 0;
 }
 
-bool cgroup_limits_hit(const struct sbx_cgroup *cg, const struct cg_stats *raw)
+int cgroup_recycle(struct sbx_cgroup *cg)
 {
-	/* throttling too: a cgroup that spent its CPU quota stays throttled
-	 * until the period ends, which the next job would pay for */
-	return raw->oom_kills != cg->base.oom_kills ||
-	       raw->pids_max_events != cg->base.pids_max_events ||
-	       raw->throttled_ns != cg->base.throttled_ns;
+	struct cg_stats raw;
+	if (cg->b->ops->recycle == NULL || cg->b->ops->recycle(cg) < 0 ||
+	    cg->b->ops->read_stats(cg, &raw) < 0)
+		return -1;
+	/* a limit hit during the last job: throttling too, since a cgroup
+	 * that spent its CPU quota stays throttled until the period ends,
+	 * which the next job would pay for */
+	if (raw.oom_kills != cg->base.oom_kills || raw.pids_max_events != cg->base.pids_max_events ||
+	    raw.throttled_ns != cg->base.throttled_ns)
+		return -1;
+	cg->base = raw;
+	for (int i = 0; i < cg->nevent; i++)
+		cgroup_rearm_event(cg->event_fd[i]);
+	return 0;
 }
 
-void cgroup_rearm_events(const struct sbx_cgroup *cg)
+void cgroup_rearm_event(int fd)
 {
-	for (int i = 0; i < cg->nevent; i++) {
-		char buf[512];
-		if (pread(cg->event_fd[i], buf, sizeof(buf), 0) >= 0)
-			continue; /* a kernfs file: reading re-armed it */
-		uint64_t v;
-		(void) !read(cg->event_fd[i], &v, sizeof(v)); /* an eventfd (non-blocking) */
-	}
+	char buf[512];
+	if (pread(fd, buf, sizeof(buf), 0) >= 0)
+		return; /* a kernfs file: reading re-armed it */
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0)
+		return; /* an eventfd (non-blocking): nothing pending */
 }
 
 ssize_t cgroup_read_stat(struct sbx_cgroup *cg, enum cg_stat_file which, const char *dir,

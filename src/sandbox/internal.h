@@ -224,14 +224,14 @@ struct cgroup_ops {
 	int (*set_limits)(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx_error **err);
 	/* fds to poll(POLLIN|POLLPRI) that fire when a limit event happens */
 	int (*event_fds)(struct sbx_cgroup *cg, int *fds, short *events, int max);
+	/* The counters as the kernel keeps them, cumulative since the
+	 * cgroup was made: callers use cgroup_read_stats(). */
 	int (*read_stats)(struct sbx_cgroup *cg, struct cg_stats *st);
 	int (*kill_all)(struct sbx_cgroup *cg);
-	/* Ready a job cgroup whose processes are all gone for another job
-	 * (the pool's slots take turns in a few cgroups instead of making
-	 * and removing one per job): the counters are rebased, the memory
-	 * peak reset.  Returns -1 when it must be destroyed instead: not
-	 * empty, a limit was hit (OOM, pids, CPU throttling), memory still
-	 * charged, or a peak the kernel cannot reset.  Optional (NULL). */
+	/* The backend's part of cgroup_recycle(): -1 unless every process
+	 * of the last job is gone and at most CG_RECYCLE_MAX_CHARGE is still
+	 * charged; then the memory peak is reset (-1 if the kernel cannot).
+	 * Optional (NULL: never reused). */
 	int (*recycle)(struct sbx_cgroup *cg);
 	int (*destroy)(struct sbx_cgroup *cg, sbx_error **err);
 	int (*cleanup_stale)(const struct cgroup_backend *b, const char *parent, sbx_error **err);
@@ -306,7 +306,7 @@ struct sbx_cgroup {
 	int dir_fd;	  /* v2: O_PATH fd of the job directory, or -1 */
 	char name[64];
 	struct cg_limits set; /* the limits written last (0: not written) */
-	struct cg_stats base; /* counters when last recycled: read_stats subtracts */
+	struct cg_stats base; /* counters when last recycled: cgroup_read_stats() subtracts */
 	int stat_fd[CGS_COUNT]; /* valid where stat_open has the bit */
 	unsigned stat_open;
 };
@@ -314,14 +314,19 @@ void cgroup_free(struct sbx_cgroup *cg);
 /* Most a recycled cgroup may still have charged (kernel objects the last
  * job left cached); more, and it is destroyed instead. */
 #define CG_RECYCLE_MAX_CHARGE (512u << 10)
-/* Subtract the counters a recycled cgroup had before its current job
- * (the memory peak is reset instead, and stays). */
-void cgroup_rebase(const struct sbx_cgroup *cg, struct cg_stats *st);
-/* Whether the job since the last recycle hit a limit (then the cgroup is
- * not reused): raw counters against cg->base. */
-bool cgroup_limits_hit(const struct sbx_cgroup *cg, const struct cg_stats *raw);
-/* Empty the cgroup's pending limit notifications (eventfd or kernfs). */
-void cgroup_rearm_events(const struct sbx_cgroup *cg);
+/* A job's counters: the backend's, less what they were when the cgroup
+ * was last recycled (the memory peak is reset instead). */
+int cgroup_read_stats(struct sbx_cgroup *cg, struct cg_stats *st);
+/* Ready a job cgroup whose processes are all gone for another job (the
+ * pool's slots take turns in a few cgroups instead of making and
+ * removing one per job): the memory peak reset, the counters rebased.
+ * Returns -1 when it must be destroyed instead: not empty, a limit was
+ * hit (OOM, pids, CPU throttling), memory still charged, or a peak the
+ * kernel cannot reset. */
+int cgroup_recycle(struct sbx_cgroup *cg);
+/* Re-arm a limit-event descriptor (event_fds): a kernfs file must be
+ * read again, an eventfd drained. */
+void cgroup_rearm_event(int fd);
 /* Read one counter file (dir/file) through a descriptor opened on first
  * use and kept for the cgroup's life: a kernfs open and close cost more
  * than the read, and a job's counters are read several times (limit

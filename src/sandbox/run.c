@@ -344,7 +344,7 @@ void sbx_proc_wait(sbx_proc *p, sbx_verdict *v)
 	uint64_t t_td = now_ns();
 	struct cg_stats st;
 	memset(&st, 0, sizeof(st));
-	p->b->ops->read_stats(p->cg, &st);
+	cgroup_read_stats(p->cg, &st);
 	*v = p->v;
 	sandbox_finish_verdict(v, s, cfg, &st);
 	cleanup_error sbx_error *derr = NULL;

@@ -138,7 +138,7 @@ static void drain_now(struct supervisor *s, int fd, struct sbx_stream *st, bool 
 static void announced_exit(struct supervisor *s, int code)
 {
 	struct cg_stats st;
-	if (s->cg == NULL || s->cg->b->ops->read_stats(s->cg, &st) < 0 || !st.have_cpu)
+	if (s->cg == NULL || cgroup_read_stats(s->cg, &st) < 0 || !st.have_cpu)
 		return; /* the real exit gives the usage figures: wait for it */
 	if (s->notify_fd >= 0) {
 		struct pollfd pf = { s->notify_fd, POLLIN, 0 };
@@ -303,7 +303,7 @@ static void handle_exit(struct supervisor *s)
 static void check_cgroup(struct supervisor *s, bool cpu_due)
 {
 	struct cg_stats st;
-	if (s->cg == NULL || s->cg->b->ops->read_stats(s->cg, &st) < 0)
+	if (s->cg == NULL || cgroup_read_stats(s->cg, &st) < 0)
 		return;
 	if (st.oom_kills > 0)
 		stop(s, STOP_MEMORY);
@@ -321,17 +321,6 @@ static void check_cgroup(struct supervisor *s, bool cpu_due)
 	if (wait < 1000000u)
 		wait = 1000000u;
 	s->next_cpu_check = now_ns() + wait;
-}
-
-/* Event files must be read to be re-armed (kernfs) or drained (eventfd). */
-static void rearm(int fd)
-{
-	char buf[512];
-	if (pread(fd, buf, sizeof(buf), 0) >= 0)
-		return; /* a kernfs file: reading re-armed it */
-	uint64_t v;
-	if (read(fd, &v, sizeof(v)) < 0)
-		return; /* nothing pending */
 }
 
 enum { EV_OUT, EV_ERR, EV_CTL, EV_STATUS, EV_PIDFD, EV_NOTIFY, EV_CANCEL, EV_CG };
@@ -395,7 +384,7 @@ void supervise(struct supervisor *s)
 	short cg_ev[4];
 	int ncg = s->cg ? s->cg->b->ops->event_fds(s->cg, cg_fds, cg_ev, 4) : 0;
 	for (int i = 0; i < ncg; i++)
-		rearm(cg_fds[i]);
+		cgroup_rearm_event(cg_fds[i]);
 	uint64_t wall_deadline = s->t_go + cfg->wall_ns;
 	if (cfg->cpu_time_ns)
 		s->next_cpu_check = s->t_go + 1000000u; /* first look after 1 ms */
@@ -470,7 +459,7 @@ void supervise(struct supervisor *s)
 				stop(s, STOP_CANCEL);
 				break;
 			default:
-				rearm(p[i].fd);
+				cgroup_rearm_event(p[i].fd);
 				check_cgroup(s, false);
 				break;
 			}
