@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,9 +184,19 @@ char *run_cli_bin(const char *bin, const char *const *args, int *exit_code)
 	return run_cli_impl(bin, args, exit_code, false);
 }
 
-char *run_cli_all(const char *const *args, int *exit_code)
+char *run_bin_all(const char *bin, const char *const *args, int *exit_code)
 {
-	return run_cli_impl(t_stratbox(), args, exit_code, true);
+	return run_cli_impl(bin, args, exit_code, true);
+}
+
+void t_temp_file(char *tmpl, const char *content)
+{
+	int fd = mkstemp(tmpl);
+	CHECK(fd >= 0, "mkstemp %s", tmpl);
+	size_t len = strlen(content);
+	CHECK(write(fd, content, len) == (ssize_t) len);
+	close(fd);
+	chmod(tmpl, 0644); /* readable by the sandbox's user */
 }
 
 void pyrt_snapshot(void)

@@ -48,8 +48,10 @@ bool t_have_cgroups(void);
 char *run_cli(const char *const *args, int *exit_code);
 /* ...with another stratbox binary */
 char *run_cli_bin(const char *bin, const char *const *args, int *exit_code);
-/* The same, with stderr too. */
-char *run_cli_all(const char *const *args, int *exit_code);
+/* Any binary, with its stderr too. */
+char *run_bin_all(const char *bin, const char *const *args, int *exit_code);
+/* mkstemp(tmpl) holding content, readable by everyone (the sandbox's user). */
+void t_temp_file(char *tmpl, const char *content);
 
 void pyrt_snapshot(void);
 const char *pyrt_leftovers(void);

@@ -110,16 +110,9 @@ void p_idle_slot_memory(void)
 void p_cli_exec(void)
 {
 	char code[] = "/tmp/stratbox-exec-XXXXXX";
-	int fd = mkstemp(code);
-	const char *src = "import stratbox\nprint(stratbox.data()['x'] * 2)\n";
-	CHECK(write(fd, src, strlen(src)) > 0);
-	close(fd);
-	chmod(code, 0644);
+	t_temp_file(code, "import stratbox\nprint(stratbox.data()['x'] * 2)\n");
 	char data[] = "/tmp/stratbox-data-XXXXXX";
-	fd = mkstemp(data);
-	CHECK(write(fd, "{\"x\": 21}", 9) == 9);
-	close(fd);
-	chmod(data, 0644);
+	t_temp_file(data, "{\"x\": 21}");
 	int rc;
 	const char *parent = t_cgroup_parent();
 	char *out = run_cli(parent ? (const char *const[]){ "exec", "--json", "--data", data,
@@ -131,7 +124,7 @@ void p_cli_exec(void)
 	CHECK_CONTAINS(out, "\"output\":\"42\\n\"");
 	free(out);
 	/* rejected by the validator: nothing runs */
-	fd = open(code, O_WRONLY | O_TRUNC);
+	int fd = open(code, O_WRONLY | O_TRUNC);
 	const char *bad = "import os\nos.system('id')\n";
 	CHECK(write(fd, bad, strlen(bad)) > 0);
 	close(fd);
@@ -155,14 +148,14 @@ void p_cli_exec(void)
 		{ "--parallel", "0", "invalid value '0' for --parallel: from 1 to 64" },
 	};
 	for (size_t i = 0; i < sizeof(bad_opts) / sizeof(bad_opts[0]); i++) {
-		out = run_cli_all((const char *const[]){ "exec", bad_opts[i][0], bad_opts[i][1], code,
+		out = run_bin_all(t_stratbox(), (const char *const[]){ "exec", bad_opts[i][0], bad_opts[i][1], code,
 							 NULL },
 				  &rc);
 		CHECK_INT_EQ(rc, 2);
 		CHECK_CONTAINS(out, bad_opts[i][2]);
 		free(out);
 	}
-	out = run_cli_all((const char *const[]){ "run", "--memory", "12Q", "--", "/bin/true", NULL }, &rc);
+	out = run_bin_all(t_stratbox(), (const char *const[]){ "run", "--memory", "12Q", "--", "/bin/true", NULL }, &rc);
 	CHECK_CONTAINS(out, bad_opts[0][2]);
 	free(out);
 	unlink(code);
@@ -172,7 +165,6 @@ void p_cli_exec(void)
 void p_cli_batch(void)
 {
 	char path[] = "/tmp/stratbox-batch-XXXXXX";
-	int fd = mkstemp(path);
 	const char *jobs =
 		"{\"id\": \"a\", \"code\": \"print(1)\"}\n"
 		"not json at all\n"
@@ -183,9 +175,7 @@ void p_cli_batch(void)
 		"{\"id\": \"f\", \"code\": \"while True: pass\", \"timeout\": 0.2}\n"
 		"{\"id\": \"g\"}\n"
 		"{\"id\": 8, \"code\": \"import random\\nprint(random.random())\", \"seed\": 1}\n";
-	CHECK(write(fd, jobs, strlen(jobs)) == (ssize_t) strlen(jobs));
-	close(fd);
-	chmod(path, 0644);
+	t_temp_file(path, jobs);
 	int rc;
 	const char *parent = t_cgroup_parent();
 	char *out = run_cli(parent ? (const char *const[]){ "exec", "--batch", path, "--parallel", "3",
@@ -414,28 +404,12 @@ void p_cgroup_recycled_v2(void)
 	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) != 0 &&
 	    access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) != 0)
 		test_skip("no cgroup2 mount");
-	int po[2];
-	CHECK(pipe(po) == 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(po[1], 2);
-		close(po[0]);
-		setenv("STRATBOX_CGROUP", "v2", 1);
-		execl("/proc/self/exe", "pyrt", "--filter", "cgroup_recycled_v2_body", (char *) NULL);
-		_exit(127);
-	}
-	close(po[1]);
-	char out[8192];
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(out) - 1 && (n = read(po[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t) n;
-	out[len] = '\0';
-	close(po[0]);
-	int st;
-	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, "1 passed") != NULL, "%s", out);
+	setenv("STRATBOX_CGROUP", "v2", 1); /* for the new process only: this one chose already */
+	int rc;
+	char *out = run_bin_all("/proc/self/exe",
+				(const char *const[]){ "--filter", "cgroup_recycled_v2_body", NULL }, &rc);
+	CHECK(rc == 0 && strstr(out, "1 passed") != NULL, "%s", out);
+	free(out);
 }
 
 void p_cgroup_recycled_v2_body(void)
@@ -530,10 +504,7 @@ void p_batch_killed(void)
 	CHECK(stale >= 1, "expected the killed batch's cgroups to remain until the next run");
 	/* the next run sweeps them */
 	char code[] = "/tmp/stratbox-next-XXXXXX";
-	fd = mkstemp(code);
-	CHECK(write(fd, "print(1)\n", 9) == 9);
-	close(fd);
-	chmod(code, 0644);
+	t_temp_file(code, "print(1)\n");
 	int rc;
 	char *out = run_cli(parent ? (const char *const[]){ "exec", "--cgroup-parent", parent, code, NULL }
 				   : (const char *const[]){ "exec", code, NULL },
