@@ -2,6 +2,11 @@
 #include "sec.h"
 #include "tests.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 void t_fork_bomb(void)
 {
 	need_cgroup_limits();
@@ -174,10 +179,36 @@ static const struct {
 	{ "seccomp-escape", "ptrace" },
 };
 
+/* Whether this kernel gives a 64-bit process the i386 ABI at all: the
+ * probe's int 0x80, run without a sandbox, faults where it does not (a
+ * kernel without IA32 emulation, or a hypervisor that does not forward
+ * the software interrupt).  There is then no i386 call for the filter to
+ * see. */
+static bool host_has_i386_abi(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(sec_probe(), "probe", "syscall", "i386", (char *) NULL);
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return true; /* unknown: test it */
+	return !(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+}
+
 void t_forbidden_syscalls(void)
 {
+	bool i386 = host_has_i386_abi();
 	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
 		struct sbx_result r;
+		if (!i386 && strcmp(forbidden[i].attack, "i386") == 0) {
+			test_note("i386: not tested: int 0x80 faults here without a sandbox (no i386 ABI)");
+			continue;
+		}
 		sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "syscall", forbidden[i].attack));
 		if (r.v == NULL || strcmp(vstr(&r, "status"), "SYSCALL_VIOLATION") != 0)
 			test_fail_at(__FILE__, __LINE__, "%s: want SYSCALL_VIOLATION, got %.700s",
