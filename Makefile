@@ -7,19 +7,22 @@
 #   make asan       build the sanitizer variant in build/asan/
 #   make bench      run the benchmarks (figures, not pass/fail)
 #
-# Variables: BUILD=asan selects the sanitizer variant for any target.
+# Variables: BUILD=asan selects the sanitizer variant for any target;
+# BUILDROOT=DIR builds somewhere other than build/ (tests/run.sh takes the
+# same variable), so that two builds of one checkout never share objects.
 
 CC      ?= gcc
 BUILD   ?= release
+BUILDROOT ?= build
 
 ifeq ($(BUILD),asan)
-  O       := build/asan
+  O       := $(BUILDROOT)/asan
   OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
   SANLDFLAGS := -fsanitize=address,undefined
   LINKMODE := -pie
 else
-  O       := build
+  O       := $(BUILDROOT)
   OPTFLAGS := -O2 -g -D_FORTIFY_SOURCE=3
   SANLDFLAGS :=
   # Static: a sandbox launch is budgeted in milliseconds, and resolving
@@ -95,9 +98,9 @@ ifeq ($(BUILD),asan)
 # binary (ASan's shadow reservation and leak checker do not fit inside the
 # sandbox's address-space limit and seccomp policy).
 $(O)/stratbox-zygote: FORCE
-	@$(MAKE) --no-print-directory BUILD=release build/stratbox-zygote
+	@$(MAKE) --no-print-directory BUILD=release $(BUILDROOT)/stratbox-zygote
 	@mkdir -p $(dir $@)
-	@cp build/stratbox-zygote $@
+	@cp $(BUILDROOT)/stratbox-zygote $@
 else
 $(O)/stratbox-zygote: src/pyrt/zygote.c $(O)/libstratbox.a
 	@echo "  LD      $@"
@@ -144,14 +147,14 @@ TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security 
 
 # libFuzzer target (clang): the tokenizer and validator with ASan+UBSan.
 FUZZ_SRC := fuzz/fuzz_check.c $(wildcard src/validate/*.c) src/common/error.c src/common/util.c
-build/fuzz/fuzz_check: $(FUZZ_SRC)
+$(BUILDROOT)/fuzz/fuzz_check: $(FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $(FUZZ_SRC) -ljansson -lunistring
 
-fuzz: build/fuzz/fuzz_check
+fuzz: $(BUILDROOT)/fuzz/fuzz_check
 
 tests: $(TEST_BINS)
 
@@ -169,7 +172,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory tests
 	@$(MAKE) --no-print-directory BUILD=asan tests
 	@$(MAKE) --no-print-directory fuzz
-	@sh tests/run.sh
+	@BUILDROOT=$(BUILDROOT) sh tests/run.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=asan all tests
@@ -178,7 +181,7 @@ bench: all
 	@sh bench/run.sh
 
 clean:
-	rm -rf build
+	rm -rf $(BUILDROOT)
 
 .PHONY: all tests deps deps-test demo check asan bench clean fuzz FORCE
 FORCE:

@@ -103,9 +103,10 @@ is_root=0
 [ "$(id -u)" -eq 0 ] && is_root=1
 [ $is_root -eq 1 ] && make_delegated_cgroup
 
+buildroot=${BUILDROOT:-build}
 for build in release asan; do
-	dir=build
-	[ $build = asan ] && dir=build/asan
+	dir=$buildroot
+	[ $build = asan ] && dir=$buildroot/asan
 	if [ ! -x "$dir/tests/security" ]; then
 		[ $build = asan ] && continue
 		echo "missing $dir/tests: run make tests first" >&2
@@ -133,7 +134,7 @@ for build in release asan; do
 done
 
 # The validator's fuzzer, for a bounded time, seeded with the corpora.
-fuzz=build/fuzz/fuzz_check
+fuzz=$buildroot/fuzz/fuzz_check
 if [ -x "$fuzz" ]; then
 	secs=${STRATBOX_FUZZ_SECONDS:-60}
 	echo
