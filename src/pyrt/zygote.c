@@ -94,12 +94,28 @@ static void mount_or_fail(const char *src, const char *dst, const char *type, un
 }
 
 /* The slot's own view: /proc of its pid namespace, private /tmp and
- * /dev/shm.  Done before the slot is ready, off the request path. */
+ * /dev/shm, and its working directory in its own /tmp.  Done before the
+ * slot is ready, off the request path.
+ *
+ * The zygote's own writable mounts (its /tmp and /dev/shm) are detached
+ * from the slot's mount namespace, not merely covered: a covered mount is
+ * still reachable through a working directory or descriptor that points
+ * into it, and the zygote's working directory is inherited by every fork.
+ * Left reachable, it was one directory shared by every job of the pool,
+ * and what a job wrote there outlived the job and stayed charged to the
+ * caller's cgroup.  A slot's own tmpfs mounts die with its mount
+ * namespace, so what a job writes is freed when it exits. */
 static void slot_mounts(void)
 {
 	if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
 		slot_fail("unshare mount and IPC namespaces", errno);
 	mount_or_fail(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	if (chdir("/") < 0)
+		slot_fail("chdir /", errno);
+	static const char *const zygote_writable[] = { "/tmp", "/dev/shm" };
+	for (size_t i = 0; i < ARRAY_SIZE(zygote_writable); i++)
+		if (umount2(zygote_writable[i], MNT_DETACH) < 0 && errno != EINVAL)
+			slot_fail("detach the zygote's writable mounts", errno);
 	mount_or_fail("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount_or_fail("/proc/sys", "/proc/sys", NULL, MS_BIND | MS_REC, NULL);
 	mount_or_fail(NULL, "/proc/sys", NULL,
@@ -112,6 +128,9 @@ static void slot_mounts(void)
 	snprintf(opts, sizeof(opts), "mode=1777,size=%u", DEFAULT_TMP);
 	mount_or_fail("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts);
 	mount_or_fail("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
+	/* relative paths land in the job's own /tmp */
+	if (chdir("/tmp") < 0)
+		slot_fail("chdir /tmp", errno);
 }
 
 /* The job's input at /workspace/data.json, read-only. */

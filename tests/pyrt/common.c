@@ -1,6 +1,7 @@
 #include "pyrt.h"
 
 #include "leftovers.h"
+#include "sandbox/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,10 +47,80 @@ const char *t_data_dir(void)
 	return p ? p : "tests";
 }
 
+static char own_parent[512];
+
 const char *t_cgroup_parent(void)
 {
+	if (own_parent[0])
+		return own_parent;
 	const char *p = getenv("STRATBOX_TEST_CGROUP_PARENT");
 	return p && *p ? p : NULL;
+}
+
+/* The directories of `rel` (relative to our own cgroup) in every
+ * hierarchy the backend uses; returns how many. */
+static int cgroup_dirs(const char *rel, char dirs[][1024], int max)
+{
+	const struct cgroup_backend *b = cgroup_backend_get(NULL);
+	int n = 0;
+	for (int i = 0; b != NULL && i < b->nh && n < max; i++) {
+		char *p = cgroup_parent_dir(&b->h[i], rel);
+		if (p != NULL)
+			snprintf(dirs[n++], 1024, "%s", p);
+		free(p);
+	}
+	return n;
+}
+
+void t_use_own_cgroup_parent(void)
+{
+	char rel[512], dirs[8][1024];
+	const char *base = t_cgroup_parent();
+	snprintf(rel, sizeof(rel), "%.200s%ssbx-test-%d", base ? base : "", base ? "/" : "",
+		 (int) getpid());
+	int n = cgroup_dirs(rel, dirs, 8);
+	for (int i = 0; i < n; i++) {
+		CHECK(mkdir(dirs[i], 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dirs[i],
+		      strerror(errno));
+		char ctl[1100];
+		snprintf(ctl, sizeof(ctl), "%.1000s/cgroup.subtree_control", dirs[i]);
+		int fd = open(ctl, O_WRONLY);
+		if (fd >= 0) { /* v2: let job cgroups below use the controllers */
+			static const char *const c[] = { "+memory", "+pids", "+cpu" };
+			for (size_t k = 0; k < 3; k++)
+				if (write(fd, c[k], strlen(c[k])) < 0) {
+					/* not delegated to us: that limit stays unenforced */
+				}
+			close(fd);
+		}
+	}
+	snprintf(own_parent, sizeof(own_parent), "%s", rel);
+}
+
+void t_drop_own_cgroup_parent(void)
+{
+	char dirs[8][1024];
+	int n = cgroup_dirs(own_parent, dirs, 8);
+	for (int i = 0; i < n; i++)
+		rmdir(dirs[i]);
+	own_parent[0] = '\0';
+}
+
+const char *t_caller_memory_cgroup(void)
+{
+	static char dir[1024];
+	const struct cgroup_backend *b = cgroup_backend_get(NULL);
+	for (int i = 0; b != NULL && i < b->nh; i++) {
+		if (!(b->h[i].controllers & CG_MEMORY))
+			continue;
+		char *p = cgroup_parent_dir(&b->h[i], t_cgroup_parent());
+		if (p == NULL)
+			return NULL;
+		snprintf(dir, sizeof(dir), "%s", p);
+		free(p);
+		return dir;
+	}
+	return NULL;
 }
 
 bool t_have_cgroups(void)

@@ -43,6 +43,12 @@ const char *t_package(void);
 const char *t_data_dir(void);
 const char *t_cgroup_parent(void);
 bool t_have_cgroups(void);
+/* Make the pool's cgroups under a parent of this test's own (beneath
+ * ours, or the delegated parent), and remove it. */
+void t_use_own_cgroup_parent(void);
+void t_drop_own_cgroup_parent(void);
+/* The memory cgroup directory the pool's cgroups are made in, or NULL. */
+const char *t_caller_memory_cgroup(void);
 
 /* stratbox exec ... : stdout, exit code */
 char *run_cli(const char *const *args, int *exit_code);

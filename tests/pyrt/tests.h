@@ -8,7 +8,8 @@
 	X(jobs_isolated) X(slot_not_reused) X(slot_crashes) X(zygote_restart)                      \
 	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing) X(forged_control)     \
 	X(prefault_invisible) X(doctor) X(cgroup_recycled) X(cgroup_recycled_v2)        \
-	X(cgroup_recycled_v2_body) X(batch_killed)
+	X(cgroup_recycled_v2_body) X(batch_killed) X(writes_private_sequential)                  \
+	X(writes_private_concurrent) X(writes_freed_after_job)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
