@@ -41,7 +41,7 @@ LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(L
 LIBS := -lseccomp -ljansson -lcap -lunistring -lm -lpthread
 
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
-           src/pyrt/pool.c src/pyrt/job.c
+           src/pyrt/pool.c src/pyrt/job.c src/pyrt/protocol.c
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)
@@ -154,7 +154,17 @@ $(BUILDROOT)/fuzz/fuzz_check: $(FUZZ_SRC)
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $(FUZZ_SRC) -ljansson -lunistring
 
-fuzz: $(BUILDROOT)/fuzz/fuzz_check
+# ...and the host's parser of the frames a running job sends.
+PROTO_FUZZ_SRC := fuzz/fuzz_protocol.c src/pyrt/protocol.c src/common/parse.c src/common/error.c \
+                  src/common/util.c
+$(BUILDROOT)/fuzz/fuzz_protocol: $(PROTO_FUZZ_SRC) src/pyrt/protocol.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ $(PROTO_FUZZ_SRC) -ljansson
+
+fuzz: $(BUILDROOT)/fuzz/fuzz_check $(BUILDROOT)/fuzz/fuzz_protocol
 
 tests: $(TEST_BINS)
 

@@ -133,26 +133,33 @@ for build in release asan; do
 	done
 done
 
-# The validator's fuzzer, for a bounded time, seeded with the corpora.
-fuzz=$buildroot/fuzz/fuzz_check
-if [ -x "$fuzz" ]; then
+# The fuzzers, each for a bounded time, seeded with their corpora: the
+# validator's (tokenizer and policy) and the host's parser of a job's
+# control frames.
+run_fuzz() { # label binary seed-dir...
+	label=$1 fuzz=$2
+	shift 2
+	[ -x "$fuzz" ] || return 0
 	secs=${STRATBOX_FUZZ_SECONDS:-60}
 	echo
-	echo "== fuzz: tokenizer and validator, ${secs} s"
-	mkdir -p "$stage/fuzz-corpus" "$stage/fuzz-crash"
+	echo "== fuzz: $label, ${secs} s"
+	work="$stage/fuzz-$(basename "$fuzz")"
+	mkdir -p "$work/corpus" "$work/crash"
 	if "$fuzz" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 \
-		-artifact_prefix="$stage/fuzz-crash/" "$stage/fuzz-corpus" \
-		tests/validate/escapes tests/validate/strategies >"$stage/fuzz.log" 2>&1; then
-		tail -n 1 "$stage/fuzz.log"
-		echo "fuzz: 1 passed, 0 failed, 0 skipped"
+		-artifact_prefix="$work/crash/" "$work/corpus" "$@" >"$work/log" 2>&1; then
+		tail -n 1 "$work/log"
+		echo "fuzz $label: 1 passed, 0 failed, 0 skipped"
 		echo "1 0 0 0" >>"$results"
 	else
-		grep -A20 -E "ERROR|crash|Test unit written" "$stage/fuzz.log" | head -40
-		cp "$stage"/fuzz-crash/* . 2>/dev/null
-		echo "fuzz: 0 passed, 1 failed, 0 skipped (crash input copied to the checkout)"
+		grep -A20 -E "ERROR|crash|Test unit written" "$work/log" | head -40
+		cp "$work"/crash/* . 2>/dev/null
+		echo "fuzz $label: 0 passed, 1 failed, 0 skipped (crash input copied to the checkout)"
 		echo "0 1 0 0" >>"$results"
 	fi
-fi
+}
+run_fuzz "tokenizer and validator" "$buildroot/fuzz/fuzz_check" tests/validate/escapes \
+	tests/validate/strategies
+run_fuzz "job control frames" "$buildroot/fuzz/fuzz_protocol" fuzz/protocol-seeds
 
 echo
 awk '{p += $1; f += $2 + $3; s += $4} END {printf "TOTAL: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' "$results"

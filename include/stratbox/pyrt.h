@@ -66,9 +66,13 @@ struct sbx_job {
 
 struct sbx_job_result {
 	sbx_verdict verdict;	/* status, exit code, output, usage: the sandbox's */
-	char *error;		/* the strategy's exception "Type: message", or NULL */
-	char *traceback;	/* its traceback (strategy frames only), or NULL */
-	unsigned protocol_errors; /* malformed messages from inside (ignored) */
+	/* The job's own report of the exception it exited with ("Type:
+	 * message" and the traceback of its own frames), kept only when it
+	 * exited non-zero by itself (NONZERO_EXIT): never beside another
+	 * status, whose evidence is the sandbox's alone.  NULL otherwise. */
+	char *error;
+	char *traceback;
+	unsigned protocol_errors; /* forged or malformed messages from inside (ignored) */
 	uint64_t queue_ns;	/* waiting for a ready slot */
 	bool warm;		/* ran in a slot forked ahead of the request */
 };

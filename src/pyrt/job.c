@@ -4,10 +4,13 @@
  * from this side: the kernel's exit status (reported by the zygote, which
  * reaped the slot), the cgroup's counters, the bytes read from the pipes.
  * The only thing the strategy itself sends is a description of its own
- * exception, over a channel the host validates field by field. */
+ * exception, over a channel the host treats as hostile (pyrt/protocol.h):
+ * it is shown only as the job's own account of why it exited non-zero,
+ * never as the status or message of any other outcome. */
 #include "common/parse.h"
 #include "common/util.h"
 #include "pyrt/pool.h"
+#include "pyrt/protocol.h"
 #include "sandbox/launch.h"
 #include "validate/violations.h"
 
@@ -21,56 +24,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MAX_EXC_TYPE 200
-#define MAX_EXC_MESSAGE 4000
-#define MAX_TRACEBACK 32768
-
 struct job_ctx {
-	struct sbx_job_result *res;
+	struct pyrt_reports reports;
 };
 
-static char *clip(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n > max)
-		n = max;
-	char *out = malloc(n * 3 + 1);
-	if (out != NULL)
-		utf8_sanitize(s, n, out);
-	return out;
-}
-
-/* A frame from inside the sandbox: JSON, at most SBX_FRAME_MAX bytes, of a
- * known type with fields of the expected types and sizes.  Anything else
- * is counted and dropped. */
 static void on_frame(void *arg, const char *data, size_t len)
 {
 	struct job_ctx *ctx = arg;
-	struct sbx_job_result *r = ctx->res;
-	json_error_t je;
-	json_t *o = len <= SBX_FRAME_MAX ? json_loadb(data, len, JSON_REJECT_DUPLICATES, &je) : NULL;
-	const char *type = json_string_value(json_object_get(o, "type"));
-	if (o == NULL || !json_is_object(o) || type == NULL) {
-		r->protocol_errors++;
-		json_decref(o);
-		return;
-	}
-	if (strcmp(type, "error") == 0 && r->error == NULL) {
-		const char *et = json_string_value(json_object_get(o, "exc_type"));
-		const char *msg = json_string_value(json_object_get(o, "message"));
-		const char *tb = json_string_value(json_object_get(o, "traceback"));
-		if (et == NULL || msg == NULL || (tb == NULL && json_object_get(o, "traceback"))) {
-			r->protocol_errors++;
-		} else {
-			cleanup_free char *e = clip(et, MAX_EXC_TYPE);
-			cleanup_free char *m = clip(msg, MAX_EXC_MESSAGE);
-			r->error = str_printf("%s%s%s", e ? e : "", m && *m ? ": " : "", m ? m : "");
-			r->traceback = tb ? clip(tb, MAX_TRACEBACK) : NULL;
-		}
-	} else if (strcmp(type, "error") != 0) {
-		r->protocol_errors++;
-	}
-	json_decref(o);
+	pyrt_frame_apply(&ctx->reports, data, len);
 }
 
 static int sealed_memfd(const char *name, const char *data, size_t len)
@@ -146,6 +107,20 @@ static struct slot *take_slot(struct sbx_pool *p)
 	}
 }
 
+/* The job's own report of its exception, where it can be true: the job
+ * exited with a non-zero code of its own.  For every other outcome (a
+ * limit, a violation, a clean exit) the sandbox's account stands alone. */
+static void take_reports(struct sbx_job_result *res, struct pyrt_reports *rep,
+			 const struct supervisor *sv)
+{
+	res->protocol_errors = rep->rejected + sv->ctl_rejected;
+	const struct pyrt_exception *e = &rep->exc;
+	if (res->verdict.status != SBX_NONZERO_EXIT || e->type == NULL)
+		return;
+	res->error = str_printf("%s%s%s", e->type, *e->message ? ": " : "", e->message);
+	res->traceback = e->traceback ? strdup(e->traceback) : NULL;
+}
+
 static void finish(struct sbx_pool *p, struct slot *s, struct supervisor *sv,
 		   const sbx_config *cfg, struct sbx_job_result *res)
 {
@@ -174,7 +149,7 @@ static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct
 				const sbx_config *cfg, struct supervisor *sv,
 				struct sbx_job_result *res, int code_fd, int data_fd, uint64_t t0)
 {
-	struct job_ctx ctx = { res };
+	struct job_ctx ctx = { { { NULL, NULL, NULL }, 0, 0 } };
 	sv->cfg = cfg;
 	sv->cg = s->cg;
 	sv->out_fd = s->out_r;
@@ -186,6 +161,7 @@ static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct
 	sv->frame_ctx = &ctx;
 	sv->cpu_rate_milli = cfg->millicpus;
 	sv->accept_exiting = s->cg != NULL;
+	sv->ctl_hostile_after_listener = true; /* fd 3 is the job's too */
 
 	struct zmsg m;
 	memset(&m, 0, sizeof(m));
@@ -204,6 +180,8 @@ static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct
 		sv->killed = true; /* the slot is gone: its status says why */
 	supervise(sv);
 	finish(p, s, sv, cfg, res);
+	take_reports(res, &ctx.reports, sv);
+	pyrt_reports_clear(&ctx.reports);
 }
 
 static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *res,

@@ -68,6 +68,15 @@ struct supervisor {
 	int ctl_fd;	     /* control socket: reports, listener, status, frames */
 	int status_fd;	     /* the source of CTL_STATUS when not ctl_fd (pool), or -1 */
 	bool accept_exiting; /* end the run on CTL_EXITING (pool slots with a cgroup) */
+	/* The control socket is open in the sandboxed code itself once it
+	 * runs (a pool slot's fd 3): after its seccomp listener arrives (the
+	 * last message trusted code sends before strategy code starts),
+	 * CTL_REPORT, CTL_STATUS and CTL_LISTENER on it are forgeries and are
+	 * counted in ctl_rejected instead of believed; frames are accepted
+	 * only then. */
+	bool ctl_hostile_after_listener;
+	bool ctl_hostile;
+	unsigned ctl_rejected;
 	int pidfd;	     /* the process whose end ends the run */
 	pid_t reap_pid;	     /* >0: our child, reaped with wait4 for its usage */
 	struct sbx_cgroup *cg;

@@ -163,15 +163,27 @@ static void announced_exit(struct supervisor *s, int code)
 }
 
 /* A fixed-size control message (not a frame).  from_ctl: it came on the
- * control socket, which in a pool slot the job's own code can write to. */
+ * control socket, which in a pool slot the job's own code can write to.
+ * Once that code may be running (ctl_hostile), nothing on the socket can
+ * set the status, the message or any measured field: only an exit
+ * announcement is taken, worth exactly what exiting is worth. */
 static void handle_msg(struct supervisor *s, const struct ctl_msg *m, int passed, bool from_ctl)
 {
+	if (from_ctl && s->ctl_hostile && m->type != CTL_EXITING) {
+		s->ctl_rejected++;
+		if (passed >= 0)
+			close(passed);
+		return;
+	}
 	switch (m->type) {
 	case CTL_LISTENER:
-		if (passed >= 0 && s->notify_fd < 0)
+		if (passed >= 0 && s->notify_fd < 0) {
 			s->notify_fd = passed;
-		else if (passed >= 0)
+			if (from_ctl && s->ctl_hostile_after_listener)
+				s->ctl_hostile = true; /* strategy code runs from here */
+		} else if (passed >= 0) {
 			close(passed);
+		}
 		return;
 	case CTL_STATUS:
 		/* from the init of `stratbox run`, or from the pool's status
@@ -234,13 +246,19 @@ static void handle_ctl(struct supervisor *s, int fd, bool *eof)
 	if (type == CTL_FRAME && !(info.flags & MSG_TRUNC)) {
 		if (passed >= 0)
 			close(passed);
-		if (s->on_frame != NULL)
+		/* frames are the running code's own reports: none comes from
+		 * trusted set-up, so one before the code runs is out of turn */
+		if (fd == s->ctl_fd && s->ctl_hostile_after_listener && !s->ctl_hostile)
+			s->ctl_rejected++;
+		else if (s->on_frame != NULL)
 			s->on_frame(s->frame_ctx, buf + 4, (size_t) n - 4);
 		return;
 	}
 	if (n != (ssize_t) sizeof(struct ctl_msg) || (info.flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (passed >= 0)
 			close(passed); /* malformed: ignored */
+		if (fd == s->ctl_fd && s->ctl_hostile)
+			s->ctl_rejected++;
 		return;
 	}
 	struct ctl_msg m;

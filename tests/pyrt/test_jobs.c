@@ -220,7 +220,9 @@ void p_protocol_validated(void)
 	EXPECT_JOB(&r, "NONZERO_EXIT");
 	CHECK(r.verdict.exit_code == 4, "exit %d: %s %s", r.verdict.exit_code, r.error ? r.error : "",
 	      rerr(&r));
-	CHECK_INT_EQ(r.protocol_errors, 3);
+	/* three rejected frames and one message that is neither a frame
+	 * nor a control message */
+	CHECK_INT_EQ(r.protocol_errors, 4);
 	CHECK(r.error == NULL);
 	sbx_job_result_clear(&r);
 	sbx_pool_stop(pool);

@@ -9,7 +9,9 @@
 	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing) X(forged_control)     \
 	X(prefault_invisible) X(doctor) X(cgroup_recycled) X(cgroup_recycled_v2)        \
 	X(cgroup_recycled_v2_body) X(batch_killed) X(writes_private_sequential)                  \
-	X(writes_private_concurrent) X(writes_freed_after_job)
+	X(writes_private_concurrent) X(writes_freed_after_job) X(forged_control_types)                      \
+	X(forged_report_hides_nothing) X(forged_error_frames) X(forged_frames_malformed)           \
+	X(forged_listener_fd)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
