@@ -102,9 +102,10 @@ $(O)/stratbox-zygote: FORCE
 	@mkdir -p $(dir $@)
 	@cp $(BUILDROOT)/stratbox-zygote $@
 else
-$(O)/stratbox-zygote: src/pyrt/zygote.c $(O)/libstratbox.a
+ZYGOTE_SRC := src/pyrt/zygote.c src/pyrt/audit.c
+$(O)/stratbox-zygote: $(ZYGOTE_SRC) src/pyrt/audit.h $(O)/libstratbox.a
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $< \
+	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $(ZYGOTE_SRC) \
 		$(O)/libstratbox.a -lseccomp -ljansson -lcap -lunistring $(PY_LIBS) -lm -lpthread
 endif
 

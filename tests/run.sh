@@ -45,6 +45,7 @@ stage_build() { # build-dir name
 	cp -r "$1/python" "$stage/$2/python"
 	mkdir -p "$stage/$2/data/pyrt" "$stage/$2/data/validate"
 	cp tests/pyrt/permissive-policy.json "$stage/$2/data/pyrt/"
+	cp -r tests/pyrt/hook "$stage/$2/data/pyrt/"
 	cp -r tests/validate/escapes tests/validate/strategies "$stage/$2/data/validate/"
 	chmod -R a+rX "$stage/$2"
 }

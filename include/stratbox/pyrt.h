@@ -49,6 +49,9 @@ struct sbx_pool_options {
 	 * for requests; not for batches, where every slot is taken at once
 	 * and CPU is the limit (docs/python-runtime.md). */
 	bool prefault;
+	/* Jobs run without the audit hook (docs/security.md): for tests of
+	 * the kernel layer alone, never for strategies. */
+	bool no_audit_hook;
 };
 
 /* One job: Python source and an optional JSON document for

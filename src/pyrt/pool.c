@@ -669,7 +669,8 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 		sbx_error_set(err, errno, "zygote %s", p->zygote_path);
 		goto fail;
 	}
-	if (zygote_config(p, err) < 0)
+	if (zygote_config(p, err) < 0 ||
+	    (opt->no_audit_hook && sbx_config_add_env(p->zcfg, "STRATBOX_AUDIT_HOOK=off", err) < 0))
 		goto fail;
 	/* The first zygote starts here, so a broken set-up is an error now. */
 	if (zygote_start(p, err) < 0) {

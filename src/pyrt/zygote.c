@@ -21,6 +21,7 @@
 #include <Python.h>
 
 #include "common/util.h"
+#include "pyrt/audit.h"
 #include "pyrt/zproto.h"
 #include "sandbox/internal.h"
 #include "sandbox/launch.h"
@@ -56,6 +57,7 @@ static int nslots;
 static PyObject *run_job; /* stratbox._runner.run_job */
 static PyObject *warm_slot; /* stratbox._runner.warm */
 static PyObject *allowed; /* list of allowed import roots (for the preload) */
+static bool audit_off;	  /* STRATBOX_AUDIT_HOOK=off: kernel-layer tests only */
 
 static void die(const char *what)
 {
@@ -126,7 +128,10 @@ static void slot_mounts(void)
 			slot_fail("mask procfs entry", errno);
 	char opts[64];
 	snprintf(opts, sizeof(opts), "mode=1777,size=%u", DEFAULT_TMP);
-	mount_or_fail("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts);
+	/* noexec: nothing a job writes can be mapped as code (a shared
+	 * library it wrote and had the import machinery load, which no audit
+	 * event covers) */
+	mount_or_fail("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
 	mount_or_fail("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
 	/* relative paths land in the job's own /tmp */
 	if (chdir("/tmp") < 0)
@@ -177,7 +182,7 @@ static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_
 	if (job->tmp_size && job->tmp_size != DEFAULT_TMP) {
 		char opts[64];
 		snprintf(opts, sizeof(opts), "size=%llu", (unsigned long long) job->tmp_size);
-		mount_or_fail(NULL, "/tmp", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, opts);
+		mount_or_fail(NULL, "/tmp", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts);
 	}
 	char *code = read_code(code_fd, job->code_len);
 	close(code_fd);
@@ -204,7 +209,10 @@ static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_
 		slot_fail("pass the seccomp listener", errno);
 	close(listener);
 
-	/* From here on: strategy code, under every restriction. */
+	/* From here on: strategy code, under every restriction, the audit
+	 * hook's included (pyrt/audit.c). */
+	if (!audit_off)
+		audit_activate();
 	PyObject *bytes = PyBytes_FromStringAndSize(code, (Py_ssize_t) job->code_len);
 	PyObject *res = bytes ? PyObject_CallFunction(run_job, "OK", bytes,
 						      (unsigned long long) job->seed)
@@ -352,12 +360,20 @@ static void python_start(char *versions, size_t size)
 	config.use_hash_seed = 1; /* deterministic: the same hash seed everywhere */
 	config.hash_seed = 0;
 	PyConfig_SetString(&config, &config.program_name, L"/usr/bin/python3");
+	/* Before the interpreter exists, so that nothing run in it can have
+	 * been first; Python code cannot remove it (PEP 578). */
+	if (audit_install() < 0) {
+		fprintf(stderr, "stratbox-zygote: could not install the audit hook\n");
+		_exit(70);
+	}
 	PyStatus st = Py_InitializeFromConfig(&config);
 	PyConfig_Clear(&config);
 	if (PyStatus_Exception(st)) {
 		fprintf(stderr, "stratbox-zygote: Python: %s\n", st.err_msg ? st.err_msg : "init failed");
 		_exit(70);
 	}
+	const char *hook = getenv("STRATBOX_AUDIT_HOOK");
+	audit_off = hook != NULL && strcmp(hook, "off") == 0;
 	if (python_load(versions, size) == 0)
 		return;
 	PyErr_Print();
@@ -391,7 +407,7 @@ static int python_load(char *versions, size_t size)
 		return -1;
 	run_job = PyObject_GetAttrString(runner, "run_job");
 	warm_slot = PyObject_GetAttrString(runner, "warm");
-	if (run_job == NULL || warm_slot == NULL)
+	if (run_job == NULL || warm_slot == NULL || audit_configure(allowed) < 0)
 		return -1;
 	snprintf(versions, size, "%s", PyUnicode_AsUTF8(v));
 	Py_DECREF(v);

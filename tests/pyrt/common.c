@@ -149,7 +149,25 @@ struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault)
 				      .package_dir = t_package(),
 				      .policy = pol,
 				      .log_fd = 2,
-				      .prefault = prefault };
+				      .prefault = prefault,
+				      .no_audit_hook = permissive };
+	struct sbx_pool *p = NULL;
+	CHECK(sbx_pool_start(&o, &p, &err) == 0, "pool: %s", err ? err->msg : "");
+	sbx_check_policy_free(pol);
+	return p;
+}
+
+struct sbx_pool *test_pool_policy(const char *policy_file, unsigned warm)
+{
+	sbx_error *err = NULL;
+	sbx_check_policy *pol = sbx_check_policy_load(policy_file, &err);
+	CHECK(pol != NULL, "%s", err ? err->msg : "");
+	struct sbx_pool_options o = { .warm = warm,
+				      .cgroup_parent = t_cgroup_parent(),
+				      .zygote_path = t_zygote(),
+				      .package_dir = t_package(),
+				      .policy = pol,
+				      .log_fd = 2 };
 	struct sbx_pool *p = NULL;
 	CHECK(sbx_pool_start(&o, &p, &err) == 0, "pool: %s", err ? err->msg : "");
 	sbx_check_policy_free(pol);

@@ -7,12 +7,17 @@
 
 #include <jansson.h>
 
-/* A pool for one test: the default policy, or the permissive test policy
- * (imports of os, socket, ctypes, ... allowed at run time) when
- * `permissive`, so that the kernel layer is what a test exercises. */
+/* A pool for one test: the default policy with the audit hook on (the
+ * Python layer as strategies meet it; no static validation, which only
+ * the CLI runs), or, when `permissive`, the permissive test policy
+ * (imports of os, socket, ctypes, ... allowed) with the audit hook off,
+ * so that the kernel layer alone is what a test exercises. */
 struct sbx_pool *test_pool(bool permissive, unsigned warm);
 /* ...and with each slot's prefault warm-up (sbx_pool_options.prefault) */
 struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault);
+
+/* A pool with the audit hook on and the import allow-list of a policy file. */
+struct sbx_pool *test_pool_policy(const char *policy_file, unsigned warm);
 
 /* Wait (up to 20 s) until n slots are ready; fails the test otherwise. */
 void t_wait_ready(struct sbx_pool *pool, unsigned n);

@@ -181,7 +181,13 @@ void p_runtime_guard(void)
 		{ "import importlib\n", "ImportError: import of 'importlib' is not allowed" },
 		{ "eval('1')\n", "NameError: name 'eval' is not defined" },
 		{ "exec('x = 1')\n", "NameError: name 'exec' is not defined" },
-		{ "getattr(1, 'real')\n", "NameError: name 'getattr' is not defined" },
+		{ "globals()\n", "NameError: name 'globals' is not defined" },
+		{ "getattr(1, '__class__')\n", "AttributeError: getattr() of '__class__' is not allowed" },
+		{ "n = '__cl' + 'ass__'\nsetattr(int, n, 1)\n",
+		  "AttributeError: setattr() of '__class__' is not allowed" },
+		{ "hasattr(1, '__\\uff43lass__')\n", "AttributeError: hasattr() of" }, /* NFKC */
+		{ "import math\nvars(math)\n", "TypeError: vars() of a module is not allowed" },
+		{ "vars()\n", "TypeError: vars() without an argument is not allowed" },
 		{ "def f():\n    import socket\nf()\n", "ImportError: import of 'socket' is not allowed" },
 		{ "from . import x\n", "ImportError: relative imports are not allowed" },
 	};
@@ -198,6 +204,14 @@ void p_runtime_guard(void)
 	run_code(pool, "import pandas as pd\nprint(pd.Timestamp('2024-01-05').day_name())\n", &r);
 	EXPECT_JOB(&r, "OK");
 	CHECK_STR_EQ(rout(&r), "Friday\n");
+	sbx_job_result_clear(&r);
+	/* reflection by ordinary names works */
+	run_code(pool, "class S:\n    window = 20\ns = S()\nsetattr(s, 'fast', 5)\n"
+		       "print(getattr(s, 'window', 0), getattr(s, 'slow', 30), hasattr(s, 'fast'),"
+		       " sorted(vars(s)), type(s).__name__)\n",
+		 &r);
+	EXPECT_JOB(&r, "OK");
+	CHECK_STR_EQ(rout(&r), "20 30 True ['fast'] S\n");
 	sbx_job_result_clear(&r);
 	sbx_pool_stop(pool);
 }

@@ -11,7 +11,8 @@
 	X(cgroup_recycled_v2_body) X(batch_killed) X(writes_private_sequential)                  \
 	X(writes_private_concurrent) X(writes_freed_after_job) X(forged_control_types)                      \
 	X(forged_report_hides_nothing) X(forged_error_frames) X(forged_frames_malformed)           \
-	X(forged_listener_fd)
+	X(forged_listener_fd) X(hook_capabilities) X(hook_code) X(hook_frames) X(hook_imports)      \
+	X(hook_library_works)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
