@@ -34,4 +34,18 @@ static inline void print_summary(const char *label, double *t, int n, const char
 	       t[(int) (n * 0.9)], t[p99], t[0], sum / n, suffix);
 }
 
+/* The same summary in any unit (sorts t). */
+static inline void bench_print(const char *label, double *t, size_t n, const char *unit)
+{
+	qsort(t, n, sizeof(double), cmp_double);
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += t[i];
+	size_t p99 = (size_t) ((double) n * 0.99);
+	if (p99 >= n)
+		p99 = n - 1;
+	printf("%-12s n=%zu p50=%.3f p90=%.3f p99=%.3f min=%.3f mean=%.3f %s\n", label, n, t[n / 2],
+	       t[(size_t) ((double) n * 0.9)], t[p99], t[0], sum / (double) n, unit);
+}
+
 #endif

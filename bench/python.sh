@@ -20,6 +20,9 @@ pyrt=build/bench/pyrt
 cc -O2 -o "$lat" bench/spawnlat.c
 cc -O2 -D_GNU_SOURCE -Wall -Wextra -Iinclude -o "$pyrt" bench/pyrt.c build/libstratbox.a \
 	-lseccomp -ljansson -lcap -lunistring -lm -lpthread
+hook=build/bench/hook
+cc -O2 -D_GNU_SOURCE -Wall -Wextra -Iinclude -o "$hook" bench/hook.c build/libstratbox.a \
+	-lseccomp -ljansson -lcap -lunistring -lm -lpthread
 
 tmp=$(mktemp -d /tmp/stratbox-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -101,3 +104,6 @@ echo "bwrap python3, xargs -P $parallel: $bw_jobs jobs, $bw_ok OK: $bw_rate jobs
 awk -v s="$sbx_rate" -v b="$bw_rate" -v cs="$(echo "$cold_s" | p50)" -v cb="$(echo "$cold_b" | p50)" \
 	-v f="$floor_rate" \
 	'BEGIN {printf "ratios: throughput stratbox/bwrap %.0fx (50x would be %.0f jobs/s), no-sandbox floor/bwrap %.0fx, stratbox/floor %.2f; cold p50 stratbox/bwrap %.2f\n", s / b, 50 * b, f / b, s / f, cs / cb}'
+echo
+echo "-- the audit hook's cost: the same jobs on a pool with it and one without, in turns"
+"$hook" -n "$runs" -b "$(pwd)/build" -d data/GOOG.csv
