@@ -85,6 +85,7 @@ struct supervisor {
 	void *frame_ctx;
 	struct evidence ev;
 	struct sbx_stream out, err;
+	struct passthrough *pass; /* SBX_OUTPUT_PASSTHROUGH: the writer thread */
 	bool out_eof, err_eof, ctl_eof, status_eof, pass_out_broken, pass_err_broken;
 	int notify_fd;
 	bool proc_exited, killed;
@@ -102,8 +103,14 @@ struct supervisor {
 void supervisor_init(struct supervisor *s);
 
 /* Run the event loop from GO until the sandbox is gone and its output
- * drained.  Never fails: problems become evidence. */
+ * drained.  Never fails: problems become evidence.  It never waits for
+ * whoever reads passed-through output (see supervisor_deliver()). */
 void supervise(struct supervisor *s);
+/* Wait until the passed-through output is delivered to the caller's
+ * descriptors (or they broke) and release the writer.  For the end of a
+ * run, after its teardown: a reader that stalls stalls this call, never
+ * the supervision of a live sandbox.  Nothing to do in capture mode. */
+void supervisor_deliver(struct supervisor *s);
 
 /* run.c: capture buffers for a supervisor, and the verdict from its
  * evidence and the cgroup's counters (shared with the Python pool). */

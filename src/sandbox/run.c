@@ -358,6 +358,8 @@ void sbx_proc_wait(sbx_proc *p, sbx_verdict *v)
 	launch_release(&p->l);
 	v->teardown_ns = now_ns() - t_td;
 	trace_mark("teardown");
+	/* the sandbox and its cgroup are gone: only now wait for our reader */
+	supervisor_deliver(s);
 	free(p);
 }
 

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
@@ -71,6 +72,118 @@ static void note_message(struct supervisor *s, const char *msg)
 		snprintf(s->message, sizeof(s->message), "%s", msg);
 }
 
+/* ---- passed-through output ---------------------------------------------
+ *
+ * The caller's stdout and stderr may be a pipe to a process that stopped
+ * reading or a terminal paused with Ctrl-S: a write to them can block for
+ * ever.  The event loop must keep every deadline and limit meanwhile, so it
+ * only appends to a buffer (at most the output limit per stream, which it
+ * enforces anyway) and a writer thread does the blocking writes.  The
+ * sandbox's end never waits for the reader; only supervisor_deliver(), at
+ * the end of the run, does. */
+struct pass_chunk {
+	struct pass_chunk *next;
+	int which; /* 0: stdout, 1: stderr */
+	size_t len;
+	char data[];
+};
+
+struct passthrough {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pass_chunk *head, **tail; /* in the order the bytes arrived */
+	int fd[2];
+	bool broken[2]; /* the reader went away: later bytes are dropped */
+	bool done;	/* no more bytes will come */
+};
+
+static void *pass_writer(void *arg)
+{
+	struct passthrough *pt = arg;
+	pthread_mutex_lock(&pt->mu);
+	for (;;) {
+		struct pass_chunk *c = pt->head;
+		if (c == NULL) {
+			if (pt->done)
+				break;
+			pthread_cond_wait(&pt->cv, &pt->mu);
+			continue;
+		}
+		pt->head = c->next;
+		if (pt->head == NULL)
+			pt->tail = &pt->head;
+		bool skip = pt->broken[c->which];
+		pthread_mutex_unlock(&pt->mu);
+		bool failed = !skip && write_all(pt->fd[c->which], c->data, c->len) < 0;
+		pthread_mutex_lock(&pt->mu);
+		if (failed)
+			pt->broken[c->which] = true;
+		free(c);
+	}
+	pthread_mutex_unlock(&pt->mu);
+	return NULL;
+}
+
+static void pass_start(struct supervisor *s)
+{
+	struct passthrough *pt = calloc(1, sizeof(*pt));
+	if (pt == NULL)
+		return;
+	pt->fd[0] = s->cfg->out_fd;
+	pt->fd[1] = s->cfg->err_fd;
+	pt->tail = &pt->head;
+	pthread_mutex_init(&pt->mu, NULL);
+	pthread_cond_init(&pt->cv, NULL);
+	if (pthread_create(&pt->thread, NULL, pass_writer, pt) != 0) {
+		pthread_mutex_destroy(&pt->mu);
+		pthread_cond_destroy(&pt->cv);
+		free(pt);
+		return; /* take_output() writes directly, as a last resort */
+	}
+	s->pass = pt;
+}
+
+/* Queue bytes for one of the caller's descriptors; false when they cannot
+ * be delivered (the reader is gone, or no memory). */
+static bool pass_push(struct passthrough *pt, int which, const char *buf, size_t n)
+{
+	struct pass_chunk *c = malloc(sizeof(*c) + n);
+	if (c == NULL)
+		return false;
+	c->next = NULL;
+	c->which = which;
+	c->len = n;
+	memcpy(c->data, buf, n);
+	pthread_mutex_lock(&pt->mu);
+	bool ok = !pt->broken[which];
+	if (ok) {
+		*pt->tail = c;
+		pt->tail = &c->next;
+		pthread_cond_signal(&pt->cv);
+	}
+	pthread_mutex_unlock(&pt->mu);
+	if (!ok)
+		free(c);
+	return ok;
+}
+
+void supervisor_deliver(struct supervisor *s)
+{
+	struct passthrough *pt = s->pass;
+	if (pt == NULL)
+		return;
+	pthread_mutex_lock(&pt->mu);
+	pt->done = true;
+	pthread_cond_signal(&pt->cv);
+	pthread_mutex_unlock(&pt->mu);
+	pthread_join(pt->thread, NULL);
+	pthread_mutex_destroy(&pt->mu);
+	pthread_cond_destroy(&pt->cv);
+	free(pt);
+	s->pass = NULL;
+}
+
 /* Append what fits under the limit; anything beyond it means the command
  * wrote more than allowed. */
 static void take_output(struct supervisor *s, struct sbx_stream *st, bool *broken, int sink,
@@ -84,8 +197,11 @@ static void take_output(struct supervisor *s, struct sbx_stream *st, bool *broke
 		if (s->cfg->out_mode == SBX_OUTPUT_CAPTURE) {
 			memcpy(st->data + st->len, buf, keep);
 			st->data[st->len + keep] = '\0';
+		} else if (!*broken && s->pass != NULL) {
+			if (!pass_push(s->pass, st == &s->out ? 0 : 1, buf, keep))
+				*broken = true; /* our reader went away: keep draining */
 		} else if (!*broken && write_all(sink, buf, keep) < 0) {
-			*broken = true; /* our reader went away: keep draining */
+			*broken = true;
 		}
 		st->len += keep;
 	}
@@ -409,6 +525,8 @@ void supervise(struct supervisor *s)
 	uint64_t next_tick = s->t_go + TICK_NS;
 	if (s->status_fd < 0)
 		s->status_eof = true;
+	if (cfg->out_mode == SBX_OUTPUT_PASSTHROUGH && s->pass == NULL)
+		pass_start(s);
 
 	while (!finished(s)) {
 		uint64_t now = now_ns();

@@ -1,0 +1,106 @@
+/* The supervisor never waits for whoever reads the command's output.
+ * Without --json the output is passed through to stratbox's own stdout;
+ * a reader that stops reading (a pipe to a hung process, a terminal paused
+ * with Ctrl-S) must not stop the supervision: the wall limit still ends
+ * the sandbox on time, and the output is still delivered, whole, once the
+ * reader reads again. */
+#include "sec.h"
+#include "tests.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* stratbox run (no --json) with stdout into a pipe nobody reads yet. */
+static pid_t start_unread(const char *marker, const char *limit_opt, const char *limit, int *out)
+{
+	char script[256];
+	/* a background writer of 200,000 bytes (more than a pipe holds),
+	 * then a spin that only the wall limit ends */
+	snprintf(script, sizeof(script), "(head -c 200000 /dev/zero &); while :; do :; done # %s",
+		 marker);
+	int po[2];
+	CHECK(pipe(po) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		close(po[0]);
+		close(po[1]);
+		const char *parent = sec_cgroup_parent();
+		if (parent)
+			execl(sec_stratbox(), "stratbox", "run", "--cgroup-parent", parent, limit_opt,
+			      limit, "--", "/bin/sh", "-c", script, (char *) NULL);
+		else
+			execl(sec_stratbox(), "stratbox", "run", limit_opt, limit, "--", "/bin/sh", "-c",
+			      script, (char *) NULL);
+		_exit(127);
+	}
+	close(po[1]);
+	*out = po[0];
+	return pid;
+}
+
+static size_t drain(int fd)
+{
+	char buf[65536];
+	size_t total = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t) n;
+	return total;
+}
+
+void t_stalled_reader(void)
+{
+	char marker[64];
+	snprintf(marker, sizeof(marker), "stall-marker-%d", (int) getpid());
+	int out;
+	pid_t pid = start_unread(marker, "--wall-time", "2", &out);
+	/* The sandbox's shell must be gone soon after its 2 s limit, while
+	 * stratbox's stdout is still unread (the supervisor blocked in a
+	 * write used to let it spin as long as the reader stalled). */
+	int alive = -1;
+	for (int i = 0; i < 100; i++) { /* up to 10 s */
+		sleep_ms(100);
+		if (i >= 25 && (alive = count_processes_starting("/bin/sh -c (head")) == 0)
+			break;
+	}
+	CHECK(alive == 0, "the sandbox still runs while its reader stalls (%d processes)", alive);
+	/* stratbox itself waits to deliver; nothing of the sandbox remains */
+	int st;
+	CHECK(waitpid(pid, &st, WNOHANG) == 0, "stratbox exited before its output was read");
+	size_t got = drain(out);
+	close(out);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st));
+	CHECK_INT_EQ(WEXITSTATUS(st), 137); /* killed at its wall limit */
+	CHECK_INT_EQ(got, 200000);	    /* delivered whole, once read */
+}
+
+/* A reader that goes away for good: the run still ends at its limit and
+ * stratbox exits; the output is dropped, nothing else is disturbed. */
+void t_reader_gone(void)
+{
+	char marker[64];
+	snprintf(marker, sizeof(marker), "gone-marker-%d", (int) getpid());
+	int out;
+	pid_t pid = start_unread(marker, "--wall-time", "1", &out);
+	close(out);
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st));
+	CHECK_INT_EQ(WEXITSTATUS(st), 137);
+	CHECK_INT_EQ(count_processes_starting("/bin/sh -c (head"), 0);
+}
