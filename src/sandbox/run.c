@@ -165,9 +165,16 @@ void sandbox_finish_verdict(sbx_verdict *v, struct supervisor *s, const struct s
 		snprintf(what, sizeof(what), "the sandbox was killed from outside before its exit "
 					     "status was known");
 	const char *base = s->message[0] ? s->message : what;
+	/* RLIMIT_DATA, the fallback, is not a memory limit: it caps each
+	 * process's private heap, and shared mappings, /tmp and /dev/shm
+	 * escape it.  Say so, rather than present it as the limit. */
+	bool memory = strstr(v->unenforced, "memory") != NULL;
 	if (v->unenforced[0])
-		set_message(v, "%s%slimits not enforced (no usable cgroup controller): %s%s", base,
+		set_message(v, "%s%slimits not enforced (no usable cgroup controller): %s%s%s", base,
 			    *base ? "; " : "", v->unenforced,
+			    memory ? " (memory: only each process's private heap is capped, by "
+				     "RLIMIT_DATA; shared mappings, /tmp and /dev/shm are not counted)"
+				   : "",
 			    geteuid() ? "; run `stratbox doctor` for how to delegate a cgroup" : "");
 	else
 		set_message(v, "%s", base);
