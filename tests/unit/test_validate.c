@@ -60,7 +60,7 @@ void u_tokenizer(void)
 		names += t.v[i].type == TOK_NAME;
 		strings += t.v[i].type == TOK_STRING;
 		newlines += t.v[i].type == TOK_NEWLINE;
-		in_f += t.v[i].in_fstring;
+		in_f += t.v[i].fdepth > 0;
 	}
 	CHECK_INT_EQ(strings, 3);
 	CHECK_INT_EQ(names, 5); /* x b w y z */
