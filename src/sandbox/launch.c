@@ -379,6 +379,22 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* After a setup failure is reported, before GO: wait for GO (or the
+ * supervisor's end) and only then exit.  A unix socket closed with a
+ * message unread in it makes the peer's next recv fail with ECONNRESET,
+ * ahead of the messages queued for the peer: exiting with the GO unread
+ * lost the report saying why the run failed (1 run in 100-200 of a
+ * refused bind, then reported as "killed from outside"). */
+static __attribute__((noreturn)) void exit_after_report(const struct launch *l)
+{
+	struct ctl_msg m;
+	int fds[LAUNCH_MAX_FDS], n = 0;
+	if (launch_recv_fds(l->ctl_child, &m, sizeof(m), fds, LAUNCH_MAX_FDS, &n) == 1)
+		while (n > 0)
+			close(fds[--n]);
+	_exit(1);
+}
+
 static int init_main(void *arg)
 {
 	struct launch *l = arg;
@@ -408,7 +424,7 @@ static int init_main(void *arg)
 		if (sys_drop_groups() < 0 || sys_setresgid(SBX_SANDBOX_GID) < 0 ||
 		    sys_setresuid(SBX_SANDBOX_UID) < 0) {
 			child_fail(l->ctl_child, STAGE_SETUP, errno, "become uid %u", SBX_SANDBOX_UID);
-			_exit(1);
+			exit_after_report(l);
 		}
 	}
 
@@ -416,10 +432,10 @@ static int init_main(void *arg)
 	prctl(PR_SET_NAME, "stratbox-init", 0, 0, 0);
 	if (sethostname("sandbox", 7) < 0) {
 		child_fail(l->ctl_child, STAGE_SETUP, errno, "sethostname");
-		_exit(1);
+		exit_after_report(l);
 	}
 	if (rootfs_apply(&l->plan, l->ctl_child) < 0)
-		_exit(1);
+		exit_after_report(l);
 	/* Not dumpable: the command (same uid in a user namespace) can
 	 * neither ptrace us nor open /proc/1/mem, /proc/1/environ. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
