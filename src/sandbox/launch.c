@@ -222,10 +222,12 @@ static void move_fd(int from, int to)
 	}
 }
 
-/* Close every descriptor except the (at most eight) listed. */
+/* Close every descriptor except the (at most sixteen) listed. */
 static void close_all_except(const int *keep, int n)
 {
-	int sorted[8];
+	int sorted[16];
+	if (n > 16)
+		n = 16;
 	for (int i = 0; i < n; i++) {
 		int j = i;
 		while (j > 0 && sorted[j - 1] > keep[i]) {
@@ -408,11 +410,13 @@ static int init_main(void *arg)
 	 * SIGPIPE would hand that to the command.  Start from defaults. */
 	reset_signals();
 	/* Nothing of the supervisor's descriptors stays open in here, but
-	 * for those handed on to the command. */
-	int keep[8] = { l->ctl_child, l->out_w, l->err_w };
+	 * for those handed on to the command and the sources the root's
+	 * copies are read from (rootfs_apply() closes those). */
+	int keep[16] = { l->ctl_child, l->out_w, l->err_w };
 	int nkeep = 3;
 	for (int i = 0; i < l->cfg->npassfds; i++)
 		keep[nkeep++] = l->cfg->passfds[i].host_fd;
+	nkeep += rootfs_plan_fds(&l->plan, keep + nkeep, (int) ARRAY_SIZE(keep) - nkeep);
 	close_all_except(keep, nkeep);
 
 	if (l->userns && (recv_msg(l->ctl_child, &m) < 0 || m.type != CTL_MAPS_READY))
