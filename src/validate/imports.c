@@ -150,6 +150,10 @@ void rules_record_import_bindings(struct checker *c)
 			const char *nm = tok_norm(c, first, &len);
 			char sub[PATH_MAX_LEN];
 			j = from ? j + 1 : dotted(c, j, sub, sizeof(sub));
+			if (j == first) { /* "import import": not a name, but move on */
+				j++;
+				continue;
+			}
 			if (from)
 				snprintf(full, sizeof(full), "%s.%.*s", path, (int) len, nm);
 			else
@@ -173,7 +177,7 @@ void rules_record_import_bindings(struct checker *c)
 /* Whether base.name (base a module path an import bound) is a private or
  * denied part of an allowed module; reports it at `at`. */
 static bool member_refused(struct checker *c, const char *base, const struct py_token *at,
-			   const char *name, size_t len, bool report)
+			   const char *name, size_t len, bool report, const char *rule)
 {
 	char path[PATH_MAX_LEN];
 	snprintf(path, sizeof(path), "%s.%.*s", base, (int) len, name);
@@ -183,7 +187,7 @@ static bool member_refused(struct checker *c, const char *base, const struct py_
 		return false; /* the import itself is refused */
 	if (is_private(name, len)) {
 		if (report)
-			check_add(c, SBX_SEVERITY_ERROR, at->line, at->col, "module-attribute",
+			check_add(c, SBX_SEVERITY_ERROR, at->line, at->col, rule,
 				  "'%s' is a private part of %.*s: module internals (names starting "
 				  "with '_') are not its API and lead to modules strategy code may "
 				  "not use; use %.*s's public functions",
@@ -192,7 +196,7 @@ static bool member_refused(struct checker *c, const char *base, const struct py_
 	}
 	if (strset_has(&c->p->denied_members, path, strlen(path))) {
 		if (report)
-			check_add(c, SBX_SEVERITY_ERROR, at->line, at->col, "module-attribute",
+			check_add(c, SBX_SEVERITY_ERROR, at->line, at->col, rule,
 				  "'%s' is not allowed: it reaches further than the rest of %.*s "
 				  "(docs/validator.md says why); use %.*s's other functions",
 				  path, rl, base, rl, base);
@@ -216,7 +220,7 @@ bool module_member_refused(struct checker *c, size_t module_tok, const struct py
 			   const char *name, size_t len, bool report)
 {
 	const char *base = bound_module(c, module_tok);
-	return base != NULL && member_refused(c, base, at, name, len, report);
+	return base != NULL && member_refused(c, base, at, name, len, report, "module-attribute");
 }
 
 /* A name bound to a module, at the start of a chain: follow .name.name,
@@ -234,7 +238,7 @@ void rules_module_chain(struct checker *c, size_t i)
 	     steps++, i += 2) {
 		size_t len, bl = strlen(base);
 		const char *nm = tok_norm(c, i + 2, &len);
-		if (member_refused(c, base, &c->t->v[i + 2], nm, len, true))
+		if (member_refused(c, base, &c->t->v[i + 2], nm, len, true, "module-attribute"))
 			return;
 		snprintf(base + bl, sizeof(base) - bl, ".%.*s", (int) len, nm);
 	}
@@ -325,7 +329,7 @@ static size_t check_module_path(struct checker *c, size_t kw, size_t j)
 		const char *nm = tok_norm(c, j + 1, &len);
 		check_identifier(c, &t->v[j + 1], nm, len);
 		if (allowed)
-			member_refused(c, path, &t->v[j + 1], nm, len, true);
+			member_refused(c, path, &t->v[j + 1], nm, len, true, "import-not-allowed");
 		if (off < sizeof(path))
 			off += (size_t) snprintf(path + off, sizeof(path) - off, ".%.*s", (int) len, nm);
 		j += 2;
@@ -355,7 +359,7 @@ static void check_imported_name(struct checker *c, size_t j, const char *mod, si
 			  "strategy code may not use",
 			  (int) len, nm, mod, (int) len, nm);
 	else if (mod[0] != '\0')
-		member_refused(c, mod, t, nm, len, true);
+		member_refused(c, mod, t, nm, len, true, "import-not-allowed");
 }
 
 /* import a.b [as x], c ... ; from [.]a.b import x [as y], (...) | *

@@ -35,6 +35,7 @@ import io
 import json
 import os
 import random
+import select
 import subprocess
 import sys
 import time
@@ -61,18 +62,41 @@ def translate(s):
     return s.replace("\r\n", "\n").replace("\r", "\n")
 
 
+class ProbeFailed(Exception):
+    pass
+
+
 class Probe:
-    """The validator, through tests/validate/vprobe.c."""
+    """The validator, through tests/validate/vprobe.c.  An input it crashes
+    or hangs on (more than TIMEOUT seconds: the check is linear, these
+    inputs are small) is a failure, and the probe is restarted."""
+
+    TIMEOUT = 10.0
 
     def __init__(self, path):
-        self.p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.path = path
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen([self.path], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.buf = b""
 
     def ask(self, mode, data):
         self.p.stdin.write(b"%s %d\n" % (mode.encode(), len(data)) + data)
         self.p.stdin.flush()
-        line = self.p.stdout.readline()
-        if not line:
-            raise RuntimeError("vprobe died (exit %s) on input %r" % (self.p.wait(), data[:200]))
+        deadline = time.monotonic() + self.TIMEOUT
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            ready = select.select([self.p.stdout], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = os.read(self.p.stdout.fileno(), 1 << 16) if ready else b""
+            if not chunk:
+                why = "hung" if left <= 0 or not ready else "died (exit %s)" % self.p.poll()
+                self.p.kill()
+                self.p.wait()
+                self.start()
+                raise ProbeFailed("the validator %s on this input (%s)" % (why, mode))
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
         return json.loads(line)
 
     def close(self):
@@ -148,9 +172,15 @@ class Judge:
 
     def compare(self, src):
         """'agree', 'rejected' (CPython refuses: nothing to compare),
-        'unsure' (tokenize gave up) or raises Mismatch."""
-        if not cpython_accepts(src):
+        'unsure' (tokenize gave up) or raises Mismatch.  Every input also
+        goes through the whole check (under ASan, in the sanitizer build),
+        which must not call code CPython compiles unusable."""
+        accepted = cpython_accepts(src)
+        checked = self.probe.ask("check", src.encode("utf-8", "surrogatepass"))
+        if not accepted:
             return "rejected"
+        if not checked["ok"]:
+            raise Mismatch("CPython compiles it, the check calls it unusable: " + checked["error"])
         text = translate(src)
         expected = cpython_tokens(text)
         raw = src.encode("utf-8", "surrogatepass")
@@ -438,7 +468,7 @@ def main():
         kinds[kind] += 1
         try:
             r = judge.compare(src)
-        except Mismatch as e:
+        except (Mismatch, ProbeFailed) as e:
             stats["failed"] += 1
             failures.append((src, str(e)))
             return

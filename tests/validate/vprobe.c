@@ -15,6 +15,8 @@
  *           Or {"ok":false,"line":L,"col":C,"error":"..."}.
  *   check   {"ok":true,"errors":N,"violations":[[RULE,LINE,COL,SEVERITY],...]}
  *           with the default policy, or {"ok":false,"error":"..."}.
+ *   policy  the default policy's lists: {"allowed_imports":[...], ...} (the
+ *           source is ignored).
  *
  * One process serves thousands of inputs: the judge's cost is its own. */
 #include "stratbox/validate.h"
@@ -22,6 +24,7 @@
 #include "validate/tokenizer.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +106,30 @@ static json_t *check_json(const sbx_check_policy *p, const char *src, size_t len
 	return o;
 }
 
+static json_t *policy_json(const sbx_check_policy *p)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} lists[] = {
+#define L(k, f) { k, offsetof(struct sbx_check_policy, f) }
+		L("allowed_imports", imports),	       L("banned_builtins", banned_builtins),
+		L("banned_identifiers", banned_identifiers), L("module_attributes", module_attributes),
+		L("denied_members", denied_members),   L("names_in_strings", names_in_strings),
+#undef L
+	};
+	json_t *o = json_object();
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		const struct strset *l = (const struct strset *) (const void *) ((const char *) p +
+										 lists[i].off);
+		json_t *a = json_array();
+		for (size_t k = 0; k < l->n; k++)
+			json_array_append_new(a, json_string(l->v[k]));
+		json_object_set_new(o, lists[i].key, a);
+	}
+	return o;
+}
+
 int main(void)
 {
 	sbx_check_policy *p = sbx_check_policy_default();
@@ -117,7 +144,9 @@ int main(void)
 		if (src == NULL || fread(src, 1, len, stdin) != len)
 			return 2;
 		src[len] = '\0';
-		json_t *o = strcmp(mode, "check") == 0 ? check_json(p, src, len) : tokens_json(src, len);
+		json_t *o = strcmp(mode, "check") == 0	  ? check_json(p, src, len)
+			    : strcmp(mode, "policy") == 0 ? policy_json(p)
+							  : tokens_json(src, len);
 		char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 		puts(s ? s : "{\"ok\":false,\"error\":\"json\"}");
 		fflush(stdout);
