@@ -143,8 +143,15 @@ $(O)/tests/pyrt: $(PYRT_SRC) $(TEST_COMMON) $(O)/libstratbox.a
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $(PYRT_SRC) $(TEST_COMMON) \
 		$(O)/libstratbox.a $(LIBS)
 
+# The validator's test-only entry point, driven by the Python tests in
+# tests/validate/ (the differential test against CPython's tokenizer).
+$(O)/tests/vprobe: tests/validate/vprobe.c $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
+
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security $(O)/tests/pyrt \
-             $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
+             $(O)/tests/vprobe $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
 
 # libFuzzer target (clang): the tokenizer and validator with ASan+UBSan.
 FUZZ_SRC := fuzz/fuzz_check.c $(wildcard src/validate/*.c) src/common/error.c src/common/util.c

@@ -68,9 +68,18 @@ int sbx_config_set_wall_time(sbx_config *cfg, uint64_t ns, sbx_error **err);
 /* Per stream (stdout and stderr each). */
 int sbx_config_set_output_limit(sbx_config *cfg, uint64_t bytes, sbx_error **err);
 int sbx_config_set_tmp_size(sbx_config *cfg, uint64_t bytes, sbx_error **err);
-/* Bind host path src at dst inside the sandbox (dst defaults to src). */
+/* Bind host path src at dst inside the sandbox (dst defaults to src).
+ * dst is resolved inside the sandbox's root and may not pass through a
+ * symlink.  src is opened once when the sandbox starts; a symlink in its
+ * last component is refused unless sbx_config_set_follow_symlinks() says
+ * otherwise.  Symlinks in src's directories are followed: a source must
+ * not pass through a directory that a sandbox can write. */
 int sbx_config_add_bind(sbx_config *cfg, const char *src, const char *dst, bool writable,
 			sbx_error **err);
+/* Follow a symlink in the last component of every bind source (default:
+ * false, such a bind is refused and the run is a SANDBOX_ERROR naming the
+ * source and the link's target). */
+void sbx_config_set_follow_symlinks(sbx_config *cfg, bool follow);
 /* "NAME=VALUE"; replaces an earlier value of NAME. */
 int sbx_config_add_env(sbx_config *cfg, const char *assignment, sbx_error **err);
 int sbx_config_set_cwd(sbx_config *cfg, const char *dir, sbx_error **err);

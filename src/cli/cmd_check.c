@@ -1,17 +1,21 @@
 /* stratbox check FILE: the static validator.
- * Exit 0 clean, 1 violations, 2 unusable input (unreadable, not UTF-8,
- * unterminated string, bad policy file, ...). */
+ * Exit 0 when nothing is refused (warnings alone are printed and still exit
+ * 0: the code would run), 1 when something is, 2 on unusable input
+ * (unreadable, not UTF-8, unterminated string, bad policy file, ...). */
 #include "cli/cli.h"
 #include "common/util.h"
 #include "stratbox/validate.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static const char check_usage[] =
 	"usage: stratbox check [--policy POLICY.json] [--json] FILE.py\n"
 	"\n"
 	"Checks Python strategy code against the policy: allowed imports, banned\n"
-	"builtins, dunder access. Exit 0 clean, 1 violations, 2 unusable input.\n";
+	"builtins, dunder access, module internals. Exit 0 when the code may run\n"
+	"(warnings are printed, prefixed \"warning:\"), 1 when it is refused, 2 on\n"
+	"unusable input.\n";
 
 int cmd_check(int argc, char **argv)
 {
@@ -58,8 +62,13 @@ int cmd_check(int argc, char **argv)
 	struct sbx_check_result res;
 	int rc;
 	if (sbx_check_source(policy, src, len, &res, &err) < 0) {
-		if (json)
-			printf("{\"file\":\"%s\",\"ok\":false,\"error\":\"unusable input\"}\n", file);
+		if (json) {
+			json_t *o = json_pack("{s:s,s:b,s:s}", "file", file, "ok", 0, "error", err->msg);
+			char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+			puts(s ? s : "{}");
+			free(s);
+			json_decref(o);
+		}
 		cli_err("%s:%s", file, err->msg);
 		rc = 2;
 	} else {
@@ -69,12 +78,13 @@ int cmd_check(int argc, char **argv)
 			free(s);
 		} else {
 			for (size_t i = 0; i < res.n; i++)
-				printf("%s:%u:%u: %s: %s\n", file, res.v[i].line, res.v[i].col,
+				printf("%s:%u:%u: %s%s: %s\n", file, res.v[i].line, res.v[i].col,
+				       res.v[i].severity == SBX_SEVERITY_WARNING ? "warning: " : "",
 				       res.v[i].rule, res.v[i].message);
-			if (res.n == 0)
-				printf("%s: ok\n", file);
+			if (res.errors == 0)
+				printf("%s: ok%s\n", file, res.n ? " (with warnings)" : "");
 		}
-		rc = res.n ? 1 : 0;
+		rc = res.errors ? 1 : 0;
 		sbx_check_result_clear(&res);
 	}
 	sbx_check_policy_free(policy);

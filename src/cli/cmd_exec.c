@@ -5,6 +5,8 @@
  *
  * The code is checked by the static validator first; a rejected job comes
  * back as status VALIDATION_ERROR with the violations, and nothing runs.
+ * Code with only warnings (an optional import with a fallback) runs, and
+ * its result carries them as "warnings".
  * A single job runs on a freshly started pool (a cold start); a batch
  * runs every job through one warm pool, N at a time, and prints one
  * result per line in input order. */
@@ -121,24 +123,65 @@ static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
 	return 0;
 }
 
-static void print_result(const struct sbx_job_result *r, const struct sbx_check_result *viol,
-			 json_t *id, bool as_json)
+/* The validator's warnings as a JSON array (NULL when there are none):
+ * code with only warnings runs, and its result says what they were. */
+static json_t *warnings_json(const struct sbx_check_result *checked)
 {
-	char *s = sbx_job_result_to_json(r, viol);
-	if (s != NULL && id != NULL) {
-		json_t *o = json_loads(s, JSON_ALLOW_NUL, NULL);
-		free(s);
-		json_object_set(o, "id", id);
-		s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-		json_decref(o);
+	if (checked == NULL || checked->n == 0 || checked->errors > 0)
+		return NULL;
+	char *s = sbx_check_result_to_json(checked, NULL);
+	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
+	free(s);
+	json_t *a = o ? json_incref(json_object_get(o, "violations")) : NULL;
+	json_decref(o);
+	return a;
+}
+
+/* A job's result as a JSON line: refused (VALIDATION_ERROR) when refused
+ * is set, else the run's result with the validator's warnings; the job's
+ * id added when it has one. */
+static char *result_json(const struct sbx_job_result *r, const struct sbx_check_result *refused,
+			 const struct sbx_check_result *checked, json_t *id)
+{
+	char *s = sbx_job_result_to_json(r, refused);
+	json_t *warn = refused ? NULL : warnings_json(checked);
+	if (s == NULL || (id == NULL && warn == NULL)) {
+		json_decref(warn);
+		return s;
 	}
+	json_t *o = json_loads(s, JSON_ALLOW_NUL, NULL);
+	free(s);
+	if (o == NULL) {
+		json_decref(warn);
+		return NULL;
+	}
+	if (id != NULL)
+		json_object_set(o, "id", id);
+	if (warn != NULL)
+		json_object_set_new(o, "warnings", warn);
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(o);
+	return s;
+}
+
+static void print_violations(const struct sbx_check_result *v)
+{
+	for (size_t i = 0; v != NULL && i < v->n; i++)
+		fprintf(stderr, "%u:%u: %s%s: %s\n", v->v[i].line, v->v[i].col,
+			v->v[i].severity == SBX_SEVERITY_WARNING ? "warning: " : "", v->v[i].rule,
+			v->v[i].message);
+}
+
+static void print_result(const struct sbx_job_result *r, const struct sbx_check_result *refused,
+			 const struct sbx_check_result *checked, bool as_json)
+{
+	char *s = result_json(r, refused, checked, NULL);
 	if (as_json) {
 		puts(s ? s : "{}");
-	} else if (viol != NULL) {
-		for (size_t i = 0; i < viol->n; i++)
-			fprintf(stderr, "%u:%u: %s: %s\n", viol->v[i].line, viol->v[i].col,
-				viol->v[i].rule, viol->v[i].message);
+	} else if (refused != NULL) {
+		print_violations(refused);
 	} else {
+		print_violations(checked);
 		fwrite(r->verdict.out.data ? r->verdict.out.data : "", 1, r->verdict.out.len, stdout);
 		fwrite(r->verdict.err.data ? r->verdict.err.data : "", 1, r->verdict.err.len, stderr);
 		if (r->verdict.status != SBX_OK && r->verdict.status != SBX_NONZERO_EXIT)
@@ -191,14 +234,16 @@ static int exec_one(struct exec_opts *o)
 		cli_err("%s:%s", o->code_path, err->msg);
 		return 2;
 	}
-	if (viol.n > 0) {
+	if (viol.errors > 0) { /* refused: nothing runs (warnings alone do not refuse) */
 		print_result(NULL, &viol, NULL, o->json);
 		sbx_check_result_clear(&viol);
 		return 1;
 	}
 	struct sbx_pool *pool = start_pool(o, 1);
-	if (pool == NULL)
+	if (pool == NULL) {
+		sbx_check_result_clear(&viol);
 		return EXIT_SANDBOX_FAILURE;
+	}
 	struct sbx_job job = o->defaults;
 	job.code = code;
 	job.code_len = code_len;
@@ -207,12 +252,13 @@ static int exec_one(struct exec_opts *o)
 	struct sbx_job_result res;
 	int rc = EXIT_SANDBOX_FAILURE;
 	if (sbx_pool_run(pool, &job, &res, &err) == 0) {
-		print_result(&res, NULL, NULL, o->json);
+		print_result(&res, NULL, &viol, o->json);
 		rc = res.verdict.exit_code;
 		sbx_job_result_clear(&res);
 	} else {
 		cli_err("%s", err->msg);
 	}
+	sbx_check_result_clear(&viol);
 	sbx_pool_stop(pool);
 	return rc;
 }
@@ -223,6 +269,7 @@ struct batch_item {
 	char *line;
 	size_t lineno;
 	char *result; /* JSON line, when done */
+	bool success; /* the job ran and its status is OK: decides the exit code */
 };
 
 struct batch {
@@ -250,10 +297,13 @@ static char *invalid_job(size_t lineno, const char *why, json_t *id)
 	return s;
 }
 
-/* One line of the batch to one JSON result line. */
-static char *run_item(struct batch *b, struct batch_item *it)
+/* One line of the batch to one JSON result line; *success when the job
+ * ran and its status is OK (the exit code is decided from this, never from
+ * the text: a job's id could spell "success":true). */
+static char *run_item(struct batch *b, struct batch_item *it, bool *success)
 {
 	json_error_t je;
+	*success = false;
 	json_t *o = json_loads(it->line, 0, &je);
 	if (o == NULL || !json_is_object(o)) {
 		json_decref(o);
@@ -283,16 +333,13 @@ static char *run_item(struct batch *b, struct batch_item *it)
 	if (sbx_check_source(b->o->policy, code, code_len, &viol, &err) < 0) {
 		res_line = invalid_job(it->lineno, err->msg, id);
 		sbx_error_free(err);
-	} else if (viol.n > 0) {
+		json_decref(o);
+		return res_line;
+	}
+	if (viol.errors > 0) {
 		struct sbx_job_result none;
 		memset(&none, 0, sizeof(none));
-		char *s = sbx_job_result_to_json(&none, &viol);
-		json_t *r = json_loads(s, 0, NULL);
-		free(s);
-		if (id != NULL)
-			json_object_set(r, "id", id);
-		res_line = json_dumps(r, JSON_COMPACT);
-		json_decref(r);
+		res_line = result_json(&none, &viol, NULL, id);
 	} else {
 		struct sbx_job job = b->o->defaults;
 		job.code = code;
@@ -311,13 +358,8 @@ static char *run_item(struct batch *b, struct batch_item *it)
 			res_line = invalid_job(it->lineno, err->msg, id);
 			sbx_error_free(err);
 		} else {
-			char *s = sbx_job_result_to_json(&r, NULL);
-			json_t *j = json_loads(s, JSON_ALLOW_NUL, NULL);
-			free(s);
-			if (id != NULL)
-				json_object_set(j, "id", id);
-			res_line = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
-			json_decref(j);
+			res_line = result_json(&r, NULL, &viol, id);
+			*success = res_line != NULL && r.verdict.status == SBX_OK;
 			sbx_job_result_clear(&r);
 		}
 	}
@@ -335,8 +377,10 @@ static void *batch_worker(void *arg)
 		pthread_mutex_unlock(&b->mu);
 		if (i >= b->n)
 			return NULL;
-		char *line = run_item(b, &b->items[i]);
+		bool success = false;
+		char *line = run_item(b, &b->items[i], &success);
 		pthread_mutex_lock(&b->mu);
+		b->items[i].success = success && line != NULL;
 		b->items[i].result = line ? line : strdup("{\"success\":false,\"status\":\"SANDBOX_ERROR\"}");
 		pthread_cond_broadcast(&b->done);
 		pthread_mutex_unlock(&b->mu);
@@ -363,7 +407,7 @@ static int read_batch(const char *path, struct batch *b)
 		if (ni == NULL)
 			break;
 		b->items = ni;
-		b->items[b->n++] = (struct batch_item){ strdup(line), lineno, NULL };
+		b->items[b->n++] = (struct batch_item){ strdup(line), lineno, NULL, false };
 	}
 	free(line);
 	if (f != stdin)
@@ -399,7 +443,7 @@ static int exec_batch(struct exec_opts *o)
 		fflush(stdout);
 		if (i == 0)
 			trace_mark("first result");
-		if (strstr(b.items[i].result, "\"success\":true") == NULL)
+		if (!b.items[i].success)
 			rc = 1;
 	}
 	for (unsigned i = 0; i < nth; i++)

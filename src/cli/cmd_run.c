@@ -31,6 +31,9 @@ static const char run_usage[] =
 	"  --ro-bind SRC[:DST]  bind a host path read-only (repeatable); a relative SRC\n"
 	"                       is from the current directory, DST defaults to SRC\n"
 	"  --bind SRC[:DST]     bind a host path read-write (repeatable)\n"
+	"  --follow-symlinks    follow a symlink that is the last component of a bind\n"
+	"                       source (refused by default: a directory a sandbox could\n"
+	"                       write may hold one planted to point anywhere on the host)\n"
 	"  --env NAME=VALUE     set a variable; the environment starts empty but for\n"
 	"                       PATH, HOME=/tmp and LANG=C.UTF-8 (repeatable)\n"
 	"  --cwd DIR            working directory inside the sandbox (/tmp)\n"
@@ -49,6 +52,7 @@ enum {
 	OPT_TMP,
 	OPT_RO_BIND,
 	OPT_BIND,
+	OPT_FOLLOW,
 	OPT_ENV,
 	OPT_CWD,
 	OPT_CGROUP_PARENT,
@@ -66,6 +70,7 @@ static const struct option run_opts[] = {
 	{ "tmp-size", required_argument, NULL, OPT_TMP },
 	{ "ro-bind", required_argument, NULL, OPT_RO_BIND },
 	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW },
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "cwd", required_argument, NULL, OPT_CWD },
 	{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
@@ -116,9 +121,15 @@ static int apply_option(sbx_config *cfg, int opt, const char *name, const char *
 		char *dst = strchr(src, ':');
 		if (dst != NULL)
 			*dst++ = '\0';
-		/* a relative source is relative to here, as in a shell; the
-		 * destination keeps its name inside the sandbox */
-		cleanup_free char *abs = src[0] && src[0] != '/' ? realpath(src, NULL) : NULL;
+		/* a relative source is relative to here, as in a shell, made
+		 * absolute without resolving it (realpath would follow a
+		 * symlink in the last component, which the sandbox refuses
+		 * without --follow-symlinks); the destination keeps its name
+		 * inside the sandbox */
+		cleanup_free char *cwd = src[0] && src[0] != '/' ? getcwd(NULL, 0) : NULL;
+		cleanup_free char *abs = NULL;
+		if (cwd != NULL && asprintf(&abs, "%s/%s", cwd, src) < 0)
+			abs = NULL;
 		if (src[0] && src[0] != '/' && abs == NULL) {
 			cli_err("--%s: %s: %s", name, src, strerror(errno));
 			return -1;
@@ -126,6 +137,9 @@ static int apply_option(sbx_config *cfg, int opt, const char *name, const char *
 		r = sbx_config_add_bind(cfg, abs ? abs : src, dst, opt == OPT_BIND, &err);
 		break;
 	}
+	case OPT_FOLLOW:
+		sbx_config_set_follow_symlinks(cfg, true);
+		break;
 	case OPT_ENV:
 		r = sbx_config_add_env(cfg, val, &err);
 		break;

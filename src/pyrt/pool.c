@@ -162,8 +162,8 @@ static int zygote_config(struct sbx_pool *p, sbx_error **err)
 		"PYTHONDONTWRITEBYTECODE=1", "PYTHONNOUSERSITE=1",
 	};
 	if (sbx_config_set_argv(c, 1, argv, err) < 0 ||
-	    sbx_config_add_bind(c, p->zygote_path, ZYGOTE_IN_SANDBOX, false, err) < 0 ||
-	    sbx_config_add_bind(c, p->package_dir, PACKAGE_IN_SANDBOX, false, err) < 0 ||
+	    sbx_config_add_copy(c, p->zygote_path, ZYGOTE_IN_SANDBOX, err) < 0 ||
+	    sbx_config_add_copy(c, p->package_dir, PACKAGE_IN_SANDBOX, err) < 0 ||
 	    sbx_config_add_env(c, allowed, err) < 0 || sbx_config_add_dir(c, "/workspace", err) < 0 ||
 	    sbx_config_set_memory(c, 2ull << 30, err) < 0 || sbx_config_set_pids(c, 512, err) < 0 ||
 	    sbx_config_set_cpus(c, 2000, err) < 0 ||

@@ -43,6 +43,10 @@ void sbx_config_free(sbx_config *c)
 		free(c->binds[i].dst);
 	}
 	free(c->binds);
+	for (int i = 0; i < c->ncopies; i++) {
+		free(c->copies[i].src);
+		free(c->copies[i].dst);
+	}
 	free_strv(c->env, c->nenv);
 	free_strv(c->argv, (size_t) c->argc);
 	free(c->cwd);
@@ -165,6 +169,11 @@ int sbx_config_add_bind(sbx_config *c, const char *src, const char *dst, bool wr
 	return 0;
 }
 
+void sbx_config_set_follow_symlinks(sbx_config *c, bool follow)
+{
+	c->follow_symlinks = follow;
+}
+
 int sbx_config_add_env(sbx_config *c, const char *assignment, sbx_error **err)
 {
 	const char *eq = strchr(assignment, '=');
@@ -280,5 +289,27 @@ int sbx_config_add_dir(struct sbx_config *c, const char *path, sbx_error **err)
 	if (c->ndirs >= (int) ARRAY_SIZE(c->dirs) || path[0] != '/')
 		return sbx_error_set(err, EINVAL, "extra directory %s", path);
 	c->dirs[c->ndirs++] = path;
+	return 0;
+}
+
+int sbx_config_add_copy(struct sbx_config *c, const char *src, const char *dst, sbx_error **err)
+{
+	if (src == NULL || src[0] != '/')
+		return sbx_error_set(err, 0, "copy source '%s' must be an absolute path",
+				     src ? src : "");
+	if (dst == NULL || check_dst(dst, err) < 0)
+		return dst ? -1 : sbx_error_set(err, 0, "copy destination is empty");
+	if (c->ncopies >= (int) ARRAY_SIZE(c->copies))
+		return sbx_error_set(err, E2BIG, "too many copied paths");
+	struct sbx_copy *cp = &c->copies[c->ncopies];
+	cp->src = strdup(src);
+	cp->dst = strdup(dst);
+	if (cp->src == NULL || cp->dst == NULL) {
+		free(cp->src);
+		free(cp->dst);
+		cp->src = cp->dst = NULL;
+		return sbx_error_set(err, ENOMEM, "copy");
+	}
+	c->ncopies++;
 	return 0;
 }

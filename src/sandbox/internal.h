@@ -49,6 +49,13 @@ struct sbx_config {
 	int npassfds;
 	const char *dirs[4];	/* extra empty directories in the root (mount points) */
 	int ndirs;
+	/* Host files or directories copied into the root instead of bound
+	 * (sbx_config_add_copy()). */
+	struct sbx_copy {
+		char *src, *dst;
+	} copies[4];
+	int ncopies;
+	bool follow_symlinks; /* user bind sources: follow a symlink in the last component */
 };
 
 /* The command keeps all capabilities inside its own user namespace (and
@@ -59,6 +66,15 @@ void sbx_config_keep_caps(struct sbx_config *cfg);
 int sbx_config_pass_fd(struct sbx_config *cfg, int host_fd, int sandbox_fd, sbx_error **err);
 /* An empty directory in the sandbox's root, for mounts made inside it. */
 int sbx_config_add_dir(struct sbx_config *cfg, const char *path, sbx_error **err);
+/* Copy host path src (a regular file, or a directory of regular files and
+ * directories, ROOTFS_COPY_MAX_DEPTH levels at most, no symlinks) into the
+ * sandbox's root at dst, instead of binding it: a bind shows its host
+ * path to anyone who reads /proc/self/mountinfo inside, a copy in the
+ * root's own tmpfs shows nothing.  The parent opens the source when a run
+ * is prepared; the sandbox's init copies it into the root (read-only
+ * after the pivot): files readable by all, and executable by all when the
+ * source is executable by anyone; directories 0555.  At most four. */
+int sbx_config_add_copy(struct sbx_config *cfg, const char *src, const char *dst, sbx_error **err);
 
 /* ---------- child-side error reporting ---------- */
 /* A fixed-size report the child writes to the parent when setup fails. */
@@ -109,6 +125,7 @@ enum rootfs_op_kind {
 	OP_MASK,    /* hide dst behind /dev/null (files) if it exists */
 	OP_REMOUNT_RO, /* remount the filesystem mounted at dst read-only */
 	OP_PIVOT,   /* pivot_root into the new root and drop the old one */
+	OP_COPY,    /* copy the file or directory open at src_fd to dst */
 };
 
 struct rootfs_op {
@@ -118,10 +135,14 @@ struct rootfs_op {
 	const char *data; /* tmpfs options */
 	unsigned long flags;
 	unsigned mode;
-	bool is_dir;	  /* OP_BIND: source is a directory */
+	bool is_dir;	  /* OP_BIND: source is a directory (the child decides, from
+			   * the descriptor it opened); OP_COPY: likewise */
 	bool writable;
 	bool optional;	  /* skip if the source is missing */
+	bool follow;	  /* OP_BIND: follow a symlink in the source's last component */
+	bool skip;	  /* child side: an optional source that is missing */
 	int tree_fd;	  /* child side: detached clone of the source */
+	int src_fd;	  /* OP_COPY: the source, opened by the parent (the plan owns it) */
 };
 
 struct rootfs_plan {
@@ -134,8 +155,34 @@ struct rootfs_plan {
 
 int rootfs_plan_build(const struct sbx_config *cfg, struct rootfs_plan *plan, sbx_error **err);
 void rootfs_plan_free(struct rootfs_plan *plan);
-/* Child side: build the root as planned; returns 0 or reports and returns -1. */
+/* The descriptors the plan holds open for the child (OP_COPY sources):
+ * up to max of them into fds; returns how many. */
+int rootfs_plan_fds(const struct rootfs_plan *plan, int *fds, int max);
+/* Child side (rootfs-apply.c): build the root as planned; returns 0 or
+ * reports and returns -1. */
 int rootfs_apply(struct rootfs_plan *plan, int report_fd);
+/* Deepest directory level an OP_COPY source may have below its top. */
+#define ROOTFS_COPY_MAX_DEPTH 4
+
+/* What of a fresh procfs leaks host state or reaches host-wide controls,
+ * and how it is hidden: ONE table (rootfs.c), applied by every /proc the
+ * runtime mounts (the sandbox's, and each Python pool slot's) and listed
+ * in docs/sandbox.md (a unit test keeps the two equal). */
+enum rootfs_proc_how {
+	PROC_MASK,	/* a file: /dev/null over it; a directory: an empty read-only tmpfs */
+	PROC_READ_ONLY, /* bound onto itself read-only (recursive), nosuid, nodev, noexec */
+};
+struct rootfs_proc_entry {
+	const char *name; /* relative to /proc: "kcore", "sys" */
+	enum rootfs_proc_how how;
+};
+extern const struct rootfs_proc_entry rootfs_proc_entries[];
+extern const size_t rootfs_nproc_entries;
+/* Child side, async-signal-safe: apply the table to the procfs mounted at
+ * proc (e.g. "/proc"), in the caller's mount namespace.  Entries the
+ * kernel does not have are skipped.  Returns 0, or -errno with *failed set
+ * to the entry's name. */
+int rootfs_proc_protect(const char *proc, const char **failed);
 
 /* ---------- seccomp.c ---------- */
 struct seccomp_prog {

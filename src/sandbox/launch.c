@@ -222,10 +222,12 @@ static void move_fd(int from, int to)
 	}
 }
 
-/* Close every descriptor except the (at most eight) listed. */
+/* Close every descriptor except the (at most sixteen) listed. */
 static void close_all_except(const int *keep, int n)
 {
-	int sorted[8];
+	int sorted[16];
+	if (n > 16)
+		n = 16;
 	for (int i = 0; i < n; i++) {
 		int j = i;
 		while (j > 0 && sorted[j - 1] > keep[i]) {
@@ -379,6 +381,22 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* After a setup failure is reported, before GO: wait for GO (or the
+ * supervisor's end) and only then exit.  A unix socket closed with a
+ * message unread in it makes the peer's next recv fail with ECONNRESET,
+ * ahead of the messages queued for the peer: exiting with the GO unread
+ * lost the report saying why the run failed (1 run in 100-200 of a
+ * refused bind, then reported as "killed from outside"). */
+static __attribute__((noreturn)) void exit_after_report(const struct launch *l)
+{
+	struct ctl_msg m;
+	int fds[LAUNCH_MAX_FDS], n = 0;
+	if (launch_recv_fds(l->ctl_child, &m, sizeof(m), fds, LAUNCH_MAX_FDS, &n) == 1)
+		while (n > 0)
+			close(fds[--n]);
+	_exit(1);
+}
+
 static int init_main(void *arg)
 {
 	struct launch *l = arg;
@@ -392,11 +410,13 @@ static int init_main(void *arg)
 	 * SIGPIPE would hand that to the command.  Start from defaults. */
 	reset_signals();
 	/* Nothing of the supervisor's descriptors stays open in here, but
-	 * for those handed on to the command. */
-	int keep[8] = { l->ctl_child, l->out_w, l->err_w };
+	 * for those handed on to the command and the sources the root's
+	 * copies are read from (rootfs_apply() closes those). */
+	int keep[16] = { l->ctl_child, l->out_w, l->err_w };
 	int nkeep = 3;
 	for (int i = 0; i < l->cfg->npassfds; i++)
 		keep[nkeep++] = l->cfg->passfds[i].host_fd;
+	nkeep += rootfs_plan_fds(&l->plan, keep + nkeep, (int) ARRAY_SIZE(keep) - nkeep);
 	close_all_except(keep, nkeep);
 
 	if (l->userns && (recv_msg(l->ctl_child, &m) < 0 || m.type != CTL_MAPS_READY))
@@ -408,7 +428,7 @@ static int init_main(void *arg)
 		if (sys_drop_groups() < 0 || sys_setresgid(SBX_SANDBOX_GID) < 0 ||
 		    sys_setresuid(SBX_SANDBOX_UID) < 0) {
 			child_fail(l->ctl_child, STAGE_SETUP, errno, "become uid %u", SBX_SANDBOX_UID);
-			_exit(1);
+			exit_after_report(l);
 		}
 	}
 
@@ -416,10 +436,10 @@ static int init_main(void *arg)
 	prctl(PR_SET_NAME, "stratbox-init", 0, 0, 0);
 	if (sethostname("sandbox", 7) < 0) {
 		child_fail(l->ctl_child, STAGE_SETUP, errno, "sethostname");
-		_exit(1);
+		exit_after_report(l);
 	}
 	if (rootfs_apply(&l->plan, l->ctl_child) < 0)
-		_exit(1);
+		exit_after_report(l);
 	/* Not dumpable: the command (same uid in a user namespace) can
 	 * neither ptrace us nor open /proc/1/mem, /proc/1/environ. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

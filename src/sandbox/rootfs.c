@@ -3,8 +3,8 @@
  * The parent turns the configuration into a plan: a flat list of mount
  * operations with every path and file content already formatted.  The
  * sandbox init (child side, in its new mount namespace) executes the plan
- * without allocating.  The plan itself is pure data, so its shape is tested
- * without root.
+ * without allocating (rootfs-apply.c).  The plan itself is pure data, so
+ * its shape is tested without root.
  *
  * The root is a fresh tmpfs holding only read-only binds of what programs
  * need (/usr and the merged-usr links, a handful of /etc files), a /dev with
@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "sandbox/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -42,16 +43,35 @@ static const char *const usr_links[] = { "/bin", "/sbin", "/lib", "/lib32", "/li
 
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
 
-/* procfs entries that leak host information to a reader that is not root:
- * on some kernels timer_list and sched_debug are world-readable and name
- * every host task.  (kcore, irq/, bus/, sysrq-trigger are root-only for
- * reading or writing, and the command is never root: no mount spent on
- * them.) */
-static const char *const proc_masks[] = { "/proc/timer_list", "/proc/sched_debug" };
-/* Kernel tunables read-only: a second layer over file permissions, and
- * what keeps a user-namespaced sandbox from the sysctls its namespace
- * owns. */
-static const char *const proc_ro[] = { "/proc/sys" };
+/* The procfs entries that are not the sandbox's own business.  A fresh
+ * procfs shows the sandbox's processes, but these files describe the host
+ * (its kernel, devices, timers, keyrings) or control it.  File
+ * permissions are not enough: several are world-readable, and the pool's
+ * zygote holds every capability of its user namespace.  Docker's masked
+ * and read-only lists, plus key-users, kallsyms and modules.  Entries a
+ * kernel does not have are skipped.  docs/sandbox.md lists them; the unit
+ * test proc_table_documented keeps the two equal. */
+const struct rootfs_proc_entry rootfs_proc_entries[] = {
+	{ "acpi", PROC_MASK },		/* the host's ACPI tables and events */
+	{ "asound", PROC_MASK },	/* the host's sound cards */
+	{ "kcore", PROC_MASK },		/* the host's physical memory as an ELF core */
+	{ "keys", PROC_MASK },		/* keys of the kernel keyring (not namespaced) */
+	{ "key-users", PROC_MASK },	/* per-uid keyring counters of the host's users */
+	{ "latency_stats", PROC_MASK }, /* latencytop: every host task's wait reasons */
+	{ "timer_list", PROC_MASK },	/* every host timer and the task that set it */
+	{ "timer_stats", PROC_MASK },	/* same, older kernels */
+	{ "sched_debug", PROC_MASK },	/* the scheduler's view of every host task */
+	{ "scsi", PROC_MASK },		/* the host's SCSI devices; writable rescans */
+	{ "kallsyms", PROC_MASK },	/* kernel symbols, with the host's loaded modules */
+	{ "modules", PROC_MASK },	/* the host's loaded kernel modules */
+	{ "bus", PROC_READ_ONLY },	/* PCI/USB device config space */
+	{ "fs", PROC_READ_ONLY },	/* filesystem (nfsd, ...) controls */
+	{ "irq", PROC_READ_ONLY },	/* interrupt affinity of the host's CPUs */
+	{ "sys", PROC_READ_ONLY },	/* sysctls: a second layer over file permissions, and what
+					 * keeps a user-namespaced sandbox from those its namespace owns */
+	{ "sysrq-trigger", PROC_READ_ONLY }, /* reboot, crash, kill-all on the host */
+};
+const size_t rootfs_nproc_entries = ARRAY_SIZE(rootfs_proc_entries);
 
 static const char passwd_content[] = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 				     "sandbox:x:1000:1000:sandbox:/tmp:/usr/sbin/nologin\n"
@@ -104,6 +124,7 @@ static struct rootfs_op *plan_add(struct rootfs_plan *p, enum rootfs_op_kind kin
 	memset(op, 0, sizeof(*op));
 	op->kind = kind;
 	op->tree_fd = -1;
+	op->src_fd = -1;
 	return op;
 }
 
@@ -142,17 +163,32 @@ static int add_simple(struct rootfs_plan *p, enum rootfs_op_kind kind, const cha
 	return 0;
 }
 
-/* A host path bound read-only (or read-write) at dst.  The source's type is
- * looked up now so the child knows whether to make a file or a directory
- * as the mount point, and so a missing source is reported before cloning. */
+/* A host path bound read-only (or read-write) at dst.  The source is
+ * looked at now only to report a missing source or a refused symlink
+ * before cloning; the child opens it again, once, and decides from that
+ * descriptor alone (rootfs-apply.c): whatever is at the path by then is
+ * what gets mounted, and it is checked the same way there. */
 static int add_bind(struct rootfs_plan *p, const char *src, const char *dst, bool writable,
-		    bool optional, sbx_error **err)
+		    bool optional, bool follow, sbx_error **err)
 {
 	struct stat st;
-	if (stat(src, &st) < 0) {
+	if ((follow ? stat(src, &st) : lstat(src, &st)) < 0) {
 		if (optional && (errno == ENOENT || errno == ENOTDIR))
 			return 0;
 		return sbx_error_set(err, errno, "bind source %s", src);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		/* A symlink in a directory a sandbox could write (an output
+		 * directory bound into an earlier run) may point anywhere on
+		 * the host: "ln -s / results" gave the next run the host's
+		 * whole root. */
+		char target[256];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		return sbx_error_set(err, ELOOP,
+				     "bind source %s is a symlink to %s, not followed without "
+				     "--follow-symlinks",
+				     src, target);
 	}
 	struct rootfs_op *op = add_at(p, OP_BIND, dst, err);
 	if (op == NULL)
@@ -161,7 +197,87 @@ static int add_bind(struct rootfs_plan *p, const char *src, const char *dst, boo
 	op->is_dir = S_ISDIR(st.st_mode);
 	op->writable = writable;
 	op->optional = optional;
+	op->follow = follow;
 	return op->src ? 0 : -1;
+}
+
+static int measure_tree(int dirfd, const char *path, int depth, uint64_t *bytes, sbx_error **err);
+
+static int measure_subdir(int dirfd, const char *path, const char *name, int depth,
+			  uint64_t *bytes, sbx_error **err)
+{
+	if (depth >= ROOTFS_COPY_MAX_DEPTH)
+		return sbx_error_set(err, ELOOP, "copy source %s/%s is nested too deep", path, name);
+	cleanup_close int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_free char *subpath = NULL;
+	if (sub < 0 || asprintf(&subpath, "%s/%s", path, name) < 0)
+		return sbx_error_set(err, sub < 0 ? errno : ENOMEM, "copy source %s/%s", path, name);
+	return measure_tree(sub, subpath, depth + 1, bytes, err);
+}
+
+/* Bytes a copied tree takes in the skeleton tmpfs (whole pages, and one
+ * more per entry), checking that it holds only regular files and
+ * directories, at most ROOTFS_COPY_MAX_DEPTH levels below the top.  The
+ * child copies from the descriptors and checks again. */
+static int measure_tree(int dirfd, const char *path, int depth, uint64_t *bytes, sbx_error **err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "copy source %s", path);
+	cleanup_dir DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return sbx_error_set(err, errno, "copy source %s", path);
+	}
+	struct dirent *e;
+	while ((errno = 0, e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return sbx_error_set(err, errno, "copy source %s/%s", path, e->d_name);
+		*bytes += ((uint64_t) st.st_size + 4095) / 4096 * 4096 + 4096;
+		if (S_ISDIR(st.st_mode)) {
+			if (measure_subdir(dirfd, path, e->d_name, depth, bytes, err) < 0)
+				return -1;
+		} else if (!S_ISREG(st.st_mode)) {
+			return sbx_error_set(err, EINVAL,
+					     "copy source %s/%s is not a regular file or directory",
+					     path, e->d_name);
+		}
+	}
+	if (errno != 0)
+		return sbx_error_set(err, errno, "copy source %s", path);
+	return 0;
+}
+
+/* A host file or directory copied into the skeleton at dst: opened here
+ * (the parent may read what the sandbox's init, a mapped uid, cannot),
+ * sized so the skeleton can hold it. */
+static int add_copy(struct rootfs_plan *p, const char *src, const char *dst, uint64_t *bytes,
+		    sbx_error **err)
+{
+	cleanup_close int fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return sbx_error_set(err, errno, "copy source %s", src);
+	if (S_ISREG(st.st_mode))
+		*bytes += ((uint64_t) st.st_size + 4095) / 4096 * 4096 + 4096;
+	else if (!S_ISDIR(st.st_mode))
+		return sbx_error_set(err, EINVAL, "copy source %s is not a regular file or directory",
+				     src);
+	else if (measure_tree(fd, src, 0, bytes, err) < 0)
+		return -1;
+	struct rootfs_op *op = add_at(p, OP_COPY, dst, err);
+	if (op == NULL)
+		return -1;
+	op->src = plan_str(p, err, "%s", src);
+	if (op->src == NULL)
+		return -1;
+	op->is_dir = S_ISDIR(st.st_mode);
+	op->src_fd = fd;
+	fd = -1; /* the plan's now */
+	return 0;
 }
 
 /* Copy a host symlink (e.g. /lib -> usr/lib, /etc/localtime -> zoneinfo). */
@@ -186,20 +302,31 @@ static int add_host_entry(struct rootfs_plan *p, const char *path, bool required
 	}
 	if (S_ISLNK(st.st_mode))
 		return add_symlink_copy(p, path, err);
-	return add_bind(p, path, path, false, !required, err);
+	return add_bind(p, path, path, false, !required, false, err);
 }
 
 static int plan_system(struct rootfs_plan *p, const struct sbx_config *cfg, sbx_error **err)
 {
-	/* The skeleton: small, and remounted read-only after the pivot. */
+	/* The skeleton: small, and remounted read-only after the pivot.  It
+	 * is op 0; copies raise its size below. */
 	if (add_tmpfs(p, "", MS_NOSUID | MS_NODEV, "mode=0755,size=%llu", 1u << 20, err) < 0)
 		return -1;
 	static const char *const dirs[] = { "/etc", "/dev", "/proc", "/tmp", "/usr" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (add_simple(p, OP_MKDIR, dirs[i], NULL, 0755, err) < 0)
 			return -1;
+	uint64_t copied = 0;
+	for (int i = 0; i < cfg->ncopies; i++)
+		if (add_copy(p, cfg->copies[i].src, cfg->copies[i].dst, &copied, err) < 0)
+			return -1;
+	if (copied > 0) {
+		p->ops[0].data = plan_str(p, err, "mode=0755,size=%llu",
+					  (unsigned long long) ((1u << 20) + copied));
+		if (p->ops[0].data == NULL)
+			return -1;
+	}
 
-	if (add_bind(p, "/usr", "/usr", false, false, err) < 0)
+	if (add_bind(p, "/usr", "/usr", false, false, false, err) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(usr_links); i++)
 		if (add_host_entry(p, usr_links[i], false, err) < 0)
@@ -246,12 +373,14 @@ static int plan_system(struct rootfs_plan *p, const struct sbx_config *cfg, sbx_
 	if (op == NULL)
 		return -1;
 	op->flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	for (size_t i = 0; i < ARRAY_SIZE(proc_ro); i++)
-		if (add_simple(p, OP_RO_SELF, proc_ro[i], NULL, 0, err) < 0)
+	for (size_t i = 0; i < rootfs_nproc_entries; i++) {
+		const struct rootfs_proc_entry *e = &rootfs_proc_entries[i];
+		const char *dst = plan_str(p, err, "/proc/%s", e->name);
+		if (dst == NULL ||
+		    add_simple(p, e->how == PROC_MASK ? OP_MASK : OP_RO_SELF, dst, "/dev/null", 0,
+			       err) < 0)
 			return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(proc_masks); i++)
-		if (add_simple(p, OP_MASK, proc_masks[i], "/dev/null", 0, err) < 0)
-			return -1;
+	}
 
 	for (int i = 0; i < cfg->ndirs; i++)
 		if (add_simple(p, OP_MKDIR, cfg->dirs[i], NULL, 0755, err) < 0)
@@ -271,7 +400,7 @@ int rootfs_plan_build(const struct sbx_config *cfg, struct rootfs_plan *p, sbx_e
 		goto fail;
 	for (size_t i = 0; i < cfg->nbinds; i++) {
 		const struct sbx_bind *b = &cfg->binds[i];
-		if (add_bind(p, b->src, b->dst, b->writable, false, err) < 0)
+		if (add_bind(p, b->src, b->dst, b->writable, false, cfg->follow_symlinks, err) < 0)
 			goto fail;
 	}
 	op = plan_add(p, OP_PIVOT, err);
@@ -295,220 +424,23 @@ fail:
 	return -1;
 }
 
+int rootfs_plan_fds(const struct rootfs_plan *p, int *fds, int max)
+{
+	int n = 0;
+	for (size_t i = 0; i < p->n && n < max; i++)
+		if (p->ops[i].kind == OP_COPY && p->ops[i].src_fd >= 0)
+			fds[n++] = p->ops[i].src_fd;
+	return n;
+}
+
 void rootfs_plan_free(struct rootfs_plan *p)
 {
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ops[i].kind == OP_COPY && p->ops[i].src_fd >= 0)
+			close(p->ops[i].src_fd);
 	for (size_t i = 0; i < p->nstrings; i++)
 		free(p->strings[i]);
 	free(p->strings);
 	free(p->ops);
 	memset(p, 0, sizeof(*p));
-}
-
-/* ------------------------------------------------------------------ */
-/* Child side.  No allocation from here on.                            */
-
-/* mkdir -p of the parents of path (path itself excluded). */
-static int mkdir_parents(const char *path)
-{
-	char buf[1024];
-	size_t len = strlen(path);
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return 0;
-}
-
-static int make_mountpoint(const char *dst, bool dir)
-{
-	int r = mkdir_parents(dst);
-	if (r < 0)
-		return r;
-	if (dir) {
-		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		return 0;
-	}
-	int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return errno == EEXIST || errno == EISDIR ? 0 : -errno;
-	close(fd);
-	return 0;
-}
-
-/* Read-only unless asked otherwise, and never setuid or device files: a
- * bound host tree must not let the sandbox regain privileges through a
- * setuid binary (no_new_privs covers that too) or open raw devices. */
-static int bind_tree(struct rootfs_op *op)
-{
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	if (!op->writable)
-		attr.attr_set |= MOUNT_ATTR_RDONLY;
-	/* Recursive: a read-only bind must not leave a writable submount
-	 * below it (e.g. binding a directory that has a mount inside). */
-	if (mount_setattr(op->tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		return -errno;
-	if (move_mount(op->tree_fd, "", AT_FDCWD, op->dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return -errno;
-	close(op->tree_fd);
-	op->tree_fd = -1;
-	return 0;
-}
-
-/* Fallback for kernels without the new mount API (< 5.12): a
- * non-recursive bind, so no submount can appear writable, then a read-only
- * remount that keeps the flags the kernel locked on the source. */
-static int bind_legacy(struct rootfs_op *op)
-{
-	if (mount(op->src, op->dst, NULL, MS_BIND, NULL) < 0)
-		return -errno;
-	if (op->writable)
-		return 0;
-	unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV;
-	if (mount(NULL, op->dst, NULL, fl, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-static int do_pivot(const char *newroot)
-{
-	/* pivot_root(".", ".") stacks the old root on top of the new one;
-	 * detaching it leaves only the new root (runc's technique, no
-	 * directory for the old root needed). */
-	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (oldroot < 0)
-		return -errno;
-	int r = 0;
-	if (chdir(newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || fchdir(oldroot) < 0)
-		r = -errno;
-	else if (mount(NULL, ".", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		 umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		r = -errno;
-	close(oldroot);
-	return r;
-}
-
-static int apply_op(struct rootfs_op *op)
-{
-	int r;
-	switch (op->kind) {
-	case OP_TMPFS:
-		if ((r = make_mountpoint(op->dst, true)) < 0)
-			return r;
-		return mount("tmpfs", op->dst, "tmpfs", op->flags, op->data) < 0 ? -errno : 0;
-	case OP_MKDIR:
-		if ((r = mkdir_parents(op->dst)) < 0)
-			return r;
-		if (mkdir(op->dst, op->mode) < 0 && errno != EEXIST)
-			return -errno;
-		return chmod(op->dst, op->mode) < 0 ? -errno : 0;
-	case OP_SYMLINK:
-		if ((r = mkdir_parents(op->dst)) < 0)
-			return r;
-		return symlink(op->src, op->dst) < 0 && errno != EEXIST ? -errno : 0;
-	case OP_FILE: {
-		if ((r = mkdir_parents(op->dst)) < 0)
-			return r;
-		int fd = open(op->dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, op->mode);
-		if (fd < 0)
-			return -errno;
-		r = write_all(fd, op->src, strlen(op->src));
-		close(fd);
-		return r;
-	}
-	case OP_BIND:
-		if ((r = make_mountpoint(op->dst, op->is_dir)) < 0)
-			return r;
-		return op->tree_fd >= 0 ? bind_tree(op) : bind_legacy(op);
-	case OP_DEV:
-		if ((r = make_mountpoint(op->dst, false)) < 0)
-			return r;
-		return mount(op->src, op->dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
-	case OP_PROC:
-		if ((r = make_mountpoint(op->dst, true)) < 0)
-			return r;
-		return mount("proc", op->dst, "proc", op->flags, NULL) < 0 ? -errno : 0;
-	case OP_RO_SELF:
-		if (mount(op->dst, op->dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return errno == ENOENT ? 0 : -errno;
-		return mount(NULL, op->dst, NULL,
-			     MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			     NULL) < 0
-			       ? -errno
-			       : 0;
-	case OP_MASK:
-		if (mount(op->src, op->dst, NULL, MS_BIND, NULL) < 0)
-			return errno == ENOENT ? 0 : -errno;
-		return 0;
-	case OP_REMOUNT_RO:
-		return mount(NULL, op->dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | op->flags, NULL) < 0
-			       ? -errno
-			       : 0;
-	case OP_PIVOT:
-		return do_pivot(op->dst);
-	}
-	return -EINVAL;
-}
-
-static const char *op_name(enum rootfs_op_kind k)
-{
-	switch (k) {
-	case OP_TMPFS: return "mount tmpfs on";
-	case OP_MKDIR: return "mkdir";
-	case OP_SYMLINK: return "symlink";
-	case OP_FILE: return "write";
-	case OP_BIND: return "bind-mount onto";
-	case OP_DEV: return "bind device";
-	case OP_PROC: return "mount proc on";
-	case OP_RO_SELF: return "make read-only";
-	case OP_MASK: return "mask";
-	case OP_REMOUNT_RO: return "remount read-only";
-	case OP_PIVOT: return "pivot_root into";
-	}
-	return "?";
-}
-
-int rootfs_apply(struct rootfs_plan *p, int report_fd)
-{
-	/* Never let our mounts propagate back to the host (or the host's
-	 * into the sandbox): make every mount in this namespace private. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		child_fail(report_fd, STAGE_SETUP, errno, "make mounts private");
-		return -1;
-	}
-	/* Clone every bound tree before anything is mounted over the host's
-	 * /tmp, where a bind source may live. */
-	for (size_t i = 0; i < p->n; i++) {
-		struct rootfs_op *op = &p->ops[i];
-		if (op->kind != OP_BIND)
-			continue;
-		op->tree_fd = (int) syscall(SYS_open_tree, AT_FDCWD, op->src,
-					    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (op->tree_fd < 0 && errno != ENOSYS) {
-			child_fail(report_fd, STAGE_SETUP, errno, "open bind source %s", op->src);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < p->n; i++) {
-		struct rootfs_op *op = &p->ops[i];
-		int r = apply_op(op);
-		if (r < 0) {
-			/* Name the path as the sandbox sees it. */
-			const char *shown = op->dst;
-			size_t blen = strlen(p->base);
-			if (op->kind != OP_PIVOT && strncmp(shown, p->base, blen) == 0)
-				shown += blen;
-			child_fail(report_fd, STAGE_SETUP, -r, "%s %s", op_name(op->kind),
-				   *shown ? shown : "/");
-			return -1;
-		}
-	}
-	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <linux/audit.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -25,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,7 +44,11 @@
  * (host-wide state); open_by_handle_at (the "shocker" container escape);
  * name_to_handle_at; modify_ldt, iopl, ioperm (x86 legacy); quotactl;
  * sethostname/setdomainname; lookup_dcookie; vhangup; move_pages,
- * migrate_pages; memfd_secret; uselib; nfsservctl. */
+ * migrate_pages; memfd_secret; uselib; nfsservctl; io_setup, io_submit,
+ * io_getevents, io_pgetevents, io_cancel, io_destroy (kernel AIO: contexts
+ * come from one host-wide pool, fs.aio-max-nr, that no namespace or cgroup
+ * divides: a sandbox once held all 65536 for its whole run and the host's
+ * own io_setup calls failed with EAGAIN). */
 static const char *const run_allow[] = {
 	/* files and descriptors */
 	"read", "write", "open", "openat", "openat2", "close", "close_range", "creat", "lseek",
@@ -55,12 +61,12 @@ static const char *const run_allow[] = {
 	"fdatasync", "sync_file_range", "utime", "utimes", "utimensat", "futimesat", "umask",
 	"dup", "dup2", "dup3", "fcntl", "flock", "pipe", "pipe2", "sendfile", "splice", "tee",
 	"vmsplice", "copy_file_range", "mknod", "mknodat", "getcwd", "chdir", "fchdir",
-	"fadvise64", "readahead", "memfd_create", "inotify_init", "inotify_init1",
+	"fadvise64", "readahead", "inotify_init", "inotify_init1",
 	"inotify_add_watch", "inotify_rm_watch", "getxattr", "lgetxattr", "fgetxattr",
 	"listxattr", "llistxattr", "flistxattr", "setxattr", "lsetxattr", "fsetxattr",
 	"removexattr", "lremovexattr", "fremovexattr", "sync", "syncfs",
-	/* memory */
-	"mmap", "munmap", "mprotect", "mremap", "brk", "madvise", "msync", "mincore", "mlock",
+	/* memory (mmap and memfd_create below) */
+	"munmap", "mprotect", "mremap", "brk", "madvise", "msync", "mincore", "mlock",
 	"mlock2", "munlock", "mlockall", "munlockall", "membarrier", "get_mempolicy",
 	"set_mempolicy", "mbind", "pkey_alloc", "pkey_free", "pkey_mprotect",
 	/* processes, threads, signals (clone and clone3 below) */
@@ -92,12 +98,11 @@ static const char *const run_allow[] = {
 	/* waiting */
 	"select", "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl",
 	"epoll_wait", "epoll_pwait", "epoll_pwait2",
-	/* System V and POSIX IPC: private to the sandbox's IPC namespace */
-	"shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+	/* System V and POSIX IPC: private to the sandbox's IPC namespace
+	 * (shmget below) */
+	"shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
 	"msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
 	"mq_timedreceive", "mq_notify", "mq_getsetattr",
-	/* asynchronous I/O (not io_uring) */
-	"io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents", "io_pgetevents",
 	/* randomness */
 	"getrandom",
 };
@@ -109,19 +114,22 @@ static const char *const run_allow[] = {
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
 	 CLONE_NEWPID | CLONE_NEWNET)
 
-/* Add "allow syscall when the low 32 bits of argument arg are not any of
- * the values in deny".  libseccomp cannot compare one argument twice in a
- * rule, and an unconditional allow would override any deny rule, so the
- * complement of the denied values is covered with masked-equality cubes:
- * for each bit position, the values that agree with a denied value above
- * that bit and differ at it.  Comparing only the low 32 bits matters: the
- * kernel truncates an int argument, so a filter that looked at all 64 bits
- * could be passed 0x1_00005412 and let TIOCSTI through. */
-static int allow_except(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *deny,
-			size_t ndeny)
+/* Add rules giving `action` to syscall nr when the low 32 bits of argument
+ * arg are none of the values in `except` (and, when `when` is not NULL,
+ * the comparison *when holds as well: it must be on another argument).
+ * libseccomp cannot compare one argument twice in a rule, and an
+ * unconditional rule would override any exception, so the complement of
+ * the excepted values is covered with masked-equality cubes: for each bit
+ * position, the values that agree with an excepted value above that bit
+ * and differ at it.  Comparing only the low 32 bits matters: the kernel
+ * truncates an int argument, so a filter that looked at all 64 bits could
+ * be passed 0x1_00005412 and let TIOCSTI through. */
+static int rule_except(scmp_filter_ctx ctx, uint32_t action, int nr,
+		       const struct scmp_arg_cmp *when, unsigned arg, const uint32_t *except,
+		       size_t nexcept)
 {
-	/* Walk the binary trie of the denied values from the top bit down;
-	 * every branch that leaves the set of denied prefixes is one cube. */
+	/* Walk the binary trie of the excepted values from the top bit down;
+	 * every branch that leaves the set of excepted prefixes is one cube. */
 	struct cube {
 		uint32_t mask, value;
 	} stack[64 * 4];
@@ -130,21 +138,24 @@ static int allow_except(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_
 	while (sp > 0) {
 		struct cube c = stack[--sp];
 		bool any = false, exact = false;
-		for (size_t i = 0; i < ndeny; i++) {
-			if ((deny[i] & c.mask) == c.value) {
+		for (size_t i = 0; i < nexcept; i++) {
+			if ((except[i] & c.mask) == c.value) {
 				any = true;
 				exact = c.mask == 0xffffffffu;
 			}
 		}
 		if (!any) {
-			int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-						 SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, c.mask, c.value));
+			struct scmp_arg_cmp cmp[2] = { SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, c.mask, c.value) };
+			unsigned n = 1;
+			if (when != NULL)
+				cmp[n++] = *when;
+			int r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
 			if (r < 0)
 				return r;
 			continue;
 		}
 		if (exact)
-			continue; /* a denied value itself: falls to the default action */
+			continue; /* an excepted value itself: left to other rules */
 		/* masks grow from the top bit down: the next bit to split on */
 		uint32_t bit = 0x80000000u >> __builtin_popcount(c.mask);
 		if (sp + 2 > ARRAY_SIZE(stack))
@@ -153,6 +164,14 @@ static int allow_except(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_
 		stack[sp++] = (struct cube){ c.mask | bit, c.value | bit };
 	}
 	return 0;
+}
+
+/* Allow syscall nr unless the low 32 bits of argument arg are one of deny
+ * (which then reach the default action). */
+static int allow_except(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *deny,
+			size_t ndeny)
+{
+	return rule_except(ctx, SCMP_ACT_ALLOW, nr, NULL, arg, deny, ndeny);
 }
 
 static int allow_values(scmp_filter_ctx ctx, int nr, unsigned arg, const uint32_t *vals, size_t n)
@@ -179,7 +198,44 @@ static int add_names(scmp_filter_ctx ctx, const char *const *names, size_t n, sb
 	return 0;
 }
 
-static int build_run_policy(scmp_filter_ctx ctx, sbx_error **err)
+/* Memory from the hugetlb pool is a host-wide reserve (vm.nr_hugepages,
+ * set aside for databases or VMs) that no memory cgroup here is charged
+ * for: a sandbox could drain it for the host.  mmap(MAP_HUGETLB),
+ * memfd_create(MFD_HUGETLB) and shmget(SHM_HUGETLB) fail with ENOMEM, the
+ * answer of a host with an empty pool, which every caller handles (glibc's
+ * malloc falls back to ordinary pages).  Transparent huge pages (madvise)
+ * come from ordinary memory and stay allowed.  `all`: also memfd_create
+ * and shmget (the job policy allows neither). */
+static int no_hugetlb(scmp_filter_ctx ctx, bool all)
+{
+	static const struct {
+		const char *name;
+		unsigned arg;
+		uint32_t flag;
+	} calls[] = {
+		{ "mmap", 3, MAP_HUGETLB },
+		{ "memfd_create", 1, MFD_HUGETLB },
+		{ "shmget", 2, SHM_HUGETLB },
+	};
+	for (size_t i = 0; i < (all ? ARRAY_SIZE(calls) : 1); i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i].name);
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					 SCMP_CMP(calls[i].arg, SCMP_CMP_MASKED_EQ, calls[i].flag, 0));
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOMEM), nr, 1,
+					     SCMP_CMP(calls[i].arg, SCMP_CMP_MASKED_EQ, calls[i].flag,
+						      calls[i].flag));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The RUN rules.  refusals_errno: refuse the calls some programs probe
+ * for (other netlink protocols) with an errno, as a kernel without them
+ * would; false for the zygote, whose refusals must rank below a job's
+ * notification (default_action()). */
+static int build_run_rules(scmp_filter_ctx ctx, bool refusals_errno, sbx_error **err)
 {
 	if (add_names(ctx, run_allow, ARRAY_SIZE(run_allow), err) < 0)
 		return -1;
@@ -206,12 +262,35 @@ static int build_run_policy(scmp_filter_ctx ctx, sbx_error **err)
 	if (r == 0)
 		r = allow_values(ctx, SCMP_SYS(personality), 0, personas, ARRAY_SIZE(personas));
 
-	/* Socket families: local and IP (unreachable: no interface is up),
-	 * netlink for interface queries.  Not AF_PACKET, AF_KEY, AF_ALG,
-	 * AF_VSOCK, ... which reach kernel code or the host. */
-	static const uint32_t families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+	/* Socket families: local and IP (unreachable: no interface is up).
+	 * Not AF_PACKET, AF_KEY, AF_ALG, AF_VSOCK, ... which reach kernel
+	 * code or the host. */
+	static const uint32_t families[] = { AF_UNIX, AF_INET, AF_INET6 };
 	if (r == 0)
 		r = allow_values(ctx, SCMP_SYS(socket), 0, families, ARRAY_SIZE(families));
+	/* Netlink: NETLINK_ROUTE only, which answers for the sandbox's own
+	 * network namespace (glibc's getaddrinfo(AI_ADDRCONFIG), getifaddrs
+	 * and if_nameindex use it; changing anything there needs
+	 * CAP_NET_ADMIN, which the command never has).  Other protocols are
+	 * not per namespace: NETLINK_KOBJECT_UEVENT delivers the host's
+	 * device events (a root sandbox received them), NETLINK_AUDIT,
+	 * SOCK_DIAG, GENERIC (taskstats) and the rest reach host state. */
+	struct scmp_arg_cmp netlink = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_NETLINK);
+	static const uint32_t nl_ok[] = { NETLINK_ROUTE };
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, NETLINK_ROUTE));
+	/* ...and the others fail as on a kernel built without them, instead
+	 * of ending the run: libraries open them as optional features and
+	 * test for EPROTONOSUPPORT (libaudit in sudo, login and shadow's
+	 * tools; udev and libusb hotplug monitors; sd-netlink).  The call
+	 * still never runs.  Not in the zygote's policy: there it falls to
+	 * the default action, so that a job's own filter reports it. */
+	if (r == 0 && refusals_errno)
+		r = rule_except(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), &netlink, 2,
+				nl_ok, ARRAY_SIZE(nl_ok));
+	if (r == 0)
+		r = no_hugetlb(ctx, true);
 	if (r < 0)
 		return sbx_error_set(err, -r, "seccomp: conditional rules");
 	return 0;
@@ -249,9 +328,13 @@ static int export_prog(scmp_filter_ctx ctx, struct seccomp_prog *out, sbx_error 
  * Trusted code only; refused calls fail with ENOSYS (default_action()). */
 static int build_zygote_policy(scmp_filter_ctx ctx, sbx_error **err)
 {
-	if (build_run_policy(ctx, err) < 0)
+	if (build_run_rules(ctx, false, err) < 0)
 		return -1;
-	static const char *const extra[] = { "mount", "umount2", "unshare" };
+	/* the new mount API too: a slot's /proc is hidden in part with it
+	 * (rootfs_proc_protect(), shared with `run`) */
+	static const char *const extra[] = { "mount",	     "umount2",	    "unshare",
+					     "open_tree",    "move_mount",  "mount_setattr",
+					     "fsopen",	     "fsconfig",    "fsmount" };
 	if (add_names(ctx, extra, ARRAY_SIZE(extra), err) < 0)
 		return -1;
 	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
@@ -274,7 +357,7 @@ static const char *const job_allow[] = {
 	"newfstatat", "fstat", "stat", "lstat", "statx", "fstatfs", "getdents64", "readlink",
 	"readlinkat", "access", "faccessat", "faccessat2", "getcwd", "fcntl", "dup", "dup2",
 	"dup3", "ftruncate", "fsync", "fdatasync", "unlink", "unlinkat", "rename", "renameat",
-	"renameat2", "mkdir", "mkdirat", "rmdir", "fadvise64", "mmap", "munmap", "mprotect",
+	"renameat2", "mkdir", "mkdirat", "rmdir", "fadvise64", "munmap", "mprotect",
 	"mremap", "madvise", "brk", "futex", "set_robust_list", "get_robust_list", "rseq",
 	"exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
 	"tgkill", "kill", "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid",
@@ -304,6 +387,8 @@ static int build_job_policy(scmp_filter_ctx ctx, sbx_error **err)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
 				     SCMP_A0(SCMP_CMP_EQ, 3));
+	if (r == 0)
+		r = no_hugetlb(ctx, false);
 	if (r < 0)
 		return sbx_error_set(err, -r, "seccomp: job rules");
 	return 0;
@@ -351,7 +436,7 @@ static int compile_policy(enum sbx_policy policy, struct seccomp_prog *out, sbx_
 	}
 	switch (policy) {
 	case SBX_POLICY_RUN:
-		if (build_run_policy(ctx, err) < 0)
+		if (build_run_rules(ctx, true, err) < 0)
 			goto out;
 		break;
 	case SBX_POLICY_ZYGOTE:
@@ -446,7 +531,7 @@ int seccomp_export_pfc_fd(enum sbx_policy policy, int fd, sbx_error **err)
 	if (ctx == NULL)
 		return sbx_error_set(err, ENOMEM, "seccomp_init");
 	int r = -1;
-	int b = policy == SBX_POLICY_RUN	  ? build_run_policy(ctx, err)
+	int b = policy == SBX_POLICY_RUN	  ? build_run_rules(ctx, true, err)
 		: policy == SBX_POLICY_ZYGOTE ? build_zygote_policy(ctx, err)
 					      : build_job_policy(ctx, err);
 	if (b == 0)

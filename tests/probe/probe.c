@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -285,6 +286,109 @@ static int grep_file(const char *path, const char *marker)
 	return blocked("marker absent", 0);
 }
 
+/* A file's bytes (64 KiB at most) to stdout, then "bytes=N". */
+static int cat_file(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return blocked("open", errno);
+	static char buf[1 << 16];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return blocked("read", errno);
+	fwrite(buf, 1, (size_t) n, stdout);
+	printf("\nbytes=%zd\n", n);
+	return 0;
+}
+
+/* A directory's entries, one "entry=NAME" line each. */
+static int list_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return blocked("opendir", errno);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			printf("entry=%s\n", e->d_name);
+			n++;
+		}
+	closedir(d);
+	printf("entries=%d\n", n);
+	return 0;
+}
+
+/* Plant a symlink (replacing what is at link): what a job that can write
+ * a directory the next job binds from would leave behind. */
+static int plant_symlink(const char *target, const char *link)
+{
+	if (unlink(link) < 0 && errno != ENOENT && rmdir(link) < 0)
+		return blocked("remove", errno);
+	if (symlink(target, link) < 0)
+		return blocked("symlink", errno);
+	printf("planted %s -> %s\n", link, target);
+	return 0;
+}
+
+/* The mount at path, from mountinfo: "mount=PATH fs=TYPE opts=OPTS". */
+static int mount_options(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	if (f == NULL)
+		return blocked("open mountinfo", errno);
+	char line[1024], found[1024] = "";
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[512], opts[256], fs[64];
+		/* id parent major:minor root mountpoint options [optional...] - fstype */
+		if (sscanf(line, "%*s %*s %*s %*s %511s %255s", mnt, opts) != 2)
+			continue;
+		const char *dash = strstr(line, " - ");
+		if (dash == NULL || sscanf(dash + 3, "%63s", fs) != 1)
+			continue;
+		if (strcmp(mnt, path) == 0) /* the last one is on top */
+			snprintf(found, sizeof(found), "mount=%s fs=%s opts=%s", mnt, fs, opts);
+	}
+	fclose(f);
+	if (found[0] == '\0')
+		return blocked("not a mount point", 0);
+	printf("%s\n", found);
+	return 0;
+}
+
+/* ---- host-wide kernel facilities ---- */
+
+/* A netlink socket of one protocol; NETLINK_ROUTE must keep working (glibc
+ * lists interfaces with it), the others reach host state: a uevent
+ * socket that opens receives the host's device events. */
+static int netlink(int proto)
+{
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
+	if (s < 0)
+		return blocked("socket(AF_NETLINK)", errno);
+	if (proto == NETLINK_ROUTE) {
+		struct if_nameindex *ni = if_nameindex();
+		if (ni == NULL)
+			return blocked("if_nameindex", errno);
+		for (struct if_nameindex *i = ni; i->if_index; i++)
+			printf("ifname=%s\n", i->if_name);
+		if_freenameindex(ni);
+		return 0;
+	}
+	return escaped("opened a netlink socket of a host-wide protocol");
+}
+
+/* Memory from the host's hugetlb pool (not charged to the job). */
+static int hugetlb(void)
+{
+	void *p = mmap(NULL, 2u << 20, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (p == MAP_FAILED)
+		return blocked("mmap MAP_HUGETLB", errno);
+	return escaped("mapped a huge page from the host's pool");
+}
+
 /* ---- processes ---- */
 
 static int list_procs(void)
@@ -457,6 +561,11 @@ static int do_syscall(const char *name)
 		r = syscall(SYS_bpf, 0, NULL, 0);
 	else if (!strcmp(name, "perf_event_open"))
 		r = syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0);
+	else if (!strcmp(name, "io_setup")) {
+		unsigned long ctx = 0;
+		r = syscall(SYS_io_setup, 1, &ctx);
+	} else if (!strcmp(name, "io_submit"))
+		r = syscall(SYS_io_submit, 0, 0, NULL);
 	else if (!strcmp(name, "io_uring_setup"))
 		r = syscall(SYS_io_uring_setup, 1, NULL);
 	else if (!strcmp(name, "io_uring_enter"))
@@ -597,6 +706,12 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "filltmp")) return filltmp(argc > 2 ? a : "/tmp");
 	if (!strcmp(c, "read")) return read_path(a);
 	if (!strcmp(c, "grep") && argc > 3) return grep_file(a, argv[3]);
+	if (!strcmp(c, "cat")) return cat_file(a);
+	if (!strcmp(c, "ls")) return list_dir(a);
+	if (!strcmp(c, "symlink") && argc > 3) return plant_symlink(a, argv[3]);
+	if (!strcmp(c, "mountopt")) return mount_options(a);
+	if (!strcmp(c, "netlink")) return netlink(atoi(a));
+	if (!strcmp(c, "hugetlb")) return hugetlb();
 	if (!strcmp(c, "procs")) return list_procs();
 	if (!strcmp(c, "killpid")) return kill_host_pid(a);
 	if (!strcmp(c, "killall")) return killall();

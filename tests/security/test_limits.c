@@ -154,6 +154,9 @@ static const struct {
 	{ "io_uring_setup", "io_uring_setup" },
 	{ "io_uring_enter", "io_uring_enter" },
 	{ "io_uring_register", "io_uring_register" },
+	/* kernel AIO: one host-wide pool of contexts (fs.aio-max-nr) */
+	{ "io_setup", "io_setup" },
+	{ "io_submit", "io_submit" },
 	{ "userfaultfd", "userfaultfd" },
 	{ "kexec_load", "kexec_load" },
 	{ "kexec_file_load", "kexec_file_load" },

@@ -12,7 +12,11 @@
 	X(output_binary) X(forbidden_syscalls) X(allowed_syscalls) X(exit_codes) X(passthrough)    \
 	X(daemon_does_not_outlive) X(supervisor_killed) X(supervisor_terminated)                   \
 	X(no_cgroup_reports_unenforced) X(no_cgroup_fork_bomb_contained) X(no_cgroup_memory_contained) X(cgroup_v2_backend)      \
-	X(verdict_shape) X(stale_cgroup_cleanup) X(threaded_caller) X(stalled_reader) X(reader_gone)
+	X(verdict_shape) X(stale_cgroup_cleanup) X(threaded_caller)                                \
+	X(bind_dst_planted_symlink) X(bind_dst_symlink_every_component)                           \
+	X(bind_src_planted_symlink) X(bind_nested_targets) X(bind_swap_race)                      \
+	X(proc_hidden) X(netlink_families) X(hugetlb_pool) X(copies_hide_host_paths)              \
+	X(copy_refuses_links) X(exec_mountinfo) X(stalled_reader) X(reader_gone)
 
 #define DECLARE(name) void t_##name(void);
 SECURITY_TESTS(DECLARE)

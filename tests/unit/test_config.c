@@ -3,7 +3,9 @@
 #include "sandbox/internal.h"
 #include "unit.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void u_config_validation(void)
@@ -37,6 +39,9 @@ void u_config_validation(void)
 	REJECT(sbx_config_set_cwd(c, "tmp", &err));
 	REJECT(sbx_config_set_cgroup_parent(c, "../escape", &err));
 	REJECT(sbx_config_set_argv(c, 0, NULL, &err));
+	REJECT(sbx_config_add_copy(c, "relative", "/x", &err));
+	REJECT(sbx_config_add_copy(c, "/usr/bin/env", "/a/../b", &err));
+	REJECT(sbx_config_add_copy(c, "/usr/bin/env", "/proc/x", &err));
 
 	CHECK(sbx_config_add_bind(c, "/usr", "/devices", false, &err) == 0); /* not /dev */
 	CHECK(sbx_config_add_bind(c, "/usr", "/procfs", false, &err) == 0);
@@ -56,6 +61,12 @@ void u_config_validation(void)
 	CHECK_INT_EQ(c->output_limit, 1 << 20);
 	CHECK_INT_EQ(c->tmp_size, 16 << 20);
 	CHECK_INT_EQ(c->cpu_time_ns, 0);
+	CHECK(!c->follow_symlinks); /* a bind source's last symlink is refused by default */
+	sbx_config_set_follow_symlinks(c, true);
+	CHECK(c->follow_symlinks);
+	for (int i = 0; i < 4; i++)
+		CHECK(sbx_config_add_copy(c, "/usr/bin/env", "/opt/env", &err) == 0);
+	REJECT(sbx_config_add_copy(c, "/usr/bin/env", "/opt/env", &err)); /* at most four */
 	sbx_config_free(c);
 #undef REJECT
 }
@@ -124,6 +135,16 @@ void u_rootfs_plan(void)
 			      strncmp(op->src, "/etc/shadow", 11) && strncmp(op->src, "/sys", 4),
 		      "unexpected host path bound: %s", op->src);
 	}
+	/* every /proc entry of the table is masked or made read-only */
+	for (size_t i = 0; i < rootfs_nproc_entries; i++) {
+		snprintf(path, sizeof(path), "%s/proc/%s", base, rootfs_proc_entries[i].name);
+		CHECK(find_op(&p, rootfs_proc_entries[i].how == PROC_MASK ? OP_MASK : OP_RO_SELF,
+			      path) != NULL,
+		      "%s", path);
+	}
+	/* no copy: the skeleton keeps its 1 MiB */
+	CHECK_STR_EQ(p.ops[0].data, "mode=0755,size=1048576");
+	CHECK_INT_EQ(rootfs_plan_fds(&p, (int[4]){ 0 }, 4), 0);
 	/* a missing user bind source is an error before anything runs */
 	CHECK(sbx_config_add_bind(c, "/no/such/path", "/x", false, &err) == 0);
 	struct rootfs_plan p2;
@@ -178,4 +199,70 @@ void u_cgroup_names(void)
 	CHECK_STR_EQ(buf, "memory,cpus");
 	cgroup_describe_missing(CG_MEMORY | CG_PIDS | CG_CPU, &lim, buf, sizeof(buf));
 	CHECK_STR_EQ(buf, "");
+}
+
+/* Copies: the parent opens the source and sizes the skeleton for it;
+ * bind sources that are symlinks are refused unless followed. */
+void u_rootfs_plan_sources(void)
+{
+	char dir[64], p1[128], p2[128];
+	snprintf(dir, sizeof(dir), "/tmp/sb-unit-plan-%d", (int) getpid());
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(p1, sizeof(p1), "%s/file", dir);
+	int fd = open(p1, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, 10000) == 0);
+	close(fd);
+	snprintf(p2, sizeof(p2), "%s/link", dir);
+	CHECK(symlink("file", p2) == 0);
+
+	sbx_config *c = sbx_config_new();
+	sbx_error *err = NULL;
+	CHECK(sbx_config_add_copy(c, p1, "/opt/a/file", &err) == 0);
+	struct rootfs_plan p;
+	CHECK(rootfs_plan_build(c, &p, &err) == 0, "%s", err ? err->msg : "");
+	char path[256];
+	snprintf(path, sizeof(path), "%s/opt/a/file", p.base);
+	const struct rootfs_op *cp = find_op(&p, OP_COPY, path);
+	CHECK(cp != NULL && cp->src_fd >= 0 && !cp->is_dir);
+	int fds[4];
+	CHECK_INT_EQ(rootfs_plan_fds(&p, fds, 4), 1);
+	CHECK_INT_EQ(fds[0], cp->src_fd);
+	/* 1 MiB + three pages of data + one of slack */
+	CHECK_STR_EQ(p.ops[0].data, "mode=0755,size=1064960");
+	rootfs_plan_free(&p);
+	CHECK(fcntl(fds[0], F_GETFD) < 0, "the plan leaked its copy source");
+	sbx_config_free(c);
+
+	/* a copy of a symlink, or of a tree holding one, is refused */
+	c = sbx_config_new();
+	CHECK(sbx_config_add_copy(c, p2, "/opt/x", &err) == 0);
+	CHECK(rootfs_plan_build(c, &p, &err) < 0);
+	CHECK_CONTAINS(err->msg, p2);
+	sbx_error_freep(&err);
+	sbx_config_free(c);
+	c = sbx_config_new();
+	CHECK(sbx_config_add_copy(c, dir, "/opt/x", &err) == 0);
+	CHECK(rootfs_plan_build(c, &p, &err) < 0);
+	CHECK_CONTAINS(err->msg, "/link is not a regular file or directory");
+	sbx_error_freep(&err);
+	sbx_config_free(c);
+
+	/* a bind source that is a symlink: refused, unless followed */
+	c = sbx_config_new();
+	CHECK(sbx_config_add_bind(c, p2, "/in", false, &err) == 0);
+	CHECK(rootfs_plan_build(c, &p, &err) < 0);
+	CHECK_CONTAINS(err->msg, "is a symlink to file, not followed without --follow-symlinks");
+	CHECK_CONTAINS(err->msg, p2);
+	sbx_error_freep(&err);
+	sbx_config_set_follow_symlinks(c, true);
+	CHECK(rootfs_plan_build(c, &p, &err) == 0, "%s", err ? err->msg : "");
+	snprintf(path, sizeof(path), "%s/in", p.base);
+	const struct rootfs_op *b = find_op(&p, OP_BIND, path);
+	CHECK(b != NULL && b->follow && !b->is_dir);
+	rootfs_plan_free(&p);
+	sbx_config_free(c);
+
+	unlink(p2);
+	unlink(p1);
+	rmdir(dir);
 }

@@ -12,7 +12,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <seccomp.h>
+#include <linux/netlink.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -68,6 +71,21 @@ static uint32_t action(const struct seccomp_prog *p, uint32_t arch, int nr, uint
 	d.arch = arch;
 	d.args[0] = a0;
 	d.args[1] = a1;
+	return run_bpf(p, &d);
+}
+
+/* ...with up to four arguments. */
+static uint32_t action4(const struct seccomp_prog *p, int nr, uint64_t a0, uint64_t a1,
+			uint64_t a2, uint64_t a3)
+{
+	struct seccomp_data d;
+	memset(&d, 0, sizeof(d));
+	d.nr = nr;
+	d.arch = AUDIT_ARCH_X86_64;
+	d.args[0] = a0;
+	d.args[1] = a1;
+	d.args[2] = a2;
+	d.args[3] = a3;
 	return run_bpf(p, &d);
 }
 
@@ -170,6 +188,68 @@ void u_seccomp_arguments(void)
 	CHECK(action(p, X86_64, SYS_socket, 0x100000000ull | AF_PACKET, 0) == NOTIFY);
 }
 
+/* Host-wide resources no namespace or cgroup divides: the kernel AIO pool
+ * (fs.aio-max-nr) in every policy; netlink protocols other than
+ * NETLINK_ROUTE (the host's device events, audit, ...); the hugetlb pool. */
+void u_seccomp_host_resources(void)
+{
+	static const int aio[] = { SYS_io_setup, SYS_io_submit, SYS_io_getevents,
+				   SYS_io_pgetevents, SYS_io_cancel, SYS_io_destroy };
+	const struct seccomp_prog *run = run_policy(), *zyg = policy(SBX_POLICY_ZYGOTE),
+				  *job = policy(SBX_POLICY_PYTHON_JOB);
+	for (size_t i = 0; i < sizeof(aio) / sizeof(aio[0]); i++) {
+		CHECK(action(run, X86_64, aio[i], 0, 0) == NOTIFY, "run: syscall %d", aio[i]);
+		CHECK(action(job, X86_64, aio[i], 0, 0) == NOTIFY, "job: syscall %d", aio[i]);
+		CHECK(action(zyg, X86_64, aio[i], 0, 0) == SECCOMP_RET_TRACE, "zygote: syscall %d",
+		      aio[i]);
+	}
+
+	/* netlink: NETLINK_ROUTE (glibc's getaddrinfo, if_nameindex) only */
+	const uint32_t nlerr = SECCOMP_RET_ERRNO | EPROTONOSUPPORT;
+	CHECK(action4(run, SYS_socket, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, 0) == ALLOW);
+	CHECK(action4(run, SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_ROUTE, 0) ==
+	      ALLOW);
+	/* the kernel reads an int: upper bits do not make another protocol */
+	CHECK(action4(run, SYS_socket, AF_NETLINK, SOCK_RAW, 0x100000000ull | NETLINK_ROUTE, 0) ==
+	      ALLOW);
+	static const uint64_t refused[] = { NETLINK_KOBJECT_UEVENT, NETLINK_AUDIT, NETLINK_SOCK_DIAG,
+					    NETLINK_GENERIC, NETLINK_NETFILTER, NETLINK_SELINUX,
+					    NETLINK_CONNECTOR, NETLINK_CRYPTO, 1, 31, 0xffffffffu,
+					    0x100000000ull | NETLINK_KOBJECT_UEVENT };
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		CHECK(action4(run, SYS_socket, AF_NETLINK, SOCK_RAW, refused[i], 0) == nlerr,
+		      "run: netlink protocol %#llx", (unsigned long long) refused[i]);
+		CHECK(action4(zyg, SYS_socket, AF_NETLINK, SOCK_RAW, refused[i], 0) ==
+			      SECCOMP_RET_TRACE,
+		      "zygote: netlink protocol %#llx", (unsigned long long) refused[i]);
+		CHECK(action4(job, SYS_socket, AF_NETLINK, SOCK_RAW, refused[i], 0) == NOTIFY);
+	}
+	/* the other families are untouched by the netlink rules */
+	CHECK(action4(run, SYS_socket, AF_UNIX, SOCK_STREAM, NETLINK_KOBJECT_UEVENT, 0) == ALLOW);
+	CHECK(action4(run, SYS_socket, AF_INET, SOCK_DGRAM, 17, 0) == ALLOW);
+	CHECK(action4(run, SYS_socket, AF_PACKET, SOCK_RAW, NETLINK_ROUTE, 0) == NOTIFY);
+
+	/* hugetlb: ENOMEM, as a host with an empty pool answers */
+	const uint32_t nomem = SECCOMP_RET_ERRNO | ENOMEM;
+	const struct seccomp_prog *both[] = { run, job };
+	for (size_t i = 0; i < 2; i++) {
+		const struct seccomp_prog *p = both[i];
+		CHECK(action4(p, SYS_mmap, 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS) == ALLOW);
+		CHECK(action4(p, SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED) == ALLOW);
+		CHECK(action4(p, SYS_mmap, 0, 2 << 20, PROT_READ,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB) == nomem);
+		CHECK(action4(p, SYS_mmap, 0, 2 << 20, PROT_READ,
+			      0xff00000000ull | MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB) == nomem);
+	}
+	CHECK(action4(zyg, SYS_mmap, 0, 2 << 20, 0, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB) ==
+	      nomem);
+	CHECK(action4(run, SYS_memfd_create, 0, MFD_CLOEXEC, 0, 0) == ALLOW);
+	CHECK(action4(run, SYS_memfd_create, 0, MFD_CLOEXEC | MFD_HUGETLB, 0, 0) == nomem);
+	CHECK(action4(run, SYS_shmget, 0, 4096, IPC_CREAT | 0600, 0) == ALLOW);
+	CHECK(action4(run, SYS_shmget, 0, 2 << 20, IPC_CREAT | SHM_HUGETLB | 0600, 0) == nomem);
+	CHECK(action4(job, SYS_memfd_create, 0, 0, 0, 0) == NOTIFY);
+}
+
 void u_seccomp_other_abis(void)
 {
 	const struct seccomp_prog *p = run_policy();
@@ -234,8 +314,10 @@ void u_seccomp_job_policy(void)
 void u_seccomp_zygote_policy(void)
 {
 	const struct seccomp_prog *p = policy(SBX_POLICY_ZYGOTE);
-	static const int allowed[] = { SYS_read, SYS_mount, SYS_umount2, SYS_unshare, SYS_execve,
-				       SYS_openat, SYS_futex };
+	static const int allowed[] = { SYS_read,	 SYS_mount,	   SYS_umount2, SYS_unshare,
+				       SYS_execve,	 SYS_openat,	   SYS_futex,	SYS_open_tree,
+				       SYS_move_mount, SYS_mount_setattr, SYS_fsopen,	SYS_fsconfig,
+				       SYS_fsmount };
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		CHECK(action(p, X86_64, allowed[i], 0, 0) == ALLOW, "syscall %d", allowed[i]);
 	static const int denied[] = { SYS_ptrace, SYS_bpf, SYS_keyctl, SYS_pivot_root,

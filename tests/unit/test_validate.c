@@ -1,10 +1,13 @@
-/* The static validator: the tokenizer on its own, the escape corpus (each
+/* The static validator: the tokenizer on its own, the escape corpora (each
  * attempt rejected by the rule that names its technique), the ordinary
- * strategies (none rejected), unusable input, and policy files. */
+ * strategies (none rejected) and the LLM-style ones (the false-rejection
+ * rate, printed, at most 5 %), unusable input, and policy files.  The
+ * table-driven cases are in test_validate_rules.c. */
 #include "harness.h"
 #include "stratbox/validate.h"
 #include "unit.h"
 #include "validate/tokenizer.h"
+#include "validate_cases.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -49,6 +52,8 @@ static bool has_rule(const struct sbx_check_result *r, const char *rule)
 
 void u_tokenizer(void)
 {
+	validate_tokenizer_corners();
+	validate_large_inputs();
 	const char *src = "x = f'a{b!r:>{w}}c' + rb'\\'' \\\n  + \"\"\"t\n'q'\"\"\"  # c\ny=1;z=2\n";
 	struct py_tokens t;
 	char why[128];
@@ -60,7 +65,7 @@ void u_tokenizer(void)
 		names += t.v[i].type == TOK_NAME;
 		strings += t.v[i].type == TOK_STRING;
 		newlines += t.v[i].type == TOK_NEWLINE;
-		in_f += t.v[i].in_fstring;
+		in_f += t.v[i].fdepth > 0;
 	}
 	CHECK_INT_EQ(strings, 3);
 	CHECK_INT_EQ(names, 5); /* x b w y z */
@@ -122,7 +127,15 @@ void u_tokenizer(void)
 	}
 }
 
-static int corpus(const char *sub, bool expect_clean)
+enum corpus_kind {
+	CORPUS_CLEAN,	  /* no violation at all */
+	CORPUS_REFUSED,	  /* each caught by the rule its "# expect: RULE" line names */
+	CORPUS_RUNNABLE,  /* counted: how many are refused (errors; warnings run) */
+};
+
+/* Check every .py file of a corpus; returns how many, and for
+ * CORPUS_RUNNABLE how many were refused in *refused. */
+static int corpus(const char *sub, enum corpus_kind kind, int *refused)
 {
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s/%s", data_dir(), sub);
@@ -143,16 +156,26 @@ static int corpus(const char *sub, bool expect_clean)
 		sbx_error *err = NULL;
 		CHECK(sbx_check_source(p, src, len, &r, &err) == 0, "%s: unusable: %s", e->d_name,
 		      err ? err->msg : "");
-		if (expect_clean) {
+		if (kind == CORPUS_CLEAN) {
 			CHECK(r.n == 0, "%s rejected: %s: %s", e->d_name, r.n ? r.v[0].rule : "",
 			      r.n ? r.v[0].message : "");
+		} else if (kind == CORPUS_RUNNABLE) {
+			if (r.errors > 0) {
+				(*refused)++;
+				printf("    refused: %s:%u: %s: %s\n", e->d_name, r.v[0].line, r.v[0].rule,
+				       r.v[0].message);
+			}
 		} else {
 			const char *x = strstr(src, "# expect: ");
 			CHECK(x != NULL, "%s has no '# expect: RULE' line", e->d_name);
 			char rule[64];
 			CHECK(sscanf(x + 10, "%63s", rule) == 1);
-			CHECK(has_rule(&r, rule), "%s: not caught by %s (%zu other violations%s%s)",
-			      e->d_name, rule, r.n, r.n ? ", first: " : "", r.n ? r.v[0].rule : "");
+			bool caught = false;
+			for (size_t i = 0; i < r.n; i++)
+				caught |= strcmp(r.v[i].rule, rule) == 0 &&
+					  r.v[i].severity == SBX_SEVERITY_ERROR;
+			CHECK(caught, "%s: not caught by %s (%zu other violations%s%s)", e->d_name, rule,
+			      r.n, r.n ? ", first: " : "", r.n ? r.v[0].rule : "");
 		}
 		sbx_check_result_clear(&r);
 		free(src);
@@ -165,18 +188,35 @@ static int corpus(const char *sub, bool expect_clean)
 
 void u_validate_escapes(void)
 {
-	int n = corpus("escapes", false);
+	int n = corpus("escapes", CORPUS_REFUSED, NULL);
 	CHECK(n >= 60, "only %d escape attempts in the corpus", n);
+	/* LLM-style strategies that reach for secrets, pickles, the network,
+	 * processes, native code, and module internals */
+	n = corpus("llm-dangerous", CORPUS_REFUSED, NULL);
+	CHECK(n >= 30, "only %d dangerous LLM-style strategies in the corpus", n);
 }
+
+/* Harmless strategies written the ways LLMs write them: the share the
+ * validator refuses (warnings do not count: that code runs). */
+#define FALSE_REJECTION_GOAL_PCT 5.0
 
 void u_validate_strategies(void)
 {
-	int n = corpus("strategies", true);
+	int n = corpus("strategies", CORPUS_CLEAN, NULL);
 	CHECK(n >= 20, "only %d ordinary strategies in the corpus", n);
+	int refused = 0;
+	n = corpus("llm", CORPUS_RUNNABLE, &refused);
+	CHECK(n >= 40, "only %d LLM-style strategies in the corpus", n);
+	double pct = 100.0 * refused / n;
+	printf("    false rejections: %d of %d LLM-style strategies (%.1f %%), goal <= %.0f %%\n",
+	       refused, n, pct, FALSE_REJECTION_GOAL_PCT);
+	CHECK(pct <= FALSE_REJECTION_GOAL_PCT, "false-rejection rate %.1f %% above the goal", pct);
 }
 
 void u_validate_rules(void)
 {
+	validate_rule_table();
+	validate_result_shape();
 	struct sbx_check_result r;
 	sbx_error *err = NULL;
 	/* attribute names that are builtins elsewhere are fine: df.eval, re.compile */

@@ -1,2 +1,5 @@
 # expect: banned-builtin
-setattr(object, 'x', 1)
+# setattr with a literal ordinary name is obj.x = 1 and is allowed; with a
+# computed name it reaches any attribute, dunders included
+name = 'x'
+setattr(object, name, 1)

@@ -1,3 +1,3 @@
 # expect: dunder-string
 import operator
-g = operator.attrgetter('\N{LOW LINE}\N{LOW LINE}class__')
+g = operator.attrgetter('\N{LOW LINE}\N{LOW LINE}globals__')

@@ -1,0 +1,5 @@
+# expect: module-attribute
+import numpy as np
+
+modules = np.core._internal.sys.modules
+osmod = modules["os"]

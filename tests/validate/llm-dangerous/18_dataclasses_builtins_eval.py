@@ -1,0 +1,5 @@
+# expect: module-attribute
+import dataclasses
+
+rule = "close > 100"
+check = dataclasses.builtins.eval

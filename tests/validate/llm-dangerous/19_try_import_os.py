@@ -1,0 +1,7 @@
+# expect: import-not-allowed
+try:
+    import os
+    HOME = os.path.expanduser("~")
+except ImportError:
+    os = None
+    HOME = "/tmp"

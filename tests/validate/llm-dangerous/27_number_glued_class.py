@@ -1,0 +1,2 @@
+# expect: dunder-attribute
+subclasses = 0x1.__class__.__base__.__subclasses__()

@@ -1,0 +1,4 @@
+# expect: import-not-allowed
+from dotenv import load_dotenv
+
+load_dotenv()

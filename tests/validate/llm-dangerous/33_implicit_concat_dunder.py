@@ -1,0 +1,4 @@
+# expect: dunder-string
+import operator
+
+get = operator.attrgetter("__glo" "bals__")

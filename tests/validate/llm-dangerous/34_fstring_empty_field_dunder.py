@@ -1,0 +1,4 @@
+# expect: dunder-string
+import operator
+
+get = operator.attrgetter(f"__glo{''}bals__")

@@ -1,0 +1,4 @@
+# expect: banned-builtin
+import numpy as np
+
+ns = vars(np)
