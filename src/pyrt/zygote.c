@@ -119,13 +119,15 @@ static void slot_mounts(void)
 		if (umount2(zygote_writable[i], MNT_DETACH) < 0 && errno != EINVAL)
 			slot_fail("detach the zygote's writable mounts", errno);
 	mount_or_fail("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	mount_or_fail("/proc/sys", "/proc/sys", NULL, MS_BIND | MS_REC, NULL);
-	mount_or_fail(NULL, "/proc/sys", NULL,
-		      MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	static const char *const masks[] = { "/proc/timer_list", "/proc/sched_debug" };
-	for (size_t i = 0; i < ARRAY_SIZE(masks); i++)
-		if (mount("/dev/null", masks[i], NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
-			slot_fail("mask procfs entry", errno);
+	/* the same entries hidden or read-only as in every sandbox's /proc
+	 * (rootfs.c's one table): host counters, kernel symbols, tunables */
+	const char *failed = NULL;
+	int pr = rootfs_proc_protect("/proc", &failed);
+	if (pr < 0) {
+		char what[96];
+		snprintf(what, sizeof(what), "protect /proc/%s", failed ? failed : "?");
+		slot_fail(what, -pr);
+	}
 	char opts[64];
 	snprintf(opts, sizeof(opts), "mode=1777,size=%u", DEFAULT_TMP);
 	/* noexec: nothing a job writes can be mapped as code (a shared

@@ -7,6 +7,7 @@
  * permissive policy): this is the kernel layer's promise. */
 #include "common/util.h"
 #include "pyrt.h"
+#include "sandbox/internal.h"
 #include "tests.h"
 
 #include <pthread.h>
@@ -203,4 +204,46 @@ void p_writes_freed_after_job(void)
 	}
 	sbx_pool_stop(pool);
 	t_drop_own_cgroup_parent();
+}
+
+/* A job's /proc hides what every sandbox's does (rootfs.c's one table):
+ * each masked entry reads empty, each read-only one refuses a write. */
+void p_job_proc_hidden(void)
+{
+	char list[4096] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < rootfs_nproc_entries; i++)
+		off += (size_t) snprintf(list + off, sizeof(list) - off, "%s('%s', %d)",
+					 i ? ", " : "", rootfs_proc_entries[i].name,
+					 rootfs_proc_entries[i].how == PROC_MASK);
+	char *code = str_printf(
+		"import os\n"
+		"ro = {l.split()[4] for l in open('/proc/self/mountinfo')\n"
+		"      if l.split()[5].split(',')[0] == 'ro'}\n"
+		"bad = []\n"
+		"for name, masked in [%s]:\n"
+		"    p = '/proc/' + name\n"
+		"    if not os.path.exists(p):\n"
+		"        continue\n"
+		"    if masked and os.path.isdir(p):\n"
+		"        if os.listdir(p):\n"
+		"            bad.append(name)\n"
+		"    elif masked:\n"
+		"        try:\n"
+		"            if open(p, 'rb').read():\n"
+		"                bad.append(name)\n"
+		"        except OSError:\n"
+		"            pass\n"
+		"    elif p not in ro:\n"
+		"        bad.append(name)\n"
+		"print('exposed', bad)\n",
+		list);
+	struct sbx_pool *pool = test_pool(true, 1);
+	struct sbx_job_result r;
+	run_code(pool, code, &r);
+	free(code);
+	EXPECT_JOB(&r, "OK");
+	CHECK_STR_EQ(rout(&r), "exposed []\n");
+	sbx_job_result_clear(&r);
+	sbx_pool_stop(pool);
 }

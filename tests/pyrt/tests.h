@@ -12,7 +12,7 @@
 	X(writes_private_concurrent) X(writes_freed_after_job) X(forged_control_types)                      \
 	X(forged_report_hides_nothing) X(forged_error_frames) X(forged_frames_malformed)           \
 	X(forged_listener_fd) X(hook_capabilities) X(hook_code) X(hook_frames) X(hook_imports)      \
-	X(hook_library_works)
+	X(hook_library_works) X(job_proc_hidden)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
