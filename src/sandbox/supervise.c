@@ -344,6 +344,12 @@ static void handle_ctl(struct supervisor *s, int fd, bool *eof)
 	static _Thread_local char buf[SBX_FRAME_MAX + 8];
 	struct ctl_recv_info info;
 	ssize_t n = ctl_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, 1, &info);
+	/* A peer that closed with a message of ours unread makes the next
+	 * receive fail once with ECONNRESET; what it sent before closing is
+	 * still queued behind that error (a setup report, an exit status):
+	 * read on rather than take it for the end. */
+	for (int retry = 0; n < 0 && errno == ECONNRESET && retry < 2; retry++)
+		n = ctl_recv(fd, buf, sizeof(buf), MSG_DONTWAIT, 1, &info);
 	if (n < 0 && errno == ENOTSOCK) /* a pipe */
 		n = read(fd, buf, sizeof(struct ctl_msg));
 	if (n < 0) {
