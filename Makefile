@@ -41,6 +41,7 @@ LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(L
 LIBS := -lseccomp -ljansson -lcap -lunistring -lm -lpthread
 
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
+           $(wildcard src/engine/*.c) \
            src/pyrt/pool.c src/pyrt/job.c src/pyrt/protocol.c
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
