@@ -1,0 +1,308 @@
+/* The metrics of a backtest (docs/metrics.md has every formula).
+ *
+ * One pass over the equity curve gives the drawdowns, the period returns
+ * and the covariance with the benchmark; one pass over the trades gives
+ * the trade statistics.  Undefined values are NaN (null in JSON): a ratio
+ * whose denominator is 0, a statistic of too few values.
+ */
+#include "common/util.h"
+#include "engine/internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#define F(name, kind, better) { #name, offsetof(bt_metrics, name), kind, better }
+static const bt_metric_field fields[] = {
+	F(start, BT_METRIC_TIME, 0),
+	F(end, BT_METRIC_TIME, 0),
+	F(duration_days, BT_METRIC_REAL, 0),
+	F(exposure_pct, BT_METRIC_REAL, 0),
+	F(equity_final, BT_METRIC_REAL, 1),
+	F(equity_peak, BT_METRIC_REAL, 1),
+	F(return_pct, BT_METRIC_REAL, 1),
+	F(buy_hold_return_pct, BT_METRIC_REAL, 0),
+	F(return_ann_pct, BT_METRIC_REAL, 1),
+	F(volatility_ann_pct, BT_METRIC_REAL, -1),
+	F(cagr_pct, BT_METRIC_REAL, 1),
+	F(sharpe, BT_METRIC_REAL, 1),
+	F(sortino, BT_METRIC_REAL, 1),
+	F(calmar, BT_METRIC_REAL, 1),
+	F(beta, BT_METRIC_REAL, 0),
+	F(alpha_pct, BT_METRIC_REAL, 1),
+	F(max_drawdown_pct, BT_METRIC_REAL, -1),
+	F(avg_drawdown_pct, BT_METRIC_REAL, -1),
+	F(max_drawdown_duration_days, BT_METRIC_REAL, -1),
+	F(avg_drawdown_duration_days, BT_METRIC_REAL, -1),
+	F(trades, BT_METRIC_COUNT, 0),
+	F(win_rate_pct, BT_METRIC_REAL, 1),
+	F(best_trade_pct, BT_METRIC_REAL, 1),
+	F(worst_trade_pct, BT_METRIC_REAL, 1),
+	F(avg_trade_pct, BT_METRIC_REAL, 1),
+	F(max_trade_duration_days, BT_METRIC_REAL, 0),
+	F(avg_trade_duration_days, BT_METRIC_REAL, 0),
+	F(profit_factor, BT_METRIC_REAL, 1),
+	F(expectancy_pct, BT_METRIC_REAL, 1),
+	F(sqn, BT_METRIC_REAL, 1),
+	F(kelly, BT_METRIC_REAL, 1),
+	F(commissions, BT_METRIC_REAL, -1),
+};
+#undef F
+
+const bt_metric_field *bt_metric_fields(size_t *n)
+{
+	*n = ARRAY_SIZE(fields);
+	return fields;
+}
+
+const bt_metric_field *bt_metric_find(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(fields); i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+double bt_metric_value(const bt_metrics *m, const bt_metric_field *f)
+{
+	const char *p = (const char *) m + f->offset;
+	switch (f->kind) {
+	case BT_METRIC_TIME: return (double) *(const int64_t *) (const void *) p;
+	case BT_METRIC_COUNT: return (double) *(const size_t *) (const void *) p;
+	case BT_METRIC_REAL: break;
+	}
+	return *(const double *) (const void *) p;
+}
+
+static double ratio(double a, double b)
+{
+	return (b == 0 || isnan(b)) ? NAN : a / b;
+}
+
+static double days_up(double seconds)
+{
+	return ceil(seconds / SECONDS_PER_DAY);
+}
+
+/* Drawdown = 1 - equity / running peak.  A drawdown period runs from a bar
+ * at zero drawdown to the next one, with at least one bar below the peak
+ * between them; an unfinished one ends at the last bar. */
+static void drawdowns(const bt_data *d, const double *eq, bt_metrics *m)
+{
+	double peak = eq[0], maxdd = 0, depth = 0, sum_depth = 0, sum_dur = 0, max_dur = 0;
+	size_t last_zero = 0, nper = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		double e = eq[i];
+		peak = e > peak ? e : peak;
+		double dd = peak > 0 ? 1 - e / peak : 1;
+		if (dd > 0) {
+			depth = dd > depth ? dd : depth;
+			maxdd = dd > maxdd ? dd : maxdd;
+			if (i + 1 < d->n)
+				continue;
+		}
+		if (i > last_zero + 1 || (dd > 0 && i > last_zero)) {
+			double dur = (double) (d->time[i] - d->time[last_zero]);
+			nper++;
+			sum_depth += depth;
+			sum_dur += dur;
+			max_dur = dur > max_dur ? dur : max_dur;
+		}
+		last_zero = i;
+		depth = 0;
+	}
+	m->equity_peak = peak;
+	m->max_drawdown_pct = maxdd * 100;
+	m->avg_drawdown_pct = nper ? sum_depth / (double) nper * 100 : NAN;
+	m->max_drawdown_duration_days = nper ? days_up(max_dur) : NAN;
+	m->avg_drawdown_duration_days = nper ? days_up(sum_dur / (double) nper) : NAN;
+}
+
+/* Returns of the equity at each period's last bar: their geometric mean g,
+ * sample variance and downside deviation, annualised with A. */
+static void period_returns(const bt_data *d, const double *eq, double max_dd, bt_metrics *m)
+{
+	size_t np = d->nperiods, nr = np > 0 ? np - 1 : 0;
+	double A = d->periods_per_year;
+	double shift = 0, s1 = 0, s2 = 0, down = 0;
+	bool wiped = false;
+	for (size_t k = 1; k < np; k++) {
+		double prev = eq[d->period_last[k - 1]], cur = eq[d->period_last[k]];
+		double r = prev > 0 ? cur / prev - 1 : 0;
+		if (k == 1)
+			shift = r;
+		s1 += r - shift;
+		s2 += (r - shift) * (r - shift);
+		down += r < 0 ? r * r : 0;
+		wiped = wiped || r <= -1;
+	}
+	double g = NAN, var = NAN;
+	if (nr >= 1) {
+		/* The product of the (1 + r) telescopes to last / first.  After a
+		 * ruin equity stays 0: a return from 0 counts as 0, the one to
+		 * 0 as -100 %. */
+		double first = eq[d->period_last[0]], last = eq[d->period_last[np - 1]];
+		g = wiped ? -1 : first > 0 ? exp(log(last / first) / (double) nr) - 1 : 0;
+	}
+	if (nr >= 2)
+		var = (s2 - s1 * s1 / (double) nr) / (double) (nr - 1);
+	double ann = pow(1 + g, A) - 1;
+	double inner = pow(var + (1 + g) * (1 + g), A) - pow(1 + g, 2 * A);
+	double vol = sqrt(inner > 0 ? inner : 0) * 100;
+	if (isnan(var))
+		vol = NAN;
+	m->return_ann_pct = ann * 100;
+	m->volatility_ann_pct = vol;
+	m->sharpe = ratio(m->return_ann_pct, m->volatility_ann_pct);
+	m->sortino = nr >= 1 ? ratio(ann, sqrt(down / (double) nr) * sqrt(A)) : NAN;
+	m->calmar = ratio(ann, max_dd);
+}
+
+/* beta = cov(x, y) / var(y) of the per-bar log returns of the equity (x)
+ * and of the first symbol's Close (y), over the bars where both exist. */
+static double beta(const bt_data *d, const double *eq)
+{
+	size_t n = d->n, cnt = 0;
+	bool alive = eq[n - 1] > 0; /* no ruin: every equity value is positive */
+	double sx = 0, sxy = 0, sy = 0, syy = 0;
+	for (size_t i = d->sym[0].first_bar + 1; i < n; i++) {
+		if (!alive && !(eq[i - 1] > 0 && eq[i] > 0))
+			continue;
+		double y = d->mkt_logret[i];
+		double x = eq[i] == eq[i - 1] ? 0 : log(eq[i] / eq[i - 1]);
+		sx += x;
+		sxy += x * y;
+		if (!alive) {
+			sy += y;
+			syy += y * y;
+			cnt++;
+		}
+	}
+	if (alive) {
+		cnt = d->mkt_n;
+		sy = d->mkt_sum;
+		syy = d->mkt_sumsq;
+	}
+	if (cnt < 2)
+		return NAN;
+	double c = (double) cnt;
+	double cov = (sxy - sx * sy / c) / (c - 1), vy = (syy - sy * sy / c) / (c - 1);
+	return ratio(cov, vy);
+}
+
+struct range {
+	size_t a, b;
+};
+
+static int cmp_range(const void *x, const void *y)
+{
+	const struct range *p = x, *q = y;
+	return (p->a > q->a) - (p->a < q->a);
+}
+
+/* Bars with a trade open (entry to exit bar inclusive), as a share of all. */
+static int exposure(size_t n, const bt_trade *t, size_t nt, double *out, sbx_error **err)
+{
+	cleanup_free struct range *r = malloc((nt ? nt : 1) * sizeof(*r));
+	if (r == NULL)
+		return sbx_error_set(err, ENOMEM, "metrics: %zu trades", nt);
+	bool sorted = true;
+	for (size_t k = 0; k < nt; k++) {
+		r[k] = (struct range){ t[k].entry_bar, t[k].exit_bar };
+		sorted = sorted && (k == 0 || r[k].a >= r[k - 1].a);
+	}
+	if (!sorted)
+		qsort(r, nt, sizeof(*r), cmp_range);
+	size_t covered = 0, end = 0;
+	bool any = false;
+	for (size_t k = 0; k < nt; k++) {
+		if (!any || r[k].a > end) {
+			covered += r[k].b - r[k].a + 1;
+			end = r[k].b;
+			any = true;
+		} else if (r[k].b > end) {
+			covered += r[k].b - end;
+			end = r[k].b;
+		}
+	}
+	*out = (double) covered / (double) n * 100;
+	return 0;
+}
+
+/* Statistics of the closed trades. */
+static void trade_stats(const bt_trade *t, size_t nt, bt_metrics *m)
+{
+	size_t n = 0, wins = 0, losses = 0;
+	double best = -INFINITY, worst = INFINITY, slog = 0, sret = 0, mean = 0, m2 = 0;
+	double win_pnl = 0, loss_pnl = 0, pos_ret = 0, neg_ret = 0, sdur = 0, maxdur = 0;
+	bool geo_ok = true;
+	m->commissions = 0;
+	for (size_t k = 0; k < nt; k++) {
+		m->commissions += t[k].commissions;
+		if (t[k].exit_reason == BT_EXIT_OPEN)
+			continue;
+		double r = t[k].return_pct / 100, p = t[k].pnl;
+		n++;
+		best = r > best ? r : best;
+		worst = r < worst ? r : worst;
+		geo_ok = geo_ok && 1 + r > 0;
+		slog += geo_ok ? log1p(r) : 0;
+		sret += r;
+		double delta = p - mean; /* Welford: the P&L's sample variance */
+		mean += delta / (double) n;
+		m2 += delta * (p - mean);
+		if (p > 0)
+			wins++, win_pnl += p;
+		else if (p < 0)
+			losses++, loss_pnl -= p;
+		pos_ret += r > 0 ? r : 0;
+		neg_ret += r < 0 ? r : 0;
+		double dur = (double) (t[k].exit_time - t[k].entry_time);
+		sdur += dur;
+		maxdur = dur > maxdur ? dur : maxdur;
+	}
+	m->trades = n;
+	double dn = (double) n, w = n ? (double) wins / dn : NAN;
+	m->win_rate_pct = w * 100;
+	m->best_trade_pct = n ? best * 100 : NAN;
+	m->worst_trade_pct = n ? worst * 100 : NAN;
+	m->avg_trade_pct = n && geo_ok ? expm1(slog / dn) * 100 : NAN;
+	m->max_trade_duration_days = n ? days_up(maxdur) : NAN;
+	m->avg_trade_duration_days = n ? days_up(sdur / dn) : NAN;
+	m->profit_factor = ratio(pos_ret, fabs(neg_ret));
+	m->expectancy_pct = n ? sret / dn * 100 : NAN;
+	m->sqn = n >= 2 ? ratio(sqrt(dn) * mean, sqrt(m2 / (dn - 1))) : NAN;
+	double avg_win = wins ? win_pnl / (double) wins : NAN;
+	double avg_loss = losses ? loss_pnl / (double) losses : NAN;
+	m->kelly = w - (1 - w) / ratio(avg_win, avg_loss);
+}
+
+int bt_metrics_compute(const bt_data *d, const bt_config *c, const double *eq,
+		       const bt_trade *trades, size_t ntrades, bt_metrics *m, sbx_error **err)
+{
+	size_t n = d->n;
+	memset(m, 0, sizeof(*m));
+	m->start = d->time[0];
+	m->end = d->time[n - 1];
+	m->duration_days = (double) (m->end - m->start) / SECONDS_PER_DAY;
+	m->equity_final = eq[n - 1];
+	m->return_pct = (eq[n - 1] - c->cash) / c->cash * 100;
+
+	const bt_symbol *b = &d->sym[0];
+	size_t b0 = c->warmup > 0 ? c->warmup - 1 : 0;
+	b0 = b0 < n ? b0 : n - 1;
+	b0 = b0 > b->first_bar ? b0 : b->first_bar;
+	m->buy_hold_return_pct = (b->close[n - 1] - b->close[b0]) / b->close[b0] * 100;
+
+	drawdowns(d, eq, m);
+	period_returns(d, eq, m->max_drawdown_pct / 100, m);
+	double years = m->duration_days / 365.25;
+	m->cagr_pct = years > 0 ? (pow(m->equity_final / c->cash, 1 / years) - 1) * 100 : NAN;
+	m->beta = beta(d, eq);
+	m->alpha_pct = m->return_pct - m->beta * m->buy_hold_return_pct;
+	if (exposure(n, trades, ntrades, &m->exposure_pct, err) < 0)
+		return -1;
+	trade_stats(trades, ntrades, m);
+	return 0;
+}
