@@ -150,8 +150,15 @@ $(O)/tests/vprobe: tests/validate/vprobe.c $(O)/libstratbox.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
 
+# The engine's test-only front end (data + signals in, result JSON out),
+# driven by tests/engine/compare.py against an independent reference.
+$(O)/tests/engine-run: tests/engine/engine-run.c $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
+
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security $(O)/tests/pyrt \
-             $(O)/tests/vprobe $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
+             $(O)/tests/vprobe $(O)/tests/engine-run $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
 
 # libFuzzer target (clang): the tokenizer and validator with ASan+UBSan.
 FUZZ_SRC := fuzz/fuzz_check.c $(wildcard src/validate/*.c) src/common/error.c src/common/util.c
