@@ -205,10 +205,19 @@ asan:
 bench: all
 	@sh bench/run.sh
 
+# The static validator's throughput on large inputs (figures, not pass/fail).
+$(O)/bench/validate: bench/validate.c bench/benchstat.h $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) -Ibench $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
+
+bench-validate: $(O)/bench/validate
+	@$(O)/bench/validate
+
 clean:
 	rm -rf $(BUILDROOT)
 
-.PHONY: all tests deps deps-test demo check asan bench clean fuzz FORCE
+.PHONY: all tests deps deps-test demo check asan bench bench-validate clean fuzz FORCE
 FORCE:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -434,7 +434,7 @@ static size_t suite(const struct checker *c, size_t colon, size_t *a, size_t *b)
 	const struct py_tokens *t = c->t;
 	size_t j = colon + 1;
 	if (j + 1 < t->n && t->v[j].type == TOK_NEWLINE && t->v[j + 1].type == TOK_INDENT &&
-	    c->match[j + 1] != SIZE_MAX) {
+	    c->match[j + 1] != NO_MATCH) {
 		*a = j + 2;
 		*b = c->match[j + 1];
 		return *b + 1;
@@ -452,7 +452,7 @@ static size_t header_colon(const struct checker *c, size_t i)
 	for (; i < c->t->n && c->t->v[i].type != TOK_NEWLINE; i++) {
 		if (tok_op(c, i, ":"))
 			return i;
-		if (c->match[i] != SIZE_MAX && c->t->v[i].type == TOK_OP)
+		if (c->match[i] != NO_MATCH && c->t->v[i].type == TOK_OP)
 			i = c->match[i];
 	}
 	return SIZE_MAX;
@@ -464,7 +464,7 @@ static bool has_fallback(const struct checker *c, size_t a, size_t b)
 {
 	for (size_t i = a; i < b; i++) {
 		const struct py_token *k = &c->t->v[i];
-		if (k->type == TOK_INDENT && c->match[i] != SIZE_MAX) {
+		if (k->type == TOK_INDENT && c->match[i] != NO_MATCH) {
 			i = c->match[i];
 			continue;
 		}
@@ -500,7 +500,7 @@ static bool handles_import_error(const struct checker *c, size_t h)
 void rules_mark_optional_imports(struct checker *c)
 {
 	const struct py_tokens *t = c->t;
-	c->optional = calloc(t->n + 1, sizeof(int));
+	c->optional = calloc(t->n + 1, sizeof(int8_t));
 	if (c->optional == NULL) {
 		c->oom = true;
 		return;
@@ -516,9 +516,11 @@ void rules_mark_optional_imports(struct checker *c)
 			c->optional[b]--;
 		}
 	}
+	/* each token starts or ends at most one guarded body, so the steps
+	 * are -1..+1, and the sums stay within the 100 levels of nesting */
 	int run = 0;
 	for (size_t i = 0; i <= t->n; i++) {
 		run += c->optional[i];
-		c->optional[i] = run;
+		c->optional[i] = (int8_t) run;
 	}
 }

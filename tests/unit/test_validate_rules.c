@@ -42,7 +42,7 @@ static void token_text(const char *src, char *buf, size_t size)
 		const struct py_token *k = &t.v[i];
 		static const char *const ty[] = { "NAME", "NUM", "STR", "OP", "N", "I", "D" };
 		size_t nl;
-		const char *nm = py_name(k, src, &nl);
+		const char *nm = py_name(&t, k, src, &nl);
 		int n;
 		if (k->type >= TOK_NEWLINE)
 			n = snprintf(buf + off, size - off, "%s%s", off ? " " : "", ty[k->type]);

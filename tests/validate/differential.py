@@ -449,6 +449,7 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--save", default=None)
     a = ap.parse_args()
+    warnings.simplefilter("ignore")  # SyntaxWarning from ast.parse on "1if x else 2"
     seed = a.seed if a.seed is not None else int(time.time())
     rnd = random.Random(seed)
     probe = Probe(a.vprobe)
