@@ -174,6 +174,34 @@ void rules_record_import_bindings(struct checker *c)
 	}
 }
 
+/* Why a denied member is denied, and what to use instead. */
+static const char *denied_hint(const char *path)
+{
+	static const struct {
+		const char *path, *hint;
+	} hints[] = {
+		{ "logging.config", "dictConfig() imports and calls any callable named in its "
+				    "configuration; configure logging with logging.basicConfig() "
+				    "or handlers and formatters directly" },
+		{ "logging.handlers", "its handlers open sockets and start threads; use "
+				      "logging.StreamHandler or logging.FileHandler" },
+		{ "string.Formatter", "get_field() looks attributes up by a computed name; use "
+				      "f-strings or str.format with a literal format" },
+		{ "typing.get_type_hints", "it evaluates string annotations as code; read "
+					   "__annotations__ or use dataclasses.fields()" },
+		{ "typing.ForwardRef", "it evaluates strings as code; write the annotation itself" },
+		{ "uuid.uuid1", "it asks the uuidd daemon over a socket, which the sandbox refuses "
+				"(the job would end with SYSCALL_VIOLATION); use uuid.uuid4()" },
+		{ "uuid.getnode", "it reads the host's hardware address through a socket the "
+				  "sandbox refuses; use uuid.uuid4() for identifiers" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(hints); i++)
+		if (strcmp(hints[i].path, path) == 0)
+			return hints[i].hint;
+	return "it reaches further than the rest of its module (see denied_members in "
+	       "docs/validator.md); use the module's other functions";
+}
+
 /* Whether base.name (base a module path an import bound) is a private or
  * denied part of an allowed module; reports it at `at`. */
 static bool member_refused(struct checker *c, const char *base, const struct py_token *at,
@@ -197,9 +225,7 @@ static bool member_refused(struct checker *c, const char *base, const struct py_
 	if (strset_has(&c->p->denied_members, path, strlen(path))) {
 		if (report)
 			check_add(c, SBX_SEVERITY_ERROR, at->line, at->col, rule,
-				  "'%s' is not allowed: it reaches further than the rest of %.*s "
-				  "(docs/validator.md says why); use %.*s's other functions",
-				  path, rl, base, rl, base);
+				  "'%s' is not allowed: %s", path, denied_hint(path));
 		return true;
 	}
 	return false;

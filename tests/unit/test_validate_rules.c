@@ -202,6 +202,10 @@ static const struct rule_case {
 	{ "from string import Formatter\n", "import-not-allowed", 0 },
 	{ "import string\nf = string.Formatter()\n", "module-attribute", 0 },
 	{ "import typing as t\nh = t.get_type_hints(f)\n", "module-attribute", 0 },
+	/* uuid1 asks uuidd over a socket: the job would die of SYSCALL_VIOLATION */
+	{ "import uuid\nu = uuid.uuid1()\n", "module-attribute", 0 },
+	{ "from uuid import getnode\n", "import-not-allowed", 0 },
+	{ "import uuid\nu = uuid.uuid4().hex\n", NULL, 0 },
 	/* strings: their value, once, concatenations joined */
 	{ "s = '{0.__globals__}'.format(f)\n", "dunder-string", 0 },
 	{ "s = '__glo' '__'\nt = 'x__globals__y'\n", NULL, 0 },
