@@ -323,6 +323,24 @@ void validate_large_inputs(void)
 	CHECK(py_tokenize(deep, 402, &t, why, sizeof(why), &l, &c) < 0);
 	CHECK_CONTAINS(why, "too many nested parentheses");
 	py_tokens_free(&t);
+	/* blocks nest 99 deep in CPython, and no deeper */
+	for (size_t levels = 99; levels <= 100; levels++) {
+		char *nest = malloc(levels * (levels + 8) + 1);
+		size_t o = 0;
+		for (size_t i = 0; i <= levels; i++) {
+			memset(nest + o, ' ', i);
+			o += i;
+			memcpy(nest + o, i < levels ? "if 1:\n" : "x\n", i < levels ? 6 : 2);
+			o += i < levels ? 6 : 2;
+		}
+		nest[o] = '\0';
+		int rc = py_tokenize(nest, o, &t, why, sizeof(why), &l, &c);
+		CHECK(levels == 99 ? rc == 0 : rc < 0, "%zu levels: %s", levels, rc ? why : "accepted");
+		if (levels == 100)
+			CHECK_CONTAINS(why, "too many levels of indentation");
+		py_tokens_free(&t);
+		free(nest);
+	}
 	/* a huge string with many f-string fields */
 	size_t fields = 100000;
 	char *fs = malloc(fields * 3 + 8);
