@@ -39,7 +39,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem, sbx_error **e
 	size_t n = *cap ? *cap * 2 : 16;
 	while (n < need)
 		n *= 2;
-	void *p = realloc(*arr, n * elem);
+	void *p = bar_realloc(*arr, *cap * elem, n * elem);
 	if (p == NULL)
 		return sbx_error_set(err, ENOMEM, "engine: %zu entries", n);
 	*arr = p;

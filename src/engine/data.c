@@ -9,6 +9,33 @@
 #include <math.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE (2u << 20)
+
+void *bar_alloc(size_t bytes)
+{
+	if (bytes < 2 * HUGE_PAGE)
+		return malloc(bytes);
+	void *p = NULL;
+	if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: where THP is off, nothing changes */
+	return p;
+}
+
+void *bar_realloc(void *p, size_t old, size_t bytes)
+{
+	if (bytes < 2 * HUGE_PAGE)
+		return realloc(p, bytes);
+	void *q = bar_alloc(bytes);
+	if (q == NULL)
+		return NULL;
+	if (old > 0)
+		memcpy(q, p, old < bytes ? old : bytes);
+	free(p);
+	return q;
+}
 
 /* One block per series: the times, then the five price/volume arrays. */
 int bt_series_new(const char *symbol, size_t n, bt_series **out, sbx_error **err)
@@ -18,7 +45,7 @@ int bt_series_new(const char *symbol, size_t n, bt_series **out, sbx_error **err
 	if (n == 0 || n > ((size_t) 1 << 34))
 		return sbx_error_set(err, 0, "%s: %zu bars is not a usable length", symbol, n);
 	bt_series *s = calloc(1, sizeof(*s));
-	char *block = malloc(n * (sizeof(int64_t) + 5 * sizeof(double)));
+	char *block = bar_alloc(n * (sizeof(int64_t) + 5 * sizeof(double)));
 	if (s == NULL || block == NULL) {
 		free(s);
 		free(block);
@@ -128,7 +155,7 @@ static int union_times(bt_series *const *s, size_t k, bt_data *d, sbx_error **er
 	size_t total = 0;
 	for (size_t j = 0; j < k; j++)
 		total += s[j]->n;
-	d->time = malloc(total * sizeof(int64_t));
+	d->time = bar_alloc(total * sizeof(int64_t));
 	cleanup_free size_t *pos = calloc(k, sizeof(size_t));
 	if (d->time == NULL || pos == NULL)
 		return sbx_error_set(err, ENOMEM, "aligning %zu bars", total);
@@ -155,7 +182,7 @@ static int union_times(bt_series *const *s, size_t k, bt_data *d, sbx_error **er
 static int place_symbol(const bt_series *s, const bt_data *d, bt_symbol *y, sbx_error **err)
 {
 	size_t n = d->n;
-	char *block = malloc(n * (5 * sizeof(double) + 1));
+	char *block = bar_alloc(n * (5 * sizeof(double) + 1));
 	y->name = strdup(s->symbol);
 	y->source = strdup(s->source ? s->source : "");
 	if (block == NULL || y->name == NULL || y->source == NULL) {
@@ -192,10 +219,36 @@ static int place_symbol(const bt_series *s, const bt_data *d, bt_symbol *y, sbx_
 	return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* The k-th smallest of a[0..n) in a[k] (Hoare's selection), everything
+ * before it no larger: the median in linear time. */
+static void select_kth(int64_t *a, size_t n, size_t k)
 {
-	int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-	return (x > y) - (x < y);
+	size_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		int64_t pivot = a[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				int64_t t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
 }
 
 /* The frequency from the median spacing, as pandas' Timedelta.days of it
@@ -204,15 +257,21 @@ static int calendar(bt_data *d, sbx_error **err)
 {
 	size_t n = d->n;
 	if (n >= 2) {
-		cleanup_free int64_t *gap = malloc((n - 1) * sizeof(int64_t));
+		cleanup_free int64_t *gap = bar_alloc((n - 1) * sizeof(int64_t));
 		if (gap == NULL)
 			return sbx_error_set(err, ENOMEM, "calendar of %zu bars", n);
 		for (size_t i = 1; i < n; i++)
 			gap[i - 1] = d->time[i] - d->time[i - 1];
-		qsort(gap, n - 1, sizeof(int64_t), cmp_i64);
 		/* the median, as pandas takes it: the mean of the middle two */
 		size_t m = n - 1;
-		d->median_gap = (m % 2) ? gap[m / 2] : gap[m / 2 - 1] + (gap[m / 2] - gap[m / 2 - 1]) / 2;
+		select_kth(gap, m, m / 2);
+		int64_t hi = gap[m / 2], lo = hi;
+		if (m % 2 == 0) {
+			lo = gap[0];
+			for (size_t i = 1; i < m / 2; i++)
+				lo = gap[i] > lo ? gap[i] : lo;
+		}
+		d->median_gap = lo + (hi - lo) / 2;
 	}
 	int64_t days = d->median_gap / SECONDS_PER_DAY;
 	size_t weekend = 0;
@@ -239,7 +298,7 @@ static int calendar(bt_data *d, sbx_error **err)
 		break;
 	}
 
-	d->period_last = malloc(n * sizeof(size_t));
+	d->period_last = bar_alloc(n * sizeof(size_t));
 	if (d->period_last == NULL)
 		return sbx_error_set(err, ENOMEM, "calendar of %zu bars", n);
 	d->nperiods = 0;
@@ -257,7 +316,7 @@ static int calendar(bt_data *d, sbx_error **err)
 static int market_returns(bt_data *d, sbx_error **err)
 {
 	const double *c = d->sym[0].close;
-	d->mkt_logret = malloc(d->n * sizeof(double));
+	d->mkt_logret = bar_alloc(d->n * sizeof(double));
 	if (d->mkt_logret == NULL)
 		return sbx_error_set(err, ENOMEM, "returns of %zu bars", d->n);
 	d->mkt_logret[0] = NAN;
@@ -266,7 +325,7 @@ static int market_returns(bt_data *d, sbx_error **err)
 			d->mkt_logret[i] = NAN;
 			continue;
 		}
-		double y = log(c[i] / c[i - 1]);
+		double y = cal_log_ratio(c[i], c[i - 1]);
 		d->mkt_logret[i] = y;
 		d->mkt_n++;
 		d->mkt_sum += y;

@@ -79,7 +79,7 @@ int bt_engine_new(const bt_data *d, const bt_config *c, bt_engine **out, sbx_err
 	e->units = calloc(d->nsym, sizeof(int64_t));
 	e->pos = calloc(d->nsym, sizeof(double));
 	e->mark = calloc(d->nsym, sizeof(double));
-	e->equity = malloc(d->n * sizeof(double));
+	e->equity = bar_alloc(d->n * sizeof(double));
 	if (!e->units || !e->pos || !e->mark || !e->equity) {
 		bt_engine_free(e);
 		return sbx_error_set(err, ENOMEM, "engine for %zu bars", d->n);
@@ -92,6 +92,7 @@ int bt_engine_new(const bt_data *d, const bt_config *c, bt_engine **out, sbx_err
  * pending orders are dropped and equity stays 0 to the end. */
 static int ruin(bt_engine *e, size_t t, sbx_error **err)
 {
+	broker_close_prices(e, t, e->mark);
 	if (broker_close_all(e, e->mark, t, BT_EXIT_RUIN, err) < 0)
 		return -1;
 	e->counts.cancelled += e->npend;
@@ -116,13 +117,24 @@ int bt_engine_next(bt_engine *e, sbx_error **err)
 	e->t = t;
 	e->started = true;
 	bool point = t == e->d->n - 1 && e->c.end_policy == BT_END_LIQUIDATE;
-	if (broker_fill_bar(e, t, err) < 0)
-		return sbx_error_wrap(err, "bar %zu", t);
-	if (e->c.trade_on_close && !point && e->npend > 0 &&
-	    broker_fill_on_close(e, t, err) < 0)
-		return sbx_error_wrap(err, "bar %zu", t);
-	broker_close_prices(e, t, e->mark);
-	double eq = broker_equity(e, e->mark);
+	double eq;
+	if (e->npend == 0 && e->nsltp == 0 && !point) {
+		/* nothing can fill: only the valuation (most bars of most runs) */
+		eq = e->cash;
+		for (size_t k = 0; k < e->nopen; k++) {
+			const struct open_trade *o = &e->open[k];
+			eq += (double) o->units * e->unit *
+			      (e->d->sym[o->sym].close[t] - o->entry_price);
+		}
+	} else {
+		if (broker_fill_bar(e, t, err) < 0)
+			return sbx_error_wrap(err, "bar %zu", t);
+		if (e->c.trade_on_close && !point && e->npend > 0 &&
+		    broker_fill_on_close(e, t, err) < 0)
+			return sbx_error_wrap(err, "bar %zu", t);
+		broker_close_prices(e, t, e->mark);
+		eq = broker_equity(e, e->mark);
+	}
 	e->equity[t] = eq;
 	if (eq <= 0 && ruin(e, t, err) < 0)
 		return sbx_error_wrap(err, "bar %zu", t);
@@ -384,29 +396,33 @@ int bt_engine_finish(bt_engine *e, bt_result **out, sbx_error **err)
 	if (!e->ruined && !(e->started && e->t == d->n - 1))
 		return sbx_error_set(err, 0, "engine: the run is not complete (%zu of %zu bars)",
 				     e->started ? e->t + 1 : 0, d->n);
-	bt_result *r = calloc(1, sizeof(*r));
 	size_t nt = e->ndone + e->nopen;
-	bt_trade *tr = malloc((nt ? nt : 1) * sizeof(bt_trade));
-	if (r == NULL || tr == NULL) {
-		free(r);
-		free(tr);
-		return sbx_error_set(err, ENOMEM, "engine: result");
+	if (nt + 1 > e->capdone) {
+		bt_trade *g = bar_realloc(e->done, e->ndone * sizeof(bt_trade),
+					  (nt + 1) * sizeof(bt_trade));
+		if (g == NULL)
+			return sbx_error_set(err, ENOMEM, "engine: result");
+		e->done = g;
+		e->capdone = nt + 1;
 	}
-	if (e->ndone > 0)
-		memcpy(tr, e->done, e->ndone * sizeof(bt_trade));
+	bt_result *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return sbx_error_set(err, ENOMEM, "engine: result");
+	bt_trade *tr = e->done; /* handed over */
+	e->done = NULL;
+	e->ndone = e->capdone = 0;
 	for (size_t k = 0; k < e->nopen; k++)
-		tr[e->ndone + k] = open_as_trade(e, &e->open[k]);
+		tr[nt - e->nopen + k] = open_as_trade(e, &e->open[k]);
 	*r = (bt_result){ .data = d, .config = e->c, .n = d->n, .equity = e->equity,
 			  .trades = tr, .ntrades = nt, .orders = e->counts, .ruined = e->ruined,
 			  .ruin_bar = e->ruin_bar };
 	r->orders.pending = e->npend;
+	e->equity = NULL;
+	e->finished = true; /* the trades and the equity belong to the result now */
 	if (bt_metrics_compute(d, &e->c, r->equity, tr, nt, &r->metrics, err) < 0) {
-		free(tr);
-		free(r);
+		bt_result_free(r);
 		return -1;
 	}
-	e->equity = NULL;
-	e->finished = true;
 	*out = r;
 	return 0;
 }
@@ -421,7 +437,10 @@ int bt_run_targets(const bt_data *d, const bt_config *c, const double *target, s
 		return -1;
 	int r;
 	while ((r = bt_engine_next(e, err)) > 0) {
-		if (e->t >= c->warmup && bt_engine_submit_target(e, target[e->t], err) < 0) {
+		double f = target[e->t];
+		if (e->t < c->warmup || isnan(f) || f == e->prev_target)
+			continue; /* no change: no order (the common case, decided here) */
+		if (bt_engine_submit_target(e, f, err) < 0) {
 			r = -1;
 			break;
 		}

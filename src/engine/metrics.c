@@ -86,37 +86,50 @@ static double days_up(double seconds)
 }
 
 /* Drawdown = 1 - equity / running peak.  A drawdown period runs from a bar
- * at zero drawdown to the next one, with at least one bar below the peak
- * between them; an unfinished one ends at the last bar. */
-static void drawdowns(const bt_data *d, const double *eq, bt_metrics *m)
+ * at zero drawdown (equity at its running peak) to the next one, with at
+ * least one bar below the peak between them; an unfinished one ends at the
+ * last bar.  Its depth is its deepest point: 1 - trough / peak. */
+struct dd_acc {
+	double peak, trough, maxdd, sum_depth, sum_dur, max_dur;
+	size_t start, nper;
+	bool below;
+};
+
+static void dd_close(struct dd_acc *a, const bt_data *d, size_t stop)
 {
-	double peak = eq[0], maxdd = 0, depth = 0, sum_depth = 0, sum_dur = 0, max_dur = 0;
-	size_t last_zero = 0, nper = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		double e = eq[i];
-		peak = e > peak ? e : peak;
-		double dd = peak > 0 ? 1 - e / peak : 1;
-		if (dd > 0) {
-			depth = dd > depth ? dd : depth;
-			maxdd = dd > maxdd ? dd : maxdd;
-			if (i + 1 < d->n)
-				continue;
-		}
-		if (i > last_zero + 1 || (dd > 0 && i > last_zero)) {
-			double dur = (double) (d->time[i] - d->time[last_zero]);
-			nper++;
-			sum_depth += depth;
-			sum_dur += dur;
-			max_dur = dur > max_dur ? dur : max_dur;
-		}
-		last_zero = i;
-		depth = 0;
+	double depth = a->peak > 0 ? 1 - a->trough / a->peak : 1;
+	double dur = (double) (d->time[stop] - d->time[a->start]);
+	a->nper++;
+	a->sum_depth += depth;
+	a->maxdd = depth > a->maxdd ? depth : a->maxdd;
+	a->sum_dur += dur;
+	a->max_dur = dur > a->max_dur ? dur : a->max_dur;
+}
+
+static inline void dd_step(struct dd_acc *a, const bt_data *d, double e, size_t i)
+{
+	if (e < a->peak) {
+		a->trough = !a->below || e < a->trough ? e : a->trough;
+		a->below = true;
+		return;
 	}
-	m->equity_peak = peak;
-	m->max_drawdown_pct = maxdd * 100;
-	m->avg_drawdown_pct = nper ? sum_depth / (double) nper * 100 : NAN;
-	m->max_drawdown_duration_days = nper ? days_up(max_dur) : NAN;
-	m->avg_drawdown_duration_days = nper ? days_up(sum_dur / (double) nper) : NAN;
+	if (a->below)
+		dd_close(a, d, i);
+	a->peak = e;
+	a->start = i;
+	a->below = false;
+}
+
+static void dd_finish(struct dd_acc *a, const bt_data *d, bt_metrics *m)
+{
+	if (a->below)
+		dd_close(a, d, d->n - 1);
+	double n = (double) a->nper;
+	m->equity_peak = a->peak;
+	m->max_drawdown_pct = a->maxdd * 100;
+	m->avg_drawdown_pct = a->nper ? a->sum_depth / n * 100 : NAN;
+	m->max_drawdown_duration_days = a->nper ? days_up(a->max_dur) : NAN;
+	m->avg_drawdown_duration_days = a->nper ? days_up(a->sum_dur / n) : NAN;
 }
 
 /* Returns of the equity at each period's last bar: their geometric mean g,
@@ -160,35 +173,58 @@ static void period_returns(const bt_data *d, const double *eq, double max_dd, bt
 }
 
 /* beta = cov(x, y) / var(y) of the per-bar log returns of the equity (x)
- * and of the first symbol's Close (y), over the bars where both exist. */
-static double beta(const bt_data *d, const double *eq)
+ * and of the first symbol's Close (y), over the bars where both exist:
+ * after the benchmark's first bar, and (after a ruin) between positive
+ * equities.  Without a ruin the market's sums are the data's, computed once. */
+struct beta_acc {
+	double sx, sxy, sy, syy;
+	size_t cnt;
+	bool alive; /* no ruin: every equity value is positive */
+};
+
+static inline void beta_step(struct beta_acc *b, double e0, double e1, double y)
 {
-	size_t n = d->n, cnt = 0;
-	bool alive = eq[n - 1] > 0; /* no ruin: every equity value is positive */
-	double sx = 0, sxy = 0, sy = 0, syy = 0;
-	for (size_t i = d->sym[0].first_bar + 1; i < n; i++) {
-		if (!alive && !(eq[i - 1] > 0 && eq[i] > 0))
-			continue;
-		double y = d->mkt_logret[i];
-		double x = eq[i] == eq[i - 1] ? 0 : log(eq[i] / eq[i - 1]);
-		sx += x;
-		sxy += x * y;
-		if (!alive) {
-			sy += y;
-			syy += y * y;
-			cnt++;
-		}
+	if (!b->alive && !(e0 > 0 && e1 > 0))
+		return;
+	double x = e1 == e0 ? 0 : cal_log_ratio(e1, e0);
+	b->sx += x;
+	b->sxy += x * y;
+	if (!b->alive) {
+		b->sy += y;
+		b->syy += y * y;
+		b->cnt++;
 	}
-	if (alive) {
-		cnt = d->mkt_n;
-		sy = d->mkt_sum;
-		syy = d->mkt_sumsq;
+}
+
+static double beta_finish(struct beta_acc *b, const bt_data *d)
+{
+	if (b->alive) {
+		b->cnt = d->mkt_n;
+		b->sy = d->mkt_sum;
+		b->syy = d->mkt_sumsq;
 	}
-	if (cnt < 2)
+	if (b->cnt < 2)
 		return NAN;
-	double c = (double) cnt;
-	double cov = (sxy - sx * sy / c) / (c - 1), vy = (syy - sy * sy / c) / (c - 1);
+	double c = (double) b->cnt;
+	double cov = (b->sxy - b->sx * b->sy / c) / (c - 1);
+	double vy = (b->syy - b->sy * b->sy / c) / (c - 1);
 	return ratio(cov, vy);
+}
+
+/* One pass over the equity curve: drawdowns and the covariance. */
+static void equity_pass(const bt_data *d, const double *eq, bt_metrics *m)
+{
+	struct dd_acc dd = { .peak = eq[0] };
+	struct beta_acc b = { .alive = eq[d->n - 1] > 0 };
+	size_t fb = d->sym[0].first_bar;
+	const double *y = d->mkt_logret;
+	for (size_t i = 0; i < d->n; i++) {
+		dd_step(&dd, d, eq[i], i);
+		if (i > fb)
+			beta_step(&b, eq[i - 1], eq[i], y[i]);
+	}
+	dd_finish(&dd, d, m);
+	m->beta = beta_finish(&b, d);
 }
 
 struct range {
@@ -201,32 +237,47 @@ static int cmp_range(const void *x, const void *y)
 	return (p->a > q->a) - (p->a < q->a);
 }
 
-/* Bars with a trade open (entry to exit bar inclusive), as a share of all. */
+/* Bars covered by ranges [a, b] given in order of their start. */
+struct sweep {
+	size_t covered, end;
+	bool any;
+};
+
+static void sweep_add(struct sweep *s, size_t a, size_t b)
+{
+	if (!s->any || a > s->end) {
+		s->covered += b - a + 1;
+		s->end = b;
+		s->any = true;
+	} else if (b > s->end) {
+		s->covered += b - s->end;
+		s->end = b;
+	}
+}
+
+/* Bars with a trade open (entry to exit bar inclusive), as a share of all.
+ * Trades come in the order they closed, usually also the order they
+ * opened; only otherwise are their ranges copied and sorted. */
 static int exposure(size_t n, const bt_trade *t, size_t nt, double *out, sbx_error **err)
 {
-	cleanup_free struct range *r = malloc((nt ? nt : 1) * sizeof(*r));
-	if (r == NULL)
-		return sbx_error_set(err, ENOMEM, "metrics: %zu trades", nt);
+	struct sweep s = { 0, 0, false };
 	bool sorted = true;
-	for (size_t k = 0; k < nt; k++) {
-		r[k] = (struct range){ t[k].entry_bar, t[k].exit_bar };
-		sorted = sorted && (k == 0 || r[k].a >= r[k - 1].a);
-	}
-	if (!sorted)
+	for (size_t k = 1; k < nt && sorted; k++)
+		sorted = t[k].entry_bar >= t[k - 1].entry_bar;
+	if (sorted) {
+		for (size_t k = 0; k < nt; k++)
+			sweep_add(&s, t[k].entry_bar, t[k].exit_bar);
+	} else {
+		cleanup_free struct range *r = bar_alloc(nt * sizeof(*r));
+		if (r == NULL)
+			return sbx_error_set(err, ENOMEM, "metrics: %zu trades", nt);
+		for (size_t k = 0; k < nt; k++)
+			r[k] = (struct range){ t[k].entry_bar, t[k].exit_bar };
 		qsort(r, nt, sizeof(*r), cmp_range);
-	size_t covered = 0, end = 0;
-	bool any = false;
-	for (size_t k = 0; k < nt; k++) {
-		if (!any || r[k].a > end) {
-			covered += r[k].b - r[k].a + 1;
-			end = r[k].b;
-			any = true;
-		} else if (r[k].b > end) {
-			covered += r[k].b - end;
-			end = r[k].b;
-		}
+		for (size_t k = 0; k < nt; k++)
+			sweep_add(&s, r[k].a, r[k].b);
 	}
-	*out = (double) covered / (double) n * 100;
+	*out = (double) s.covered / (double) n * 100;
 	return 0;
 }
 
@@ -295,11 +346,10 @@ int bt_metrics_compute(const bt_data *d, const bt_config *c, const double *eq,
 	b0 = b0 > b->first_bar ? b0 : b->first_bar;
 	m->buy_hold_return_pct = (b->close[n - 1] - b->close[b0]) / b->close[b0] * 100;
 
-	drawdowns(d, eq, m);
+	equity_pass(d, eq, m);
 	period_returns(d, eq, m->max_drawdown_pct / 100, m);
 	double years = m->duration_days / 365.25;
 	m->cagr_pct = years > 0 ? (pow(m->equity_final / c->cash, 1 / years) - 1) * 100 : NAN;
-	m->beta = beta(d, eq);
 	m->alpha_pct = m->return_pct - m->beta * m->buy_hold_return_pct;
 	if (exposure(n, trades, ntrades, &m->exposure_pct, err) < 0)
 		return -1;

@@ -507,16 +507,18 @@ def metrics(data, cfg, equity, trades):
     down = math.sqrt(np.mean(np.minimum(r, 0) ** 2)) * math.sqrt(A) if len(r) else math.nan
     m["sortino"] = div(ann, down)
 
-    dd = 1 - eq.values / np.maximum.accumulate(eq.values)
+    peak = np.maximum.accumulate(eq.values)
+    dd = 1 - eq.values / peak
+    below = eq.values < peak
     m["max_drawdown_pct"] = dd.max() * 100
     m["calmar"] = div(ann, dd.max())
     # runs of bars below the peak, each with the bar at zero before it
     periods = []
     i = 0
     while i < n:
-        if dd[i] > 0:
+        if below[i]:
             j = i
-            while j < n and dd[j] > 0:
+            while j < n and below[j]:
                 j += 1
             end = j if j < n else n - 1     # the recovery bar, or the last bar
             periods.append((dd[i - 1:end + 1].max(), data.time[end] - data.time[i - 1]))

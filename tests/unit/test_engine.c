@@ -435,23 +435,27 @@ void u_engine_close_cancel(void)
 void u_engine_ruin(void)
 {
 	static const double B[][4] = {
-		{ 100, 101, 99, 100 }, { 100, 100, 89, 90 }, { 90, 95, 85, 92 }, { 92, 93, 91, 92 },
+		{ 100, 101, 99, 100 }, { 100, 100, 94, 95 }, { 95, 95, 89, 90 }, { 92, 93, 91, 92 },
 	};
 	bt_data *d = te_data(B, 4);
 	bt_config c = te_config(1000);
 	c.margin = 0.1; /* leverage 10: 100 units at 100 */
-	struct te_step s[] = { { 0, 1, { BUY(NA, NA, NA, NA, NA) } }, { 1, 1, { SELL(1, NA, NA, NA, NA) } } };
+	struct te_step s[] = { { 0, 1, { BUY(NA, NA, NA, NA, NA) } }, { 2, 1, { SELL(1, NA, NA, NA, NA) } } };
 	bt_result *r = te_run(d, &c, s, 2);
-	/* bar 1 closes at 90: equity 1000 + 100 * (90 - 100) = 0: the end */
+	/* bar 1: 1000 + 100 * (95 - 100) = 500; bar 2, with nothing to fill,
+	 * closes at 90: 1000 + 100 * (90 - 100) = 0, the end; the order placed
+	 * after it is ignored */
+	CHECK_NEAR(r->equity[1], 500);
 	CHECK(r->ruined);
-	CHECK_INT_EQ(r->ruin_bar, 1);
+	CHECK_INT_EQ(r->ruin_bar, 2);
 	CHECK_INT_EQ(r->ntrades, 1);
 	CHECK(r->trades[0].exit_reason == BT_EXIT_RUIN);
 	CHECK_NEAR(r->trades[0].exit_price, 90);
-	for (size_t i = 1; i < 4; i++)
+	for (size_t i = 2; i < 4; i++)
 		CHECK_NEAR(r->equity[i], 0);
 	CHECK_NEAR(r->metrics.return_pct, -100);
 	CHECK_NEAR(r->metrics.max_drawdown_pct, 100);
+	CHECK_INT_EQ(r->orders.placed, 1);
 	bt_result_free(r);
 	bt_data_free(d);
 }

@@ -1,6 +1,7 @@
 /* The metrics, each on a series small enough to work by hand: the expected
  * values are docs/metrics.md's formulas written out on the numbers. */
 #include "common/util.h"
+#include "engine/internal.h"
 #include "test_engine.h"
 #include "unit.h"
 
@@ -279,4 +280,24 @@ void u_engine_json(void)
 	free(text);
 	bt_result_free(r);
 	bt_data_free(d);
+}
+
+/* The per-bar log return beta uses: against log1pl, from moves of
+ * 1e-12 to the edge of the series (1/16) and beyond it. */
+void u_engine_log_ratio(void)
+{
+	double worst = 0;
+	uint64_t x = 12345;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double mag = pow(10, -12 + 11.5 * (double) (x % 1000000) / 1e6); /* 1e-12 .. 0.3 */
+		double a = 1 + (double) (x >> 40) / 1e3, b = a * (1 + ((x & 1) ? mag : -mag));
+		long double want = log1pl(((long double) b - a) / a);
+		double got = cal_log_ratio(b, a);
+		double rel = (double) fabsl((got - want) / want);
+		worst = rel > worst ? rel : worst;
+	}
+	CHECK(worst < 4 * 0x1p-53, "worst relative error %g", worst);
+	CHECK(cal_log_ratio(2, 2) == 0);
+	CHECK_NEAR(cal_log_ratio(1.0625, 1), log(1.0625));
 }
