@@ -194,5 +194,18 @@ if [ -x /usr/bin/python3 ] && [ -x "$vprobe" ]; then
 fi
 run_script "validator command line" sh tests/validate/cli.sh "$buildroot"
 
+# The backtest engine against an independent reimplementation of its
+# documents (tests/engine/compare.py: every metric, trade and equity point
+# of 21 cases), through the ASan build's front end when there is one.
+engine_run=$buildroot/asan/tests/engine-run
+[ -x "$engine_run" ] || engine_run=$buildroot/tests/engine-run
+if [ -x /usr/bin/python3 ] && [ -x "$engine_run" ]; then
+	run_script "engine vs its reference" /usr/bin/python3 tests/engine/compare.py "$engine_run" data
+else
+	echo
+	echo "engine vs its reference: skipped (no /usr/bin/python3 or no $engine_run)"
+	echo "0 0 0 1" >>"$results"
+fi
+
 echo
 awk '{p += $1; f += $2 + $3; s += $4} END {printf "TOTAL: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' "$results"
