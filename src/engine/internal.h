@@ -58,7 +58,7 @@ static inline double cal_log_ratio(double b, double a)
 		return log1p(diff / a);
 	double s = diff / (b + a), s2 = s * s;
 	return 2 * s *
-	       (1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 / 11)))));
+	       (1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11))))));
 }
 
 /* What is wrong with a bar's prices and volume (volume NaN: none), written

@@ -90,15 +90,15 @@ static double days_up(double seconds)
  * least one bar below the peak between them; an unfinished one ends at the
  * last bar.  Its depth is its deepest point: 1 - trough / peak. */
 struct dd_acc {
-	double peak, trough, maxdd, sum_depth, sum_dur, max_dur;
-	size_t start, nper;
-	bool below;
+	double maxdd, sum_depth, sum_dur, max_dur;
+	size_t nper;
 };
 
-static void dd_close(struct dd_acc *a, const bt_data *d, size_t stop)
+static void dd_close(struct dd_acc *a, const bt_data *d, double peak, double trough, size_t start,
+		     size_t stop)
 {
-	double depth = a->peak > 0 ? 1 - a->trough / a->peak : 1;
-	double dur = (double) (d->time[stop] - d->time[a->start]);
+	double depth = peak > 0 ? 1 - trough / peak : 1;
+	double dur = (double) (d->time[stop] - d->time[start]);
 	a->nper++;
 	a->sum_depth += depth;
 	a->maxdd = depth > a->maxdd ? depth : a->maxdd;
@@ -106,26 +106,9 @@ static void dd_close(struct dd_acc *a, const bt_data *d, size_t stop)
 	a->max_dur = dur > a->max_dur ? dur : a->max_dur;
 }
 
-static inline void dd_step(struct dd_acc *a, const bt_data *d, double e, size_t i)
+static void dd_finish(const struct dd_acc *a, bt_metrics *m)
 {
-	if (e < a->peak) {
-		a->trough = !a->below || e < a->trough ? e : a->trough;
-		a->below = true;
-		return;
-	}
-	if (a->below)
-		dd_close(a, d, i);
-	a->peak = e;
-	a->start = i;
-	a->below = false;
-}
-
-static void dd_finish(struct dd_acc *a, const bt_data *d, bt_metrics *m)
-{
-	if (a->below)
-		dd_close(a, d, d->n - 1);
 	double n = (double) a->nper;
-	m->equity_peak = a->peak;
 	m->max_drawdown_pct = a->maxdd * 100;
 	m->avg_drawdown_pct = a->nper ? a->sum_depth / n * 100 : NAN;
 	m->max_drawdown_duration_days = a->nper ? days_up(a->max_dur) : NAN;
@@ -179,30 +162,10 @@ static void period_returns(const bt_data *d, const double *eq, double max_dd, bt
 struct beta_acc {
 	double sx, sxy, sy, syy;
 	size_t cnt;
-	bool alive; /* no ruin: every equity value is positive */
 };
 
-static inline void beta_step(struct beta_acc *b, double e0, double e1, double y)
+static double beta_finish(const struct beta_acc *b)
 {
-	if (!b->alive && !(e0 > 0 && e1 > 0))
-		return;
-	double x = e1 == e0 ? 0 : cal_log_ratio(e1, e0);
-	b->sx += x;
-	b->sxy += x * y;
-	if (!b->alive) {
-		b->sy += y;
-		b->syy += y * y;
-		b->cnt++;
-	}
-}
-
-static double beta_finish(struct beta_acc *b, const bt_data *d)
-{
-	if (b->alive) {
-		b->cnt = d->mkt_n;
-		b->sy = d->mkt_sum;
-		b->syy = d->mkt_sumsq;
-	}
 	if (b->cnt < 2)
 		return NAN;
 	double c = (double) b->cnt;
@@ -211,20 +174,61 @@ static double beta_finish(struct beta_acc *b, const bt_data *d)
 	return ratio(cov, vy);
 }
 
-/* One pass over the equity curve: drawdowns and the covariance. */
+/* After a ruin: only the pairs of positive equities count. */
+static void beta_ruined(const bt_data *d, const double *eq, struct beta_acc *b)
+{
+	for (size_t i = d->sym[0].first_bar + 1; i < d->n; i++) {
+		if (!(eq[i - 1] > 0 && eq[i] > 0))
+			continue;
+		double x = eq[i] == eq[i - 1] ? 0 : cal_log_ratio(eq[i], eq[i - 1]);
+		double y = d->mkt_logret[i];
+		b->sx += x;
+		b->sxy += x * y;
+		b->sy += y;
+		b->syy += y * y;
+		b->cnt++;
+	}
+}
+
+/* One pass over the equity curve: the drawdowns and, without a ruin, the
+ * covariance (the loop every bar of every run goes through: its state in
+ * locals, the rare events out of line). */
 static void equity_pass(const bt_data *d, const double *eq, bt_metrics *m)
 {
-	struct dd_acc dd = { .peak = eq[0] };
-	struct beta_acc b = { .alive = eq[d->n - 1] > 0 };
-	size_t fb = d->sym[0].first_bar;
+	struct dd_acc dd = { 0 };
+	struct beta_acc b = { 0 };
+	bool alive = eq[d->n - 1] > 0; /* no ruin: every equity value is positive */
+	double peak = eq[0], trough = 0, sx = 0, sxy = 0;
+	size_t start = 0, fb = alive ? d->sym[0].first_bar : d->n;
+	bool below = false;
 	const double *y = d->mkt_logret;
 	for (size_t i = 0; i < d->n; i++) {
-		dd_step(&dd, d, eq[i], i);
-		if (i > fb)
-			beta_step(&b, eq[i - 1], eq[i], y[i]);
+		double e = eq[i];
+		if (e < peak) {
+			trough = !below || e < trough ? e : trough;
+			below = true;
+		} else {
+			if (below)
+				dd_close(&dd, d, peak, trough, start, i);
+			peak = e;
+			start = i;
+			below = false;
+		}
+		if (i > fb && e != eq[i - 1]) {
+			double x = cal_log_ratio(e, eq[i - 1]);
+			sx += x;
+			sxy += x * y[i];
+		}
 	}
-	dd_finish(&dd, d, m);
-	m->beta = beta_finish(&b, d);
+	if (below)
+		dd_close(&dd, d, peak, trough, start, d->n - 1);
+	m->equity_peak = peak;
+	dd_finish(&dd, m);
+	if (alive)
+		b = (struct beta_acc){ sx, sxy, d->mkt_sum, d->mkt_sumsq, d->mkt_n };
+	else
+		beta_ruined(d, eq, &b);
+	m->beta = beta_finish(&b);
 }
 
 struct range {
