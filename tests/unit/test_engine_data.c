@@ -368,3 +368,61 @@ void u_engine_calendar(void)
 		bt_series_free(s);
 	}
 }
+
+/* Random damage to a valid file: every outcome is either a series that
+ * passes the reader's own rules or an error naming the file; never a
+ * crash or a read past the end (the text sits in a buffer of exactly its
+ * length, so ASan sees any overread). */
+void u_engine_csv_garbage(void)
+{
+	static const char base[] =
+		"Date,Time,Open,High,Low,Close,Volume\n2006-01-02,09:05:00,3578.73,3587.88,3578.73,"
+		"3582.99,0\n2006-01-02,09:10:00,3583.01,3588.40,3583.01,3588.03,0\n2006-01-02,"
+		"09:15:00,3588.03,3590.00,3585.5,3586.1,12\n";
+	static const char bytes[] = "0123456789,.-+eE\n\r \"nai:TZ/\0\xff";
+	uint64_t x = 42;
+	size_t ok = 0;
+	for (int it = 0; it < 20000; it++) {
+		char text[sizeof(base) + 16];
+		size_t len = sizeof(base) - 1;
+		memcpy(text, base, len);
+		for (int k = 0; k < 1 + it % 4; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			size_t at = (size_t) (x >> 20) % (len + 1);
+			char c = bytes[(x >> 8) % (sizeof(bytes) - 1)];
+			switch (x % 3) {
+			case 0: /* replace */
+				if (at < len)
+					text[at] = c;
+				break;
+			case 1: /* insert */
+				if (len + 1 < sizeof(text)) {
+					memmove(text + at + 1, text + at, len - at);
+					text[at] = c;
+					len++;
+				}
+				break;
+			default: /* delete */
+				if (at < len) {
+					memmove(text + at, text + at + 1, len - at - 1);
+					len--;
+				}
+			}
+		}
+		char *exact = malloc(len ? len : 1);
+		memcpy(exact, text, len);
+		bt_series *s = NULL;
+		sbx_error *err = NULL;
+		if (bt_series_parse(exact, len, "g.csv", "G", &s, &err) == 0) {
+			CHECK(bt_series_check(s, &err) == 0, "accepted bad data: %s", err->msg);
+			ok++;
+			bt_series_free(s);
+		} else {
+			CHECK(err != NULL && strncmp(err->msg, "g.csv", 5) == 0, "%s",
+			      err ? err->msg : "no error");
+			sbx_error_free(err);
+		}
+		free(exact);
+	}
+	CHECK(ok > 100 && ok < 20000, "%zu of 20000 damaged files accepted", ok);
+}

@@ -21,7 +21,7 @@
 	X(engine_csv_errors) X(engine_manifest) X(engine_manifest_errors) X(engine_align)          \
 	X(engine_dates) X(engine_calendar) X(engine_metrics_returns) X(engine_metrics_drawdown)    \
 	X(engine_metrics_periods) X(engine_metrics_trades) X(engine_metrics_beta) X(engine_json)    \
-	X(engine_log_ratio)
+	X(engine_log_ratio) X(engine_csv_garbage)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
