@@ -312,6 +312,10 @@ static int after_submit(bt_engine *e, sbx_error **err)
 	if (broker_fill_on_close(e, e->t, err) < 0)
 		return sbx_error_wrap(err, "bar %zu", e->t);
 	e->equity[e->t] = broker_equity(e, e->mark);
+	/* fills at this Close can end the run at this Close (a fixed
+	 * commission above what is left) */
+	if (e->equity[e->t] <= 0 && ruin(e, e->t, err) < 0)
+		return sbx_error_wrap(err, "bar %zu", e->t);
 	return 0;
 }
 

@@ -341,13 +341,19 @@ class Broker:
         px = [d.close[s][t] for s in range(len(d.names))]
         self.equity[t] = self.value(px)
         if self.equity[t] <= 0:
-            for p in list(self.open):
-                self.close_units(p, abs(p.units), px[p.sym], t, "ruin")
-            self.counts["cancelled"] += len(self.orders)
-            self.orders = []
-            self.cash = 0.0
-            self.equity[t:] = 0.0
-            self.ruined = t
+            self.go_broke(t)
+
+    def go_broke(self, t):
+        """Equity <= 0 at bar t's Close: all closes there, equity stays 0."""
+        d = self.d
+        px = [d.close[s][t] for s in range(len(d.names))]
+        for p in list(self.open):
+            self.close_units(p, abs(p.units), px[p.sym], t, "ruin")
+        self.counts["cancelled"] += len(self.orders)
+        self.orders = []
+        self.cash = 0.0
+        self.equity[t:] = 0.0
+        self.ruined = t
 
     def on_close(self, t):
         d = self.d
@@ -382,6 +388,8 @@ class Broker:
         if c.trade_on_close and not (last and c.end_policy == "liquidate") and self.orders:
             self.on_close(t)
             self.equity[t] = self.value(self.mark)
+            if self.equity[t] <= 0:
+                self.go_broke(t)
 
     def drop(self, sym, entries_only):
         keep = []
@@ -441,6 +449,8 @@ def run(data, cfg, targets=None, orders=None):
                 b.place_target(targets[t])
         elif orders and t in orders:
             b.place(orders[t])
+        if b.ruined is not None:
+            break
     b.counts["pending"] = len(b.orders)
     return b.equity, b.result_trades(), b.counts, b.ruined
 

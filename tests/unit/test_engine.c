@@ -434,6 +434,7 @@ void u_engine_close_cancel(void)
 
 void u_engine_ruin(void)
 {
+	bt_data *d2;
 	static const double B[][4] = {
 		{ 100, 101, 99, 100 }, { 100, 100, 94, 95 }, { 95, 95, 89, 90 }, { 92, 93, 91, 92 },
 	};
@@ -457,6 +458,30 @@ void u_engine_ruin(void)
 	CHECK_NEAR(r->metrics.max_drawdown_pct, 100);
 	CHECK_INT_EQ(r->orders.placed, 1);
 	bt_result_free(r);
+
+	/* trading on close, a fill can end the run at its own Close: 10 times
+	 * leverage, 9 % commission and 9 % spread at bar 1's close 103 buy
+	 * floor(10 * 1000 / (103 * 1.09 * 1.09)) = 81 units and lose more
+	 * than the equity at once */
+	d2 = te_data(UP, 4);
+	c = te_config(1000);
+	c.trade_on_close = true;
+	c.margin = 0.1;
+	c.commission = 0.09;
+	c.spread = 0.09;
+	struct te_step s2[] = { { 1, 1, { BUY(NA, NA, NA, NA, NA) } } };
+	r = te_run(d2, &c, s2, 1);
+	double entry = 103 * 1.09, in = 81 * entry * 0.09, out = 81 * 103 * 0.09;
+	CHECK(r->ruined);
+	CHECK_INT_EQ(r->ruin_bar, 1);
+	CHECK_INT_EQ(r->ntrades, 1);
+	CHECK_NEAR(r->trades[0].size, 81);
+	CHECK(r->trades[0].exit_reason == BT_EXIT_RUIN && r->trades[0].exit_bar == 1);
+	CHECK_NEAR(r->trades[0].pnl, 81 * (103 - entry) - in - out);
+	CHECK_NEAR(r->equity[0], 1000);
+	CHECK_NEAR(r->equity[1], 0);
+	bt_result_free(r);
+	bt_data_free(d2);
 	bt_data_free(d);
 }
 
