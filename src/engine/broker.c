@@ -101,7 +101,6 @@ static int close_part(bt_engine *e, size_t k, int64_t q, double px, size_t b, bt
 	double exit_comm = commission(e, fabs(size), px);
 	double gross = size * (px - o->entry_price);
 	e->cash += gross - exit_comm;
-	e->commissions += exit_comm;
 
 	bt_trade *tr = &e->done[e->ndone++];
 	double comms = share + exit_comm;
@@ -143,7 +142,6 @@ static int open_trade(bt_engine *e, int sym, int64_t units, double price, size_t
 	double size = (double) units * e->unit;
 	double c = commission(e, fabs(size), price);
 	e->cash -= c;
-	e->commissions += c;
 	e->open[e->nopen++] = (struct open_trade){
 		.sym = sym, .units = units, .entry_price = price, .entry_comm = c,
 		.entry_bar = b, .sl = sl, .tp = tp, .sltp_from = sltp_from,

@@ -43,7 +43,7 @@ struct bt_engine {
 	bool finished;	/* bt_engine_finish ran */
 	size_t ruin_bar;
 
-	double cash, commissions;
+	double cash;
 	int64_t *units; /* per symbol, signed */
 	double *pos;	/* per symbol, signed size (units * unit) */
 	double *mark;	/* per symbol, the price sizing and margin use in a fill phase */
