@@ -41,6 +41,7 @@ LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(L
 LIBS := -lseccomp -ljansson -lcap -lunistring -lm -lpthread
 
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
+           $(wildcard src/engine/*.c) \
            src/pyrt/pool.c src/pyrt/job.c src/pyrt/protocol.c
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
@@ -150,8 +151,15 @@ $(O)/tests/vprobe: tests/validate/vprobe.c $(O)/libstratbox.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
 
+# The engine's test-only front end (data + signals in, result JSON out),
+# driven by tests/engine/compare.py against an independent reference.
+$(O)/tests/engine-run: tests/engine/engine-run.c $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
+
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security $(O)/tests/pyrt \
-             $(O)/tests/vprobe $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
+             $(O)/tests/vprobe $(O)/tests/engine-run $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
 
 # libFuzzer target (clang): the tokenizer and validator with ASan+UBSan.
 FUZZ_SRC := fuzz/fuzz_check.c $(wildcard src/validate/*.c) src/common/error.c src/common/util.c
@@ -198,10 +206,19 @@ asan:
 bench: all
 	@sh bench/run.sh
 
+# The static validator's throughput on large inputs (figures, not pass/fail).
+$(O)/bench/validate: bench/validate.c bench/benchstat.h $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) -Ibench $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
+
+bench-validate: $(O)/bench/validate
+	@$(O)/bench/validate
+
 clean:
 	rm -rf $(BUILDROOT)
 
-.PHONY: all tests deps deps-test demo check asan bench clean fuzz FORCE
+.PHONY: all tests deps deps-test demo check asan bench bench-validate clean fuzz FORCE
 FORCE:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

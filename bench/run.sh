@@ -6,8 +6,15 @@
 # bench/sandbox.sh   stratbox run against bubblewrap: /bin/true, python3 -c pass
 # bench/python.sh    the warm pool: warm and cold Python jobs, bubblewrap cold,
 #                    --batch throughput, memory per idle slot
+# bench/engine.c     the backtest engine's core alone: bars/s on one core,
+#                    10M-bar series and back-to-back runs on GOOG.csv
 set -eu
 cd "$(dirname "$0")/.."
 sh bench/sandbox.sh "$@"
 echo
 sh bench/python.sh "$@"
+echo
+mkdir -p build/bench
+cc -O2 -D_GNU_SOURCE -Wall -Wextra -Iinclude -o build/bench/engine bench/engine.c \
+	build/libstratbox.a -ljansson -lm -lpthread
+build/bench/engine

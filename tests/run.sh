@@ -46,7 +46,8 @@ stage_build() { # build-dir name
 	mkdir -p "$stage/$2/data/pyrt" "$stage/$2/data/validate"
 	cp tests/pyrt/permissive-policy.json "$stage/$2/data/pyrt/"
 	cp -r tests/pyrt/hook "$stage/$2/data/pyrt/"
-	cp -r tests/validate/escapes tests/validate/strategies "$stage/$2/data/validate/"
+	cp -r tests/validate/escapes tests/validate/strategies tests/validate/llm \
+		tests/validate/llm-dangerous "$stage/$2/data/validate/"
 	chmod -R a+rX "$stage/$2"
 }
 
@@ -159,8 +160,53 @@ run_fuzz() { # label binary seed-dir...
 	fi
 }
 run_fuzz "tokenizer and validator" "$buildroot/fuzz/fuzz_check" tests/validate/escapes \
-	tests/validate/strategies
+	tests/validate/strategies tests/validate/llm tests/validate/llm-dangerous
 run_fuzz "job control frames" "$buildroot/fuzz/fuzz_protocol" fuzz/protocol-seeds
+
+# The validator against CPython: the differential test (Debian's
+# /usr/bin/python3, the interpreter jobs run on, is the judge; the ASan
+# build's probe when there is one), the walk of every module reachable
+# from the allowed ones, and the command line's exit codes.
+run_script() { # label command...
+	label=$1
+	shift
+	echo
+	echo "== $label"
+	out="$stage/script.out"
+	"$@" >"$out" 2>&1
+	cat "$out"
+	line=$(grep -E '^[a-z].*: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$label: crashed"
+		echo "0 0 1 0" >>"$results"
+	else
+		echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/' |
+			awk '{print $1, $2, 0, $3}' >>"$results"
+	fi
+}
+vprobe=$buildroot/asan/tests/vprobe
+[ -x "$vprobe" ] || vprobe=$buildroot/tests/vprobe
+if [ -x /usr/bin/python3 ] && [ -x "$vprobe" ]; then
+	diff_secs=${STRATBOX_DIFF_SECONDS:-30}
+	run_script "validator vs CPython's tokenizer and parser, ${diff_secs} s" /usr/bin/python3 \
+		tests/validate/differential.py "$vprobe" --seconds "$diff_secs" tests/validate
+	run_script "modules reachable from the allowed ones" /usr/bin/python3 tests/validate/modwalk.py \
+		"$buildroot/tests/vprobe"
+fi
+run_script "validator command line" sh tests/validate/cli.sh "$buildroot"
+
+# The backtest engine against an independent reimplementation of its
+# documents (tests/engine/compare.py: every metric, trade and equity point
+# of 21 cases), through the ASan build's front end when there is one.
+engine_run=$buildroot/asan/tests/engine-run
+[ -x "$engine_run" ] || engine_run=$buildroot/tests/engine-run
+if [ -x /usr/bin/python3 ] && [ -x "$engine_run" ]; then
+	run_script "engine vs its reference" /usr/bin/python3 tests/engine/compare.py "$engine_run" data
+else
+	echo
+	echo "engine vs its reference: skipped (no /usr/bin/python3 or no $engine_run)"
+	echo "0 0 0 1" >>"$results"
+fi
 
 echo
 awk '{p += $1; f += $2 + $3; s += $4} END {printf "TOTAL: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' "$results"

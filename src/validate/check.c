@@ -38,6 +38,18 @@ const char *sbx_severity_name(enum sbx_severity s)
 	return s == SBX_SEVERITY_WARNING ? "warning" : "error";
 }
 
+/* splitmix64's finalizer: every bit of the key moves every bit of the
+ * hash (a plain multiply leaves the low bits to the key's low bits, and
+ * the line number is in the high ones) */
+static size_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return (size_t) (x ^ (x >> 31));
+}
+
 /* One report per (line, col, rule): a hash set of the three. */
 static bool seen_before(struct checker *c, unsigned line, unsigned col, const char *rule)
 {
@@ -53,7 +65,7 @@ static bool seen_before(struct checker *c, unsigned line, unsigned col, const ch
 		for (size_t i = 0; i < c->seen_cap; i++) {
 			if (c->seen[i] == 0)
 				continue;
-			size_t k = (size_t) (c->seen[i] * 0x9e3779b97f4a7c15ull) & (ncap - 1);
+			size_t k = mix(c->seen[i]) & (ncap - 1);
 			while (ns[k] != 0)
 				k = (k + 1) & (ncap - 1);
 			ns[k] = c->seen[i];
@@ -62,7 +74,7 @@ static bool seen_before(struct checker *c, unsigned line, unsigned col, const ch
 		c->seen = ns;
 		c->seen_cap = ncap;
 	}
-	size_t k = (size_t) (key * 0x9e3779b97f4a7c15ull) & (c->seen_cap - 1);
+	size_t k = mix(key) & (c->seen_cap - 1);
 	for (; c->seen[k] != 0; k = (k + 1) & (c->seen_cap - 1))
 		if (c->seen[k] == key)
 			return true;
@@ -75,14 +87,17 @@ void check_add(struct checker *c, enum sbx_severity sev, unsigned line, unsigned
 	       const char *rule, const char *fmt, ...)
 {
 	struct sbx_check_result *r = c->out;
-	if (c->oom || seen_before(c, line, col, rule))
+	if (c->oom)
 		return;
 	if (r->n >= CHECK_MAX_VIOLATIONS) {
-		/* a report nobody reads costs memory: count the rest */
+		/* a report nobody reads costs memory: count the rest (without
+		 * the deduplication, which would cost memory too) */
 		c->suppressed++;
 		c->suppressed_errors += sev == SBX_SEVERITY_ERROR;
 		return;
 	}
+	if (seen_before(c, line, col, rule))
+		return;
 	if (r->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
 		struct sbx_violation *nv = realloc(r->v, (cap + 1) * sizeof(*nv));
@@ -122,7 +137,7 @@ bool tok_op(const struct checker *c, size_t i, const char *op)
 
 const char *tok_norm(const struct checker *c, size_t i, size_t *len)
 {
-	return py_name(&c->t->v[i], c->src, len);
+	return py_name(c->t, &c->t->v[i], c->src, len);
 }
 
 /* A name token that Python reads as `name` (after NFKC). */
@@ -192,22 +207,30 @@ static void check_encoding(struct checker *c, const char *src, size_t len)
 static int match_brackets(struct checker *c)
 {
 	const struct py_tokens *t = c->t;
-	c->match = malloc((t->n + 1) * sizeof(size_t));
-	cleanup_free size_t *stack = malloc((t->n + 1) * sizeof(size_t));
+	c->match = malloc((t->n + 1) * sizeof(uint32_t));
+	size_t sp = 0, cap = 64;
+	cleanup_free uint32_t *stack = malloc(cap * sizeof(uint32_t));
 	if (c->match == NULL || stack == NULL)
 		return -1;
-	size_t sp = 0;
 	for (size_t i = 0; i < t->n; i++) {
-		c->match[i] = SIZE_MAX;
+		c->match[i] = NO_MATCH;
 		const struct py_token *k = &t->v[i];
 		bool open = k->type == TOK_INDENT ||
 			    (k->type == TOK_OP && k->len == 1 && strchr("([{", c->src[k->start]));
 		bool close = k->type == TOK_DEDENT ||
 			     (k->type == TOK_OP && k->len == 1 && strchr(")]}", c->src[k->start]));
-		if (open)
-			stack[sp++] = i;
-		else if (close && sp > 0)
-			c->match[stack[--sp]] = i;
+		if (open) {
+			if (sp == cap) {
+				uint32_t *ns = realloc(stack, 2 * cap * sizeof(uint32_t));
+				if (ns == NULL)
+					return -1;
+				stack = ns;
+				cap *= 2;
+			}
+			stack[sp++] = (uint32_t) i;
+		} else if (close && sp > 0) {
+			c->match[stack[--sp]] = (uint32_t) i;
+		}
 	}
 	return 0;
 }

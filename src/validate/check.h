@@ -41,6 +41,7 @@ struct sbx_check_policy {
 /* ---- the checker: one check of one source ---- */
 
 #define CHECK_MAX_VIOLATIONS 200 /* then one "too-many-violations" entry */
+#define NO_MATCH UINT32_MAX
 
 /* Names bound by import statements ("np" -> "numpy"), for the chains
  * that start at a module: np.core._internal, logging.config. */
@@ -60,8 +61,9 @@ struct checker {
 	const sbx_check_policy *p;
 	const char *src;
 	const struct py_tokens *t;
-	size_t *match;	     /* bracket/INDENT token -> its closing token (or SIZE_MAX) */
-	int *optional;	     /* >0: inside a try whose handler catches ImportError */
+	uint32_t *match;     /* bracket/INDENT token -> its closing token (or NO_MATCH) */
+	int8_t *optional;    /* >0: inside a try whose handler catches ImportError
+				(tries nest at most 100 deep: CPython's indentation limit) */
 	struct sbx_check_result *out;
 	size_t cap;
 	size_t suppressed, suppressed_errors;

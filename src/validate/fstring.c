@@ -230,5 +230,10 @@ static int fstring_parse(struct lexer *lx, size_t tok, size_t *str, size_t end, 
 int lx_fstring(struct lexer *lx, size_t tok, size_t a, size_t b, bool raw, unsigned fdepth)
 {
 	size_t str = a;
+	/* quotes run out first in anything CPython accepts (each level needs a
+	 * kind of quote the levels around it do not use); py_token.fdepth
+	 * has 5 bits */
+	if (fdepth >= 16)
+		return lx_fail(lx, a, "f-string: expressions nested too deeply");
 	return fstring_parse(lx, tok, &str, b, raw, 0, fdepth);
 }

@@ -174,6 +174,34 @@ void rules_record_import_bindings(struct checker *c)
 	}
 }
 
+/* Why a denied member is denied, and what to use instead. */
+static const char *denied_hint(const char *path)
+{
+	static const struct {
+		const char *path, *hint;
+	} hints[] = {
+		{ "logging.config", "dictConfig() imports and calls any callable named in its "
+				    "configuration; configure logging with logging.basicConfig() "
+				    "or handlers and formatters directly" },
+		{ "logging.handlers", "its handlers open sockets and start threads; use "
+				      "logging.StreamHandler or logging.FileHandler" },
+		{ "string.Formatter", "get_field() looks attributes up by a computed name; use "
+				      "f-strings or str.format with a literal format" },
+		{ "typing.get_type_hints", "it evaluates string annotations as code; read "
+					   "__annotations__ or use dataclasses.fields()" },
+		{ "typing.ForwardRef", "it evaluates strings as code; write the annotation itself" },
+		{ "uuid.uuid1", "it asks the uuidd daemon over a socket, which the sandbox refuses "
+				"(the job would end with SYSCALL_VIOLATION); use uuid.uuid4()" },
+		{ "uuid.getnode", "it reads the host's hardware address through a socket the "
+				  "sandbox refuses; use uuid.uuid4() for identifiers" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(hints); i++)
+		if (strcmp(hints[i].path, path) == 0)
+			return hints[i].hint;
+	return "it reaches further than the rest of its module (see denied_members in "
+	       "docs/validator.md); use the module's other functions";
+}
+
 /* Whether base.name (base a module path an import bound) is a private or
  * denied part of an allowed module; reports it at `at`. */
 static bool member_refused(struct checker *c, const char *base, const struct py_token *at,
@@ -197,9 +225,7 @@ static bool member_refused(struct checker *c, const char *base, const struct py_
 	if (strset_has(&c->p->denied_members, path, strlen(path))) {
 		if (report)
 			check_add(c, SBX_SEVERITY_ERROR, at->line, at->col, rule,
-				  "'%s' is not allowed: it reaches further than the rest of %.*s "
-				  "(docs/validator.md says why); use %.*s's other functions",
-				  path, rl, base, rl, base);
+				  "'%s' is not allowed: %s", path, denied_hint(path));
 		return true;
 	}
 	return false;
@@ -434,7 +460,7 @@ static size_t suite(const struct checker *c, size_t colon, size_t *a, size_t *b)
 	const struct py_tokens *t = c->t;
 	size_t j = colon + 1;
 	if (j + 1 < t->n && t->v[j].type == TOK_NEWLINE && t->v[j + 1].type == TOK_INDENT &&
-	    c->match[j + 1] != SIZE_MAX) {
+	    c->match[j + 1] != NO_MATCH) {
 		*a = j + 2;
 		*b = c->match[j + 1];
 		return *b + 1;
@@ -452,7 +478,7 @@ static size_t header_colon(const struct checker *c, size_t i)
 	for (; i < c->t->n && c->t->v[i].type != TOK_NEWLINE; i++) {
 		if (tok_op(c, i, ":"))
 			return i;
-		if (c->match[i] != SIZE_MAX && c->t->v[i].type == TOK_OP)
+		if (c->match[i] != NO_MATCH && c->t->v[i].type == TOK_OP)
 			i = c->match[i];
 	}
 	return SIZE_MAX;
@@ -464,7 +490,7 @@ static bool has_fallback(const struct checker *c, size_t a, size_t b)
 {
 	for (size_t i = a; i < b; i++) {
 		const struct py_token *k = &c->t->v[i];
-		if (k->type == TOK_INDENT && c->match[i] != SIZE_MAX) {
+		if (k->type == TOK_INDENT && c->match[i] != NO_MATCH) {
 			i = c->match[i];
 			continue;
 		}
@@ -500,7 +526,7 @@ static bool handles_import_error(const struct checker *c, size_t h)
 void rules_mark_optional_imports(struct checker *c)
 {
 	const struct py_tokens *t = c->t;
-	c->optional = calloc(t->n + 1, sizeof(int));
+	c->optional = calloc(t->n + 1, sizeof(int8_t));
 	if (c->optional == NULL) {
 		c->oom = true;
 		return;
@@ -516,9 +542,11 @@ void rules_mark_optional_imports(struct checker *c)
 			c->optional[b]--;
 		}
 	}
+	/* each token starts or ends at most one guarded body, so the steps
+	 * are -1..+1, and the sums stay within the 100 levels of nesting */
 	int run = 0;
 	for (size_t i = 0; i <= t->n; i++) {
 		run += c->optional[i];
-		c->optional[i] = run;
+		c->optional[i] = (int8_t) run;
 	}
 }

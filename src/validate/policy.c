@@ -68,6 +68,8 @@ static const char *const default_denied_members[] = {
 	"string.Formatter",	/* get_field(): attribute lookups by a computed name */
 	"typing.get_type_hints", /* evaluates string annotations, with caller-chosen globals */
 	"typing.ForwardRef",	/* the same */
+	"uuid.uuid1",		/* libuuid asks uuidd over a socket: SYSCALL_VIOLATION */
+	"uuid.getnode",		/* the same, and the host's hardware address */
 };
 /* obj.__x__ that class code needs: super().__init__(), cls.__name__, the
  * data model's methods. (.__class__ is allowed before .__name__,

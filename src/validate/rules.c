@@ -55,14 +55,14 @@ void check_identifier(struct checker *c, const struct py_token *t, const char *n
 static size_t single_token_arg(const struct checker *c, size_t open, unsigned k)
 {
 	const struct py_tokens *t = c->t;
-	size_t close = c->match[open], i = open + 1;
-	if (close == SIZE_MAX)
+	if (c->match[open] == NO_MATCH)
 		return SIZE_MAX;
+	size_t close = c->match[open], i = open + 1;
 	for (unsigned arg = 0; i < close; arg++) {
 		size_t first = i;
 		unsigned depth0 = t->v[i].fdepth;
 		while (i < close && !(tok_op(c, i, ",") && t->v[i].fdepth == depth0)) {
-			if (c->match[i] != SIZE_MAX && t->v[i].type == TOK_OP)
+			if (c->match[i] != NO_MATCH && t->v[i].type == TOK_OP)
 				i = c->match[i];
 			i++;
 		}
@@ -83,10 +83,12 @@ static size_t single_token_arg(const struct checker *c, size_t open, unsigned k)
  * identifier.  Returns its value in *b (NUL-terminated), or false. */
 static bool literal_name(struct checker *c, size_t tok, struct strbuf *b)
 {
-	const struct py_token *s = &c->t->v[tok];
-	if (tok == SIZE_MAX || s->type != TOK_STRING || s->fmt || s->bytes)
+	if (tok == SIZE_MAX)
 		return false;
-	if (strlit_decode(b, c->src + s->body_start, s->body_len, s->raw, false) < 0) {
+	const struct py_token *s = &c->t->v[tok];
+	if (s->type != TOK_STRING || s->fmt || s->bytes)
+		return false;
+	if (strlit_decode(b, c->src + py_body_start(s), py_body_len(s), s->raw, false) < 0) {
 		c->oom = true;
 		return false;
 	}
@@ -279,9 +281,9 @@ static int string_text(struct checker *c, size_t m, struct strbuf *b)
 {
 	const struct py_token *s = &c->t->v[m];
 	const struct py_tokens *t = c->t;
-	size_t pos = s->body_start, end = s->body_start + s->body_len;
+	size_t pos = py_body_start(s), end = pos + py_body_len(s);
 	if (s->fmt) {
-		for (size_t f = s->field0; f < t->nfields && t->fields[f].expr_start < end; f++) {
+		for (size_t f = s->aux; f < t->nfields && t->fields[f].expr_start < end; f++) {
 			const struct py_field *fl = &t->fields[f];
 			if (fl->string_tok != m || fl->level != 0)
 				continue;

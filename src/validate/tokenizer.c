@@ -95,8 +95,8 @@ struct py_token *lx_emit(struct lexer *lx, enum py_tok type, size_t start, size_
 	struct py_token *tok = &t->v[t->n++];
 	memset(tok, 0, sizeof(*tok));
 	tok->type = type;
-	tok->start = start;
-	tok->len = end - start;
+	tok->start = (uint32_t) start; /* py_tokenize() refuses sources of 4 GiB */
+	tok->len = (uint32_t) (end - start);
 	tok->fdepth = fdepth;
 	advance(lx, start);
 	tok->line = lx->cur_line;
@@ -195,17 +195,19 @@ static size_t lex_string(struct lexer *lx, size_t i, size_t end, int plen, unsig
 	struct py_token *t = lx_emit(lx, TOK_STRING, i, j, fdepth);
 	if (t == NULL)
 		return 0;
-	t->body_start = body;
-	t->body_len = body_end - body;
+	t->prefix = (unsigned) plen;
+	t->triple = qsize == 3;
 	for (int k = 0; k < plen; k++) {
 		char c = (char) (s[i + (size_t) k] | 0x20);
 		t->raw |= c == 'r';
 		t->bytes |= c == 'b';
 		t->fmt |= c == 'f';
 	}
-	t->field0 = lx->out->nfields;
-	if (t->fmt && lx_fstring(lx, idx, body, body_end, t->raw, fdepth) < 0)
-		return 0;
+	if (t->fmt) {
+		t->aux = (uint32_t) lx->out->nfields;
+		if (lx_fstring(lx, idx, body, body_end, t->raw, fdepth) < 0)
+			return 0;
+	}
 	return j;
 }
 
@@ -361,17 +363,28 @@ static size_t lex_name(struct lexer *lx, size_t i, size_t end, unsigned fdepth)
 		return 0;
 	t->non_ascii = non_ascii;
 	if (non_ascii) {
+		struct py_tokens *o = lx->out;
 		size_t nl = 0;
 		uint8_t *n = u8_normalize(UNINORM_NFKC, (const uint8_t *) s + i, j - i, NULL, &nl);
-		char *z = n ? malloc(nl + 1) : NULL;
-		if (z == NULL) {
-			free(n);
+		if (n == NULL)
 			return lx_fail(lx, i, "out of memory"), 0;
+		if (o->names_n + nl + 1 > o->names_cap) {
+			size_t cap = o->names_cap ? o->names_cap : 256;
+			while (o->names_n + nl + 1 > cap)
+				cap *= 2;
+			char *np = realloc(o->names, cap);
+			if (np == NULL) {
+				free(n);
+				return lx_fail(lx, i, "out of memory"), 0;
+			}
+			o->names = np;
+			o->names_cap = cap;
 		}
-		memcpy(z, n, nl);
-		z[nl] = '\0';
+		memcpy(o->names + o->names_n, n, nl);
+		o->names[o->names_n + nl] = '\0';
 		free(n);
-		t->norm = z;
+		t->aux = (uint32_t) (o->names_n + 1);
+		o->names_n += nl + 1;
 	}
 	return j;
 }
@@ -591,6 +604,11 @@ int py_tokenize(const char *src, size_t len, struct py_tokens *out, char *why, s
 	lx.why = why;
 	lx.whylen = whylen;
 	lx.cur_line = lx.cur_col = 1;
+	if (len >= UINT32_MAX) {
+		snprintf(why, whylen, "source too large to tokenize");
+		*err_line = *err_col = 1;
+		return -1;
+	}
 	/* the whole source must be UTF-8: the runtime decodes it strictly */
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_len((const unsigned char *) src, i, len);
@@ -616,9 +634,8 @@ int py_tokenize(const char *src, size_t len, struct py_tokens *out, char *why, s
 
 void py_tokens_free(struct py_tokens *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].norm);
 	free(t->v);
 	free(t->fields);
+	free(t->names);
 	memset(t, 0, sizeof(*t));
 }

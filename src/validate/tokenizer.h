@@ -18,6 +18,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 enum py_tok {
 	TOK_NAME,
@@ -29,18 +31,20 @@ enum py_tok {
 	TOK_DEDENT,
 };
 
+/* 24 bytes: a token list is about a third of the source's size in
+ * tokens, and the check runs on the host, outside every job's limits. */
 struct py_token {
-	enum py_tok type;
-	size_t start, len;    /* byte range in the source */
-	unsigned line, col;   /* 1-based; col counts characters */
-	unsigned fdepth;      /* how many f-string replacement fields it is inside */
-	bool non_ascii;	      /* TOK_NAME: has non-ASCII characters */
-	char *norm;	      /* TOK_NAME with non_ascii: its NFKC form, as Python
-				 reads it (owned by the token list); else NULL */
-	/* TOK_STRING */
-	size_t body_start, body_len; /* between the quotes */
-	bool raw, bytes, fmt;	     /* prefix flags */
-	size_t field0;		     /* fmt: index of its first field in py_tokens.fields */
+	uint32_t start, len;  /* byte range in the source */
+	uint32_t line, col;   /* 1-based; col counts characters */
+	uint32_t aux;	      /* TOK_NAME: 1 + offset of its NFKC form in py_tokens.names
+				 (0: an ASCII name, itself); TOK_STRING with fmt: index
+				 of its first field in py_tokens.fields */
+	unsigned type : 3;    /* enum py_tok */
+	unsigned fdepth : 5;  /* how many f-string replacement fields it is inside */
+	unsigned non_ascii : 1; /* TOK_NAME: has non-ASCII characters */
+	unsigned raw : 1, bytes : 1, fmt : 1; /* TOK_STRING: prefix flags */
+	unsigned prefix : 2;  /* TOK_STRING: prefix length */
+	unsigned triple : 1;  /* TOK_STRING: triple-quoted */
 };
 
 /* One replacement field of an f-string, as 3.11's parser finds it. */
@@ -57,28 +61,40 @@ struct py_tokens {
 	size_t n, cap;
 	struct py_field *fields; /* in source order, nested ones after their parent */
 	size_t nfields, fcap;
+	char *names;		 /* NFKC forms of non-ASCII names, NUL-terminated */
+	size_t names_n, names_cap;
 };
 
-/* Tokenize src[0..len).  Returns 0, or -1 with a reason, line and column
- * for input Python itself would reject (unterminated string, invalid
- * UTF-8, a NUL byte, unbalanced brackets or f-string braces, bad
- * indentation, a malformed number) or on allocation failure. */
+/* Tokenize src[0..len), len below 4 GiB.  Returns 0, or -1 with a reason,
+ * line and column for input Python itself would reject (unterminated
+ * string, invalid UTF-8, a NUL byte, unbalanced brackets or f-string
+ * braces, bad indentation, a malformed number) or on allocation failure. */
 int py_tokenize(const char *src, size_t len, struct py_tokens *out, char *why, size_t whylen,
 		unsigned *err_line, unsigned *err_col);
 void py_tokens_free(struct py_tokens *t);
 
 /* The name as Python sees it (NFKC for non-ASCII names) and its length. */
-static inline const char *py_name(const struct py_token *t, const char *src, size_t *len)
+static inline const char *py_name(const struct py_tokens *t, const struct py_token *k,
+				  const char *src, size_t *len)
 {
-	if (t->norm != NULL) {
-		size_t n = 0;
-		while (t->norm[n])
-			n++;
-		*len = n;
-		return t->norm;
+	if (k->type == TOK_NAME && k->aux != 0) {
+		const char *n = t->names + k->aux - 1;
+		*len = strlen(n);
+		return n;
 	}
-	*len = t->len;
-	return src + t->start;
+	*len = k->len;
+	return src + k->start;
+}
+
+/* A string token's body: the text between its quotes. */
+static inline size_t py_body_start(const struct py_token *k)
+{
+	return k->start + k->prefix + (k->triple ? 3u : 1u);
+}
+
+static inline size_t py_body_len(const struct py_token *k)
+{
+	return k->len - k->prefix - 2u * (k->triple ? 3u : 1u);
 }
 
 #endif

@@ -308,5 +308,32 @@ void u_validate_policy_file(void)
 		      err ? err->msg : "");
 		sbx_error_freep(&err);
 	}
+	/* the newer lists: each replaces its default */
+	FILE *f = fopen(path, "w");
+	fputs("{\"module_attributes\": [\"signal\"], \"denied_members\": [],"
+	      " \"literal_name_builtins\": [], \"banned_builtins\": [\"getattr\"],"
+	      " \"self_builtins\": [], \"names_in_strings\": [\"secret_word\"]}",
+	      f);
+	fclose(f);
+	p = sbx_check_policy_load(path, &err);
+	CHECK(p != NULL, "%s", err ? err->msg : "");
+	static const struct {
+		const char *src, *rule;
+	} cases[] = {
+		{ "x = df.signal\n", "module-attribute" },	 /* now refused */
+		{ "x = df.os\n", NULL },			 /* no longer */
+		{ "import logging.config\n", NULL },		 /* no denied members */
+		{ "getattr(self, 'x')\n", "banned-builtin" }, /* banned outright */
+		{ "vars(obj)\n", NULL },			 /* no self-only builtins */
+		{ "s = 'a secret_word'\n", "dunder-string" },
+		{ "s = '__globals__'\n", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(sbx_check_source(p, cases[i].src, strlen(cases[i].src), &r, &err) == 0);
+		CHECK(cases[i].rule ? has_rule(&r, cases[i].rule) : r.errors == 0, "case %zu: %s: %zu errors%s%s",
+		      i, cases[i].src, r.errors, r.n ? ", first: " : "", r.n ? r.v[0].rule : "");
+		sbx_check_result_clear(&r);
+	}
+	sbx_check_policy_free(p);
 	unlink(path);
 }

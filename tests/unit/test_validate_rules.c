@@ -42,7 +42,7 @@ static void token_text(const char *src, char *buf, size_t size)
 		const struct py_token *k = &t.v[i];
 		static const char *const ty[] = { "NAME", "NUM", "STR", "OP", "N", "I", "D" };
 		size_t nl;
-		const char *nm = py_name(k, src, &nl);
+		const char *nm = py_name(&t, k, src, &nl);
 		int n;
 		if (k->type >= TOK_NEWLINE)
 			n = snprintf(buf + off, size - off, "%s%s", off ? " " : "", ty[k->type]);
@@ -202,6 +202,10 @@ static const struct rule_case {
 	{ "from string import Formatter\n", "import-not-allowed", 0 },
 	{ "import string\nf = string.Formatter()\n", "module-attribute", 0 },
 	{ "import typing as t\nh = t.get_type_hints(f)\n", "module-attribute", 0 },
+	/* uuid1 asks uuidd over a socket: the job would die of SYSCALL_VIOLATION */
+	{ "import uuid\nu = uuid.uuid1()\n", "module-attribute", 0 },
+	{ "from uuid import getnode\n", "import-not-allowed", 0 },
+	{ "import uuid\nu = uuid.uuid4().hex\n", NULL, 0 },
 	/* strings: their value, once, concatenations joined */
 	{ "s = '{0.__globals__}'.format(f)\n", "dunder-string", 0 },
 	{ "s = '__glo' '__'\nt = 'x__globals__y'\n", NULL, 0 },
@@ -319,6 +323,24 @@ void validate_large_inputs(void)
 	CHECK(py_tokenize(deep, 402, &t, why, sizeof(why), &l, &c) < 0);
 	CHECK_CONTAINS(why, "too many nested parentheses");
 	py_tokens_free(&t);
+	/* blocks nest 99 deep in CPython, and no deeper */
+	for (size_t levels = 99; levels <= 100; levels++) {
+		char *nest = malloc(levels * (levels + 8) + 1);
+		size_t o = 0;
+		for (size_t i = 0; i <= levels; i++) {
+			memset(nest + o, ' ', i);
+			o += i;
+			memcpy(nest + o, i < levels ? "if 1:\n" : "x\n", i < levels ? 6 : 2);
+			o += i < levels ? 6 : 2;
+		}
+		nest[o] = '\0';
+		int rc = py_tokenize(nest, o, &t, why, sizeof(why), &l, &c);
+		CHECK(levels == 99 ? rc == 0 : rc < 0, "%zu levels: %s", levels, rc ? why : "accepted");
+		if (levels == 100)
+			CHECK_CONTAINS(why, "too many levels of indentation");
+		py_tokens_free(&t);
+		free(nest);
+	}
 	/* a huge string with many f-string fields */
 	size_t fields = 100000;
 	char *fs = malloc(fields * 3 + 8);

@@ -9,7 +9,19 @@
 	X(cgroup_names) X(tokenizer) X(validate_escapes) X(validate_strategies)         \
 	X(validate_rules) X(validate_policy_file) X(seccomp_job_policy) X(seccomp_zygote_policy)  \
 	X(seccomp_host_resources) X(proc_table_documented)   \
-	X(rootfs_plan_sources)
+	X(rootfs_plan_sources) ENGINE_TESTS(X)
+
+/* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
+ * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
+#define ENGINE_TESTS(X)                                                                            \
+	X(engine_market_order) X(engine_trade_on_close) X(engine_costs) X(engine_sizes)            \
+	X(engine_account) X(engine_limit_stop) X(engine_stop_limit) X(engine_sl_tp) X(engine_fifo) \
+	X(engine_close_cancel) X(engine_ruin) X(engine_hold) X(engine_symbols)                     \
+	X(engine_bad_orders) X(engine_targets) X(engine_threads) X(engine_csv_layouts)             \
+	X(engine_csv_errors) X(engine_manifest) X(engine_manifest_errors) X(engine_align)          \
+	X(engine_dates) X(engine_calendar) X(engine_metrics_returns) X(engine_metrics_drawdown)    \
+	X(engine_metrics_periods) X(engine_metrics_trades) X(engine_metrics_beta) X(engine_json)    \
+	X(engine_log_ratio) X(engine_csv_garbage)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)

@@ -406,6 +406,65 @@ def gen_structure(rnd):
         yield end.join(rnd.choice(lines) for _ in range(n)) + rnd.choice(["", end])
 
 
+def gen_expr(rnd, quotes, depth=0):
+    """A random expression that is often valid Python: attribute chains,
+    numbers glued to attributes, calls, subscripts, displays, comparisons
+    spelled like field ends (!=, <=, ==), conditionals, walrus and lambda in
+    parentheses, and f-strings nested with a quote character still free."""
+    atoms = ["x", "self.w", "0x1.real", "1j.imag", "1e5.real", "1 .real", "None", "[1, 2]",
+             "{'k': 1}", "{1, 2}", "(1,)", "obj.__class__.__name__", "\uff45val", "a\u00b7b", "_"]
+    atoms += [q + "s" + q for q in ("'", '"') if q not in "".join(quotes)]
+    if depth > 2 or rnd.random() < 0.3:
+        return rnd.choice(atoms)
+
+    def sub():
+        return gen_expr(rnd, quotes, depth + 1)
+
+    forms = [
+        lambda: "%s.%s" % (sub(), rnd.choice(["real", "attr", "__name__", "x1"])),
+        lambda: "%s(%s)" % (rnd.choice(["f", "len", "str", "g.h"]), sub()),
+        lambda: "%s[%s]" % (sub(), rnd.choice(["0", "1:2", "::2", "-1"])),
+        lambda: "%s %s %s" % (sub(), rnd.choice(["!=", "<=", ">=", "==", "<", ">", "+", "%",
+                                                   "//", "**", "and", "or", "in", "is not"]),
+                                sub()),
+        lambda: "%s if %s else %s" % (sub(), sub(), sub()),
+        lambda: "(%s := %s)" % (rnd.choice(["n", "m"]), sub()),
+        lambda: "(lambda q: %s)(1)" % sub(),
+        lambda: "[%s for q in %s]" % (sub(), sub()),
+        lambda: "{%s: %s}" % (sub(), sub()),
+        lambda: gen_fstring(rnd, quotes, depth + 1),
+    ]
+    return rnd.choice(forms)()
+
+
+def gen_fstring(rnd, quotes, depth=0):
+    """An f-string whose quote character no enclosing string uses."""
+    free = [q for q in ("'", '"', "'''", '"""') if q[0] not in "".join(quotes)]
+    if not free:
+        return "x"
+    q = rnd.choice(free)
+    inner = quotes + [q]
+    parts = []
+    for _ in range(rnd.randint(0, 3)):
+        if rnd.random() < 0.3:
+            parts.append(rnd.choice(["a", " ", "{{", "}}", "\\\\", "\\{", "\\N{LOW LINE}",
+                                     "__x__", "%d"]))
+            continue
+        e = gen_expr(rnd, inner, depth + 1)
+        field = "{" + (" " if e.startswith("{") else "") + e
+        field += rnd.choice(["", "=", " = ", "!r", "!s", "=!a"])
+        if rnd.random() < 0.3:
+            field += ":" + rnd.choice([">10", ".2f", "{w}", "{w}.{p}", "%Y", "^{'x'}", ""])
+        parts.append(field + "}")
+    return rnd.choice(["f", "F", "rf", "fR"]) + q + "".join(parts) + q
+
+
+def gen_exprs(rnd):
+    for _ in range(1500):
+        yield "v = " + gen_expr(rnd, []) + "\n"
+        yield "print(" + gen_fstring(rnd, []) + ")\n"
+
+
 def seeds(dirs):
     out = []
     for d in dirs:
@@ -449,6 +508,7 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--save", default=None)
     a = ap.parse_args()
+    warnings.simplefilter("ignore")  # SyntaxWarning from ast.parse on "1if x else 2"
     seed = a.seed if a.seed is not None else int(time.time())
     rnd = random.Random(seed)
     probe = Probe(a.vprobe)
@@ -459,7 +519,7 @@ def main():
     failures = []
     corpus = seeds(a.dirs)
     generated = []
-    for g in (gen_numbers, gen_strings, gen_names, gen_structure):
+    for g in (gen_numbers, gen_strings, gen_names, gen_structure, gen_exprs):
         generated.extend(g(rnd))
     t0 = time.monotonic()
 

@@ -53,7 +53,7 @@ static json_t *tokens_json(const char *src, size_t len)
 	for (size_t i = 0; i < t.n; i++) {
 		const struct py_token *k = &t.v[i];
 		size_t nl;
-		const char *nm = py_name(k, src, &nl);
+		const char *nm = py_name(&t, k, src, &nl);
 		json_array_append_new(
 			toks, json_pack("[s,i,i,s%,s%,i]", type_names[k->type], (json_int_t) k->line,
 					(json_int_t) k->col - 1, src + k->start, k->len,
@@ -61,7 +61,7 @@ static json_t *tokens_json(const char *src, size_t len)
 					(json_int_t) k->fdepth));
 		if (k->type == TOK_STRING && !k->fmt) {
 			struct strbuf b = { 0 };
-			strlit_decode(&b, src + k->body_start, k->body_len, k->raw, k->bytes);
+			strlit_decode(&b, src + py_body_start(k), py_body_len(k), k->raw, k->bytes);
 			json_array_append_new(values,
 					      json_pack("[i,s%]", (json_int_t) i, b.v ? b.v : "", b.n));
 			free(b.v);
