@@ -203,7 +203,7 @@ check: deps-test
 asan:
 	@$(MAKE) --no-print-directory BUILD=asan all tests
 
-bench: all
+bench: all $(O)/bench/validate
 	@sh bench/run.sh
 
 # The static validator's throughput on large inputs (figures, not pass/fail).

@@ -8,6 +8,7 @@
 #                    --batch throughput, memory per idle slot
 # bench/engine.c     the backtest engine's core alone: bars/s on one core,
 #                    10M-bar series and back-to-back runs on GOOG.csv
+# bench/validate.c   the static validator's throughput on large inputs
 set -eu
 cd "$(dirname "$0")/.."
 sh bench/sandbox.sh "$@"
@@ -18,3 +19,5 @@ mkdir -p build/bench
 cc -O2 -D_GNU_SOURCE -Wall -Wextra -Iinclude -o build/bench/engine bench/engine.c \
 	build/libstratbox.a -ljansson -lm -lpthread
 build/bench/engine
+echo
+build/bench/validate

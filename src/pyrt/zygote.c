@@ -403,7 +403,7 @@ static int python_load(char *versions, size_t size)
 		Py_DECREF(s);
 	}
 	PyObject *zyg = PyImport_ImportModule("stratbox._zygote");
-	PyObject *v = zyg ? PyObject_CallMethod(zyg, "preload", "O", allowed) : NULL;
+	PyObject *v = zyg ? PyObject_CallMethod(zyg, "preload", "OO", allowed, audit_off ? Py_False : Py_True) : NULL;
 	PyObject *runner = v ? PyImport_ImportModule("stratbox._runner") : NULL;
 	if (runner == NULL)
 		return -1;
