@@ -189,7 +189,7 @@ vprobe=$buildroot/asan/tests/vprobe
 if [ -x /usr/bin/python3 ] && [ -x "$vprobe" ]; then
 	diff_secs=${STRATBOX_DIFF_SECONDS:-30}
 	run_script "validator vs CPython's tokenizer and parser, ${diff_secs} s" /usr/bin/python3 \
-		tests/validate/differential.py "$vprobe" --seconds "$diff_secs" tests/validate
+		tests/validate/differential.py --seconds "$diff_secs" "$vprobe" tests/validate
 	run_script "modules reachable from the allowed ones" /usr/bin/python3 tests/validate/modwalk.py \
 		"$buildroot/tests/vprobe"
 fi

@@ -54,7 +54,8 @@ struct sbx_pool {
 	struct slot *retired; /* done with: cgroup removal and closing, off the job's path */
 	/* Cgroups of finished slots, recycled for new ones (the preparer's;
 	 * the list under mu for sbx_pool_stats()). */
-	struct sbx_cgroup *spare_cg[POOL_SPARE_CGROUPS];
+	struct sbx_cgroup *spare_cg[POOL_SPARE_CGROUPS]; /* oldest first */
+	uint64_t spare_at[POOL_SPARE_CGROUPS];		  /* when each was released */
 	int nspare_cg;
 	uint64_t cgroups_made, cgroups_reused;
 	uint32_t next_id;

@@ -91,7 +91,7 @@ static int v1_setup_dir(struct v1_job *j, int i, const struct cg_limits *lim, sb
 		j->cg.set.pids = lim->pids;
 	}
 	if ((ctl & CG_CPU) && lim->millicpus) {
-		if (write_limit(d, "cpu.cfs_period_us", 100000, err) < 0 ||
+		if (write_limit(d, "cpu.cfs_period_us", CG_CPU_PERIOD_US, err) < 0 ||
 		    write_limit(d, "cpu.cfs_quota_us", lim->millicpus * 100, err) < 0)
 			return -1;
 		j->cg.set.millicpus = lim->millicpus;

@@ -129,7 +129,8 @@ static int v2_create(const struct cgroup_backend *b, const char *parent, const c
 			open_event(cg, "pids.events");
 	}
 	if (r == 0 && (cg->usable & CG_CPU) && lim->millicpus) {
-		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long) lim->millicpus * 100);
+		snprintf(val, sizeof(val), "%llu %u", (unsigned long long) lim->millicpus * 100,
+			 CG_CPU_PERIOD_US);
 		r = wr(dir, "cpu.max", val);
 	}
 	if (r < 0) {
@@ -176,7 +177,8 @@ static int v2_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx
 			cg->set.pids = lim->pids;
 	}
 	if (r == 0 && (cg->usable & CG_CPU) && lim->millicpus && lim->millicpus != cg->set.millicpus) {
-		snprintf(val, sizeof(val), "%llu 100000", (unsigned long long) lim->millicpus * 100);
+		snprintf(val, sizeof(val), "%llu %u", (unsigned long long) lim->millicpus * 100,
+			 CG_CPU_PERIOD_US);
 		r = wr(cg->dirs[0], "cpu.max", val);
 		if (r == 0)
 			cg->set.millicpus = lim->millicpus;

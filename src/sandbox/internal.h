@@ -245,6 +245,9 @@ struct cg_stats {
 	bool have_cpu, have_memory, have_pids;
 };
 enum cg_controller { CG_MEMORY = 1, CG_PIDS = 2, CG_CPU = 4, CG_CPUACCT = 8 };
+/* The CFS bandwidth period both backends set: a CPU quota is a budget per
+ * period, spent by whatever ran in the cgroup during it. */
+#define CG_CPU_PERIOD_US 100000u
 
 struct sbx_cgroup; /* one job's cgroup (one directory per v1 hierarchy) */
 struct cgroup_backend;

@@ -362,15 +362,20 @@ void p_cgroup_recycled(void)
 	/* its cgroup recycled: the slot forked when the next job takes the
 	 * ready one gets it, and runs the first small job below */
 	t_wait_spare(pool, 1);
+	/* a recycled cgroup is given out once a CPU period (100 ms) has
+	 * passed since its job ended */
+	struct timespec period = { 0, 150000000 };
+	nanosleep(&period, NULL);
 	const char *oom = "import numpy as np\na = np.ones(200_000_000)\n";
 	struct sbx_job ojob = { .code = oom, .code_len = strlen(oom), .memory = 96u << 20 };
 	run_job_ex(pool, &ojob, &r);
 	EXPECT_JOB(&r, "MEMORY_LIMIT");
 	sbx_job_result_clear(&r);
 	for (int i = 0; i < 8; i++) {
+		nanosleep(&(struct timespec){ 0, 110000000 }, NULL); /* a recycled cgroup rests a period */
 		run_code(pool, "print('small')\n", &r);
 		EXPECT_JOB(&r, "OK");
-		test_note("job %d: peak %llu, cpu %llu ns", i,
+		test_note("job %d: throttled %llu, peak %llu, cpu %llu ns", i, (unsigned long long) r.verdict.cpu_throttled_ns,
 			  (unsigned long long) r.verdict.memory_peak_bytes,
 			  (unsigned long long) (r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns));
 		CHECK(r.verdict.memory_peak_bytes < (40u << 20));
@@ -430,6 +435,7 @@ void p_cgroup_recycled_v2_body(void)
 	/* recycled: the second small job runs in it */
 	t_wait_spare(pool, 1);
 	for (int i = 0; i < 8; i++) {
+		nanosleep(&(struct timespec){ 0, 110000000 }, NULL); /* a recycled cgroup rests a period */
 		run_code(pool, "print('small')\n", &r);
 		EXPECT_JOB(&r, "OK");
 		CHECK(r.verdict.cpu_user_ns + r.verdict.cpu_sys_ns < 100000000ull, "job %d: %llu ns",
