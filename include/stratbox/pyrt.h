@@ -93,7 +93,7 @@ struct sbx_pool_stats {
 	unsigned ready, starting, busy;
 	uint64_t jobs, zygote_starts, slots_forked;
 	uint64_t cgroups_made, cgroups_reused; /* slot cgroups created, and recycled */
-	unsigned cgroups_spare;		       /* recycled, waiting for a new slot */
+	unsigned cgroups_spare;		       /* finished, resting before a new slot */
 	char versions[256]; /* "numpy=1.24.2 pandas=1.5.3" */
 	int zygote_pid;	    /* in the caller's pid namespace; 0 while none runs */
 };

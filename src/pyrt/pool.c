@@ -95,7 +95,10 @@ void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 static void release_slot(struct sbx_pool *p, struct slot *s)
 {
 	if (s->cg != NULL) {
-		bool keep = !p->stopping && p->nspare_cg < POOL_SPARE_CGROUPS && cgroup_recycle(s->cg) == 0;
+		/* whether it is as good as new is decided when it is given out
+		 * (slot_cgroup()), once the kernel has finished uncharging what
+		 * the last job freed */
+		bool keep = !p->stopping && p->nspare_cg < POOL_SPARE_CGROUPS;
 		if (keep) {
 			pthread_mutex_lock(&p->mu); /* for sbx_pool_stats() */
 			p->spare_at[p->nspare_cg] = now_ns();
@@ -379,17 +382,31 @@ fail:
  * 9 ms throttled for 26 ms, after six others in the same period). */
 static int slot_cgroup(struct sbx_pool *p, struct slot *s, sbx_error **err)
 {
-	pthread_mutex_lock(&p->mu);
-	if (p->nspare_cg > 0 && now_ns() - p->spare_at[0] >= CG_CPU_PERIOD_US * 1000ull) {
-		s->cg = p->spare_cg[0];
-		p->nspare_cg--;
-		memmove(p->spare_cg, p->spare_cg + 1, (size_t) p->nspare_cg * sizeof(p->spare_cg[0]));
-		memmove(p->spare_at, p->spare_at + 1, (size_t) p->nspare_cg * sizeof(p->spare_at[0]));
-		p->cgroups_reused++;
+	for (;;) {
+		struct sbx_cgroup *cg = NULL;
+		pthread_mutex_lock(&p->mu);
+		if (p->nspare_cg > 0 && now_ns() - p->spare_at[0] >= CG_CPU_PERIOD_US * 1000ull) {
+			cg = p->spare_cg[0];
+			p->nspare_cg--;
+			memmove(p->spare_cg, p->spare_cg + 1,
+				(size_t) p->nspare_cg * sizeof(p->spare_cg[0]));
+			memmove(p->spare_at, p->spare_at + 1,
+				(size_t) p->nspare_cg * sizeof(p->spare_at[0]));
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (cg == NULL)
+			break;
+		/* checked now rather than when its job ended: the memory the
+		 * job freed is uncharged a moment after it exits */
+		if (cgroup_recycle(cg) == 0) {
+			s->cg = cg;
+			pthread_mutex_lock(&p->mu);
+			p->cgroups_reused++;
+			pthread_mutex_unlock(&p->mu);
+			return 0;
+		}
+		p->b->ops->destroy(cg, NULL);
 	}
-	pthread_mutex_unlock(&p->mu);
-	if (s->cg != NULL)
-		return 0;
 	char name[64];
 	struct cg_limits lim;
 	pool_default_limits(&lim);
