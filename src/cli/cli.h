@@ -12,6 +12,10 @@ int cmd_exec(int argc, char **argv);
 
 /* Print "stratbox: <fmt>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+struct sbx_error;
+/* Print an error about a file: "stratbox: FILE:LINE:COL: MSG" when the
+ * error has a position, else "stratbox: FILE: MSG". */
+void cli_err_at(const char *file, const struct sbx_error *err);
 /* "invalid value 'VAL' for --OPT: WHY", the same words in every command;
  * returns -1. */
 int cli_bad_value(const char *opt, const char *val, const char *why);

@@ -63,13 +63,15 @@ int cmd_check(int argc, char **argv)
 	int rc;
 	if (sbx_check_source(policy, src, len, &res, &err) < 0) {
 		if (json) {
-			json_t *o = json_pack("{s:s,s:b,s:s}", "file", file, "ok", 0, "error", err->msg);
+			json_t *o = json_pack("{s:s,s:b,s:s,s:s,s:I,s:I}", "file", file, "ok", 0, "error",
+					      err->msg, "kind", sbx_error_kind_name(err->kind), "line",
+					      (json_int_t) err->line, "col", (json_int_t) err->col);
 			char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 			puts(s ? s : "{}");
 			free(s);
 			json_decref(o);
 		}
-		cli_err("%s:%s", file, err->msg);
+		cli_err_at(file, err);
 		rc = 2;
 	} else {
 		if (json) {

@@ -1,6 +1,7 @@
 /* stratbox: run untrusted code in a Linux sandbox and report one verdict.
  * The command table; each subcommand lives in its own file. */
 #include "cli/cli.h"
+#include "stratbox/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,14 @@ void cli_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+void cli_err_at(const char *file, const struct sbx_error *err)
+{
+	if (err->line > 0)
+		cli_err("%s:%u:%u: %s", file, err->line, err->col, err->msg);
+	else
+		cli_err("%s: %s", file, err->msg);
 }
 
 int cli_bad_value(const char *opt, const char *val, const char *why)

@@ -18,17 +18,18 @@ static char *vformat(const char *fmt, va_list ap)
 
 /* Used when even the error message cannot be allocated: the caller still
  * sees a failure, never a NULL error with a negative return. */
-static sbx_error oom_error = { ENOMEM, (char *) "out of memory while reporting an error" };
+static sbx_error oom_error = { ENOMEM, (char *) "out of memory while reporting an error",
+				SBX_ERR_NOMEM, 0, 0 };
 
-int sbx_error_set(sbx_error **err, int errnum, const char *fmt, ...)
+static int error_new(sbx_error **err, int errnum, enum sbx_error_kind kind, unsigned line,
+		     unsigned col, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static int error_new(sbx_error **err, int errnum, enum sbx_error_kind kind, unsigned line,
+		     unsigned col, const char *fmt, va_list ap)
 {
 	if (err == NULL || *err != NULL)
 		return -1;
-
-	va_list ap;
-	va_start(ap, fmt);
 	char *msg = vformat(fmt, ap);
-	va_end(ap);
 
 	sbx_error *e = calloc(1, sizeof(*e));
 	if (e == NULL || msg == NULL) {
@@ -46,8 +47,45 @@ int sbx_error_set(sbx_error **err, int errnum, const char *fmt, ...)
 	}
 	e->errnum = errnum;
 	e->msg = msg;
+	e->kind = kind;
+	e->line = line;
+	e->col = col;
 	*err = e;
 	return -1;
+}
+
+int sbx_error_set(sbx_error **err, int errnum, const char *fmt, ...)
+{
+	enum sbx_error_kind kind = errnum == ENOMEM ? SBX_ERR_NOMEM
+				 : errnum != 0	    ? SBX_ERR_SYSTEM
+						    : SBX_ERR_INVALID;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = error_new(err, errnum, kind, 0, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int sbx_error_set_at(sbx_error **err, enum sbx_error_kind kind, unsigned line, unsigned col,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = error_new(err, kind == SBX_ERR_NOMEM ? ENOMEM : 0, kind, line, col, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *sbx_error_kind_name(enum sbx_error_kind kind)
+{
+	switch (kind) {
+	case SBX_ERR_SYSTEM: return "system";
+	case SBX_ERR_NOMEM: return "nomem";
+	case SBX_ERR_INVALID: return "invalid";
+	case SBX_ERR_SYNTAX: return "syntax";
+	case SBX_ERR_STOPPED: return "stopped";
+	}
+	return "unknown";
 }
 
 int sbx_error_wrap(sbx_error **err, const char *fmt, ...)

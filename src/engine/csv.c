@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,7 +27,7 @@
 
 enum col { COL_TIME, COL_CLOCK, COL_OPEN, COL_HIGH, COL_LOW, COL_CLOSE, COL_VOLUME, NCOLS };
 static const char *const col_names[NCOLS] = { "Date", "Time", "Open", "High",
-					      "Low",  "Close", "Volume" };
+					      "Low", "Close", "Volume" };
 
 struct span {
 	const char *p;
@@ -41,6 +43,21 @@ struct reader {
 	size_t nfields;	  /* fields in the header */
 	locale_t c_locale;
 };
+
+/* "NAME:LINE: message", the line kept in the error too. */
+static int csv_error(sbx_error **err, const struct reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int csv_error(sbx_error **err, const struct reader *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return sbx_error_set_at(err, SBX_ERR_INVALID, (unsigned) r->line, 0, "%s:%zu: %s", r->name,
+				r->line, msg);
+}
 
 static void free_locale(locale_t *l)
 {
@@ -140,8 +157,7 @@ static int read_header(struct reader *r, sbx_error **err)
 	} while (blank(line));
 	size_t n = split(line, f, MAX_FIELDS);
 	if (n > MAX_FIELDS)
-		return sbx_error_set(err, 0, "%s:%zu: more than %d columns", r->name, r->line,
-				     MAX_FIELDS);
+		return csv_error(err, r, "more than %d columns", MAX_FIELDS);
 	for (int c = 0; c < NCOLS; c++)
 		r->col[c] = -1;
 	for (size_t i = 0; i < n; i++) {
@@ -149,8 +165,8 @@ static int read_header(struct reader *r, sbx_error **err)
 		if (c < 0)
 			continue;
 		if (r->col[c] >= 0)
-			return sbx_error_set(err, 0, "%s:%zu: two %s columns (%zu and %zu)", r->name,
-					     r->line, col_names[c], (size_t) r->col[c] + 1, i + 1);
+			return csv_error(err, r, "two %s columns (%zu and %zu)", col_names[c],
+					 (size_t) r->col[c] + 1, i + 1);
 		r->col[c] = (int) i;
 	}
 	if (r->col[COL_TIME] < 0 && r->col[COL_CLOCK] >= 0) { /* "Time" alone is the timestamp */
@@ -216,9 +232,9 @@ static int field_number(struct reader *r, const struct span *f, int c, double *o
 	if (parse_number(r, s, out))
 		return 0;
 	if (s.len == 0)
-		return sbx_error_set(err, 0, "%s:%zu: %s is empty", r->name, r->line, col_names[c]);
-	return sbx_error_set(err, 0, "%s:%zu: %s '%.*s' is not a finite decimal number", r->name,
-			     r->line, col_names[c], (int) MIN(s.len, 40), s.p);
+		return csv_error(err, r, "%s is empty", col_names[c]);
+	return csv_error(err, r, "%s '%.*s' is not a finite decimal number", col_names[c],
+			 (int) MIN(s.len, 40), s.p);
 }
 
 static int field_time(struct reader *r, const struct span *f, int64_t *out, sbx_error **err)
@@ -227,18 +243,16 @@ static int field_time(struct reader *r, const struct span *f, int64_t *out, sbx_
 	const char *why = NULL;
 	bool has_time;
 	if (cal_parse_datetime(d.p, d.len, out, &has_time, &why) < 0)
-		return sbx_error_set(err, 0, "%s:%zu: date '%.*s': %s", r->name, r->line,
-				     (int) MIN(d.len, 40), d.p, why);
+		return csv_error(err, r, "date '%.*s': %s", (int) MIN(d.len, 40), d.p, why);
 	if (r->col[COL_CLOCK] < 0)
 		return 0;
 	struct span t = f[r->col[COL_CLOCK]];
 	int64_t clock;
 	if (has_time)
-		return sbx_error_set(err, 0, "%s:%zu: date '%.*s' has a time and there is a Time column",
-				     r->name, r->line, (int) MIN(d.len, 40), d.p);
+		return csv_error(err, r, "date '%.*s' has a time and there is a Time column",
+				 (int) MIN(d.len, 40), d.p);
 	if (cal_parse_clock(t.p, t.len, &clock, &why) < 0)
-		return sbx_error_set(err, 0, "%s:%zu: time '%.*s': %s", r->name, r->line,
-				     (int) MIN(t.len, 40), t.p, why);
+		return csv_error(err, r, "time '%.*s': %s", (int) MIN(t.len, 40), t.p, why);
 	*out += clock;
 	return 0;
 }
@@ -275,8 +289,7 @@ static int read_bar(struct reader *r, struct span line, bt_series *s, size_t *pr
 	struct span f[MAX_FIELDS];
 	size_t n = split(line, f, MAX_FIELDS);
 	if (n != r->nfields)
-		return sbx_error_set(err, 0, "%s:%zu: %zu fields where the header has %zu", r->name,
-				     r->line, n, r->nfields);
+		return csv_error(err, r, "%zu fields where the header has %zu", n, r->nfields);
 	size_t i = s->n;
 	int64_t t;
 	double v = NAN;
@@ -289,13 +302,13 @@ static int read_bar(struct reader *r, struct span line, bt_series *s, size_t *pr
 		return -1;
 	char why[160];
 	if (bt_bar_problem(s->open[i], s->high[i], s->low[i], s->close[i], v, why, sizeof(why)))
-		return sbx_error_set(err, 0, "%s:%zu: %s", r->name, r->line, why);
+		return csv_error(err, r, "%s", why);
 	if (i > 0 && t <= s->time[i - 1]) {
 		char a[32], b[32];
 		bt_time_format(t, a, sizeof(a));
 		bt_time_format(s->time[i - 1], b, sizeof(b));
-		return sbx_error_set(err, 0, "%s:%zu: time %s %s line %zu's %s", r->name, r->line, a,
-				     t == s->time[i - 1] ? "repeats" : "is before", *prev_line, b);
+		return csv_error(err, r, "time %s %s line %zu's %s", a,
+				 t == s->time[i - 1] ? "repeats" : "is before", *prev_line, b);
 	}
 	s->time[i] = t;
 	s->volume[i] = v;
@@ -352,8 +365,9 @@ int bt_series_parse(const char *text, size_t len, const char *name, const char *
 		}
 		if (blank_line) {
 			bt_series_free(s);
-			return sbx_error_set(err, 0, "%s:%zu: a blank line inside the data", r.name,
-					     blank_line);
+			return sbx_error_set_at(err, SBX_ERR_INVALID, (unsigned) blank_line, 0,
+						"%s:%zu: a blank line inside the data", r.name,
+						blank_line);
 		}
 		if (read_bar(&r, line, s, &prev_line, err) < 0) {
 			bt_series_free(s);

@@ -319,7 +319,7 @@ int sbx_check_source(const sbx_check_policy *p, const char *src, size_t len,
 	unsigned el = 0, ec = 0;
 	if (py_tokenize(src, len, &t, why, sizeof(why), &el, &ec) < 0) {
 		py_tokens_free(&t);
-		return sbx_error_set(err, 0, "%u:%u: %s", el, ec, why);
+		return sbx_error_set_at(err, SBX_ERR_SYNTAX, el, ec, "%s", why);
 	}
 	c.t = &t;
 	if (match_brackets(&c) < 0)
