@@ -109,9 +109,55 @@ struct sbx_pool_memory {
 void sbx_pool_memory(sbx_pool *pool, struct sbx_pool_memory *m);
 
 void sbx_job_result_clear(struct sbx_job_result *r);
+
+/* ---- the job pipeline: what every front end (exec, a batch, the service)
+ * does with a job, in one place ---- */
+
+struct json_t;
+
 /* {"success","output","error","status","stderr","metrics":{...},"verdict":{...}},
- * or a VALIDATION_ERROR result with the violations when v is not NULL. */
+ * or a VALIDATION_ERROR result with the violations when v is not NULL
+ * (r is then unused).  A new object the caller may add to; NULL when out
+ * of memory.  docs/strategy-api.md has every field. */
+struct json_t *sbx_job_result_json(const struct sbx_job_result *r, const struct sbx_check_result *v);
+/* The same, serialised compactly (one line). */
 char *sbx_job_result_to_json(const struct sbx_job_result *r, const struct sbx_check_result *v);
+/* A result for a job that never reached the sandbox: {"success": false,
+ * "status": STATUS, "output": "", "error": MESSAGE, "metrics": {}}. */
+struct json_t *sbx_job_error_json(const char *status, const char *message);
+
+/* A job described in JSON, as a batch line or a request body:
+ *   {"code": "...", "data": <any JSON>, "timeout": SEC, "cpu_time": SEC,
+ *    "memory": "256M" | BYTES, "seed": N, "id": <any, the caller's>}
+ * "code" is required; every other key falls back to `defaults` (may be
+ * NULL); an unknown key or a bad value is an SBX_ERR_INVALID error naming
+ * it.  req->job.code points into o, which must outlive the request;
+ * "data" is serialised into req (it becomes /workspace/data.json). */
+struct sbx_job_request {
+	struct sbx_job job;
+	char *data_doc;
+};
+int sbx_job_request_from_json(struct sbx_job_request *req, const struct json_t *o,
+			      const struct sbx_job *defaults, sbx_error **err);
+void sbx_job_request_clear(struct sbx_job_request *req);
+
+/* The validator's decision on a job, as the pipeline shows it: *refusal a
+ * VALIDATION_ERROR result (as sbx_pool_run_checked gives) when the code is
+ * refused, else NULL; *warnings (may be NULL) the violations array when the
+ * validator only warned, else NULL.  -1 only when out of memory. */
+int sbx_job_check(const sbx_check_policy *policy, const struct sbx_job *job,
+		  struct json_t **refusal, struct json_t **warnings, sbx_error **err);
+
+/* Check the job's code against the policy, then run it unless it is
+ * refused (thread-safe, blocking).  Returns the result as a new JSON
+ * object: VALIDATION_ERROR with its violations when refused (code that does
+ * not tokenize is refused with the rule "syntax" and its line and column),
+ * else the run's result with the validator's "warnings" when it had any.
+ * *ok: the job ran and its status is OK (decide exit codes from this, never
+ * from the text).  NULL with *err only when nothing could be decided: the
+ * pool is stopping (SBX_ERR_STOPPED), out of memory. */
+struct json_t *sbx_pool_run_checked(sbx_pool *pool, const sbx_check_policy *policy,
+				    const struct sbx_job *job, bool *ok, sbx_error **err);
 
 #ifdef __cplusplus
 }

@@ -123,73 +123,51 @@ static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
 	return 0;
 }
 
-/* The validator's warnings as a JSON array (NULL when there are none):
- * code with only warnings runs, and its result says what they were. */
-static json_t *warnings_json(const struct sbx_check_result *checked)
+static void print_violations(const char *file, const json_t *res)
 {
-	if (checked == NULL || checked->n == 0 || checked->errors > 0)
-		return NULL;
-	char *s = sbx_check_result_to_json(checked, NULL);
-	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
-	free(s);
-	json_t *a = o ? json_incref(json_object_get(o, "violations")) : NULL;
-	json_decref(o);
-	return a;
-}
-
-/* A job's result as a JSON line: refused (VALIDATION_ERROR) when refused
- * is set, else the run's result with the validator's warnings; the job's
- * id added when it has one. */
-static char *result_json(const struct sbx_job_result *r, const struct sbx_check_result *refused,
-			 const struct sbx_check_result *checked, json_t *id)
-{
-	char *s = sbx_job_result_to_json(r, refused);
-	json_t *warn = refused ? NULL : warnings_json(checked);
-	if (s == NULL || (id == NULL && warn == NULL)) {
-		json_decref(warn);
-		return s;
+	size_t i;
+	json_t *v;
+	json_t *list = json_object_get(res, "violations");
+	if (list == NULL)
+		list = json_object_get(res, "warnings");
+	json_array_foreach (list, i, v) {
+		const char *sev = json_string_value(json_object_get(v, "severity"));
+		fprintf(stderr, "%s:%lld:%lld: %s%s: %s\n", file,
+			(long long) json_integer_value(json_object_get(v, "line")),
+			(long long) json_integer_value(json_object_get(v, "col")),
+			sev && strcmp(sev, "warning") == 0 ? "warning: " : "",
+			json_string_value(json_object_get(v, "rule")),
+			json_string_value(json_object_get(v, "message")));
 	}
-	json_t *o = json_loads(s, JSON_ALLOW_NUL, NULL);
-	free(s);
-	if (o == NULL) {
-		json_decref(warn);
-		return NULL;
-	}
-	if (id != NULL)
-		json_object_set(o, "id", id);
-	if (warn != NULL)
-		json_object_set_new(o, "warnings", warn);
-	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(o);
-	return s;
 }
 
-static void print_violations(const struct sbx_check_result *v)
+static void print_text(const char *key, FILE *f, const json_t *res)
 {
-	for (size_t i = 0; v != NULL && i < v->n; i++)
-		fprintf(stderr, "%u:%u: %s%s: %s\n", v->v[i].line, v->v[i].col,
-			v->v[i].severity == SBX_SEVERITY_WARNING ? "warning: " : "", v->v[i].rule,
-			v->v[i].message);
+	json_t *t = json_object_get(res, key);
+	fwrite(json_string_value(t) ? json_string_value(t) : "", 1, json_string_length(t), f);
 }
 
-static void print_result(const struct sbx_job_result *r, const struct sbx_check_result *refused,
-			 const struct sbx_check_result *checked, bool as_json)
+/* One job's result: the JSON line, or what a person reads (the job's own
+ * output, then the verdict when it is not the job's own exit). */
+static void print_result(const char *file, const json_t *res, bool as_json)
 {
-	char *s = result_json(r, refused, checked, NULL);
 	if (as_json) {
+		char *s = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(15));
 		puts(s ? s : "{}");
-	} else if (refused != NULL) {
-		print_violations(refused);
+		free(s);
 	} else {
-		print_violations(checked);
-		fwrite(r->verdict.out.data ? r->verdict.out.data : "", 1, r->verdict.out.len, stdout);
-		fwrite(r->verdict.err.data ? r->verdict.err.data : "", 1, r->verdict.err.len, stderr);
-		if (r->verdict.status != SBX_OK && r->verdict.status != SBX_NONZERO_EXIT)
-			cli_err("%s: %s", sbx_status_name(r->verdict.status),
-				r->verdict.message ? r->verdict.message : "");
+		print_violations(file, res);
+		print_text("output", stdout, res);
+		print_text("stderr", stderr, res);
+		const char *status = json_string_value(json_object_get(res, "status"));
+		if (status && strcmp(status, "OK") != 0 && strcmp(status, "NONZERO_EXIT") != 0 &&
+		    strcmp(status, "VALIDATION_ERROR") != 0)
+			cli_err("%s: %s", status,
+				json_string_value(json_object_get(res, "error"))
+					? json_string_value(json_object_get(res, "error"))
+					: "");
 	}
 	fflush(stdout);
-	free(s);
 }
 
 static struct sbx_pool *start_pool(const struct exec_opts *o, unsigned warm)
@@ -229,36 +207,35 @@ static int exec_one(struct exec_opts *o)
 		}
 		json_decref(doc);
 	}
-	struct sbx_check_result viol;
-	if (sbx_check_source(o->policy, code, code_len, &viol, &err) < 0) {
-		cli_err("%s:%s", o->code_path, err->msg);
-		return 2;
-	}
-	if (viol.errors > 0) { /* refused: nothing runs (warnings alone do not refuse) */
-		print_result(NULL, &viol, NULL, o->json);
-		sbx_check_result_clear(&viol);
-		return 1;
-	}
-	struct sbx_pool *pool = start_pool(o, 1);
-	if (pool == NULL) {
-		sbx_check_result_clear(&viol);
-		return EXIT_SANDBOX_FAILURE;
-	}
 	struct sbx_job job = o->defaults;
 	job.code = code;
 	job.code_len = code_len;
 	job.data = data;
 	job.data_len = data_len;
-	struct sbx_job_result res;
+	json_t *refusal = NULL;
+	if (sbx_job_check(o->policy, &job, &refusal, NULL, &err) < 0) {
+		cli_err("%s: %s", o->code_path, err->msg);
+		return 2;
+	}
+	if (refusal != NULL) { /* nothing runs, and no pool is started for it */
+		print_result(o->code_path, refusal, o->json);
+		json_decref(refusal);
+		return 1;
+	}
+	struct sbx_pool *pool = start_pool(o, 1);
+	if (pool == NULL)
+		return EXIT_SANDBOX_FAILURE;
+	bool ok = false;
 	int rc = EXIT_SANDBOX_FAILURE;
-	if (sbx_pool_run(pool, &job, &res, &err) == 0) {
-		print_result(&res, NULL, &viol, o->json);
-		rc = res.verdict.exit_code;
-		sbx_job_result_clear(&res);
+	json_t *res = sbx_pool_run_checked(pool, o->policy, &job, &ok, &err);
+	if (res != NULL) {
+		print_result(o->code_path, res, o->json);
+		rc = (int) json_integer_value(
+			json_object_get(json_object_get(res, "metrics"), "exit_code"));
+		json_decref(res);
 	} else {
 		cli_err("%s", err->msg);
 	}
-	sbx_check_result_clear(&viol);
 	sbx_pool_stop(pool);
 	return rc;
 }
@@ -283,16 +260,12 @@ struct batch {
 
 static char *invalid_job(size_t lineno, const char *why, json_t *id)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "success", json_false());
-	json_object_set_new(o, "status", json_string("INVALID_JOB"));
-	json_object_set_new(o, "output", json_string(""));
 	char *msg = str_printf("line %zu: %s", lineno, why);
-	json_object_set_new(o, "error", json_string(msg ? msg : why));
+	json_t *o = sbx_job_error_json("INVALID_JOB", msg ? msg : why);
 	free(msg);
-	if (id != NULL)
+	if (o != NULL && id != NULL)
 		json_object_set(o, "id", id);
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;
 }
@@ -305,67 +278,30 @@ static char *run_item(struct batch *b, struct batch_item *it, bool *success)
 	json_error_t je;
 	*success = false;
 	json_t *o = json_loads(it->line, 0, &je);
-	if (o == NULL || !json_is_object(o)) {
-		json_decref(o);
-		return invalid_job(it->lineno, o ? "a job must be a JSON object" : je.text, NULL);
-	}
-	json_t *id = json_object_get(o, "id");
-	const char *code = json_string_value(json_object_get(o, "code"));
-	json_t *data = json_object_get(o, "data");
-	json_t *timeout = json_object_get(o, "timeout");
-	json_t *seed = json_object_get(o, "seed");
-	char *res_line = NULL;
-	if (code == NULL) {
-		res_line = invalid_job(it->lineno, "\"code\" (a string) is required", id);
-	} else if (timeout && (!json_is_number(timeout) || json_number_value(timeout) <= 0 ||
-			       json_number_value(timeout) > 3600)) {
-		res_line = invalid_job(it->lineno, "\"timeout\" must be seconds in (0, 3600]", id);
-	} else if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0)) {
-		res_line = invalid_job(it->lineno, "\"seed\" must be a non-negative integer", id);
-	}
-	if (res_line != NULL) {
-		json_decref(o);
-		return res_line;
-	}
-	size_t code_len = json_string_length(json_object_get(o, "code"));
-	struct sbx_check_result viol;
+	if (o == NULL)
+		return invalid_job(it->lineno, je.text, NULL);
+	json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;
+	struct sbx_job_request req;
 	sbx_error *err = NULL;
-	if (sbx_check_source(b->o->policy, code, code_len, &viol, &err) < 0) {
-		res_line = invalid_job(it->lineno, err->msg, id);
-		sbx_error_free(err);
-		json_decref(o);
-		return res_line;
-	}
-	if (viol.errors > 0) {
-		struct sbx_job_result none;
-		memset(&none, 0, sizeof(none));
-		res_line = result_json(&none, &viol, NULL, id);
+	char *line = NULL;
+	if (sbx_job_request_from_json(&req, o, &b->o->defaults, &err) < 0) {
+		line = invalid_job(it->lineno, err->msg, id);
 	} else {
-		struct sbx_job job = b->o->defaults;
-		job.code = code;
-		job.code_len = code_len;
-		cleanup_free char *doc = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		job.data = doc;
-		job.data_len = doc ? strlen(doc) : 0;
-		if (timeout)
-			job.timeout_ns = (uint64_t) (json_number_value(timeout) * 1e9);
-		if (seed) {
-			job.seed = (uint64_t) json_integer_value(seed);
-			job.has_seed = true;
-		}
-		struct sbx_job_result r;
-		if (sbx_pool_run(b->pool, &job, &r, &err) < 0) {
-			res_line = invalid_job(it->lineno, err->msg, id);
-			sbx_error_free(err);
+		json_t *res = sbx_pool_run_checked(b->pool, b->o->policy, &req.job, success, &err);
+		if (res == NULL) {
+			line = invalid_job(it->lineno, err->msg, id);
 		} else {
-			res_line = result_json(&r, NULL, &viol, id);
-			*success = res_line != NULL && r.verdict.status == SBX_OK;
-			sbx_job_result_clear(&r);
+			if (id != NULL)
+				json_object_set(res, "id", id);
+			line = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(15));
+			json_decref(res);
 		}
 	}
-	sbx_check_result_clear(&viol);
+	*success = *success && line != NULL;
+	sbx_error_free(err);
+	sbx_job_request_clear(&req);
 	json_decref(o);
-	return res_line;
+	return line;
 }
 
 static void *batch_worker(void *arg)

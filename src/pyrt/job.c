@@ -168,7 +168,7 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 	struct slot *s = take_slot(p);
 	if (s == NULL) {
 		sbx_config_free(cfg);
-		return sbx_error_set(err, ECANCELED, "the pool is stopping");
+		return sbx_error_set_at(err, SBX_ERR_STOPPED, 0, 0, "the pool is stopping");
 	}
 	res->queue_ns = now_ns() - t0;
 	res->warm = true;
@@ -227,73 +227,4 @@ void sbx_job_result_clear(struct sbx_job_result *r)
 	free(r->error);
 	free(r->traceback);
 	memset(r, 0, sizeof(*r));
-}
-
-static json_t *text(const char *s, size_t len)
-{
-	if (s == NULL)
-		return json_null();
-	char *clean = malloc(len * 3 + 1);
-	if (clean == NULL)
-		return json_null();
-	size_t n = utf8_sanitize(s, len, clean);
-	json_t *j = json_stringn_nocheck(clean, n);
-	free(clean);
-	return j;
-}
-
-static json_t *ms(uint64_t ns)
-{
-	return json_real((double) (ns / 1000u) / 1000.0);
-}
-
-char *sbx_job_result_to_json(const struct sbx_job_result *r, const struct sbx_check_result *viol)
-{
-	json_t *o = json_object();
-	if (viol != NULL) {
-		json_object_set_new(o, "success", json_false());
-		json_object_set_new(o, "status", json_string("VALIDATION_ERROR"));
-		json_object_set_new(o, "output", json_string(""));
-		char *first = viol->n ? str_printf("line %u: %s", viol->v[0].line, viol->v[0].message)
-				      : NULL;
-		json_object_set_new(o, "error", first ? json_string(first) : json_null());
-		free(first);
-		json_object_set_new(o, "violations", validate_violations_json(viol));
-		json_object_set_new(o, "metrics", json_object());
-		char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-		json_decref(o);
-		return s;
-	}
-	const sbx_verdict *v = &r->verdict;
-	json_object_set_new(o, "success", json_boolean(v->status == SBX_OK));
-	json_object_set_new(o, "status", json_string(sbx_status_name(v->status)));
-	json_object_set_new(o, "output", text(v->out.data ? v->out.data : "", v->out.len));
-	json_object_set_new(o, "stderr", text(v->err.data ? v->err.data : "", v->err.len));
-	const char *err = r->error ? r->error
-			  : v->status != SBX_OK && v->message && *v->message ? v->message
-									     : NULL;
-	json_object_set_new(o, "error", err ? json_string(err) : json_null());
-	if (r->traceback)
-		json_object_set_new(o, "traceback", json_string(r->traceback));
-	json_t *m = json_object();
-	json_object_set_new(m, "wall_ms", ms(v->wall_ns));
-	json_object_set_new(m, "cpu_ms", ms(v->cpu_user_ns + v->cpu_sys_ns));
-	json_object_set_new(m, "memory_peak_bytes", json_integer((json_int_t) v->memory_peak_bytes));
-	json_object_set_new(m, "queue_ms", ms(r->queue_ns));
-	json_object_set_new(m, "setup_ms", ms(v->setup_ns));
-	json_object_set_new(m, "exit_code", json_integer(v->exit_code));
-	json_object_set_new(m, "warm", json_boolean(r->warm));
-	json_object_set_new(m, "protocol_errors", json_integer(r->protocol_errors));
-	json_object_set_new(o, "metrics", m);
-	char *vs = sbx_verdict_to_json(v);
-	json_t *vj = vs ? json_loads(vs, JSON_ALLOW_NUL, NULL) : NULL;
-	free(vs);
-	if (vj != NULL) {
-		json_object_del(vj, "stdout");
-		json_object_del(vj, "stderr");
-		json_object_set_new(o, "verdict", vj);
-	}
-	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(o);
-	return s;
 }

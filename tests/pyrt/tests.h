@@ -12,7 +12,8 @@
 	X(writes_private_concurrent) X(writes_freed_after_job) X(forged_control_types)                      \
 	X(forged_report_hides_nothing) X(forged_error_frames) X(forged_frames_malformed)           \
 	X(forged_listener_fd) X(hook_capabilities) X(hook_code) X(hook_frames) X(hook_imports)      \
-	X(hook_library_works) X(job_proc_hidden)
+	X(hook_library_works) X(job_proc_hidden) X(checked_run_refuses_before_the_sandbox)          \
+	X(batch_job_keys_enforced)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)

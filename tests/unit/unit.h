@@ -9,7 +9,8 @@
 	X(cgroup_names) X(tokenizer) X(validate_escapes) X(validate_strategies)         \
 	X(validate_rules) X(validate_policy_file) X(seccomp_job_policy) X(seccomp_zygote_policy)  \
 	X(seccomp_host_resources) X(proc_table_documented)   \
-	X(rootfs_plan_sources) ENGINE_TESTS(X)
+	X(rootfs_plan_sources) X(job_from_json_reads_every_key) X(job_from_json_names_bad_values) \
+	X(error_kinds) ENGINE_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */

@@ -1,0 +1,106 @@
+/* The job pipeline (include/stratbox/pyrt.h) as the front ends use it:
+ * check-then-run through sbx_pool_run_checked(), and the same decisions
+ * seen through `exec --batch`. */
+#include "harness.h"
+#include "pyrt.h"
+#include "tests.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <unistd.h>
+
+static json_t *run_checked(struct sbx_pool *pool, const char *code, bool *ok)
+{
+	struct sbx_job job = { .code = code, .code_len = strlen(code), .timeout_ns = 20000000000ull };
+	sbx_error *err = NULL;
+	json_t *res = sbx_pool_run_checked(pool, sbx_check_policy_default(), &job, ok, &err);
+	CHECK(res != NULL, "run_checked: %s", err ? err->msg : "?");
+	return res;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "(none)";
+}
+
+/* Refused code never runs; code that does not tokenize is refused with the
+ * place; warnings ride along with a run; the result is an object the
+ * caller adds to. */
+void p_checked_run_refuses_before_the_sandbox(void)
+{
+	struct sbx_pool *pool = test_pool(false, 1);
+	struct sbx_pool_stats before, after;
+	sbx_pool_stats(pool, &before);
+	bool ok = true;
+	json_t *res = run_checked(pool, "import os\nos.system('id')\n", &ok);
+	CHECK(!ok);
+	CHECK_STR_EQ(str(res, "status"), "VALIDATION_ERROR");
+	json_t *v = json_array_get(json_object_get(res, "violations"), 0);
+	CHECK_STR_EQ(str(v, "rule"), "import-not-allowed");
+	json_decref(res);
+
+	res = run_checked(pool, "x = 1\ny = (2,\n", &ok);
+	CHECK(!ok);
+	CHECK_STR_EQ(str(res, "status"), "VALIDATION_ERROR");
+	v = json_array_get(json_object_get(res, "violations"), 0);
+	CHECK_STR_EQ(str(v, "rule"), "syntax");
+	CHECK_INT_EQ(json_integer_value(json_object_get(v, "line")), 2);
+	CHECK_INT_EQ(json_integer_value(json_object_get(v, "col")), 5);
+	json_decref(res);
+	sbx_pool_stats(pool, &after);
+	CHECK(after.jobs == before.jobs, "a refused job ran: %llu jobs",
+	      (unsigned long long) (after.jobs - before.jobs));
+
+	res = run_checked(pool, "try:\n    import scipy\nexcept ImportError:\n    scipy = None\n"
+				"print(scipy)\n", &ok);
+	CHECK(ok);
+	CHECK_STR_EQ(str(res, "status"), "OK");
+	CHECK_STR_EQ(str(res, "output"), "None\n");
+	v = json_array_get(json_object_get(res, "warnings"), 0);
+	CHECK_STR_EQ(str(v, "severity"), "warning");
+	CHECK(json_object_set_new(res, "id", json_integer(5)) == 0); /* the caller adds to it */
+	json_decref(res);
+
+	res = run_checked(pool, "raise SystemExit(3)\n", &ok);
+	CHECK(!ok);
+	CHECK_STR_EQ(str(res, "status"), "NONZERO_EXIT");
+	CHECK(json_object_get(res, "warnings") == NULL);
+	json_decref(res);
+	sbx_pool_stop(pool);
+}
+
+/* The batch front end takes every key of a job from the library: memory,
+ * cpu_time and an unknown key each decided there, and said per line. */
+void p_batch_job_keys_enforced(void)
+{
+	char path[] = "/tmp/stratbox-batch-XXXXXX";
+	t_temp_file(path,
+		    "{\"id\": 1, \"code\": \"b = bytearray(200 << 20)\\nprint(len(b))\", \"memory\": \"64M\"}\n"
+		    "{\"id\": 2, \"code\": \"while True: pass\", \"cpu_time\": 0.3}\n"
+		    "{\"id\": 3, \"code\": \"print(1)\", \"timout\": 3}\n"
+		    "{\"id\": 4, \"code\": \"print(1\"}\n");
+	int rc;
+	const char *parent = t_cgroup_parent();
+	char *out = run_cli(parent ? (const char *const[]){ "exec", "--batch", path, "--cgroup-parent",
+							    parent, NULL }
+				   : (const char *const[]){ "exec", "--batch", path, NULL },
+			    &rc);
+	unlink(path);
+	CHECK_INT_EQ(rc, 1);
+	static const char *want[][2] = {
+		{ "\"id\":1", "\"status\":\"MEMORY_LIMIT\"" },
+		{ "\"id\":2", "\"status\":\"TIMEOUT_CPU\"" },
+		{ "\"id\":3", "unknown key \\\"timout\\\"" },
+		{ "\"id\":4", "\"rule\":\"syntax\"" },
+	};
+	char *save = NULL;
+	char *line = strtok_r(out, "\n", &save);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(line != NULL, "only %zu result lines", i);
+		CHECK_CONTAINS(line, want[i][0]);
+		CHECK_CONTAINS(line, want[i][1]);
+		line = strtok_r(NULL, "\n", &save);
+	}
+	free(out);
+}
