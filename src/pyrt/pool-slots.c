@@ -154,14 +154,13 @@ static void slot_ready(struct sbx_pool *p, struct slot *s)
 	setsockopt(s->ctl, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off));
 	s->pid = pid;
 	s->pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-	sbx_error *err = NULL;
+	cleanup_error sbx_error *err = NULL;
 	int join[CTL_MAX_FDS], njoin = 0;
 	if (s->pidfd < 0 || slot_cgroup(p, s, &err) < 0 ||
 	    (njoin = sbx_cgroup_join_fds(s->cg, join, CTL_MAX_FDS, &err)) < 0 ||
 	    (njoin == 0 && sbx_cgroup_attach(s->cg, s->pid, &err) < 0)) {
 		snprintf(p->last_error, sizeof(p->last_error), "slot cgroup: %s",
 			 err ? err->msg : strerror(errno));
-		sbx_error_free(err);
 		pthread_mutex_lock(&p->mu);
 		pool_retire_slot(p, s);
 		pthread_mutex_unlock(&p->mu);

@@ -196,53 +196,50 @@ static int send_spawn(int chan, uint32_t id, uint32_t flags, const int fds[3])
 	return ctl_send_fds(chan, &m, sizeof(m), fds, 3);
 }
 
-/* Ask the zygote for one more slot. */
+/* Ask the zygote for one more slot.  Every descriptor and the slot are
+ * released on the way out unless handed over (the slot's ends to the slot,
+ * the other ends to the zygote, which got copies). */
 static int spawn_slot(struct sbx_pool *p)
 {
-	int ctl[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, st[2] = { -1, -1 };
+	cleanup_close int ctl0 = -1, ctl1 = -1, out0 = -1, out1 = -1, err0 = -1, err1 = -1,
+			  st0 = -1, st1 = -1;
+	cleanup_free struct slot *s = calloc(1, sizeof(*s));
+	int ctl[2], out[2], err[2], st[2];
 	int one = 1;
-	int fds[3];
-	struct slot *s = calloc(1, sizeof(*s));
-	if (s == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
-	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
-		goto fail;
+	if (s == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		return -1;
+	ctl0 = ctl[0], ctl1 = ctl[1];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -1;
+	out0 = out[0], out1 = out[1];
+	if (pipe2(err, O_CLOEXEC) < 0)
+		return -1;
+	err0 = err[0], err1 = err[1];
+	if (pipe2(st, O_CLOEXEC) < 0)
+		return -1;
+	st0 = st[0], st1 = st[1];
 	/* the kernel stamps the slot's messages with its pid, in our namespace */
-	setsockopt(ctl[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	setsockopt(ctl0, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	s->id = ++p->next_id;
-	fds[0] = ctl[1];
-	fds[1] = out[1];
-	fds[2] = err[1];
+	const int fds[3] = { ctl1, out1, err1 };
 	if (send_spawn(p->chan, s->id, p->opt.prefault ? ZF_PREFAULT : 0, fds) < 0)
-		goto fail;
-	close(ctl[1]);
-	close(out[1]);
-	close(err[1]);
+		return -1;
 	s->state = SLOT_STARTING;
-	s->ctl = ctl[0];
-	s->out_r = out[0];
-	s->err_r = err[0];
-	s->status_r = st[0];
-	s->status_w = st[1];
+	s->ctl = steal_fd(&ctl0);
+	s->out_r = steal_fd(&out0);
+	s->err_r = steal_fd(&err0);
+	s->status_r = steal_fd(&st0);
+	s->status_w = steal_fd(&st1);
 	s->pidfd = -1;
 	s->t_spawn = now_ns();
+	struct slot *slot = steal_pointer(&s);
 	pthread_mutex_lock(&p->mu);
-	s->next = p->slots;
-	p->slots = s;
+	slot->next = p->slots;
+	p->slots = slot;
 	p->slots_forked++;
 	pthread_mutex_unlock(&p->mu);
 	pool_wake_preparer(p);
 	return 0;
-fail:
-	pool_close_fd(&ctl[0]);
-	pool_close_fd(&ctl[1]);
-	pool_close_fd(&out[0]);
-	pool_close_fd(&out[1]);
-	pool_close_fd(&err[0]);
-	pool_close_fd(&err[1]);
-	pool_close_fd(&st[0]);
-	pool_close_fd(&st[1]);
-	free(s);
-	return -1;
 }
 
 /* Z_EXITED / Z_FAIL from the zygote. */
@@ -324,12 +321,11 @@ void *dispatcher(void *arg)
 	unsigned backoff_ms = 100;
 	while (!p->stopping) {
 		if (p->chan < 0) {
-			sbx_error *err = NULL;
+			cleanup_error sbx_error *err = NULL;
 			if (zygote_start(p, &err) < 0) {
 				snprintf(p->last_error, sizeof(p->last_error), "%s", err->msg);
 				if (p->opt.log_fd >= 0)
 					dprintf(p->opt.log_fd, "stratbox: pool: %s\n", err->msg);
-				sbx_error_free(err);
 				zygote_reset(p);
 				struct timespec ts = { backoff_ms / 1000, (long) (backoff_ms % 1000) * 1000000L };
 				nanosleep(&ts, NULL);

@@ -53,9 +53,12 @@ void pool_wake_preparer(struct sbx_pool *p)
 void pool_wake(struct sbx_pool *p)
 {
 	char c = 1;
-	/* a full pipe already wakes its reader */
-	if (write(p->wake_w, &c, 1) < 0 || write(p->pwake_w, &c, 1) < 0)
-		return;
+	/* both, always: a full pipe already wakes its reader, and must not keep
+	 * the other from being written (the preparer would sleep through) */
+	ssize_t a = write(p->wake_w, &c, 1);
+	ssize_t b = write(p->pwake_w, &c, 1);
+	(void) a;
+	(void) b;
 }
 
 /* Where the zygote binary and the Python package live: next to us. */

@@ -5,6 +5,8 @@
  *   pool-slots.c   a slot's life on the host, and the preparer thread
  *   pool-stats.c   counters and memory figures
  *   job.c          one job on a slot
+ *   pipeline.c     the job pipeline: a job from JSON, check, run, the
+ *                  result as JSON (only the public API: no pool internals)
  *
  * The pool stands on the sandbox's face for runtimes (sandbox/runtime.h)
  * and nothing else of the sandbox. */

@@ -2,7 +2,8 @@
  *
  * Runs inside a base sandbox (its own user, pid, mount, network, IPC and
  * UTS namespaces; uid 1000 with capabilities only inside its user
- * namespace; a seccomp filter that kills).  It initialises CPython once,
+ * namespace; the zygote seccomp policy, under which a call it does not
+ * allow fails with ENOSYS: see default_action() in seccomp.c).  It initialises CPython once,
  * imports numpy, pandas and every module strategies may use, freezes the
  * garbage collector, and then forks one slot per request from the host.
  * No strategy code ever runs in the zygote itself.

@@ -1,7 +1,9 @@
 /* cgroup layout detection and what the v1 and v2 backends share.
  *
  * Callers never branch on the version: they get a backend (a table of
- * function pointers) and call it.  Detection reads /proc/self/mountinfo and
+ * function pointers) and call it.  Where one backend can do more than the
+ * others (v2 starts a process inside its cgroup, clone_into_fd), its entry
+ * is non-NULL and the caller branches on that capability, not on "v2".  Detection reads /proc/self/mountinfo and
  * /proc/self/cgroup once per process.  A "hybrid" machine (every controller
  * on v1, plus a cgroup2 mount holding none of them) is v1 here: we use the
  * hierarchy that actually holds the memory controller.

@@ -158,8 +158,6 @@ const struct seccomp_prog *seccomp_prebuilt(enum sbx_policy policy);
 int seccomp_install(const struct seccomp_prog *prog, bool listener);
 /* Name a syscall for the verdict ("ptrace", "i386:getpid", "x32:read"). */
 void seccomp_name_syscall(uint32_t arch, int nr, char *buf, size_t size);
-/* Exported for tests: the policy rules as libseccomp sees them. */
-int seccomp_export_pfc_fd(enum sbx_policy policy, int fd, sbx_error **err);
 
 /* ---------- privs.c ---------- */
 struct privs_plan {

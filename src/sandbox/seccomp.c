@@ -9,8 +9,11 @@
  * (i386 `int 0x80`, x32): they are "bad arch" for this filter and also
  * notify, so a 32-bit syscall cannot slip past a 64-bit rule.
  *
- * The BPF program is compiled once per process and policy in the parent and
- * loaded with a raw seccomp(2) in the child, which must not allocate.
+ * The BPF programs are compiled at build time (tools/gen-seccomp.c writes
+ * seccomp-prebuilt.c from the rules below; a unit test checks that the two
+ * agree), or, in a build without them, with libseccomp once per process and
+ * policy; either way in the parent, and loaded with a raw seccomp(2) in the
+ * child, which must not allocate.
  */
 #include "common/util.h"
 #include "sandbox/internal.h"
@@ -525,17 +528,3 @@ void seccomp_name_syscall(uint32_t arch, int nr, char *buf, size_t size)
 	free(name);
 }
 
-int seccomp_export_pfc_fd(enum sbx_policy policy, int fd, sbx_error **err)
-{
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
-	if (ctx == NULL)
-		return sbx_error_set(err, ENOMEM, "seccomp_init");
-	int r = -1;
-	int b = policy == SBX_POLICY_RUN	  ? build_run_rules(ctx, true, err)
-		: policy == SBX_POLICY_ZYGOTE ? build_zygote_policy(ctx, err)
-					      : build_job_policy(ctx, err);
-	if (b == 0)
-		r = seccomp_export_pfc(ctx, fd) < 0 ? sbx_error_set(err, EIO, "export") : 0;
-	seccomp_release(ctx);
-	return r;
-}
