@@ -38,10 +38,10 @@ HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE
 CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) $(HARDEN) \
               -Iinclude -Isrc $(CFLAGS)
 LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(LDFLAGS)
-LIBS := -lseccomp -ljansson -lcap -lunistring -lm -lpthread
+LIBS := -lseccomp -ljansson -lcap -lunistring -lnettle -lm -lpthread
 
 # Built into the zygote only (they embed CPython): not library code.
-ZYGOTE_ONLY := src/pyrt/zygote.c src/pyrt/audit.c
+ZYGOTE_ONLY := src/pyrt/zygote.c src/pyrt/audit.c src/pyrt/lsmod.c
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
            $(wildcard src/engine/*.c) \
            $(filter-out $(ZYGOTE_ONLY),$(wildcard src/pyrt/*.c))
@@ -105,8 +105,8 @@ $(O)/stratbox-zygote: FORCE
 	@mkdir -p $(dir $@)
 	@cp $(BUILDROOT)/stratbox-zygote $@
 else
-ZYGOTE_SRC := src/pyrt/zygote.c src/pyrt/audit.c
-$(O)/stratbox-zygote: $(ZYGOTE_SRC) src/pyrt/audit.h $(O)/libstratbox.a
+ZYGOTE_SRC := $(ZYGOTE_ONLY)
+$(O)/stratbox-zygote: $(ZYGOTE_SRC) src/pyrt/audit.h src/pyrt/lsmod.h src/pyrt/lockstep.h $(O)/libstratbox.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $(ZYGOTE_SRC) \
 		$(O)/libstratbox.a -lseccomp -ljansson -lcap -lunistring $(PY_LIBS) -lm -lpthread

@@ -65,6 +65,11 @@ struct sbx_job {
 	uint64_t timeout_ns, memory, pids, millicpus, cpu_time_ns, output_limit, tmp_size;
 	uint64_t seed;	  /* random and numpy seed; 0 unless has_seed */
 	bool has_seed;
+	/* The engine's lockstep region for a backtest (a memfd laid out as
+	 * src/pyrt/lockstep.h says), mapped by the job before its code runs;
+	 * 0: none.  Such a job is never run a second time on a fresh slot
+	 * after its zygote dies (the region has moved on): it fails instead. */
+	int lockstep_fd;
 };
 
 struct sbx_job_result {
@@ -94,7 +99,7 @@ struct sbx_pool_stats {
 	uint64_t jobs, zygote_starts, slots_forked;
 	uint64_t cgroups_made, cgroups_reused; /* slot cgroups created, and recycled */
 	unsigned cgroups_spare;		       /* finished, resting before a new slot */
-	char versions[256]; /* "numpy=1.24.2 pandas=1.5.3" */
+	char versions[256]; /* "python=3.11.2 numpy=1.24.2 pandas=1.5.3" */
 	int zygote_pid;	    /* in the caller's pid namespace; 0 while none runs */
 };
 void sbx_pool_stats(sbx_pool *pool, struct sbx_pool_stats *st);

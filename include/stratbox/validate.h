@@ -32,6 +32,10 @@ sbx_check_policy *sbx_check_policy_default(void);
  * default list or value; unknown keys are an error. */
 sbx_check_policy *sbx_check_policy_load(const char *path, sbx_error **err);
 void sbx_check_policy_free(sbx_check_policy *p);
+/* Allow more top-level modules (the backtest adds the module names LLMs
+ * guess for BaseStrategy, docs/strategy-api.md). */
+int sbx_check_policy_allow_imports(sbx_check_policy *p, const char *const *names, size_t n,
+				   sbx_error **err);
 /* The allowed import roots, for the runtime import guard. */
 size_t sbx_check_policy_imports(const sbx_check_policy *p, const char *const **names);
 

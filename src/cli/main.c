@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run, "run a command in a fresh sandbox and report its verdict" },
 	{ "exec", cmd_exec, "run Python strategy code in the sandboxed Python runtime" },
+	{ "backtest", cmd_backtest, "backtest a strategy class over bars: the engine fills its orders" },
 	{ "check", cmd_check, "statically check Python strategy code against the policy" },
 	{ "doctor", cmd_doctor, "check that this machine can run sandboxes" },
 };

@@ -106,7 +106,7 @@ static void take_reports(struct sbx_job_result *res, struct pyrt_reports *rep,
  * vanished without any outcome (its zygote died under it). */
 static bool start_and_watch(struct sbx_pool *p, struct slot *s, const struct sbx_job *job,
 			    const sbx_config *cfg, sbx_watch *w, struct job_ctx *ctx,
-			    struct sbx_job_result *res, const int fds[2], uint64_t t0)
+			    struct sbx_job_result *res, const int fds[3], uint64_t t0)
 {
 	struct sbx_limits lim;
 	sbx_config_limits(cfg, &lim);
@@ -119,7 +119,16 @@ static bool start_and_watch(struct sbx_pool *p, struct slot *s, const struct sbx
 	m.cpu_time_ns = lim.cpu_time_ns;
 	m.code_len = job->code_len;
 	m.data_len = job->data_len;
-	bool sent = ctl_send_fds(s->ctl, &m, sizeof(m), fds, fds[1] >= 0 ? 2 : 1) == 0;
+	int send[3] = { fds[0] }, nsend = 1;
+	if (fds[1] >= 0) {
+		m.flags |= JF_DATA;
+		send[nsend++] = fds[1];
+	}
+	if (fds[2] >= 0) {
+		m.flags |= JF_LOCKSTEP;
+		send[nsend++] = fds[2];
+	}
+	bool sent = ctl_send_fds(s->ctl, &m, sizeof(m), send, nsend) == 0;
 	sbx_watch_go(w, sent);
 	res->verdict.setup_ns = sbx_watch_started_ns(w) - t0;
 	sbx_watch_run(w);
@@ -147,7 +156,7 @@ int sbx_pool_run(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *
 {
 	bool lost = false;
 	int r = run_once(p, job, res, err, &lost);
-	if (r == 0 && lost) {
+	if (r == 0 && lost && job->lockstep_fd <= 0) {
 		uint64_t waited = res->queue_ns;
 		sbx_job_result_clear(res);
 		r = run_once(p, job, res, err, &lost);
@@ -193,8 +202,9 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 	};
 	cleanup_error sbx_error *lerr = NULL;
 	sbx_watch *w = NULL;
-	int fds[2] = { sealed_memfd("strategy.py", job->code, job->code_len),
-		       job->data ? sealed_memfd("data.json", job->data, job->data_len) : -1 };
+	int fds[3] = { sealed_memfd("strategy.py", job->code, job->code_len),
+		       job->data ? sealed_memfd("data.json", job->data, job->data_len) : -1,
+		       job->lockstep_fd > 0 ? job->lockstep_fd : -1 };
 	if (fds[0] < 0 || (job->data && fds[1] < 0) ||
 	    (s->cg != NULL && sbx_cgroup_set_limits(s->cg, &lim, &lerr) < 0) ||
 	    sbx_watch_new(&spec, &w, &lerr) < 0) {
@@ -206,7 +216,7 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 		*lost = start_and_watch(p, s, job, cfg, w, &ctx, res, fds, t0);
 	}
 	pyrt_reports_clear(&ctx.reports);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) /* the lockstep region is the caller's */
 		if (fds[i] >= 0)
 			close(fds[i]);
 	sbx_config_free(cfg);

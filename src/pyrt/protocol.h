@@ -40,8 +40,13 @@ enum zmsg_type {
 	/* slot control socket */
 	S_READY = 0x5b000001, /* slot -> host: set up; SCM_CREDENTIALS name its host pid */
 	S_ATTACHED,	      /* host -> slot: in its job cgroup now */
-	S_JOB,		      /* host -> slot: run this; fds: code memfd [, data memfd] */
+	S_JOB,		      /* host -> slot: run this; fds: code memfd [, data memfd]
+				 [, lockstep memfd] (flags JF_*) */
 };
+
+/* S_JOB flags: which descriptors follow the code's */
+#define JF_DATA 1u     /* the data memfd */
+#define JF_LOCKSTEP 2u /* a backtest's lockstep region (pyrt/lockstep.h) */
 
 /* Z_SPAWN flags */
 #define ZF_PREFAULT 1u /* run the warm-up in the new slot before it is ready */
@@ -51,7 +56,7 @@ struct zmsg {
 	uint32_t slot;
 	int32_t status;	    /* Z_EXITED: wait status */
 	int32_t pid;	    /* Z_EXITED: pid in the zygote's namespace */
-	uint32_t flags;	    /* Z_SPAWN: ZF_* */
+	uint32_t flags;	    /* Z_SPAWN: ZF_*; S_JOB: JF_* */
 	uint64_t utime_ns, stime_ns, maxrss;
 	/* S_JOB */
 	uint64_t seed;

@@ -23,6 +23,7 @@
 
 #include "common/util.h"
 #include "pyrt/audit.h"
+#include "pyrt/lsmod.h"
 #include "pyrt/protocol.h"
 #include "sandbox/runtime.h"
 
@@ -177,8 +178,15 @@ static char *read_code(int fd, uint64_t len)
 	return buf;
 }
 
-static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_fd, int data_fd)
+static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_fd, int data_fd,
+						int ls_fd)
 {
+	if (ls_fd >= 0) { /* a backtest: its region, mapped before any of its code */
+		int r = lsmod_attach(ls_fd);
+		if (r < 0)
+			slot_fail("map the lockstep region", -r);
+		close(ls_fd);
+	}
 	if (data_fd >= 0) /* no data: /workspace stays the empty, read-only directory */
 		slot_workspace(data_fd, job->data_len);
 	if (job->tmp_size && job->tmp_size != DEFAULT_TMP) {
@@ -277,9 +285,14 @@ static __attribute__((noreturn)) void slot_main(uint32_t id, uint32_t flags, int
 	/* Now in the job cgroup: make it the root of our cgroup view. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		slot_fail("unshare cgroup namespace", errno);
-	if (recv_msg(SLOT_FD_CTL, &m, fds, 2, &nfds) != 1 || m.type != S_JOB || nfds < 1)
+	if (recv_msg(SLOT_FD_CTL, &m, fds, 3, &nfds) != 1 || m.type != S_JOB || nfds < 1)
 		_exit(0);
-	slot_run(&m, fds[0], nfds > 1 ? fds[1] : -1);
+	int want = 1 + !!(m.flags & JF_DATA) + !!(m.flags & JF_LOCKSTEP);
+	if (nfds != want)
+		_exit(0);
+	int data_fd = (m.flags & JF_DATA) ? fds[1] : -1;
+	int ls_fd = (m.flags & JF_LOCKSTEP) ? fds[nfds - 1] : -1;
+	slot_run(&m, fds[0], data_fd, ls_fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -358,6 +371,10 @@ static void python_start(char *versions, size_t size)
 	PyConfig_SetString(&config, &config.program_name, L"/usr/bin/python3");
 	/* Before the interpreter exists, so that nothing run in it can have
 	 * been first; Python code cannot remove it (PEP 578). */
+	if (PyImport_AppendInittab("_stratbox_ls", lsmod_init) < 0) {
+		fprintf(stderr, "stratbox-zygote: could not add the lockstep module\n");
+		_exit(70);
+	}
 	if (audit_install() < 0) {
 		fprintf(stderr, "stratbox-zygote: could not install the audit hook\n");
 		_exit(70);

@@ -241,6 +241,30 @@ sbx_check_policy *sbx_check_policy_default(void)
 	return p;
 }
 
+int sbx_check_policy_allow_imports(sbx_check_policy *p, const char *const *names, size_t n,
+				   sbx_error **err)
+{
+	cleanup_free const char **all = calloc(p->imports.n + n + 1, sizeof(char *));
+	if (all == NULL)
+		return sbx_error_set(err, ENOMEM, "policy");
+	for (size_t i = 0; i < p->imports.n; i++)
+		all[i] = p->imports.v[i];
+	for (size_t i = 0; i < n; i++) {
+		if (names[i] == NULL || names[i][0] == '\0' || strchr(names[i], '.') != NULL)
+			return sbx_error_set(err, 0, "policy: '%s' is not a top-level module name",
+					     names[i] ? names[i] : "");
+		all[p->imports.n + i] = names[i];
+	}
+	struct strset fresh;
+	if (strset_from(&fresh, all, p->imports.n + n) < 0) {
+		strset_free(&fresh);
+		return sbx_error_set(err, ENOMEM, "policy");
+	}
+	strset_free(&p->imports);
+	p->imports = fresh;
+	return 0;
+}
+
 size_t sbx_check_policy_imports(const sbx_check_policy *p, const char *const **names)
 {
 	*names = (const char *const *) p->imports.v;

@@ -8,7 +8,16 @@ will send orders, and the engine outside the sandbox computes every number.
 
 DATA_PATH = "/workspace/data.json"
 
-__all__ = ["DATA_PATH", "data"]
+__all__ = ["DATA_PATH", "data", "BaseStrategy"]
+
+
+def __getattr__(name):
+    # `from stratbox import BaseStrategy`, loaded on first use
+    if name in ("BaseStrategy", "SignalError"):
+        from . import strategy
+
+        return getattr(strategy, name)
+    raise AttributeError(f"module 'stratbox' has no attribute {name!r}")
 
 
 def data():

@@ -12,6 +12,8 @@ import traceback
 
 import numpy as np
 
+import _stratbox_ls as _ls
+
 from . import _guard, _protocol
 
 FILENAME = "strategy.py"
@@ -87,7 +89,15 @@ def run_job(code, seed, ctl_fd=_protocol.FD):
             "__file__": FILENAME,
             "__builtins__": _builtins,
         }
+        backtest = _ls.region() is not None
+        if backtest:
+            # most LLM-written strategies subclass it without importing it
+            from .strategy import BaseStrategy
+            env["BaseStrategy"] = BaseStrategy
         exec(compiled, env)
+        if backtest:
+            from . import _backtest
+            _backtest.run(env)
         rc = 0
     except SystemExit as e:
         rc = _exit_code(e)

@@ -84,8 +84,14 @@ def preload(allowed_imports, audited=True):
         if blocked:
             sys.modules["ctypes"] = _placeholder("ctypes")
         loaded = []
+        from . import strategy
+
         for name in allowed_imports:
             if name in ("__future__", "stratbox"):
+                continue
+            if name in strategy.MODULE_ALIASES:
+                # a module name LLM code guesses for BaseStrategy: this one
+                sys.modules[name] = strategy
                 continue
             try:
                 importlib.import_module(name)
@@ -109,4 +115,6 @@ def preload(allowed_imports, audited=True):
         _close_audit_gaps()
     gc.collect()
     gc.freeze()
-    return " ".join(f"{n}={getattr(__import__(n), '__version__', '')}".rstrip("=") for n in ("numpy", "pandas"))
+    python = "python=%d.%d.%d" % sys.version_info[:3]
+    return " ".join([python] + [f"{n}={getattr(__import__(n), '__version__', '')}".rstrip("=")
+                                for n in ("numpy", "pandas")])

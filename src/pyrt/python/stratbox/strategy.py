@@ -26,6 +26,16 @@ import numpy as np
 
 __all__ = ["BaseStrategy", "Bars", "Column", "SignalError"]
 
+# Module names LLM-written code imports BaseStrategy from, when it guesses
+# (`from strategy import BaseStrategy`): a backtest allows each of them and
+# gives this module.  The one true import is `from stratbox import
+# BaseStrategy`.  Kept equal to BT_MODULE_ALIASES in src/engine/backtest.c
+# (a test checks).
+MODULE_ALIASES = ("strategy", "strategies", "base_strategy", "basestrategy", "strategy_base",
+                  "base", "backtest", "backtester", "backtesting_framework", "trading",
+                  "trading_strategy", "framework", "strategy_framework", "engine", "core",
+                  "stratbox_strategy", "strategy_api", "bt", "lib")
+
 
 class SignalError(ValueError):
     """A signal the engine cannot take (raised with the bar it was sent on)."""
@@ -44,6 +54,28 @@ class BaseStrategy:
 
     params = {}
     warmup = 0
+
+    def __init__(self, config=None, **kwargs):
+        """The engine makes the instance (its config set first); a strategy's
+        own __init__ may call super().__init__() or not."""
+        if "_sbx_ready" in self.__dict__:
+            if config or kwargs:
+                self.config.update(config or {}, **kwargs)
+            return
+        merged = dict(type(self).params or {})
+        merged.update(config or {}, **kwargs)
+        BaseStrategy._setup(self, merged, ["ASSET"])
+
+    def _setup(self, config, symbols):
+        self._sbx_ready = True
+        self.config = config
+        self.params = config        # LLM code reads either
+        self.symbols = list(symbols)
+        self.symbol = self.symbols[0]
+        self.position = 0.0
+        self.positions = {s: 0.0 for s in self.symbols}
+        self.cash = self.equity = self.available = 0.0
+        self.bar_index = -1
 
     def initialize(self):
         """Called once, before the first bar."""

@@ -1,0 +1,652 @@
+/* The host's side of the lockstep: a job on a pool slot running k
+ * instances of the strategy, and k engines here that fill their orders.
+ *
+ * The region (src/pyrt/lockstep.h) is written only by this thread and read
+ * back only where the slot answers: orders and targets are copied out,
+ * bounded and validated before anything uses them, and nothing the host
+ * wrote earlier is ever read back (its engines hold the truth).  Bars are
+ * written one at a time, after the answers for the bar before: the slot's
+ * process never holds a bar beyond the one it is deciding on.
+ *
+ * The job itself runs on a second thread (sbx_pool_run() blocks while its
+ * supervisor watches it); when it ends, for whatever reason, that thread
+ * sets `done` and wakes this one, which stops waiting for answers. */
+#include "common/parse.h"
+#include "common/util.h"
+#include "engine/chunk.h"
+#include "pyrt/lockstep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_SPIN_NS 100000u
+#define REGION_MAX (2ull << 30)
+#define ALIGN64(x) (((x) + 63u) & ~(uint64_t) 63u)
+
+struct driver {
+	struct chunk *c;
+	sbx_pool *pool;
+	struct ls_header *h;
+	size_t size;
+	int fd;
+	uint32_t host_seq, slot_seq;
+	uint64_t spin_ns;
+	size_t written; /* bars [0, written) are in the region */
+	/* the job's thread */
+	pthread_t th;
+	atomic_int done;
+	struct sbx_job sj;
+	struct sbx_job_result jr;
+	int run_rc;
+	sbx_error *run_err;
+	bt_engine **eng;
+	bool *failed;
+	size_t *warmup;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static void *job_thread(void *arg)
+{
+	struct driver *d = arg;
+	d->run_rc = sbx_pool_run(d->pool, &d->sj, &d->jr, &d->run_err);
+	atomic_store(&d->done, 1);
+	/* wake the driver if it sleeps on the slot's word */
+	syscall(SYS_futex, &d->h->slot_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
+	return NULL;
+}
+
+/* Wait until the slot has posted `want`; false when the job ended first. */
+static bool wait_slot(struct driver *d, uint32_t want)
+{
+	uint64_t t0 = d->spin_ns ? mono_ns() : 0;
+	unsigned n = 0;
+	for (;;) {
+		uint32_t now = __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE);
+		if (now == want)
+			return true;
+		if (atomic_load(&d->done))
+			return __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE) == want;
+		if (now != want - 1)
+			return false; /* the slot counted on its own: a broken protocol */
+		if (d->spin_ns && (++n & 63) != 0) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (d->spin_ns && mono_ns() - t0 < d->spin_ns)
+			continue;
+		struct timespec ts = { 0, 20 * 1000000L };
+		syscall(SYS_futex, &d->h->slot_seq, FUTEX_WAIT, now, &ts, NULL, 0);
+	}
+}
+
+static void post_host(struct driver *d, uint32_t kind, uint64_t upto)
+{
+	d->h->kind = kind;
+	d->h->upto = upto;
+	__atomic_store_n(&d->h->host_seq, ++d->host_seq, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &d->h->host_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static double *col(struct driver *d, size_t sym, int which)
+{
+	return (double *) ((char *) d->h + d->h->cols_off) +
+	       (sym * 5 + (size_t) which) * d->h->nbars;
+}
+
+/* Put bars [written, upto) into the region. */
+static void write_bars(struct driver *d, size_t upto)
+{
+	const bt_data *data = d->c->job->data;
+	int64_t *time = (int64_t *) ((char *) d->h + d->h->time_off);
+	uint8_t *has = (uint8_t *) d->h + d->h->has_off;
+	for (size_t i = d->written; i < upto; i++) {
+		time[i] = data->time[i];
+		for (size_t s = 0; s < data->nsym; s++) {
+			const bt_symbol *y = &data->sym[s];
+			col(d, s, 0)[i] = y->open[i];
+			col(d, s, 1)[i] = y->high[i];
+			col(d, s, 2)[i] = y->low[i];
+			col(d, s, 3)[i] = y->close[i];
+			col(d, s, 4)[i] = y->volume[i];
+			has[s * data->n + i] = y->has_bar[i];
+		}
+	}
+	if (upto > d->written)
+		d->written = upto;
+}
+
+static struct ls_account *account(struct driver *d, size_t i)
+{
+	return (struct ls_account *) ((char *) d->h + d->h->acct_off) + i;
+}
+
+static struct ls_answer *answer(struct driver *d, size_t i)
+{
+	return (struct ls_answer *) ((char *) d->h + d->h->answer_off) + i;
+}
+
+/* The instance's error text, copied out of the region and made valid UTF-8. */
+static char *copy_error(const struct ls_answer *a)
+{
+	char buf[LS_ERROR_MAX];
+	uint32_t n = a->error_len;
+	if (n > LS_ERROR_MAX)
+		n = LS_ERROR_MAX;
+	memcpy(buf, a->error, n);
+	char *out = malloc((size_t) n * 3 + 1);
+	if (out != NULL)
+		utf8_sanitize(buf, n, out);
+	return out;
+}
+
+static void fail_run(struct chunk_run *r, char *msg)
+{
+	if (r->error == NULL)
+		r->error = msg;
+	else
+		free(msg);
+	r->status = "STRATEGY_ERROR";
+}
+
+/* ---- setting up ---- */
+
+static int region_new(struct driver *d, sbx_error **err)
+{
+	const struct chunk *c = d->c;
+	const bt_data *data = c->job->data;
+	if (data->nsym > LS_MAX_SYMBOLS)
+		return sbx_error_set(err, 0, "a backtest takes at most %u symbols", LS_MAX_SYMBOLS);
+	if (c->k == 0 || c->k > LS_MAX_INSTANCES)
+		return sbx_error_set(err, 0, "at most %u instances in one slot", LS_MAX_INSTANCES);
+	/* config: symbols, strategy, params per instance */
+	json_t *cfg = json_object(), *syms = json_array(), *inst = json_array();
+	for (size_t s = 0; s < data->nsym; s++)
+		json_array_append_new(syms, json_string(data->sym[s].name));
+	for (size_t i = 0; i < c->k; i++)
+		json_array_append_new(inst, json_pack("{s:O}", "params", c->runs[i].params));
+	json_object_set_new(cfg, "symbols", syms);
+	json_object_set_new(cfg, "instances", inst);
+	json_object_set_new(cfg, "strategy",
+			    c->job->strategy ? json_string(c->job->strategy) : json_null());
+	cleanup_free char *cfg_text = json_dumps(cfg, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(cfg);
+	if (cfg_text == NULL)
+		return sbx_error_set(err, ENOMEM, "backtest config");
+	size_t cfg_len = strlen(cfg_text);
+	if (cfg_len > LS_CONFIG_MAX)
+		return sbx_error_set(err, 0, "the parameters take %zu bytes; at most %u", cfg_len,
+				     LS_CONFIG_MAX);
+	uint64_t n = data->n, off = ALIGN64(sizeof(struct ls_header));
+	struct ls_header h;
+	memset(&h, 0, sizeof(h));
+	h.magic = LS_MAGIC;
+	h.version = LS_VERSION;
+	h.nsym = (uint32_t) data->nsym;
+	h.nbars = n;
+	h.ninst = c->k;
+	h.spin_ns = d->spin_ns;
+	h.config_off = off;
+	h.config_len = cfg_len;
+	off = ALIGN64(off + cfg_len);
+	h.time_off = off;
+	off = ALIGN64(off + n * 8);
+	h.cols_off = off;
+	off = ALIGN64(off + data->nsym * 5 * n * 8);
+	h.has_off = off;
+	off = ALIGN64(off + data->nsym * n);
+	h.acct_off = off;
+	off = ALIGN64(off + c->k * sizeof(struct ls_account));
+	h.answer_off = off;
+	off = ALIGN64(off + c->k * sizeof(struct ls_answer));
+	h.targets_off = off;
+	off = ALIGN64(off + c->k * n * 8);
+	h.size = off;
+	if (off > REGION_MAX)
+		return sbx_error_set(err, 0,
+				     "%zu bars of %zu symbols for %zu instances need %llu MiB of "
+				     "shared memory; at most %llu: fewer instances per slot",
+				     (size_t) n, data->nsym, c->k, (unsigned long long) (off >> 20),
+				     (unsigned long long) (REGION_MAX >> 20));
+	d->fd = memfd_create("stratbox-lockstep", MFD_CLOEXEC);
+	if (d->fd < 0)
+		return sbx_error_set(err, errno, "memfd_create");
+	if (ftruncate(d->fd, (off_t) off) < 0)
+		return sbx_error_set(err, errno, "lockstep region of %llu bytes",
+				     (unsigned long long) off);
+	void *p = mmap(NULL, off, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+	if (p == MAP_FAILED)
+		return sbx_error_set(err, errno, "map the lockstep region");
+	d->h = p;
+	d->size = off;
+	*d->h = h;
+	memcpy((char *) p + h.config_off, cfg_text, cfg_len);
+	for (size_t i = 0; i < c->k; i++) {
+		struct ls_account *a = account(d, i);
+		a->cash = a->equity = a->available = c->job->config.cash;
+	}
+	return 0;
+}
+
+static void driver_free(struct driver *d)
+{
+	if (d->h != NULL)
+		munmap(d->h, d->size);
+	if (d->fd >= 0)
+		close(d->fd);
+	for (size_t i = 0; d->eng && i < d->c->k; i++)
+		bt_engine_free(d->eng[i]);
+	free(d->eng);
+	free(d->failed);
+	free(d->warmup);
+	sbx_job_result_clear(&d->jr);
+	sbx_error_free(d->run_err);
+}
+
+/* ---- event mode ---- */
+
+static int to_order(const struct ls_order *o, size_t nsym, bt_order *out)
+{
+	if (o->action < LS_BUY || o->action > LS_CANCEL || o->symbol >= nsym)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->action = o->action; /* enum ls_action and bt_action agree */
+	out->symbol = o->symbol;
+	out->has = (o->flags & LS_HAS_SIZE ? BT_HAS_SIZE : 0) |
+		   (o->flags & LS_HAS_LIMIT ? BT_HAS_LIMIT : 0) |
+		   (o->flags & LS_HAS_STOP ? BT_HAS_STOP : 0) | (o->flags & LS_HAS_SL ? BT_HAS_SL : 0) |
+		   (o->flags & LS_HAS_TP ? BT_HAS_TP : 0);
+	out->size = o->size;
+	out->limit = o->limit;
+	out->stop = o->stop;
+	out->sl = o->sl;
+	out->tp = o->tp;
+	return 0;
+}
+
+/* Take instance i's answer for bar `bar`: copy, check, submit. */
+static void take_answer(struct driver *d, size_t i, size_t bar)
+{
+	struct chunk_run *r = &d->c->runs[i];
+	const struct ls_answer *a = answer(d, i);
+	uint64_t abar = a->bar;
+	uint32_t n = a->norders, elen = a->error_len;
+	if (elen > 0) {
+		d->failed[i] = true;
+		char *e = copy_error(a);
+		fail_run(r, e ? e : strdup("the strategy raised"));
+		return;
+	}
+	if (abar != bar || n == 0)
+		return; /* not called on this bar (or a stale answer): no orders */
+	if (n > LS_MAX_ORDERS) {
+		d->failed[i] = true;
+		fail_run(r, str_printf("bar %zu: a malformed answer (%u orders)", bar, n));
+		return;
+	}
+	struct ls_order raw[LS_MAX_ORDERS];
+	memcpy(raw, a->orders, n * sizeof(raw[0]));
+	bt_order orders[LS_MAX_ORDERS];
+	for (uint32_t k = 0; k < n; k++) {
+		if (to_order(&raw[k], d->c->job->data->nsym, &orders[k]) < 0) {
+			d->failed[i] = true;
+			fail_run(r, str_printf("bar %zu: a malformed order (action %u, symbol %u)",
+					       bar, raw[k].action, raw[k].symbol));
+			return;
+		}
+	}
+	sbx_error *err = NULL;
+	if (bt_engine_submit(d->eng[i], orders, n, &err) < 0) {
+		d->failed[i] = true;
+		fail_run(r, strdup(err->msg));
+		sbx_error_free(err);
+	}
+}
+
+static void show_account(struct driver *d, size_t i)
+{
+	bt_account acc;
+	bt_engine_account(d->eng[i], &acc);
+	struct ls_account *a = account(d, i);
+	a->cash = acc.cash;
+	a->equity = acc.equity;
+	a->available = acc.available;
+	a->finished = acc.finished || d->failed[i];
+	for (size_t s = 0; s < d->c->job->data->nsym; s++)
+		a->position[s] = acc.position[s];
+}
+
+static void drive_event(struct driver *d)
+{
+	struct chunk *c = d->c;
+	const bt_data *data = c->job->data;
+	size_t n = data->n, wmin = n;
+	for (size_t i = 0; i < c->k; i++)
+		wmin = d->warmup[i] < wmin ? d->warmup[i] : wmin;
+	uint64_t t0 = mono_ns();
+	for (size_t bar = 0; bar < n; bar++) {
+		bool any = false;
+		for (size_t i = 0; i < c->k; i++) {
+			if (d->failed[i])
+				continue;
+			sbx_error *err = NULL;
+			if (bt_engine_next(d->eng[i], &err) < 0) {
+				d->failed[i] = true;
+				fail_run(&c->runs[i], strdup(err->msg));
+				sbx_error_free(err);
+				continue;
+			}
+			bt_account acc;
+			bt_engine_account(d->eng[i], &acc);
+			any = any || !acc.finished;
+		}
+		if (!any)
+			break; /* every instance ruined or failed: nothing to ask */
+		if (bar < wmin)
+			continue;
+		write_bars(d, bar + 1);
+		for (size_t i = 0; i < c->k; i++)
+			show_account(d, i);
+		post_host(d, LS_BAR, bar + 1);
+		if (!wait_slot(d, ++d->slot_seq)) {
+			c->host_error = str_printf("the strategy's process ended at bar %zu of %zu, "
+						   "before the backtest did", bar, n);
+			break;
+		}
+		c->bars_sent = bar + 1;
+		for (size_t i = 0; i < c->k; i++)
+			if (!d->failed[i] && bar >= d->warmup[i])
+				take_answer(d, i, bar);
+		if (c->progress)
+			atomic_fetch_add(c->progress, c->k);
+	}
+	c->drive_ns = mono_ns() - t0;
+	/* the engines that did not run to the end (every instance finished
+	 * early) still give their results: bt_engine_finish closes them */
+}
+
+/* ---- vectorised mode ---- */
+
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *) a, y = *(const size_t *) b;
+	return x < y ? -1 : x > y;
+}
+
+/* Where to cut: `want` points in (first, n), half evenly spaced and half at
+ * random, sorted and distinct, then n itself (the full run) last. */
+static size_t *make_cuts(size_t first, size_t n, unsigned want, uint64_t seed, size_t *count)
+{
+	size_t *cuts = calloc((size_t) want + 1, sizeof(size_t));
+	if (cuts == NULL)
+		return NULL;
+	size_t m = 0;
+	if (n > first + 1) {
+		size_t span = n - first - 1; /* cut points first+1 .. n-1 */
+		unsigned even = want / 2;
+		for (unsigned k = 1; k <= even; k++)
+			cuts[m++] = first + 1 + (size_t) ((double) span * k / (even + 1));
+		uint64_t s = seed ? seed : 0x9e3779b97f4a7c15ull;
+		for (unsigned k = even; k < want; k++)
+			cuts[m++] = first + 1 + (size_t) (next_rand(&s) % span);
+		qsort(cuts, m, sizeof(size_t), cmp_size);
+		size_t u = 0;
+		for (size_t k = 0; k < m; k++)
+			if (u == 0 || cuts[k] != cuts[u - 1])
+				cuts[u++] = cuts[k];
+		m = u;
+	}
+	cuts[m++] = n;
+	*count = m;
+	return cuts;
+}
+
+static bool differs(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) != isnan(b);
+	return fabs(a - b) > 1e-9 * fmax(1.0, fabs(a));
+}
+
+static void drive_vector(struct driver *d)
+{
+	struct chunk *c = d->c;
+	const bt_data *data = c->job->data;
+	size_t n = data->n;
+	uint64_t seed = c->job->has_seed ? c->job->seed : 0;
+	if (!c->job->has_seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = mono_ns();
+	c->cuts = make_cuts(d->warmup[0], n, c->job->lookahead_cuts ? c->job->lookahead_cuts : 20,
+			    seed, &c->ncuts);
+	double **prefix = calloc(c->k * (c->ncuts ? c->ncuts : 1), sizeof(double *));
+	if (c->cuts == NULL || prefix == NULL) {
+		c->host_error = strdup("out of memory");
+		free(prefix);
+		return;
+	}
+	uint64_t t0 = mono_ns();
+	size_t done_cuts = 0;
+	for (size_t k = 0; k < c->ncuts; k++) {
+		size_t upto = c->cuts[k];
+		write_bars(d, upto);
+		post_host(d, LS_CUT, upto);
+		if (!wait_slot(d, ++d->slot_seq)) {
+			c->host_error = str_printf("the strategy's process ended at cut %zu of %zu "
+						   "(%zu bars), before the backtest did",
+						   k + 1, c->ncuts, upto);
+			break;
+		}
+		c->bars_sent = upto;
+		for (size_t i = 0; i < c->k; i++) {
+			if (d->failed[i])
+				continue;
+			const struct ls_answer *a = answer(d, i);
+			if (a->error_len > 0) {
+				d->failed[i] = true;
+				char *e = copy_error(a);
+				fail_run(&c->runs[i], e ? e : strdup("the strategy raised"));
+				continue;
+			}
+			double *t = malloc(upto * sizeof(double));
+			if (t == NULL) {
+				d->failed[i] = true;
+				fail_run(&c->runs[i], strdup("out of memory"));
+				continue;
+			}
+			memcpy(t, (const double *) ((const char *) d->h + d->h->targets_off) + i * n,
+			       upto * sizeof(double));
+			prefix[i * c->ncuts + k] = t;
+		}
+		done_cuts = k + 1;
+		if (c->progress)
+			atomic_fetch_add(c->progress, c->k * n / c->ncuts);
+	}
+	c->drive_ns = mono_ns() - t0;
+	for (size_t i = 0; i < c->k; i++) {
+		struct chunk_run *r = &c->runs[i];
+		double *full = done_cuts == c->ncuts ? prefix[i * c->ncuts + c->ncuts - 1] : NULL;
+		if (!d->failed[i] && full != NULL) {
+			/* every bar where a prefix run disagrees with the full run */
+			uint8_t *mark = calloc(n, 1);
+			for (size_t k = 0; mark && k + 1 < c->ncuts; k++) {
+				const double *p = prefix[i * c->ncuts + k];
+				for (size_t j = r->config.warmup; p && j < c->cuts[k]; j++)
+					if (differs(full[j], p[j]))
+						mark[j] = 1;
+			}
+			size_t cnt = 0;
+			for (size_t j = 0; mark && j < n; j++)
+				cnt += mark[j];
+			r->lookahead = cnt ? malloc(cnt * sizeof(size_t)) : NULL;
+			for (size_t j = 0; r->lookahead && j < n; j++)
+				if (mark[j])
+					r->lookahead[r->nlookahead++] = j;
+			free(mark);
+			sbx_error *err = NULL;
+			if (bt_run_targets(data, &r->config, full, n, &r->result, &err) < 0) {
+				fail_run(r, strdup(err->msg));
+				sbx_error_free(err);
+			}
+		}
+		for (size_t k = 0; k < c->ncuts; k++)
+			free(prefix[i * c->ncuts + k]);
+	}
+	free(prefix);
+}
+
+/* ---- the chunk ---- */
+
+int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
+{
+	const bt_job *job = c->job;
+	struct driver d;
+	memset(&d, 0, sizeof(d));
+	d.c = c;
+	d.pool = pool;
+	d.fd = -1;
+	d.spin_ns = job->spin_ns == UINT64_MAX ? DEFAULT_SPIN_NS : job->spin_ns;
+	d.eng = calloc(c->k, sizeof(*d.eng));
+	d.failed = calloc(c->k, sizeof(bool));
+	d.warmup = calloc(c->k, sizeof(size_t));
+	if (d.eng == NULL || d.failed == NULL || d.warmup == NULL) {
+		driver_free(&d);
+		return sbx_error_set(err, ENOMEM, "backtest");
+	}
+	if (region_new(&d, err) < 0) {
+		driver_free(&d);
+		return -1;
+	}
+	d.sj = (struct sbx_job){ .code = job->code,
+				 .code_len = job->code_len,
+				 .timeout_ns = job->timeout_ns,
+				 .memory = job->memory,
+				 .millicpus = job->millicpus,
+				 .cpu_time_ns = job->cpu_time_ns,
+				 .seed = job->seed,
+				 .has_seed = job->has_seed,
+				 .lockstep_fd = d.fd };
+	if (pthread_create(&d.th, NULL, job_thread, &d) != 0) {
+		driver_free(&d);
+		return sbx_error_set(err, EAGAIN, "backtest thread");
+	}
+	/* hello: the class is loaded; its mode and each instance's warmup */
+	if (wait_slot(&d, ++d.slot_seq)) {
+		uint32_t mode = __atomic_load_n(&d.h->slot_mode, __ATOMIC_ACQUIRE);
+		c->mode = mode == LS_VECTOR ? CHUNK_VECTOR : CHUNK_EVENT;
+		for (size_t i = 0; i < c->k; i++) {
+			const struct ls_answer *a = answer(&d, i);
+			uint64_t w = a->bar;
+			d.warmup[i] = w < job->data->n ? (size_t) w : job->data->n - 1;
+			c->runs[i].config = job->config;
+			c->runs[i].config.warmup = d.warmup[i];
+			if (a->error_len > 0) {
+				d.failed[i] = true;
+				char *e = copy_error(a);
+				fail_run(&c->runs[i], e ? e : strdup("the strategy raised"));
+			}
+			sbx_error *eerr = NULL;
+			if (!d.failed[i] &&
+			    bt_engine_new(job->data, &c->runs[i].config, &d.eng[i], &eerr) < 0) {
+				d.failed[i] = true;
+				fail_run(&c->runs[i], strdup(eerr->msg));
+				sbx_error_free(eerr);
+			}
+		}
+		if (mode != LS_VECTOR && mode != LS_EVENT)
+			c->host_error = str_printf("a malformed hello from the strategy (mode %u)", mode);
+		else if (c->mode == CHUNK_VECTOR)
+			drive_vector(&d);
+		else
+			drive_event(&d);
+		post_host(&d, LS_END, d.written);
+	} else if (!atomic_load(&d.done)) {
+		c->host_error = strdup("a malformed hello from the strategy");
+	}
+	pthread_join(d.th, NULL);
+	if (d.run_rc < 0) {
+		*err = d.run_err;
+		d.run_err = NULL;
+		driver_free(&d);
+		return -1;
+	}
+	c->job_result = sbx_job_result_json(&d.jr, NULL);
+	c->job_ok = d.jr.verdict.status == SBX_OK;
+	if (c->mode == CHUNK_EVENT && c->job_ok && c->host_error == NULL) {
+		for (size_t i = 0; i < c->k; i++) {
+			sbx_error *ferr = NULL;
+			if (d.failed[i] || d.eng[i] == NULL)
+				continue;
+			if (bt_engine_finish(d.eng[i], &c->runs[i].result, &ferr) < 0) {
+				fail_run(&c->runs[i], strdup(ferr->msg));
+				sbx_error_free(ferr);
+			}
+		}
+	}
+	for (size_t i = 0; i < c->k; i++) {
+		struct chunk_run *r = &c->runs[i];
+		if (!c->job_ok || c->host_error != NULL) {
+			bt_result_free(r->result);
+			r->result = NULL;
+		}
+		if (!c->job_ok) {
+			/* the sandbox's outcome stands alone (the job's own error
+			 * with it when it exited non-zero: sbx_job_result_json) */
+			free(r->error);
+			r->error = NULL;
+			json_t *st = json_object_get(c->job_result, "status");
+			r->status = json_string_value(st) ? json_string_value(st) : "SANDBOX_ERROR";
+		} else if (c->host_error != NULL && r->error == NULL) {
+			r->status = "STRATEGY_ERROR";
+			r->error = strdup(c->host_error);
+		} else if (r->status == NULL) {
+			r->status = r->result ? "OK" : "STRATEGY_ERROR";
+		}
+	}
+	driver_free(&d);
+	return 0;
+}
+
+void chunk_free(struct chunk *c)
+{
+	for (size_t i = 0; c->runs && i < c->k; i++) {
+		json_decref(c->runs[i].params);
+		bt_result_free(c->runs[i].result);
+		free(c->runs[i].error);
+		free(c->runs[i].lookahead);
+	}
+	free(c->runs);
+	json_decref(c->job_result);
+	free(c->cuts);
+	free(c->host_error);
+	memset(c, 0, sizeof(*c));
+}
+
+json_t *chunk_params(const bt_job *job, const json_t *combo)
+{
+	json_t *p = json_is_object(job->params) ? json_deep_copy(job->params) : json_object();
+	if (p != NULL && json_is_object(combo))
+		json_object_update(p, (json_t *) combo);
+	return p;
+}

@@ -1,0 +1,113 @@
+/* The lockstep region between a backtest's engine (the host) and its
+ * strategy (a pool slot): one shared memory region (a memfd the host makes
+ * and hands to the slot with its job) holding the bars, the account states
+ * and the answers, and two futex words.
+ *
+ *   host:  writes the next bar and the account states, bumps host_seq
+ *   slot:  calls the strategy (each instance), writes the orders, bumps slot_seq
+ *
+ * The host writes bar i+1 only after it has read the answer for bar i, so
+ * no bar after the current one is ever in the strategy's process: the
+ * columns past the current bar are zeros until then (docs/backtest.md,
+ * "Lookahead").  Vectorised mode grows the data the same way, by cuts.
+ *
+ * The slot runs hostile code that can write anything anywhere in the
+ * region, so the host copies an answer out before it looks at it, bounds
+ * every count, validates every order in the engine, and never reads its own
+ * earlier writes back from the region (its engine keeps its own copy of the
+ * data and the accounts).  A wrong answer ends the run as a protocol error;
+ * it can never change a number the engine computes.
+ *
+ * One region serves several instances of the strategy (a sweep's
+ * parameter combinations, run in one slot): one exchange per bar then
+ * carries every instance's orders, and the wake-ups are shared.
+ *
+ * Both sides wait by spinning for up to spin_ns, then on the futex
+ * (bench/lockstep.c has the figures).  Shared by the host (src/engine/) and
+ * the zygote's module (src/pyrt/lsmod.c); no other file should need it. */
+#ifndef STRATBOX_PYRT_LOCKSTEP_H
+#define STRATBOX_PYRT_LOCKSTEP_H
+
+#include <stdint.h>
+
+#define LS_MAGIC 0x4b53424cu /* "LBSK" */
+#define LS_VERSION 1u
+#define LS_MAX_SYMBOLS 16u
+#define LS_MAX_ORDERS 64u      /* per bar and instance; more is the strategy's error */
+#define LS_MAX_INSTANCES 4096u /* strategy instances in one region */
+#define LS_ERROR_MAX 2048u     /* an instance's error text (a sweep's combination failed) */
+#define LS_CONFIG_MAX (1u << 20)
+
+enum ls_mode {
+	LS_EVENT = 1,  /* generate_signals(current_data) bar by bar */
+	LS_VECTOR = 2, /* signals(data) on the data so far, once per cut */
+};
+
+enum ls_kind {
+	LS_BAR = 1, /* bars [0, upto) are there: answer for bar upto-1 */
+	LS_CUT,	    /* vectorised: targets for bars [0, upto) from them alone */
+	LS_END,	    /* no more: return */
+};
+
+enum ls_action { LS_BUY = 1, LS_SELL, LS_CLOSE, LS_CANCEL };
+
+/* ls_order.flags: which optional fields are set */
+#define LS_HAS_SIZE 1u
+#define LS_HAS_LIMIT 2u
+#define LS_HAS_STOP 4u
+#define LS_HAS_SL 8u
+#define LS_HAS_TP 16u
+
+struct ls_order {
+	uint8_t action; /* enum ls_action */
+	uint8_t flags;	/* LS_HAS_* */
+	uint16_t symbol;
+	uint32_t pad;
+	double size, limit, stop, sl, tp;
+};
+
+/* What an instance is shown before its call: the account after the
+ * current bar's fills, valued at its Close (host -> slot). */
+struct ls_account {
+	double cash, equity, available;
+	uint32_t finished; /* ruined, or failed: no more calls */
+	uint32_t pad;
+	double position[LS_MAX_SYMBOLS];
+};
+
+/* One instance's answer for a bar (slot -> host). */
+struct ls_answer {
+	uint64_t bar;	  /* the bar these orders were placed on */
+	uint32_t norders;
+	uint32_t error_len; /* > 0: the instance raised; its text below, it is finished */
+	struct ls_order orders[LS_MAX_ORDERS];
+	char error[LS_ERROR_MAX];
+};
+
+/* The region's first page.  Offsets are from the start of the region;
+ * every array is 64-byte aligned. */
+struct ls_header {
+	uint32_t magic, version;
+	uint32_t mode; /* enum ls_mode */
+	uint32_t nsym;
+	uint64_t nbars, ninst;
+	uint64_t spin_ns;
+	uint64_t size;			/* of the whole region */
+	uint64_t config_off, config_len; /* JSON: symbols, strategy name, params per instance */
+	uint64_t time_off;		/* int64_t[nbars]: seconds since the epoch, UTC */
+	uint64_t cols_off;		/* double[nsym][5][nbars]: open high low close volume */
+	uint64_t has_off;		/* uint8_t[nsym][nbars]: the symbol has a bar there */
+	uint64_t acct_off;		/* struct ls_account[ninst] */
+	uint64_t answer_off;		/* struct ls_answer[ninst] (event mode) */
+	uint64_t targets_off;		/* double[ninst][nbars] (vectorised mode) */
+	_Alignas(64) uint32_t host_seq; /* futex: bumped by the host */
+	_Alignas(64) uint32_t slot_seq; /* futex: bumped by the slot */
+	_Alignas(64) uint32_t kind;	/* enum ls_kind, with host_seq */
+	uint32_t pad;
+	uint64_t upto; /* bars [0, upto) are present */
+	/* slot -> host, once, with the first slot_seq bump: the strategy
+	 * class is loaded and is LS_EVENT or LS_VECTOR (it defines signals()) */
+	_Alignas(64) uint32_t slot_mode;
+};
+
+#endif

@@ -1,0 +1,246 @@
+"""The slot's side of a backtest: drives the strategy class through the
+lockstep region the job brought (src/pyrt/lockstep.h, docs/backtest.md).
+
+The engine outside writes bar i+1 into the region only after it has read
+the answers for bar i, so the arrays below hold zeros past the current bar:
+there is nothing further to read, by any route.  This code runs in the same
+process as the strategy, which can change anything here; the engine trusts
+none of it and checks every answer.
+"""
+
+import json
+
+import numpy as np
+
+import _stratbox_ls as ls
+
+from .strategy import Bars, BaseStrategy, SignalError, _Store, normalize_signals
+
+# struct ls_header (lockstep.h): byte offsets
+_NBARS, _NINST = 16, 24
+_CONFIG_OFF, _CONFIG_LEN = 48, 56
+_TIME_OFF, _COLS_OFF, _HAS_OFF, _ACCT_OFF, _ANSWER_OFF, _TARGETS_OFF = 64, 72, 80, 88, 96, 104
+_HOST_SEQ, _KIND, _UPTO, _SLOT_MODE = 128, 256, 264, 320
+_ACCOUNT_DOUBLES = 20  # struct ls_account: cash, equity, available, finished+pad, position[16]
+_EVENT, _VECTOR = 1, 2
+_BAR, _CUT, _END = 1, 2, 3
+
+
+def find_class(env, name):
+    """The strategy class: the one subclass of BaseStrategy the code
+    defines, or the one called name."""
+    mine = [v for v in env.values()
+            if isinstance(v, type) and issubclass(v, BaseStrategy) and v is not BaseStrategy
+            and v.__module__ == env.get("__name__")]
+    if name:
+        for c in mine:
+            if c.__name__ == name:
+                return c
+        raise LookupError(f"no strategy class named {name!r}; the code defines "
+                          + (", ".join(sorted(c.__name__ for c in mine)) or "none"))
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise LookupError("the code defines no strategy: write a class that subclasses "
+                          "BaseStrategy (from stratbox import BaseStrategy)")
+    # a base class of the others is not the strategy (class Base(BaseStrategy); class Mine(Base))
+    leaves = [c for c in mine if not any(o is not c and issubclass(o, c) for o in mine)]
+    if len(leaves) == 1:
+        return leaves[0]
+    raise LookupError("the code defines several strategies ("
+                      + ", ".join(sorted(c.__name__ for c in leaves))
+                      + "): choose one with --strategy NAME")
+
+
+def _make(cls, config, symbols):
+    """An instance with its config set before its own __init__ runs."""
+    obj = cls.__new__(cls)
+    BaseStrategy._setup(obj, config, symbols)
+    if cls.__init__ is not BaseStrategy.__init__:
+        try:
+            cls.__init__(obj)
+        except TypeError:
+            # __init__(self, fast=10, ...) or __init__(self, params): give what it names
+            import inspect
+
+            sig = inspect.signature(cls.__init__)
+            names = [p for p in list(sig.parameters)[1:]]
+            if names and all(n in config for n in names):
+                cls.__init__(obj, **{n: config[n] for n in names})
+            elif len(names) == 1:
+                cls.__init__(obj, config)
+            else:
+                raise
+    return obj
+
+
+class _Region:
+    def __init__(self, mv):
+        self.mv = mv
+        u64 = np.frombuffer(mv, dtype=np.uint64, count=48)
+        self.u64 = u64
+        self.u32 = np.frombuffer(mv, dtype=np.uint32, count=96)
+        self.nbars = int(u64[_NBARS // 8])
+        self.ninst = int(u64[_NINST // 8])
+        off, n = int(u64[_CONFIG_OFF // 8]), int(u64[_CONFIG_LEN // 8])
+        self.config = json.loads(bytes(mv[off:off + n]).decode("utf-8"))
+        self.symbols = list(self.config["symbols"])
+        nsym = len(self.symbols)
+        nb = self.nbars
+        t = np.frombuffer(mv, dtype=np.int64, count=nb, offset=int(u64[_TIME_OFF // 8]))
+        cols_off = int(u64[_COLS_OFF // 8])
+        self.stores = []
+        for s, name in enumerate(self.symbols):
+            st = _Store.__new__(_Store)
+            st.symbol = name
+            st.cols = [np.frombuffer(mv, dtype=np.float64, count=nb,
+                                     offset=cols_off + (s * 5 + c) * nb * 8) for c in range(5)]
+            st.time = t.view("datetime64[s]")
+            st.n = 0
+            self.stores.append(st)
+        self.acct = np.frombuffer(mv, dtype=np.float64, count=self.ninst * _ACCOUNT_DOUBLES,
+                                  offset=int(u64[_ACCT_OFF // 8])).reshape(self.ninst,
+                                                                           _ACCOUNT_DOUBLES)
+        self.finished = np.frombuffer(mv, dtype=np.uint32, count=self.ninst * _ACCOUNT_DOUBLES * 2,
+                                      offset=int(u64[_ACCT_OFF // 8]))[6::_ACCOUNT_DOUBLES * 2]
+        self.targets_off = int(u64[_TARGETS_OFF // 8])
+
+    def bars(self):
+        if len(self.stores) == 1:
+            return Bars(self.stores[0])
+        return Bars(self.stores[0], symbols={s.symbol: Bars(s) for s in self.stores})
+
+    def targets(self, inst, n):
+        return np.frombuffer(self.mv, dtype=np.float64, count=n,
+                             offset=self.targets_off + inst * self.nbars * 8)
+
+
+def _warmup(s, nbars):
+    w = getattr(s, "warmup", 0)
+    try:
+        w = int(w or 0)
+    except (TypeError, ValueError):
+        raise SignalError(f"warmup must be a whole number of bars, not {w!r}") from None
+    return min(max(w, 0), max(nbars - 1, 0))
+
+
+def run(env):
+    mv = ls.region()
+    r = _Region(mv)
+    cfg = r.config
+    cls = find_class(env, cfg.get("strategy"))
+    vector = callable(getattr(cls, "signals", None))
+    single = r.ninst == 1
+    symbols = r.symbols
+    configs = [dict(getattr(cls, "params", None) or {}, **inst.get("params", {}))
+               for inst in cfg["instances"]]
+    # hello: each instance made (event) or tried (vectorised), its warmup
+    insts, warm = [], []
+    for i, c in enumerate(configs):
+        try:
+            s = _make(cls, c, symbols)
+            if not vector:
+                s.initialize()
+            w = _warmup(s, r.nbars)
+            insts.append(None if vector else s)
+            warm.append(w)
+            ls.answer(i, w, [])
+        except Exception as e:  # noqa: BLE001
+            _failed(i, e, single)
+            insts.append(None)
+            warm.append(None)
+    r.u32[_SLOT_MODE // 4] = _VECTOR if vector else _EVENT
+    ls.post()
+    if vector:
+        _run_vector(r, cls, configs, warm, single)
+    else:
+        _run_event(r, insts, warm, single, symbols)
+
+
+def _failed(i, e, single):
+    if single:
+        raise e
+    ls.fail(i, f"{type(e).__name__}: {e}")
+
+
+def _run_event(r, insts, warm, single, symbols):
+    alive = [s is not None for s in insts]
+    bars = r.bars()
+    stores = r.stores
+    acct = r.acct
+    finished = r.finished
+    u32, u64 = r.u32, r.u64
+    nsym = len(symbols)
+    multi = nsym > 1
+    seq = 0
+    answer = ls.answer
+    while True:
+        seq = ls.wait(seq)
+        kind = int(u32[_KIND // 4])
+        if kind != _BAR:
+            return
+        upto = int(u64[_UPTO // 8])
+        for st in stores:
+            st.n = upto
+        bar = upto - 1
+        for i, s in enumerate(insts):
+            if not alive[i] or finished[i] or bar < warm[i]:
+                continue
+            a = acct[i]
+            s.cash = float(a[0])
+            s.equity = float(a[1])
+            s.available = float(a[2])
+            s.position = float(a[4])
+            if multi:
+                s.positions = dict(zip(symbols, a[4:4 + nsym].tolist()))
+            else:
+                s.positions = {symbols[0]: s.position}
+            s.bar_index = bar
+            try:
+                answer(i, bar, normalize_signals(s.generate_signals(bars), symbols, bar))
+            except Exception as e:  # noqa: BLE001
+                alive[i] = False
+                _failed(i, e, single)
+        ls.post()
+
+
+def _run_vector(r, cls, configs, warm, single):
+    alive = [w is not None for w in warm]
+    seq = 0
+    bars = r.bars()
+    while True:
+        seq = ls.wait(seq)
+        kind = int(r.u32[_KIND // 4])
+        if kind != _CUT:
+            return
+        upto = int(r.u64[_UPTO // 8])
+        for st in r.stores:
+            st.n = upto
+        for i, c in enumerate(configs):
+            if not alive[i]:
+                continue
+            try:
+                s = _make(cls, c, r.symbols)  # a fresh instance for every cut
+                s.initialize()
+                s.bar_index = upto - 1
+                t = s.signals(bars)
+                r.targets(i, upto)[:] = _targets(t, upto)
+            except Exception as e:  # noqa: BLE001
+                alive[i] = False
+                _failed(i, e, single)
+        ls.post()
+
+
+def _targets(t, n):
+    if t is None:
+        raise SignalError("signals() returned None: return one target per bar")
+    a = np.asarray(getattr(t, "to_numpy", lambda: t)(), dtype=np.float64).reshape(-1)
+    if a.shape[0] != n:
+        raise SignalError(f"signals() returned {a.shape[0]} targets for {n} bars: "
+                          "return one per bar (NaN keeps the previous target)")
+    bad = np.flatnonzero(np.abs(a) > 1)
+    if bad.size:
+        i = int(bad[0])
+        raise SignalError(f"bar {i}: target {a[i]!r} is outside [-1, 1] (a signed "
+                          "fraction of equity)")
+    return a
