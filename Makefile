@@ -205,8 +205,18 @@ check: deps-test
 asan:
 	@$(MAKE) --no-print-directory BUILD=asan all tests
 
-bench: all $(O)/bench/validate
+bench: all $(O)/bench/validate $(O)/bench/backtest
 	@sh bench/run.sh
+
+# Backtests on a warm pool: the lockstep per bar, sweeps (figures, beside
+# their floors: bench/bt_floor.py).
+$(O)/bench/backtest: bench/backtest.c bench/benchstat.h $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) -Ibench $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
+
+bench-backtest: all $(O)/bench/backtest
+	@sh bench/backtest.sh
 
 # The static validator's throughput on large inputs (figures, not pass/fail).
 $(O)/bench/validate: bench/validate.c bench/benchstat.h $(O)/libstratbox.a
@@ -220,7 +230,7 @@ bench-validate: $(O)/bench/validate
 clean:
 	rm -rf $(BUILDROOT)
 
-.PHONY: all tests deps deps-test demo check asan bench bench-validate clean fuzz FORCE
+.PHONY: all tests deps deps-test demo check asan bench bench-validate bench-backtest clean fuzz FORCE
 FORCE:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -9,6 +9,7 @@
 # bench/engine.c     the backtest engine's core alone: bars/s on one core,
 #                    10M-bar series and back-to-back runs on GOOG.csv
 # bench/validate.c   the static validator's throughput on large inputs
+# bench/backtest.sh  backtests on a warm pool beside their floors (bt_floor.py)
 set -eu
 cd "$(dirname "$0")/.."
 sh bench/sandbox.sh "$@"
@@ -21,3 +22,5 @@ cc -O2 -D_GNU_SOURCE -Wall -Wextra -Iinclude -o build/bench/engine bench/engine.
 build/bench/engine
 echo
 build/bench/validate
+echo
+sh bench/backtest.sh

@@ -39,7 +39,7 @@ struct driver {
 	size_t size;
 	int fd;
 	uint32_t host_seq, slot_seq;
-	uint64_t spin_ns;
+	uint64_t spin_ns, cur_spin;
 	size_t written; /* bars [0, written) are in the region */
 	/* the job's thread */
 	pthread_t th;
@@ -70,36 +70,54 @@ static void *job_thread(void *arg)
 	return NULL;
 }
 
-/* Wait until the slot has posted `want`; false when the job ended first. */
+/* Wait until the slot has posted `want`; false when the job ended first.
+ * The spin adapts as the slot's does (lsmod.c): halved after a wait that
+ * ended asleep, doubled after one that ended spinning. */
 static bool wait_slot(struct driver *d, uint32_t want)
 {
-	uint64_t t0 = d->spin_ns ? mono_ns() : 0;
+	uint64_t spin = d->cur_spin, t0 = spin ? mono_ns() : 0;
 	unsigned n = 0;
+	bool slept = false, got = false;
 	for (;;) {
 		uint32_t now = __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE);
-		if (now == want)
-			return true;
-		if (atomic_load(&d->done))
-			return __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE) == want;
+		if (now == want) {
+			got = true;
+			break;
+		}
+		if (atomic_load(&d->done)) {
+			got = __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE) == want;
+			break;
+		}
 		if (now != want - 1)
-			return false; /* the slot counted on its own: a broken protocol */
-		if (d->spin_ns && (++n & 63) != 0) {
+			break; /* the slot counted on its own: a broken protocol */
+		if (!slept && spin && (++n & 63) != 0) {
 			__builtin_ia32_pause();
 			continue;
 		}
-		if (d->spin_ns && mono_ns() - t0 < d->spin_ns)
+		if (!slept && spin && mono_ns() - t0 < spin)
 			continue;
+		slept = true;
 		struct timespec ts = { 0, 20 * 1000000L };
-		syscall(SYS_futex, &d->h->slot_seq, FUTEX_WAIT, now, &ts, NULL, 0);
+		__atomic_store_n(&d->h->host_sleeping, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&d->h->slot_seq, __ATOMIC_SEQ_CST) == now && !atomic_load(&d->done))
+			syscall(SYS_futex, &d->h->slot_seq, FUTEX_WAIT, now, &ts, NULL, 0);
+		__atomic_store_n(&d->h->host_sleeping, 0, __ATOMIC_RELAXED);
 	}
+	if (slept)
+		d->cur_spin /= 2;
+	else if (d->cur_spin < d->spin_ns)
+		d->cur_spin = d->cur_spin * 2 + 1000 < d->spin_ns ? d->cur_spin * 2 + 1000 : d->spin_ns;
+	return got;
 }
 
 static void post_host(struct driver *d, uint32_t kind, uint64_t upto)
 {
 	d->h->kind = kind;
 	d->h->upto = upto;
-	__atomic_store_n(&d->h->host_seq, ++d->host_seq, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &d->h->host_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
+	__atomic_store_n(&d->h->host_seq, ++d->host_seq, __ATOMIC_SEQ_CST);
+	/* the slot may lie about sleeping: then it only waits for itself */
+	if (kind == LS_END || __atomic_load_n(&d->h->slot_sleeping, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &d->h->host_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 static double *col(struct driver *d, size_t sym, int which)
@@ -527,6 +545,7 @@ int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
 	d.pool = pool;
 	d.fd = -1;
 	d.spin_ns = job->spin_ns == UINT64_MAX ? DEFAULT_SPIN_NS : job->spin_ns;
+	d.cur_spin = d.spin_ns;
 	d.eng = calloc(c->k, sizeof(*d.eng));
 	d.failed = calloc(c->k, sizeof(bool));
 	d.warmup = calloc(c->k, sizeof(size_t));

@@ -22,8 +22,12 @@
  * parameter combinations, run in one slot): one exchange per bar then
  * carries every instance's orders, and the wake-ups are shared.
  *
- * Both sides wait by spinning for up to spin_ns, then on the futex
- * (bench/lockstep.c has the figures).  Shared by the host (src/engine/) and
+ * Both sides wait by spinning for up to spin_ns, then on the futex; a side
+ * that goes to sleep says so first (*_sleeping), and the other side makes
+ * the wake-up system call only then: while both spin, a bar's exchange
+ * makes no system call at all.  (The flags are advisory: the host never
+ * sleeps longer than 20 ms on them, so a slot that lies about them only
+ * slows itself.)  Shared by the host (src/engine/) and
  * the zygote's module (src/pyrt/lsmod.c); no other file should need it. */
 #ifndef STRATBOX_PYRT_LOCKSTEP_H
 #define STRATBOX_PYRT_LOCKSTEP_H
@@ -101,7 +105,9 @@ struct ls_header {
 	uint64_t answer_off;		/* struct ls_answer[ninst] (event mode) */
 	uint64_t targets_off;		/* double[ninst][nbars] (vectorised mode) */
 	_Alignas(64) uint32_t host_seq; /* futex: bumped by the host */
+	uint32_t slot_sleeping;		/* the slot waits on host_seq in the kernel */
 	_Alignas(64) uint32_t slot_seq; /* futex: bumped by the slot */
+	uint32_t host_sleeping;		/* the host waits on slot_seq in the kernel */
 	_Alignas(64) uint32_t kind;	/* enum ls_kind, with host_seq */
 	uint32_t pad;
 	uint64_t upto; /* bars [0, upto) are present */

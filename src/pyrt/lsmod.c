@@ -15,6 +15,7 @@
 #include "pyrt/lsmod.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/futex.h>
 #include <math.h>
 #include <string.h>
@@ -69,6 +70,44 @@ static PyObject *ls_region(PyObject *self, PyObject *noargs)
 	return PyMemoryView_FromMemory((char *) region, (Py_ssize_t) region_size, PyBUF_WRITE);
 }
 
+/* Wait until the host's sequence number differs from want; returns it. */
+static uint32_t wait_host(uint32_t want)
+{
+	uint32_t now;
+	Py_BEGIN_ALLOW_THREADS
+	/* adaptive: a wait that ended asleep halves the next spin, one that
+	 * ended spinning doubles it (up to spin_ns), so a busy machine, where
+	 * spinning only steals the other side's core, soon stops spinning */
+	static uint64_t spin = UINT64_MAX;
+	if (spin > region->spin_ns)
+		spin = region->spin_ns;
+	uint64_t t0 = spin ? mono_ns() : 0;
+	unsigned n = 0;
+	bool slept = false;
+	for (;;) {
+		now = __atomic_load_n(&region->host_seq, __ATOMIC_ACQUIRE);
+		if (now != want)
+			break;
+		if (!slept && spin && (++n & 63) != 0) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (!slept && spin && mono_ns() - t0 < spin)
+			continue;
+		slept = true;
+		__atomic_store_n(&region->slot_sleeping, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&region->host_seq, __ATOMIC_SEQ_CST) == want)
+			syscall(SYS_futex, &region->host_seq, FUTEX_WAIT, want, NULL, NULL, 0);
+		__atomic_store_n(&region->slot_sleeping, 0, __ATOMIC_RELAXED);
+	}
+	if (slept)
+		spin /= 2;
+	else if (spin < region->spin_ns)
+		spin = spin * 2 + 1000 < region->spin_ns ? spin * 2 + 1000 : region->spin_ns;
+	Py_END_ALLOW_THREADS
+	return now;
+}
+
 /* wait(seq) -> the host's sequence number once it differs from seq. */
 static PyObject *ls_wait(PyObject *self, PyObject *arg)
 {
@@ -78,35 +117,33 @@ static PyObject *ls_wait(PyObject *self, PyObject *arg)
 	unsigned long seq = PyLong_AsUnsignedLong(arg);
 	if (seq == (unsigned long) -1 && PyErr_Occurred())
 		return NULL;
-	uint32_t want = (uint32_t) seq, now;
-	Py_BEGIN_ALLOW_THREADS
-	uint64_t spin = region->spin_ns, t0 = spin ? mono_ns() : 0;
-	unsigned n = 0;
-	for (;;) {
-		now = __atomic_load_n(&region->host_seq, __ATOMIC_ACQUIRE);
-		if (now != want)
-			break;
-		if (spin && (++n & 63) != 0) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		if (spin && mono_ns() - t0 < spin)
-			continue;
-		syscall(SYS_futex, &region->host_seq, FUTEX_WAIT, want, NULL, NULL, 0);
-	}
-	Py_END_ALLOW_THREADS
-	return PyLong_FromUnsignedLong(now);
+	return PyLong_FromUnsignedLong(wait_host((uint32_t) seq));
 }
 
-/* post(): the answers are written; wake the host. */
+/* next(seq) -> (seq, kind, upto): wait, then what the host sent. */
+static PyObject *ls_next(PyObject *self, PyObject *arg)
+{
+	(void) self;
+	if (region == NULL)
+		return need_region();
+	unsigned long seq = PyLong_AsUnsignedLong(arg);
+	if (seq == (unsigned long) -1 && PyErr_Occurred())
+		return NULL;
+	uint32_t now = wait_host((uint32_t) seq);
+	return Py_BuildValue("(kIK)", (unsigned long) now, region->kind,
+			     (unsigned long long) region->upto);
+}
+
+/* post(): the answers are written; wake the host (only if it sleeps). */
 static PyObject *ls_post(PyObject *self, PyObject *noargs)
 {
 	(void) self;
 	(void) noargs;
 	if (region == NULL)
 		return need_region();
-	__atomic_add_fetch(&region->slot_seq, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &region->slot_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
+	__atomic_add_fetch(&region->slot_seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&region->host_sleeping, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &region->slot_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
 	Py_RETURN_NONE;
 }
 
@@ -210,7 +247,62 @@ static PyObject *ls_fail(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+static PyObject *s_cash, *s_equity, *s_available, *s_position, *s_positions, *s_bar_index;
+
+/* sync(inst, obj, bar, symbols) -> finished: set obj's cash, equity,
+ * available, position, positions (a dict over symbols) and bar_index from
+ * the instance's account; True when the host says it is finished. */
+static PyObject *ls_sync(PyObject *self, PyObject *args)
+{
+	(void) self;
+	Py_ssize_t inst;
+	PyObject *obj, *symbols;
+	unsigned long long bar;
+	if (!PyArg_ParseTuple(args, "nOKO!", &inst, &obj, &bar, &PyList_Type, &symbols))
+		return NULL;
+	if (region == NULL)
+		return need_region();
+	if (inst < 0 || (uint64_t) inst >= region->ninst) {
+		PyErr_SetString(PyExc_IndexError, "no such strategy instance");
+		return NULL;
+	}
+	const struct ls_account *a = (const struct ls_account *) ((char *) region +
+								   region->acct_off) + inst;
+	if (a->finished)
+		Py_RETURN_TRUE;
+	Py_ssize_t nsym = PyList_GET_SIZE(symbols);
+	if (nsym > (Py_ssize_t) LS_MAX_SYMBOLS)
+		nsym = LS_MAX_SYMBOLS;
+	PyObject *cash = PyFloat_FromDouble(a->cash), *eq = PyFloat_FromDouble(a->equity),
+		 *av = PyFloat_FromDouble(a->available), *pos = PyFloat_FromDouble(a->position[0]),
+		 *bi = PyLong_FromUnsignedLongLong(bar), *pd = PyDict_New();
+	int bad = !cash || !eq || !av || !pos || !bi || !pd;
+	for (Py_ssize_t k = 0; !bad && k < nsym; k++) {
+		PyObject *v = k == 0 ? (Py_INCREF(pos), pos) : PyFloat_FromDouble(a->position[k]);
+		bad = v == NULL || PyDict_SetItem(pd, PyList_GET_ITEM(symbols, k), v) < 0;
+		Py_XDECREF(v);
+	}
+	if (!bad)
+		bad = PyObject_SetAttr(obj, s_cash, cash) < 0 ||
+		      PyObject_SetAttr(obj, s_equity, eq) < 0 ||
+		      PyObject_SetAttr(obj, s_available, av) < 0 ||
+		      PyObject_SetAttr(obj, s_position, pos) < 0 ||
+		      PyObject_SetAttr(obj, s_positions, pd) < 0 ||
+		      PyObject_SetAttr(obj, s_bar_index, bi) < 0;
+	Py_XDECREF(cash);
+	Py_XDECREF(eq);
+	Py_XDECREF(av);
+	Py_XDECREF(pos);
+	Py_XDECREF(bi);
+	Py_XDECREF(pd);
+	if (bad)
+		return NULL;
+	Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
+	{ "next", ls_next, METH_O, "wait for the host, then (seq, kind, upto)" },
+	{ "sync", ls_sync, METH_VARARGS, "show an instance its account before a call" },
 	{ "region", ls_region, METH_NOARGS, "the lockstep region as a memoryview, or None" },
 	{ "wait", ls_wait, METH_O, "wait until the host's sequence number moves past seq" },
 	{ "post", ls_post, METH_NOARGS, "the answers are written: wake the host" },
@@ -226,5 +318,13 @@ static struct PyModuleDef module = {
 
 PyObject *lsmod_init(void)
 {
+	s_cash = PyUnicode_InternFromString("cash");
+	s_equity = PyUnicode_InternFromString("equity");
+	s_available = PyUnicode_InternFromString("available");
+	s_position = PyUnicode_InternFromString("position");
+	s_positions = PyUnicode_InternFromString("positions");
+	s_bar_index = PyUnicode_InternFromString("bar_index");
+	if (!s_cash || !s_equity || !s_available || !s_position || !s_positions || !s_bar_index)
+		return NULL;
 	return PyModule_Create(&module);
 }

@@ -167,41 +167,25 @@ def _run_event(r, insts, warm, single, symbols):
     alive = [s is not None for s in insts]
     bars = r.bars()
     stores = r.stores
-    acct = r.acct
-    finished = r.finished
-    u32, u64 = r.u32, r.u64
-    nsym = len(symbols)
-    multi = nsym > 1
     seq = 0
-    answer = ls.answer
+    nxt, sync, answer, post = ls.next, ls.sync, ls.answer, ls.post
+    calls = [(i, s, warm[i]) for i, s in enumerate(insts) if s is not None]
     while True:
-        seq = ls.wait(seq)
-        kind = int(u32[_KIND // 4])
+        seq, kind, upto = nxt(seq)
         if kind != _BAR:
             return
-        upto = int(u64[_UPTO // 8])
         for st in stores:
             st.n = upto
         bar = upto - 1
-        for i, s in enumerate(insts):
-            if not alive[i] or finished[i] or bar < warm[i]:
+        for i, s, w in calls:
+            if bar < w or not alive[i] or sync(i, s, bar, symbols):
                 continue
-            a = acct[i]
-            s.cash = float(a[0])
-            s.equity = float(a[1])
-            s.available = float(a[2])
-            s.position = float(a[4])
-            if multi:
-                s.positions = dict(zip(symbols, a[4:4 + nsym].tolist()))
-            else:
-                s.positions = {symbols[0]: s.position}
-            s.bar_index = bar
             try:
                 answer(i, bar, normalize_signals(s.generate_signals(bars), symbols, bar))
             except Exception as e:  # noqa: BLE001
                 alive[i] = False
                 _failed(i, e, single)
-        ls.post()
+        post()
 
 
 def _run_vector(r, cls, configs, warm, single):

@@ -1,0 +1,126 @@
+/* Backtests on a warm pool, each beside its floor (bench/bt_floor.py, the
+ * same class in one plain python3 process).
+ *
+ *   build/bench/backtest [RUNS]
+ *
+ *   single   an event-driven SMA cross over GOOG.csv (2,148 bars) at
+ *            --cpus 1: microseconds a bar of the lockstep (host and slot
+ *            each on a core, spinning) and the whole job
+ *   sweep    200 combinations, 2 slots at --cpus 1: event-driven and
+ *            vectorised, backtests/s
+ * The floors are printed by bench/run.sh beside these figures. */
+#include "benchstat.h"
+#include "stratbox/backtest.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return NULL;
+	static char buf[1 << 20];
+	*len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[*len] = '\0';
+	return strdup(buf);
+}
+
+static double num(const json_t *o, const char *a, const char *b)
+{
+	return json_number_value(json_object_get(json_object_get(o, a), b));
+}
+
+int main(int argc, char **argv)
+{
+	int runs = argc > 1 ? atoi(argv[1]) : 20;
+	sbx_error *err = NULL;
+	bt_series *s = NULL;
+	bt_data *data = NULL;
+	if (bt_series_read("data/GOOG.csv", "GOOG", &s, &err) < 0 ||
+	    bt_data_new(&s, 1, &data, &err) < 0) {
+		fprintf(stderr, "data: %s\n", err->msg);
+		return 1;
+	}
+	const char *b = getenv("BUILDROOT") ? getenv("BUILDROOT") : "build";
+	char zyg[512], pkg[512];
+	snprintf(zyg, sizeof(zyg), "%s/stratbox-zygote", b);
+	snprintf(pkg, sizeof(pkg), "%s/python", b);
+	sbx_check_policy *pol = sbx_check_policy_default();
+	sbx_pool *pool = NULL;
+	if (bt_backtest_policy(pol, &err) < 0 ||
+	    sbx_pool_start(&(struct sbx_pool_options){ .warm = 2,
+						       .policy = pol,
+						       .log_fd = 2,
+						       .zygote_path = zyg,
+						       .package_dir = pkg },
+			   &pool, &err) < 0) {
+		fprintf(stderr, "pool: %s\n", err->msg);
+		return 1;
+	}
+	size_t len, vlen;
+	char *code = slurp("bench/strategies/sma_cross.py", &len);
+	char *vcode = slurp("bench/strategies/sma_vectorised.py", &vlen);
+	if (code == NULL || vcode == NULL) {
+		fprintf(stderr, "run from the repository's root\n");
+		return 1;
+	}
+	bt_job job = { .code = code, .code_len = len, .data = data, .millicpus = 1000,
+		       .spin_ns = UINT64_MAX };
+	bt_config_default(&job.config);
+	double *bar_us = calloc((size_t) runs, sizeof(double)), *job_ms = calloc((size_t) runs,
+										 sizeof(double));
+	for (int i = 0; i < runs; i++) {
+		bool ok;
+		json_t *r = bt_backtest_run(pool, pol, &job, &ok, &err);
+		if (r == NULL || !ok) {
+			fprintf(stderr, "backtest failed: %s\n",
+				r ? json_string_value(json_object_get(r, "error")) : err->msg);
+			return 1;
+		}
+		bar_us[i] = num(r, "timings", "us_per_bar");
+		job_ms[i] = num(r, "timings", "run_ms");
+		json_decref(r);
+	}
+	printf("single SMA cross, GOOG (2148 bars), --cpus 1, warm pool:\n");
+	bench_print("  per bar", bar_us, (size_t) runs, "us (lockstep, host+slot)");
+	bench_print("  job", job_ms, (size_t) runs, "ms (sandboxed process, start to exit)");
+
+	json_t *combos = NULL;
+	if (bt_grid_parse("fast=5:50:5,slow=20:210:10", 0, &combos, &err) < 0) {
+		fprintf(stderr, "grid: %s\n", err->msg);
+		return 1;
+	}
+	const char *names[] = { "event-driven", "vectorised" };
+	const char *codes[] = { code, vcode };
+	size_t lens[] = { len, vlen };
+	for (int m = 0; m < 2; m++) {
+		bt_job j = job;
+		j.code = codes[m];
+		j.code_len = lens[m];
+		j.spin_ns = 0;
+		j.has_seed = true;
+		j.seed = 1;
+		double rate[3];
+		int nrep = 3;
+		for (int k = 0; k < nrep; k++) {
+			bt_sweep sw = { .job = &j, .combos = combos, .parallel = 2 };
+			json_t *r = bt_sweep_run(pool, pol, &sw, &err);
+			if (r == NULL) {
+				fprintf(stderr, "sweep: %s\n", err->msg);
+				return 1;
+			}
+			rate[k] = num(r, "timings", "backtests_per_s");
+			json_decref(r);
+		}
+		printf("sweep of %zu, 2 slots at --cpus 1, %s:\n", json_array_size(combos), names[m]);
+		bench_print("  rate", rate, (size_t) nrep, "backtests/s");
+	}
+	json_decref(combos);
+	sbx_pool_stop(pool);
+	sbx_check_policy_free(pol);
+	bt_data_free(data);
+	bt_series_free(s);
+	return 0;
+}
