@@ -50,7 +50,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 SEC_SRC  := $(wildcard tests/security/*.c)
 PYRT_SRC := $(wildcard tests/pyrt/*.c)
-TEST_COMMON := tests/harness.c tests/leftovers.c
+TEST_COMMON := tests/harness.c tests/helpers.c tests/leftovers.c
 
 all: $(O)/stratbox $(O)/libstratbox.a $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
 

@@ -64,27 +64,27 @@ static void expect_all_refused(const char *name, long long min)
 
 /* Processes, signals, sockets, ctypes, unpickling, tracing, the object
  * graph: through every reachable module that holds one. */
-void p_hook_capabilities(void)
+void p_hook_refuses_capabilities(void)
 {
 	expect_all_refused("capabilities.py", 60);
 }
 
 /* eval, exec and compile of code built at run time, by every route to the
  * real builtins and the compiler. */
-void p_hook_code(void)
+void p_hook_refuses_built_code(void)
 {
 	expect_all_refused("code.py", 20);
 }
 
 /* Frames and code objects. */
-void p_hook_frames(void)
+void p_hook_refuses_frame_access(void)
 {
 	expect_all_refused("frames.py", 14);
 }
 
 /* Modules neither loaded nor allowed, by every import route; nothing the
  * job wrote can be imported or mapped as code. */
-void p_hook_imports(void)
+void p_hook_refuses_unallowed_imports(void)
 {
 	expect_all_refused("imports.py", 11);
 }

@@ -166,7 +166,7 @@ static uint64_t settled_memory(struct sbx_pool *pool, uint64_t below)
  * after each, instead of growing by what every job wrote. */
 void p_writes_freed_after_job(void)
 {
-	if (!t_have_cgroups())
+	if (!test_have_cgroups())
 		test_skip("no cgroup delegated: no caller memory to watch");
 	/* a parent of its own, so that nothing else this machine runs is
 	 * counted in the figure watched */
@@ -208,7 +208,7 @@ void p_writes_freed_after_job(void)
 
 /* A job's /proc hides what every sandbox's does (rootfs.c's one table):
  * each masked entry reads empty, each read-only one refuses a write. */
-void p_job_proc_hidden(void)
+void p_job_proc_host_entries_hidden(void)
 {
 	char list[4096] = "";
 	size_t off = 0;

@@ -2,36 +2,16 @@
  * (rootfs_proc_entries, applied to every procfs the runtime mounts) say
  * the same: the doc once promised masks the code did not make. */
 #include "harness.h"
+#include "helpers.h"
 #include "sandbox/internal.h"
 #include "unit.h"
 
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
-#include <unistd.h>
-
-/* The doc, from the checkout: the working directory (tests/run.sh and
- * make run the suites there), else beside the binary's build directory. */
-static FILE *open_doc(char *found, size_t size)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n < 0 ? 0 : n] = '\0';
-	const char *dir = dirname(exe);
-	const char *const tries[] = { ".", "../..", "../../.." };
-	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		snprintf(found, size, "%s%s%s/docs/sandbox.md", i ? dir : "", i ? "/" : "", tries[i]);
-		FILE *f = fopen(found, "r");
-		if (f != NULL)
-			return f;
-	}
-	return NULL;
-}
 
 void u_proc_table_documented(void)
 {
 	char path[PATH_MAX + 64];
-	FILE *f = open_doc(path, sizeof(path));
+	FILE *f = test_open_checkout_file("docs/sandbox.md", path, sizeof(path));
 	if (f == NULL)
 		test_skip("docs/sandbox.md not found (run the suite from the checkout)");
 	/* rows "| `/proc/NAME` | masked | ..." or "| read-only |" in the

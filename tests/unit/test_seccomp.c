@@ -125,7 +125,7 @@ void u_seccomp_prebuilt_matches(void)
 	}
 }
 
-void u_seccomp_run_policy(void)
+void u_seccomp_run_allows_programs_refuses_escapes(void)
 {
 	const struct seccomp_prog *p = run_policy();
 	static const int allowed[] = { SYS_read, SYS_write, SYS_openat, SYS_mmap, SYS_execve,
@@ -147,7 +147,7 @@ void u_seccomp_run_policy(void)
 		CHECK(action(p, X86_64, denied[i], 0, 0) == NOTIFY, "syscall %d", denied[i]);
 }
 
-void u_seccomp_arguments(void)
+void u_seccomp_run_checks_clone_ioctl_socket_args(void)
 {
 	const struct seccomp_prog *p = run_policy();
 	/* clone: threads and processes yes, namespaces no */
@@ -191,7 +191,7 @@ void u_seccomp_arguments(void)
 /* Host-wide resources no namespace or cgroup divides: the kernel AIO pool
  * (fs.aio-max-nr) in every policy; netlink protocols other than
  * NETLINK_ROUTE (the host's device events, audit, ...); the hugetlb pool. */
-void u_seccomp_host_resources(void)
+void u_seccomp_host_wide_resources_refused(void)
 {
 	static const int aio[] = { SYS_io_setup, SYS_io_submit, SYS_io_getevents,
 				   SYS_io_pgetevents, SYS_io_cancel, SYS_io_destroy };
@@ -250,7 +250,7 @@ void u_seccomp_host_resources(void)
 	CHECK(action4(job, SYS_memfd_create, 0, 0, 0, 0) == NOTIFY);
 }
 
-void u_seccomp_other_abis(void)
+void u_seccomp_other_abis_refused_and_named(void)
 {
 	const struct seccomp_prog *p = run_policy();
 	/* i386 via int 0x80, with a syscall number allowed natively */
@@ -271,7 +271,7 @@ void u_seccomp_other_abis(void)
 
 /* Python jobs: what a numpy/pandas workload needs, and no execve, no new
  * process (threads only), no socket, no SysV IPC, a short ioctl list. */
-void u_seccomp_job_policy(void)
+void u_seccomp_job_refuses_exec_processes_sockets(void)
 {
 	const struct seccomp_prog *p = policy(SBX_POLICY_PYTHON_JOB);
 	static const int allowed[] = { SYS_read, SYS_write, SYS_openat, SYS_mmap, SYS_munmap,
@@ -311,7 +311,7 @@ void u_seccomp_job_policy(void)
 /* The zygote (trusted code): refusals are TRACE, which ranks below a job
  * filter's USER_NOTIF so the job's violation is the one reported, and
  * fails with ENOSYS when nothing traces. */
-void u_seccomp_zygote_policy(void)
+void u_seccomp_zygote_refusals_rank_below_job_notify(void)
 {
 	const struct seccomp_prog *p = policy(SBX_POLICY_ZYGOTE);
 	static const int allowed[] = { SYS_read,	 SYS_mount,	   SYS_umount2, SYS_unshare,
