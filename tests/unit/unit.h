@@ -16,7 +16,8 @@
 	X(policy_file_replaces_defaults_bad_one_refused)                                           \
 	X(seccomp_job_refuses_exec_processes_sockets)                                              \
 	X(seccomp_zygote_refusals_rank_below_job_notify) X(seccomp_host_wide_resources_refused)    \
-	X(proc_table_documented) X(copy_sources_sized_symlink_sources_refused) ENGINE_TESTS(X)
+	X(proc_table_documented) X(etc_table_documented)                                          \
+	X(copy_sources_sized_symlink_sources_refused) ENGINE_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
@@ -43,5 +44,14 @@
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
 #undef DECLARE
+
+#include <stddef.h>
+
+/* For each row of a table in the checkout's doc (e.g. "docs/sandbox.md")
+ * under the heading `heading` (the whole heading line, e.g. "### /etc")
+ * that starts with `prefix`, call row(); returns how many.  Skips the test
+ * when the doc is not found; fails when the section is missing. */
+size_t doc_table_rows(const char *doc, const char *heading, const char *prefix,
+		      void (*row)(const char *doc_path, const char *line, void *arg), void *arg);
 
 #endif
