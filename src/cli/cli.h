@@ -16,7 +16,9 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * returns -1. */
 int cli_bad_value(const char *opt, const char *val, const char *why);
 
-/* Exit code for errors of stratbox itself (docker run's convention). */
+/* Exit code for errors of stratbox itself (docker run's convention), which
+ * `run` uses for its usage errors too; every other command exits 2 on a
+ * usage error.  docs/cli.md has every command's exit codes in one table. */
 #define EXIT_SANDBOX_FAILURE 125
 
 #endif

@@ -27,7 +27,10 @@
 	X(nested_binds_land_where_asked) X(bind_swap_race_never_reaches_host)                      \
 	X(proc_host_entries_hidden) X(netlink_opens_route_only) X(hugetlb_mapping_fails_enomem)    \
 	X(copies_hide_host_paths) X(copy_refuses_links) X(exec_job_sees_no_install_path)           \
-	X(stalled_reader_does_not_stall_limits) X(gone_reader_does_not_stall_run)
+	X(stalled_reader_does_not_stall_limits) X(gone_reader_does_not_stall_run)                 \
+	X(no_or_unknown_command_exits_2) X(run_usage_error_exits_125) X(exec_usage_error_exits_2)  \
+	X(check_usage_error_exits_2) X(doctor_usage_error_exits_2)                                 \
+	X(help_exits_0_with_usage_on_stdout)
 
 #define DECLARE(name) void t_##name(void);
 SECURITY_TESTS(DECLARE)
