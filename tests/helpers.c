@@ -60,6 +60,12 @@ const char *test_package(void)
 	return beside_stratbox(buf, "STRATBOX_PYTHON_PKG", "python");
 }
 
+const char *test_data_dir(void)
+{
+	const char *p = getenv("STRATBOX_TEST_DATA");
+	return p && *p ? p : "tests";
+}
+
 const char *test_cgroup_parent(void)
 {
 	const char *p = getenv("STRATBOX_TEST_CGROUP_PARENT");

@@ -16,6 +16,9 @@ const char *test_stratbox(void); /* STRATBOX_BIN, else build/stratbox */
 const char *test_probe(void);	 /* STRATBOX_PROBE, else build/tests/probe */
 const char *test_zygote(void);	 /* STRATBOX_ZYGOTE, else stratbox-zygote beside stratbox */
 const char *test_package(void);	 /* STRATBOX_PYTHON_PKG, else python/ beside stratbox */
+/* The suites' data, laid out as tests/ is (validate/escapes, pyrt/hook, ...):
+ * STRATBOX_TEST_DATA (tests/run.sh stages a copy), else tests. */
+const char *test_data_dir(void);
 
 /* The cgroup parent tests/run.sh delegates to an unprivileged run
  * (STRATBOX_TEST_CGROUP_PARENT), or NULL. */

@@ -9,12 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *t_data_dir(void)
-{
-	const char *p = getenv("STRATBOX_TEST_DATA");
-	return p ? p : "tests";
-}
-
 static char own_parent[512];
 
 const char *t_cgroup_parent(void)
@@ -101,7 +95,7 @@ struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault)
 	sbx_check_policy *pol = NULL;
 	if (permissive) {
 		char path[1024];
-		snprintf(path, sizeof(path), "%s/pyrt/permissive-policy.json", t_data_dir());
+		snprintf(path, sizeof(path), "%s/pyrt/permissive-policy.json", test_data_dir());
 		pol = sbx_check_policy_load(path, &err);
 		CHECK(pol != NULL, "%s", err ? err->msg : "");
 	}

@@ -42,9 +42,6 @@ const char *rerr(const struct sbx_job_result *r);
 				     (r)->error ? (r)->error : "", rout(r), rerr(r));              \
 	} while (0)
 
-/* The test data (STRATBOX_TEST_DATA, else tests/); the binaries' paths
- * are in helpers.h. */
-const char *t_data_dir(void);
 /* Where the pool's cgroups go: this test's own parent while it has one,
  * else test_cgroup_parent(). */
 const char *t_cgroup_parent(void);

@@ -17,9 +17,9 @@ static char *hook_program(const char *name)
 	char path[1024];
 	char *reach = NULL, *body = NULL;
 	size_t n;
-	snprintf(path, sizeof(path), "%s/pyrt/hook/reach.py", t_data_dir());
+	snprintf(path, sizeof(path), "%s/pyrt/hook/reach.py", test_data_dir());
 	CHECK(read_file_alloc(path, 1 << 20, &reach, &n, NULL) == 0, "read %s", path);
-	snprintf(path, sizeof(path), "%s/pyrt/hook/%s", t_data_dir(), name);
+	snprintf(path, sizeof(path), "%s/pyrt/hook/%s", test_data_dir(), name);
 	CHECK(read_file_alloc(path, 1 << 20, &body, &n, NULL) == 0, "read %s", path);
 	char *code = str_printf("%s\n%s", reach, body);
 	free(reach);
@@ -98,9 +98,9 @@ void p_hook_library_works(void)
 	size_t n;
 	/* the default allow-list and the modules LLM-written strategies log,
 	 * warn and format tracebacks with */
-	snprintf(path, sizeof(path), "%s/pyrt/hook/library-policy.json", t_data_dir());
+	snprintf(path, sizeof(path), "%s/pyrt/hook/library-policy.json", test_data_dir());
 	struct sbx_pool *pool = test_pool_policy(path, 1);
-	snprintf(path, sizeof(path), "%s/pyrt/hook/library.py", t_data_dir());
+	snprintf(path, sizeof(path), "%s/pyrt/hook/library.py", test_data_dir());
 	CHECK(read_file_alloc(path, 1 << 20, &code, &n, NULL) == 0, "read %s", path);
 	struct sbx_job_result r;
 	run_code(pool, code, &r);

@@ -106,17 +106,17 @@ void t_host_processes_invisible_and_unreachable(void)
 /* kill(-1) reaches nothing outside: a process of the same host uid lives. */
 void t_kill_minus_one_spares_host_processes(void)
 {
-	pid_t sentinel = fork();
-	if (sentinel == 0) {
-		execl("/bin/sleep", "sleep", "30", (char *) NULL);
-		_exit(1);
-	}
+	int out;
+	pid_t sentinel = test_start(&(struct test_cmd){ .argv = ARGS("/bin/sleep", "30"),
+							.err = TEST_STDERR_INHERIT },
+				    &out);
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "killall"));
 	EXPECT_STATUS(&r, "OK");
 	CHECK(kill(sentinel, 0) == 0, "a process outside the sandbox was killed");
 	kill(sentinel, SIGKILL);
 	waitpid(sentinel, NULL, 0);
+	close(out);
 	sbx_result_free(&r);
 }
 

@@ -14,12 +14,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static const char *data_dir(void)
-{
-	const char *d = getenv("STRATBOX_TEST_DATA");
-	return d ? d : "tests/validate";
-}
-
 static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -139,7 +133,7 @@ enum corpus_kind {
 static int corpus(const char *sub, enum corpus_kind kind, int *refused)
 {
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/%s", data_dir(), sub);
+	snprintf(dir, sizeof(dir), "%s/validate/%s", test_data_dir(), sub);
 	DIR *d = opendir(dir);
 	CHECK(d != NULL, "no corpus at %s (set STRATBOX_TEST_DATA)", dir);
 	sbx_check_policy *p = sbx_check_policy_default();
