@@ -92,7 +92,7 @@ void p_hook_refuses_unallowed_imports(void)
 /* What must keep working: dataclass, namedtuple, enum, typing, logging
  * and warnings with caller information, pandas' own frame reads and
  * expression parser, lazy imports, optional imports that fall back. */
-void p_hook_library_works(void)
+void p_hook_lets_library_idioms_run(void)
 {
 	char path[1024], *code = NULL;
 	size_t n;

@@ -142,7 +142,7 @@ void p_concurrent_jobs_cannot_see_each_other(void)
 }
 
 /* A slot never runs a second job: module state and /tmp do not carry. */
-void p_slot_not_reused(void)
+void p_slot_never_runs_second_job(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	const char *code = "import math, os\n"

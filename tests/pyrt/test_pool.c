@@ -232,7 +232,7 @@ void p_stop_leaves_nothing(void)
 /* A prefaulted slot ran trusted warm-up code before its job: nothing of
  * it is visible to the job (names, random state), and it did copy pages
  * ahead (its private memory is larger). */
-void p_prefault_invisible(void)
+void p_prefault_invisible_to_job(void)
 {
 	const char *code = "import random\nimport numpy as np\n"
 			   "seen = []\n"

@@ -70,7 +70,7 @@ static void expect_wrote_privately(const struct sbx_job_result *r)
 }
 
 /* One job after another: the second finds nothing of the first. */
-void p_writes_private_sequential(void)
+void p_next_job_finds_nothing_written(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	struct sbx_job_result w, l;
@@ -99,7 +99,7 @@ static void *run_in_thread(void *arg)
 
 /* Two jobs at once: the looker runs while the writer, having written,
  * is still alive. */
-void p_writes_private_concurrent(void)
+void p_concurrent_job_finds_nothing_written(void)
 {
 	struct sbx_pool *pool = test_pool(true, 2);
 	t_wait_ready(pool, 2);

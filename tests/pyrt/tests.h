@@ -9,18 +9,18 @@
 	X(same_code_same_output) X(runtime_guard_refuses_without_validator)                        \
 	X(malformed_frames_counted_and_ignored) X(job_cannot_exec_fork_or_open_socket)             \
 	X(job_is_uid_1000_pid_1_without_capability) X(concurrent_jobs_cannot_see_each_other)       \
-	X(slot_not_reused) X(pool_survives_slot_crashes) X(pool_restarts_killed_zygote)            \
+	X(slot_never_runs_second_job) X(pool_survives_slot_crashes) X(pool_restarts_killed_zygote) \
 	X(idle_slot_shares_zygote_memory) X(exec_checks_then_runs_one_job)                         \
 	X(batch_results_one_per_line_in_order) X(stop_leaves_nothing)                              \
-	X(forged_exit_announcement_only_ends_job) X(prefault_invisible)                            \
+	X(forged_exit_announcement_only_ends_job) X(prefault_invisible_to_job)                     \
 	X(doctor_fails_unless_every_check_passes) X(recycled_cgroup_shows_own_figures)             \
 	X(recycled_cgroup_shows_own_figures_v2) X(recycled_cgroup_shows_own_figures_v2_body)       \
-	X(killed_batch_swept_by_next_run) X(writes_private_sequential)                             \
-	X(writes_private_concurrent) X(writes_freed_after_job)                                     \
+	X(killed_batch_swept_by_next_run) X(next_job_finds_nothing_written)                        \
+	X(concurrent_job_finds_nothing_written) X(writes_freed_after_job)                          \
 	X(forged_control_messages_ignored) X(forged_report_hides_nothing)                          \
 	X(forged_error_frames_never_replace_verdict) X(malformed_frames_never_disturb_run)         \
 	X(forged_listener_fd_closed) X(hook_refuses_capabilities) X(hook_refuses_built_code)       \
-	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_library_works)       \
+	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_lets_library_idioms_run) \
 	X(job_proc_host_entries_hidden)
 
 #define DECLARE(name) void p_##name(void);

@@ -181,7 +181,7 @@ void t_copies_hide_host_paths(void)
 
 /* A copy refuses what it cannot place faithfully: a symlink inside the
  * tree, or anything but files and directories. */
-void t_copy_refuses_links(void)
+void t_copy_refuses_symlinks_and_special_files(void)
 {
 	char pkg[128], p[256];
 	snprintf(pkg, sizeof(pkg), "/tmp/sb-copyl-%d", (int) getpid());

@@ -296,7 +296,7 @@ void t_inherited_fd_closed(void)
 	sbx_result_free(&r);
 }
 
-void t_no_privilege_regain(void)
+void t_setuid_and_mknod_refused(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "setuid"));

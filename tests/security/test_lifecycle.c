@@ -31,7 +31,7 @@ static bool gone_within(const char *token, int ms)
 }
 
 /* A double-forked, setsid'd daemon dies with the run. */
-void t_daemon_does_not_outlive(void)
+void t_daemon_dies_with_run(void)
 {
 	char token[64];
 	snprintf(token, sizeof(token), "sbx-daemon-%d", (int) getpid());

@@ -16,8 +16,8 @@
 	X(policy_file_replaces_defaults_bad_one_refused)                                           \
 	X(seccomp_job_refuses_exec_processes_sockets)                                              \
 	X(seccomp_zygote_refusals_rank_below_job_notify) X(seccomp_host_wide_resources_refused)    \
-	X(seccomp_documented_refusals_hold) X(seccomp_allows_measured_python_syscalls)            \
-	X(proc_table_documented) X(etc_table_documented)                                          \
+	X(seccomp_documented_refusals_hold) X(seccomp_allows_measured_python_syscalls)             \
+	X(proc_table_documented) X(etc_table_documented)                                           \
 	X(copy_sources_sized_symlink_sources_refused) ENGINE_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
