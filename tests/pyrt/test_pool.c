@@ -426,7 +426,7 @@ void p_recycled_cgroup_shows_own_figures_v2_body(void)
 {
 	const char *forced = getenv("STRATBOX_CGROUP");
 	if (forced == NULL || strcmp(forced, "v2") != 0)
-		test_skip("run by cgroup_recycled_v2, in a process of its own");
+		test_skip("run by recycled_cgroup_shows_own_figures_v2, in a process of its own");
 	struct sbx_pool *pool = test_pool(false, 1);
 	const char *big = "import time\nt = time.process_time()\n"
 			  "while time.process_time() - t < 0.15:\n    pass\n";
