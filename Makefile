@@ -52,7 +52,8 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 SEC_SRC  := $(wildcard tests/security/*.c)
 PYRT_SRC := $(wildcard tests/pyrt/*.c)
-TEST_COMMON := tests/harness.c tests/leftovers.c
+TEST_COMMON := tests/harness.c tests/helpers.c tests/leftovers.c
+TEST_HDR := $(wildcard tests/*.h tests/unit/*.h tests/security/*.h tests/pyrt/*.h)
 
 all: $(O)/stratbox $(O)/libstratbox.a $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
 
@@ -128,19 +129,19 @@ $(O)/tests/probe: tests/probe/probe.c
 
 TEST_CFLAGS := -Wno-format-zero-length -Itests
 
-$(O)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(O)/libstratbox.a
+$(O)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(TEST_HDR) $(O)/libstratbox.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $(UNIT_SRC) $(TEST_COMMON) \
 		$(O)/libstratbox.a $(LIBS)
 
-$(O)/tests/security: $(SEC_SRC) $(TEST_COMMON) $(O)/libstratbox.a
+$(O)/tests/security: $(SEC_SRC) $(TEST_COMMON) $(TEST_HDR) $(O)/libstratbox.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $(SEC_SRC) $(TEST_COMMON) \
 		$(O)/libstratbox.a $(LIBS)
 
-$(O)/tests/pyrt: $(PYRT_SRC) $(TEST_COMMON) $(O)/libstratbox.a
+$(O)/tests/pyrt: $(PYRT_SRC) $(TEST_COMMON) $(TEST_HDR) $(O)/libstratbox.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $(PYRT_SRC) $(TEST_COMMON) \

@@ -3,6 +3,7 @@
  * the security and Python runtime suites. */
 #include "leftovers.h"
 
+#include "helpers.h"
 #include "sandbox/internal.h"
 
 #include <dirent.h>
@@ -12,12 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *leftover_cgroup_parent(void)
-{
-	const char *p = getenv("STRATBOX_TEST_CGROUP_PARENT");
-	return p && *p ? p : NULL;
-}
 
 static int count_processes(const char *needle, bool at_start);
 
@@ -71,7 +66,7 @@ static int cgroup_parents(char dirs[][1024], int max)
 	int n = 0;
 	const struct cgroup_backend *b = cgroup_backend_get(NULL);
 	for (int i = 0; i < b->nh && n < max; i++) {
-		char *p = cgroup_parent_dir(&b->h[i], leftover_cgroup_parent());
+		char *p = cgroup_parent_dir(&b->h[i], test_cgroup_parent());
 		if (p) {
 			snprintf(dirs[n++], 1024, "%s", p);
 			free(p);

@@ -121,7 +121,7 @@ for build in release asan; do
 	# ASan's leak checker cannot follow the sandbox's namespaces (it
 	# ptraces); leaks are checked in the stratbox process itself.
 	asan_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1"
-	run_suite "unit$tag" "$b" root unit STRATBOX_TEST_DATA="$b/data/validate"
+	run_suite "unit$tag" "$b" root unit
 	for suite in security pyrt; do
 		if [ $is_root -eq 1 ]; then
 			run_suite "$suite as root$tag" "$b" root $suite $asan_env

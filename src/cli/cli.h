@@ -21,7 +21,9 @@ void cli_err_at(const char *file, const struct sbx_error *err);
  * returns -1. */
 int cli_bad_value(const char *opt, const char *val, const char *why);
 
-/* Exit code for errors of stratbox itself (docker run's convention). */
+/* Exit code for errors of stratbox itself (docker run's convention), which
+ * `run` uses for its usage errors too; every other command exits 2 on a
+ * usage error.  docs/cli.md has every command's exit codes in one table. */
 #define EXIT_SANDBOX_FAILURE 125
 
 #endif

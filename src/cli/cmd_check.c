@@ -1,7 +1,8 @@
 /* stratbox check FILE: the static validator.
  * Exit 0 when nothing is refused (warnings alone are printed and still exit
- * 0: the code would run), 1 when something is, 2 on unusable input
- * (unreadable, not UTF-8, unterminated string, bad policy file, ...). */
+ * 0: the code would run), 1 when something is, 2 on a usage error or
+ * unusable input (unreadable, not UTF-8, unterminated string, bad policy
+ * file, ...). */
 #include "cli/cli.h"
 #include "common/util.h"
 #include "stratbox/validate.h"
@@ -29,6 +30,9 @@ int cmd_check(int argc, char **argv)
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(check_usage, stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--policy") == 0) {
+			cli_err("check: option '--policy' needs a value");
+			return 2;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			cli_err("check: unknown option '%s'", argv[i]);
 			return 2;

@@ -1,7 +1,8 @@
 /* stratbox doctor: can this machine run sandboxes, and what is missing?
  *
  * Each check says ok / warn / FAIL with the evidence, and how to fix a
- * failure.  Exit 0 only when every required check passes. */
+ * failure.  Exit 0 only when every required check passes, 1 otherwise, 2 on
+ * a usage error (docs/cli.md has every command's exit codes). */
 #include "cli/cli.h"
 #include "common/util.h"
 #include "stratbox/pyrt.h"
@@ -230,6 +231,9 @@ int cmd_doctor(int argc, char **argv)
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			printf("usage: stratbox doctor [--json] [--cgroup-parent PATH]\n");
 			return 0;
+		} else if (strcmp(argv[i], "--cgroup-parent") == 0) {
+			cli_err("doctor: option '--cgroup-parent' needs a value");
+			return 2;
 		} else {
 			cli_err("doctor: unknown argument '%s'", argv[i]);
 			return 2;

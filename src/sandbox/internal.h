@@ -115,6 +115,16 @@ int rootfs_apply(struct rootfs_plan *plan, int report_fd);
 /* Deepest directory level an OP_COPY source may have below its top. */
 #define ROOTFS_COPY_MAX_DEPTH 4
 
+/* The sandbox's /etc: ONE table (rootfs.c), listed in docs/sandbox.md (a
+ * unit test keeps the two equal). */
+struct rootfs_etc_entry {
+	const char *name;    /* relative to /etc: "passwd", "ld.so.cache" */
+	const char *content; /* written fresh with this content; NULL: the host's,
+			      * read-only, when the host has it */
+};
+extern const struct rootfs_etc_entry rootfs_etc_entries[];
+extern const size_t rootfs_netc_entries;
+
 /* What of a fresh procfs leaks host state or reaches host-wide controls,
  * and how it is hidden: ONE table (rootfs.c), applied by every /proc the
  * runtime mounts (the sandbox's, and each Python pool slot's) and listed

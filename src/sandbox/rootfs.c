@@ -25,18 +25,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Files the sandbox's /etc gets from the host, read-only.  Each is optional:
- * a host without it simply does not have it in the sandbox either. */
-static const char *const etc_binds[] = {
-	"/etc/ld.so.cache",   /* dynamic loader: find libraries without scanning */
-	"/etc/alternatives",  /* Debian's BLAS/LAPACK symlinks that numpy loads through */
-	"/etc/python3",	      /* Debian's sitecustomize for the system Python */
-	"/etc/python3.11",
-	"/etc/python3.12",
-	"/etc/python3.13",
-	"/etc/localtime",     /* time zone for datetime/pandas */
-};
-
 /* Top-level host paths that exist on merged-/usr systems as symlinks into
  * /usr, and on older layouts as real directories. */
 static const char *const usr_links[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
@@ -79,6 +67,28 @@ static const char passwd_content[] = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 static const char group_content[] = "root:x:0:\nsandbox:x:1000:\nnogroup:x:65534:\n";
 static const char hosts_content[] = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost\n";
 static const char nsswitch_content[] = "passwd: files\ngroup: files\nhosts: files\n";
+
+/* Everything the sandbox's /etc holds, and nothing else: no shadow, no
+ * keys.  Entries with content are written fresh; the others come from the
+ * host, read-only (bound, or copied when they are a symlink), and are
+ * optional: a host without one simply does not have it in the sandbox
+ * either.  docs/sandbox.md lists them; the unit test etc_table_documented
+ * keeps the two equal. */
+const struct rootfs_etc_entry rootfs_etc_entries[] = {
+	{ "ld.so.cache", NULL },	      /* dynamic loader: find libraries without scanning */
+	{ "alternatives", NULL },	      /* Debian's BLAS/LAPACK links numpy loads through */
+	{ "python3", NULL },		      /* Debian's sitecustomize for the system Python */
+	{ "python3.11", NULL },
+	{ "python3.12", NULL },
+	{ "python3.13", NULL },
+	{ "localtime", NULL },		      /* time zone for datetime/pandas */
+	{ "passwd", passwd_content },	      /* root, sandbox (1000), nobody */
+	{ "group", group_content },
+	{ "hosts", hosts_content },	      /* localhost and the hostname */
+	{ "hostname", "sandbox\n" },
+	{ "nsswitch.conf", nsswitch_content }, /* files only */
+};
+const size_t rootfs_netc_entries = ARRAY_SIZE(rootfs_etc_entries);
 
 static const char *plan_str(struct rootfs_plan *p, sbx_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -331,15 +341,14 @@ static int plan_system(struct rootfs_plan *p, const struct sbx_config *cfg, sbx_
 	for (size_t i = 0; i < ARRAY_SIZE(usr_links); i++)
 		if (add_host_entry(p, usr_links[i], false, err) < 0)
 			return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(etc_binds); i++)
-		if (add_host_entry(p, etc_binds[i], false, err) < 0)
+	for (size_t i = 0; i < rootfs_netc_entries; i++) {
+		const struct rootfs_etc_entry *e = &rootfs_etc_entries[i];
+		const char *path = plan_str(p, err, "/etc/%s", e->name);
+		if (path == NULL ||
+		    (e->content ? add_simple(p, OP_FILE, path, e->content, 0644, err)
+				: add_host_entry(p, path, false, err)) < 0)
 			return -1;
-	if (add_simple(p, OP_FILE, "/etc/passwd", passwd_content, 0644, err) < 0 ||
-	    add_simple(p, OP_FILE, "/etc/group", group_content, 0644, err) < 0 ||
-	    add_simple(p, OP_FILE, "/etc/hosts", hosts_content, 0644, err) < 0 ||
-	    add_simple(p, OP_FILE, "/etc/hostname", "sandbox\n", 0644, err) < 0 ||
-	    add_simple(p, OP_FILE, "/etc/nsswitch.conf", nsswitch_content, 0644, err) < 0)
-		return -1;
+	}
 
 	/* /dev: a small tmpfs with only harmless device nodes bound in from
 	 * the host (mknod is impossible in a user namespace, and unneeded). */

@@ -9,11 +9,10 @@
  * (i386 `int 0x80`, x32): they are "bad arch" for this filter and also
  * notify, so a 32-bit syscall cannot slip past a 64-bit rule.
  *
- * The BPF programs are compiled at build time (tools/gen-seccomp.c writes
- * seccomp-prebuilt.c from the rules below; a unit test checks that the two
- * agree), or, in a build without them, with libseccomp once per process and
- * policy; either way in the parent, and loaded with a raw seccomp(2) in the
- * child, which must not allocate.
+ * The BPF programs are compiled at build time (tools/gen-seccomp.c links
+ * these rules and writes seccomp-prebuilt.c; seccomp_prog_get() compiles
+ * once per process and policy only in a binary built without it) and
+ * loaded with a raw seccomp(2) in the child, which must not allocate.
  */
 #include "common/util.h"
 #include "sandbox/internal.h"
@@ -35,7 +34,7 @@
 #include <unistd.h>
 
 /* What general programs need: the C library, shells, coreutils, Python with
- * numpy and pandas (see ../shared/SYSCALLS.md for what those ask for).
+ * numpy and pandas (docs/syscalls.md has what those ask for).
  * Deliberately absent, so they reach the default action: ptrace,
  * process_vm_readv/writev, kcmp, pidfd_getfd (reading other processes);
  * mount, umount2, pivot_root, chroot, fsopen/fsmount/open_tree/move_mount
@@ -352,7 +351,7 @@ static int build_zygote_policy(scmp_filter_ctx ctx, sbx_error **err)
 	return 0;
 }
 
-/* Strategy code, after its libraries are imported (../shared/SYSCALLS.md:
+/* Strategy code, after its libraries are imported (docs/syscalls.md:
  * fourteen syscalls cover a whole numpy/pandas workload).  No execve, no
  * new processes (threads only), no sockets, no SysV IPC. */
 static const char *const job_allow[] = {

@@ -5,47 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static char *beside_bin(const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static int k;
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s", t_stratbox());
-	char *d = buf[k++ % 4];
-	snprintf(d, PATH_MAX, "%s/%s", dirname(tmp), name);
-	return d;
-}
-
-const char *t_stratbox(void)
-{
-	const char *p = getenv("STRATBOX_BIN");
-	return p ? p : "build/stratbox";
-}
-
-const char *t_zygote(void)
-{
-	const char *p = getenv("STRATBOX_ZYGOTE");
-	return p ? p : beside_bin("stratbox-zygote");
-}
-
-const char *t_package(void)
-{
-	const char *p = getenv("STRATBOX_PYTHON_PKG");
-	return p ? p : beside_bin("python");
-}
-
-const char *t_data_dir(void)
-{
-	const char *p = getenv("STRATBOX_TEST_DATA");
-	return p ? p : "tests";
-}
 
 static char own_parent[512];
 
@@ -53,8 +15,7 @@ const char *t_cgroup_parent(void)
 {
 	if (own_parent[0])
 		return own_parent;
-	const char *p = getenv("STRATBOX_TEST_CGROUP_PARENT");
-	return p && *p ? p : NULL;
+	return test_cgroup_parent();
 }
 
 /* The directories of `rel` (relative to our own cgroup) in every
@@ -123,11 +84,6 @@ const char *t_caller_memory_cgroup(void)
 	return NULL;
 }
 
-bool t_have_cgroups(void)
-{
-	return geteuid() == 0 || t_cgroup_parent() != NULL;
-}
-
 struct sbx_pool *test_pool(bool permissive, unsigned warm)
 {
 	return test_pool_ex(permissive, warm, false);
@@ -139,14 +95,14 @@ struct sbx_pool *test_pool_ex(bool permissive, unsigned warm, bool prefault)
 	sbx_check_policy *pol = NULL;
 	if (permissive) {
 		char path[1024];
-		snprintf(path, sizeof(path), "%s/pyrt/permissive-policy.json", t_data_dir());
+		snprintf(path, sizeof(path), "%s/pyrt/permissive-policy.json", test_data_dir());
 		pol = sbx_check_policy_load(path, &err);
 		CHECK(pol != NULL, "%s", err ? err->msg : "");
 	}
 	struct sbx_pool_options o = { .warm = warm,
 				      .cgroup_parent = t_cgroup_parent(),
-				      .zygote_path = t_zygote(),
-				      .package_dir = t_package(),
+				      .zygote_path = test_zygote(),
+				      .package_dir = test_package(),
 				      .policy = pol,
 				      .log_fd = 2,
 				      .prefault = prefault,
@@ -164,8 +120,8 @@ struct sbx_pool *test_pool_policy(const char *policy_file, unsigned warm)
 	CHECK(pol != NULL, "%s", err ? err->msg : "");
 	struct sbx_pool_options o = { .warm = warm,
 				      .cgroup_parent = t_cgroup_parent(),
-				      .zygote_path = t_zygote(),
-				      .package_dir = t_package(),
+				      .zygote_path = test_zygote(),
+				      .package_dir = test_package(),
 				      .policy = pol,
 				      .log_fd = 2 };
 	struct sbx_pool *p = NULL;
@@ -229,63 +185,7 @@ const char *rerr(const struct sbx_job_result *r)
 
 char *run_cli(const char *const *args, int *exit_code)
 {
-	return run_cli_bin(t_stratbox(), args, exit_code);
-}
-
-static char *run_cli_impl(const char *bin, const char *const *args, int *exit_code, bool with_stderr)
-{
-	int po[2];
-	CHECK(pipe(po) == 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(po[1], 1);
-		if (with_stderr)
-			dup2(po[1], 2);
-		close(po[0]);
-		char *argv[32];
-		int n = 0;
-		argv[n++] = (char *) bin;
-		for (; *args && n < 30; args++)
-			argv[n++] = (char *) *args;
-		argv[n] = NULL;
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(po[1]);
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	ssize_t k;
-	while ((k = read(po[0], buf + len, cap - len - 1)) > 0) {
-		len += (size_t) k;
-		if (cap - len < 1024)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[len] = '\0';
-	close(po[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	*exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	return buf;
-}
-
-char *run_cli_bin(const char *bin, const char *const *args, int *exit_code)
-{
-	return run_cli_impl(bin, args, exit_code, false);
-}
-
-char *run_bin_all(const char *bin, const char *const *args, int *exit_code)
-{
-	return run_cli_impl(bin, args, exit_code, true);
-}
-
-void t_temp_file(char *tmpl, const char *content)
-{
-	int fd = mkstemp(tmpl);
-	CHECK(fd >= 0, "mkstemp %s", tmpl);
-	size_t len = strlen(content);
-	CHECK(write(fd, content, len) == (ssize_t) len);
-	close(fd);
-	chmod(tmpl, 0644); /* readable by the sandbox's user */
+	return test_run_bin(test_stratbox(), args, TEST_STDERR_INHERIT, exit_code);
 }
 
 void pyrt_snapshot(void)

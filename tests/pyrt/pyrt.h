@@ -3,6 +3,7 @@
 #define STRATBOX_TEST_PYRT_H
 
 #include "harness.h"
+#include "helpers.h"
 #include "stratbox/pyrt.h"
 
 #include <jansson.h>
@@ -41,13 +42,9 @@ const char *rerr(const struct sbx_job_result *r);
 				     (r)->error ? (r)->error : "", rout(r), rerr(r));              \
 	} while (0)
 
-/* Paths from the environment (tests/run.sh), else the build tree. */
-const char *t_stratbox(void);
-const char *t_zygote(void);
-const char *t_package(void);
-const char *t_data_dir(void);
+/* Where the pool's cgroups go: this test's own parent while it has one,
+ * else test_cgroup_parent(). */
 const char *t_cgroup_parent(void);
-bool t_have_cgroups(void);
 /* Make the pool's cgroups under a parent of this test's own (beneath
  * ours, or the delegated parent), and remove it. */
 void t_use_own_cgroup_parent(void);
@@ -55,14 +52,8 @@ void t_drop_own_cgroup_parent(void);
 /* The memory cgroup directory the pool's cgroups are made in, or NULL. */
 const char *t_caller_memory_cgroup(void);
 
-/* stratbox exec ... : stdout, exit code */
+/* stratbox ARGS: its stdout (its stderr goes to the test's log), exit code */
 char *run_cli(const char *const *args, int *exit_code);
-/* ...with another stratbox binary */
-char *run_cli_bin(const char *bin, const char *const *args, int *exit_code);
-/* Any binary, with its stderr too. */
-char *run_bin_all(const char *bin, const char *const *args, int *exit_code);
-/* mkstemp(tmpl) holding content, readable by everyone (the sandbox's user). */
-void t_temp_file(char *tmpl, const char *content);
 
 void pyrt_snapshot(void);
 const char *pyrt_leftovers(void);

@@ -57,7 +57,7 @@ static void expect_no_forged_text(const struct sbx_job_result *r)
 
 /* Every fixed control message type, then a clean exit: still OK, with
  * every forgery counted. */
-void p_forged_control_types(void)
+void p_forged_control_messages_ignored(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	char body[2048];
@@ -123,7 +123,7 @@ void p_forged_report_hides_nothing(void)
 
 /* The exception report: ignored on a clean exit; the last one wins, so
  * an early forgery cannot hide the real exception that ends the job. */
-void p_forged_error_frames(void)
+void p_forged_error_frames_never_replace_verdict(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	struct sbx_job_result r;
@@ -147,7 +147,7 @@ void p_forged_error_frames(void)
 /* Frames as hostile input: malformed, truncated, oversized, of unknown
  * type, with wrong field types or invalid UTF-8, and a flood beyond the
  * bound; none disturbs the run, each is counted, valid ones still parse. */
-void p_forged_frames_malformed(void)
+void p_malformed_frames_never_disturb_run(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	static const char body[] =
@@ -193,7 +193,7 @@ void p_forged_frames_malformed(void)
 
 /* A forged descriptor (a fake seccomp listener, sent with SCM_RIGHTS) is
  * closed, not watched; the real listener still catches a violation. */
-void p_forged_listener_fd(void)
+void p_forged_listener_fd_closed(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	char body[2048];

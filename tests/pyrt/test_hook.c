@@ -17,9 +17,9 @@ static char *hook_program(const char *name)
 	char path[1024];
 	char *reach = NULL, *body = NULL;
 	size_t n;
-	snprintf(path, sizeof(path), "%s/pyrt/hook/reach.py", t_data_dir());
+	snprintf(path, sizeof(path), "%s/pyrt/hook/reach.py", test_data_dir());
 	CHECK(read_file_alloc(path, 1 << 20, &reach, &n, NULL) == 0, "read %s", path);
-	snprintf(path, sizeof(path), "%s/pyrt/hook/%s", t_data_dir(), name);
+	snprintf(path, sizeof(path), "%s/pyrt/hook/%s", test_data_dir(), name);
 	CHECK(read_file_alloc(path, 1 << 20, &body, &n, NULL) == 0, "read %s", path);
 	char *code = str_printf("%s\n%s", reach, body);
 	free(reach);
@@ -64,27 +64,27 @@ static void expect_all_refused(const char *name, long long min)
 
 /* Processes, signals, sockets, ctypes, unpickling, tracing, the object
  * graph: through every reachable module that holds one. */
-void p_hook_capabilities(void)
+void p_hook_refuses_capabilities(void)
 {
 	expect_all_refused("capabilities.py", 60);
 }
 
 /* eval, exec and compile of code built at run time, by every route to the
  * real builtins and the compiler. */
-void p_hook_code(void)
+void p_hook_refuses_built_code(void)
 {
 	expect_all_refused("code.py", 20);
 }
 
 /* Frames and code objects. */
-void p_hook_frames(void)
+void p_hook_refuses_frame_access(void)
 {
 	expect_all_refused("frames.py", 14);
 }
 
 /* Modules neither loaded nor allowed, by every import route; nothing the
  * job wrote can be imported or mapped as code. */
-void p_hook_imports(void)
+void p_hook_refuses_unallowed_imports(void)
 {
 	expect_all_refused("imports.py", 11);
 }
@@ -92,15 +92,15 @@ void p_hook_imports(void)
 /* What must keep working: dataclass, namedtuple, enum, typing, logging
  * and warnings with caller information, pandas' own frame reads and
  * expression parser, lazy imports, optional imports that fall back. */
-void p_hook_library_works(void)
+void p_hook_lets_library_idioms_run(void)
 {
 	char path[1024], *code = NULL;
 	size_t n;
 	/* the default allow-list and the modules LLM-written strategies log,
 	 * warn and format tracebacks with */
-	snprintf(path, sizeof(path), "%s/pyrt/hook/library-policy.json", t_data_dir());
+	snprintf(path, sizeof(path), "%s/pyrt/hook/library-policy.json", test_data_dir());
 	struct sbx_pool *pool = test_pool_policy(path, 1);
-	snprintf(path, sizeof(path), "%s/pyrt/hook/library.py", t_data_dir());
+	snprintf(path, sizeof(path), "%s/pyrt/hook/library.py", test_data_dir());
 	CHECK(read_file_alloc(path, 1 << 20, &code, &n, NULL) == 0, "read %s", path);
 	struct sbx_job_result r;
 	run_code(pool, code, &r);

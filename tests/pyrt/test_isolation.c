@@ -8,7 +8,7 @@
 
 /* No execve, no new process, no socket, no SysV IPC: each is a
  * SYSCALL_VIOLATION naming the call; threads still work. */
-void p_job_seccomp(void)
+void p_job_cannot_exec_fork_or_open_socket(void)
 {
 	struct sbx_pool *pool = test_pool(true, 2);
 	static const struct {
@@ -48,7 +48,7 @@ void p_job_seccomp(void)
 
 /* What a job is: uid 1000, no capability, pid 1 of its own namespace,
  * nothing of the host. */
-void p_job_identity(void)
+void p_job_is_uid_1000_pid_1_without_capability(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	struct sbx_job_result r;
@@ -90,7 +90,7 @@ static void *run_thread(void *arg)
 
 /* Two jobs at once cannot see each other's processes, files, /tmp,
  * shared memory, IPC, or signal or reach each other. */
-void p_jobs_isolated(void)
+void p_concurrent_jobs_cannot_see_each_other(void)
 {
 	struct sbx_pool *pool = test_pool(true, 3);
 	struct pair a = { pool,
@@ -142,7 +142,7 @@ void p_jobs_isolated(void)
 }
 
 /* A slot never runs a second job: module state and /tmp do not carry. */
-void p_slot_not_reused(void)
+void p_slot_never_runs_second_job(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	const char *code = "import math, os\n"

@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-void p_output_and_metrics(void)
+void p_result_has_output_and_metrics(void)
 {
 	struct sbx_pool *pool = test_pool(false, 1);
 	struct sbx_job_result r;
@@ -29,7 +29,7 @@ void p_output_and_metrics(void)
 
 /* An exception: NONZERO_EXIT, its type and message as the error, and a
  * traceback that shows the strategy's frames and none of the runtime's. */
-void p_exception(void)
+void p_exception_is_nonzero_exit_with_own_frames(void)
 {
 	struct sbx_pool *pool = test_pool(false, 1);
 	struct sbx_job_result r;
@@ -58,7 +58,7 @@ void p_exception(void)
 }
 
 /* The data document at /workspace/data.json, read-only. */
-void p_data(void)
+void p_job_reads_its_data_file(void)
 {
 	struct sbx_pool *pool = test_pool(false, 1);
 	const char *code = "import json\nimport stratbox\n"
@@ -85,7 +85,7 @@ void p_data(void)
 	sbx_pool_stop(pool);
 }
 
-void p_timeout(void)
+void p_endless_loop_stopped_at_timeout(void)
 {
 	struct sbx_pool *pool = test_pool(false, 1);
 	const char *code = "while True:\n    pass\n";
@@ -96,7 +96,7 @@ void p_timeout(void)
 	CHECK(r.verdict.wall_ns >= 300000000);
 	CHECK_INT_EQ(r.verdict.exit_code, 137);
 	sbx_job_result_clear(&r);
-	if (t_have_cgroups()) {
+	if (test_have_cgroups()) {
 		struct sbx_job cj = { .code = code, .code_len = strlen(code),
 				      .cpu_time_ns = 200000000, .timeout_ns = 10000000000ull };
 		run_job_ex(pool, &cj, &r);
@@ -106,9 +106,9 @@ void p_timeout(void)
 	sbx_pool_stop(pool);
 }
 
-void p_memory_limit(void)
+void p_memory_hog_ends_in_memory_limit(void)
 {
-	if (!t_have_cgroups())
+	if (!test_have_cgroups())
 		test_skip("no cgroup delegated: the memory limit is reported unenforced");
 	struct sbx_pool *pool = test_pool(false, 1);
 	const char *code = "import numpy as np\na = np.ones(200_000_000)\nprint(a.sum())\n";
@@ -126,7 +126,7 @@ void p_memory_limit(void)
 	sbx_pool_stop(pool);
 }
 
-void p_output_limit(void)
+void p_output_flood_capped_at_output_limit(void)
 {
 	struct sbx_pool *pool = test_pool(false, 1);
 	const char *code = "for i in range(100000):\n    print('x' * 99)\n";
@@ -141,7 +141,7 @@ void p_output_limit(void)
 }
 
 /* Same code, same output: seeds and hash seed fixed; a seed changes it. */
-void p_deterministic(void)
+void p_same_code_same_output(void)
 {
 	struct sbx_pool *pool = test_pool(false, 2);
 	const char *code = "import random\nimport numpy as np\n"
@@ -170,7 +170,7 @@ void p_deterministic(void)
 
 /* The runtime guard: dynamic imports and removed builtins, even when the
  * static check is bypassed (the library API does not validate). */
-void p_runtime_guard(void)
+void p_runtime_guard_refuses_without_validator(void)
 {
 	struct sbx_pool *pool = test_pool(false, 1);
 	static const struct {
@@ -218,7 +218,7 @@ void p_runtime_guard(void)
 
 /* A forged or malformed protocol message is counted and ignored; it
  * cannot change the verdict. */
-void p_protocol_validated(void)
+void p_malformed_frames_counted_and_ignored(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	const char *code =
@@ -246,7 +246,7 @@ void p_protocol_validated(void)
  * is worth no more than what the job could do anyway: a forged exit
  * status is ignored, and an early exit announcement ends the job as an
  * exit would (where it is accepted: slots with a cgroup). */
-void p_forged_control(void)
+void p_forged_exit_announcement_only_ends_job(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	char code[1024];
@@ -271,7 +271,7 @@ void p_forged_control(void)
 		 (unsigned) CTL_EXITING, sizeof(struct ctl_msg) - 8);
 	struct sbx_job job = { .code = code, .code_len = strlen(code), .timeout_ns = 3000000000ull };
 	run_job_ex(pool, &job, &r);
-	if (t_have_cgroups()) {
+	if (test_have_cgroups()) {
 		EXPECT_JOB(&r, "OK");
 		CHECK(r.verdict.wall_ns < 2000000000ull, "ran %llu ns after announcing its exit",
 		      (unsigned long long) r.verdict.wall_ns);

@@ -75,7 +75,7 @@ void p_checked_run_refuses_before_the_sandbox(void)
 void p_batch_job_keys_enforced(void)
 {
 	char path[] = "/tmp/stratbox-batch-XXXXXX";
-	t_temp_file(path,
+	test_temp_file(path,
 		    "{\"id\": 1, \"code\": \"b = bytearray(200 << 20)\\nprint(len(b))\", \"memory\": \"64M\"}\n"
 		    "{\"id\": 2, \"code\": \"while True: pass\", \"cpu_time\": 0.3}\n"
 		    "{\"id\": 3, \"code\": \"print(1)\", \"timout\": 3}\n"

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void p_slot_crashes(void)
+void p_pool_survives_slot_crashes(void)
 {
 	struct sbx_pool *pool = test_pool(true, 2);
 	static const struct {
@@ -44,7 +44,7 @@ void p_slot_crashes(void)
 }
 
 /* Kill the zygote: the pool starts a new one and the next job runs. */
-void p_zygote_restart(void)
+void p_pool_restarts_killed_zygote(void)
 {
 	struct sbx_pool *pool = test_pool(false, 1);
 	struct sbx_job_result r;
@@ -89,7 +89,7 @@ void p_zygote_restart(void)
 }
 
 /* Idle slots are cheap: most of their memory is shared with the zygote. */
-void p_idle_slot_memory(void)
+void p_idle_slot_shares_zygote_memory(void)
 {
 	struct sbx_pool *pool = test_pool(false, 2);
 	t_wait_ready(pool, 2);
@@ -107,12 +107,12 @@ void p_idle_slot_memory(void)
 	sbx_pool_stop(pool);
 }
 
-void p_cli_exec(void)
+void p_exec_checks_then_runs_one_job(void)
 {
 	char code[] = "/tmp/stratbox-exec-XXXXXX";
-	t_temp_file(code, "import stratbox\nprint(stratbox.data()['x'] * 2)\n");
+	test_temp_file(code, "import stratbox\nprint(stratbox.data()['x'] * 2)\n");
 	char data[] = "/tmp/stratbox-data-XXXXXX";
-	t_temp_file(data, "{\"x\": 21}");
+	test_temp_file(data, "{\"x\": 21}");
 	int rc;
 	const char *parent = t_cgroup_parent();
 	char *out = run_cli(parent ? (const char *const[]){ "exec", "--json", "--data", data,
@@ -148,21 +148,24 @@ void p_cli_exec(void)
 		{ "--parallel", "0", "invalid value '0' for --parallel: from 1 to 64" },
 	};
 	for (size_t i = 0; i < sizeof(bad_opts) / sizeof(bad_opts[0]); i++) {
-		out = run_bin_all(t_stratbox(), (const char *const[]){ "exec", bad_opts[i][0], bad_opts[i][1], code,
-							 NULL },
-				  &rc);
+		out = test_run_bin(test_stratbox(),
+				   (const char *const[]){ "exec", bad_opts[i][0], bad_opts[i][1], code,
+							  NULL },
+				   TEST_STDERR_MERGE, &rc);
 		CHECK_INT_EQ(rc, 2);
 		CHECK_CONTAINS(out, bad_opts[i][2]);
 		free(out);
 	}
-	out = run_bin_all(t_stratbox(), (const char *const[]){ "run", "--memory", "12Q", "--", "/bin/true", NULL }, &rc);
+	out = test_run_bin(test_stratbox(),
+			   (const char *const[]){ "run", "--memory", "12Q", "--", "/bin/true", NULL },
+			   TEST_STDERR_MERGE, &rc);
 	CHECK_CONTAINS(out, bad_opts[0][2]);
 	free(out);
 	unlink(code);
 	unlink(data);
 }
 
-void p_cli_batch(void)
+void p_batch_results_one_per_line_in_order(void)
 {
 	char path[] = "/tmp/stratbox-batch-XXXXXX";
 	const char *jobs =
@@ -175,7 +178,7 @@ void p_cli_batch(void)
 		"{\"id\": \"f\", \"code\": \"while True: pass\", \"timeout\": 0.2}\n"
 		"{\"id\": \"g\"}\n"
 		"{\"id\": 8, \"code\": \"import random\\nprint(random.random())\", \"seed\": 1}\n";
-	t_temp_file(path, jobs);
+	test_temp_file(path, jobs);
 	int rc;
 	const char *parent = t_cgroup_parent();
 	char *out = run_cli(parent ? (const char *const[]){ "exec", "--batch", path, "--parallel", "3",
@@ -229,7 +232,7 @@ void p_stop_leaves_nothing(void)
 /* A prefaulted slot ran trusted warm-up code before its job: nothing of
  * it is visible to the job (names, random state), and it did copy pages
  * ahead (its private memory is larger). */
-void p_prefault_invisible(void)
+void p_prefault_invisible_to_job(void)
 {
 	const char *code = "import random\nimport numpy as np\n"
 			   "seen = []\n"
@@ -277,7 +280,7 @@ static json_t *doctor_check(json_t *doc, const char *name)
 
 /* stratbox doctor: exit 0 only when every required check passes, and a
  * failing check says how to fix it; the Python runtime is among them. */
-void p_doctor(void)
+void p_doctor_fails_unless_every_check_passes(void)
 {
 	int rc;
 	const char *parent = t_cgroup_parent();
@@ -295,7 +298,7 @@ void p_doctor(void)
 		doctor_check(doc, names[i]);
 	CHECK_STR_EQ(json_string_value(json_object_get(doctor_check(doc, "warm pool"), "status")),
 		     "ok");
-	if (t_have_cgroups()) {
+	if (test_have_cgroups()) {
 		CHECK(json_is_true(json_object_get(doc, "ok")), "%s", out);
 		CHECK_INT_EQ(rc, 0);
 	} else {
@@ -314,7 +317,7 @@ void p_doctor(void)
 	char dir[] = "/tmp/stratbox-doctor.XXXXXX", bin[64];
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(bin, sizeof(bin), "%s/stratbox", dir);
-	int in = open(t_stratbox(), O_RDONLY | O_CLOEXEC);
+	int in = open(test_stratbox(), O_RDONLY | O_CLOEXEC);
 	int o = open(bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
 	CHECK(in >= 0 && o >= 0);
 	char buf[65536];
@@ -323,7 +326,8 @@ void p_doctor(void)
 		CHECK(write(o, buf, (size_t) n) == n);
 	close(in);
 	close(o);
-	out = run_cli_bin(bin, (const char *const[]){ "doctor", "--json", NULL }, &rc);
+	out = test_run_bin(bin, (const char *const[]){ "doctor", "--json", NULL }, TEST_STDERR_INHERIT,
+			   &rc);
 	unlink(bin);
 	rmdir(dir);
 	doc = json_loads(out, 0, &je);
@@ -340,9 +344,9 @@ void p_doctor(void)
  * the next one's figures.  A job that uses ~80 MB and ~150 ms of CPU,
  * then one that is killed by the OOM killer; the jobs after them, which
  * may run in those very cgroups, report their own small figures. */
-void p_cgroup_recycled(void)
+void p_recycled_cgroup_shows_own_figures(void)
 {
-	if (!t_have_cgroups())
+	if (!test_have_cgroups())
 		test_skip("no cgroup delegated: slots get no cgroup to recycle");
 	struct sbx_pool *pool = test_pool(false, 1);
 	const char *big = "import time\nimport numpy as np\n"
@@ -402,7 +406,7 @@ void p_cgroup_recycled(void)
  * must be rebased).  The backend is chosen once per process, so this
  * runs the body below in a new process of this suite with
  * STRATBOX_CGROUP=v2. */
-void p_cgroup_recycled_v2(void)
+void p_recycled_cgroup_shows_own_figures_v2(void)
 {
 	if (geteuid() != 0)
 		test_skip("the cgroup2 mount is not delegated to this user");
@@ -411,17 +415,18 @@ void p_cgroup_recycled_v2(void)
 		test_skip("no cgroup2 mount");
 	setenv("STRATBOX_CGROUP", "v2", 1); /* for the new process only: this one chose already */
 	int rc;
-	char *out = run_bin_all("/proc/self/exe",
-				(const char *const[]){ "--filter", "cgroup_recycled_v2_body", NULL }, &rc);
+	char *out = test_run_bin("/proc/self/exe",
+				 (const char *const[]){ "--filter", "recycled_cgroup_shows_own_figures_v2_body", NULL },
+				 TEST_STDERR_MERGE, &rc);
 	CHECK(rc == 0 && strstr(out, "1 passed") != NULL, "%s", out);
 	free(out);
 }
 
-void p_cgroup_recycled_v2_body(void)
+void p_recycled_cgroup_shows_own_figures_v2_body(void)
 {
 	const char *forced = getenv("STRATBOX_CGROUP");
 	if (forced == NULL || strcmp(forced, "v2") != 0)
-		test_skip("run by cgroup_recycled_v2, in a process of its own");
+		test_skip("run by recycled_cgroup_shows_own_figures_v2, in a process of its own");
 	struct sbx_pool *pool = test_pool(false, 1);
 	const char *big = "import time\nt = time.process_time()\n"
 			  "while time.process_time() - t < 0.15:\n    pass\n";
@@ -453,47 +458,32 @@ void p_cgroup_recycled_v2_body(void)
  * zygote, its slots and their jobs die with it, and the next run removes
  * the cgroups it left behind, the recycled ones kept for new slots among
  * them. */
-void p_batch_killed(void)
+void p_killed_batch_swept_by_next_run(void)
 {
 	char path[] = "/tmp/stratbox-killed-XXXXXX";
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	for (int i = 0; i < 300; i++) {
-		char line[128];
-		int n = snprintf(line, sizeof(line), "{\"code\": \"print(sum(range(%d)))\"}\n",
-				 200000 + i);
-		CHECK(write(fd, line, (size_t) n) == n);
-	}
-	close(fd);
-	chmod(path, 0644);
-	int po[2];
-	CHECK(pipe(po) == 0);
+	char jobs[300 * 64];
+	size_t off = 0;
+	for (int i = 0; i < 300; i++)
+		off += (size_t) snprintf(jobs + off, sizeof(jobs) - off,
+					 "{\"code\": \"print(sum(range(%d)))\"}\n", 200000 + i);
+	test_temp_file(path, jobs);
 	const char *parent = t_cgroup_parent();
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(po[1], 1);
-		close(po[0]);
-		if (parent)
-			execl(t_stratbox(), "stratbox", "exec", "--batch", path, "--parallel", "2",
-			      "--cgroup-parent", parent, (char *) NULL);
-		else
-			execl(t_stratbox(), "stratbox", "exec", "--batch", path, "--parallel", "2",
-			      (char *) NULL);
-		_exit(127);
-	}
-	close(po[1]);
+	const char *argv[] = { test_stratbox(), "exec", "--batch", path, "--parallel", "2",
+			       parent ? "--cgroup-parent" : NULL, parent, NULL };
+	int out_fd;
+	pid_t pid = test_start(&(struct test_cmd){ .argv = argv, .err = TEST_STDERR_INHERIT }, &out_fd);
 	/* results stream in input order: after 20 lines the pool has run jobs
 	 * and kept cgroups for new slots */
 	int lines = 0;
 	char buf[4096];
 	ssize_t n;
-	while (lines < 20 && (n = read(po[0], buf, sizeof(buf))) > 0)
+	while (lines < 20 && (n = read(out_fd, buf, sizeof(buf))) > 0)
 		for (ssize_t i = 0; i < n; i++)
 			lines += buf[i] == '\n';
 	CHECK(lines >= 20, "only %d results before the kill", lines);
 	CHECK(kill(pid, SIGKILL) == 0);
 	CHECK(waitpid(pid, NULL, 0) == pid);
-	close(po[0]);
+	close(out_fd);
 	unlink(path);
 	int left = -1;
 	for (int i = 0; i < 250 && left != 0; i++) {
@@ -502,7 +492,7 @@ void p_batch_killed(void)
 		nanosleep(&ts, NULL);
 	}
 	CHECK_INT_EQ(left, 0);
-	if (!t_have_cgroups())
+	if (!test_have_cgroups())
 		return;
 	char first[1100];
 	int stale = count_job_cgroups(first, sizeof(first));
@@ -510,7 +500,7 @@ void p_batch_killed(void)
 	CHECK(stale >= 1, "expected the killed batch's cgroups to remain until the next run");
 	/* the next run sweeps them */
 	char code[] = "/tmp/stratbox-next-XXXXXX";
-	t_temp_file(code, "print(1)\n");
+	test_temp_file(code, "print(1)\n");
 	int rc;
 	char *out = run_cli(parent ? (const char *const[]){ "exec", "--cgroup-parent", parent, code, NULL }
 				   : (const char *const[]){ "exec", code, NULL },

@@ -70,7 +70,7 @@ static void expect_wrote_privately(const struct sbx_job_result *r)
 }
 
 /* One job after another: the second finds nothing of the first. */
-void p_writes_private_sequential(void)
+void p_next_job_finds_nothing_written(void)
 {
 	struct sbx_pool *pool = test_pool(true, 1);
 	struct sbx_job_result w, l;
@@ -99,7 +99,7 @@ static void *run_in_thread(void *arg)
 
 /* Two jobs at once: the looker runs while the writer, having written,
  * is still alive. */
-void p_writes_private_concurrent(void)
+void p_concurrent_job_finds_nothing_written(void)
 {
 	struct sbx_pool *pool = test_pool(true, 2);
 	t_wait_ready(pool, 2);
@@ -166,7 +166,7 @@ static uint64_t settled_memory(struct sbx_pool *pool, uint64_t below)
  * after each, instead of growing by what every job wrote. */
 void p_writes_freed_after_job(void)
 {
-	if (!t_have_cgroups())
+	if (!test_have_cgroups())
 		test_skip("no cgroup delegated: no caller memory to watch");
 	/* a parent of its own, so that nothing else this machine runs is
 	 * counted in the figure watched */
@@ -208,7 +208,7 @@ void p_writes_freed_after_job(void)
 
 /* A job's /proc hides what every sandbox's does (rootfs.c's one table):
  * each masked entry reads empty, each read-only one refuses a write. */
-void p_job_proc_hidden(void)
+void p_job_proc_host_entries_hidden(void)
 {
 	char list[4096] = "";
 	size_t off = 0;

@@ -3,16 +3,25 @@
 #define STRATBOX_TEST_PYRT_TESTS_H
 
 #define PYRT_TESTS(X)                                                                              \
-	X(output_and_metrics) X(exception) X(data) X(timeout) X(memory_limit) X(output_limit)      \
-	X(deterministic) X(runtime_guard) X(protocol_validated) X(job_seccomp) X(job_identity)     \
-	X(jobs_isolated) X(slot_not_reused) X(slot_crashes) X(zygote_restart)                      \
-	X(idle_slot_memory) X(cli_exec) X(cli_batch) X(stop_leaves_nothing) X(forged_control)     \
-	X(prefault_invisible) X(doctor) X(cgroup_recycled) X(cgroup_recycled_v2)        \
-	X(cgroup_recycled_v2_body) X(batch_killed) X(writes_private_sequential)                  \
-	X(writes_private_concurrent) X(writes_freed_after_job) X(forged_control_types)                      \
-	X(forged_report_hides_nothing) X(forged_error_frames) X(forged_frames_malformed)           \
-	X(forged_listener_fd) X(hook_capabilities) X(hook_code) X(hook_frames) X(hook_imports)      \
-	X(hook_library_works) X(job_proc_hidden) X(checked_run_refuses_before_the_sandbox)          \
+	X(result_has_output_and_metrics) X(exception_is_nonzero_exit_with_own_frames)              \
+	X(job_reads_its_data_file) X(endless_loop_stopped_at_timeout)                              \
+	X(memory_hog_ends_in_memory_limit) X(output_flood_capped_at_output_limit)                  \
+	X(same_code_same_output) X(runtime_guard_refuses_without_validator)                        \
+	X(malformed_frames_counted_and_ignored) X(job_cannot_exec_fork_or_open_socket)             \
+	X(job_is_uid_1000_pid_1_without_capability) X(concurrent_jobs_cannot_see_each_other)       \
+	X(slot_never_runs_second_job) X(pool_survives_slot_crashes) X(pool_restarts_killed_zygote) \
+	X(idle_slot_shares_zygote_memory) X(exec_checks_then_runs_one_job)                         \
+	X(batch_results_one_per_line_in_order) X(stop_leaves_nothing)                              \
+	X(forged_exit_announcement_only_ends_job) X(prefault_invisible_to_job)                     \
+	X(doctor_fails_unless_every_check_passes) X(recycled_cgroup_shows_own_figures)             \
+	X(recycled_cgroup_shows_own_figures_v2) X(recycled_cgroup_shows_own_figures_v2_body)       \
+	X(killed_batch_swept_by_next_run) X(next_job_finds_nothing_written)                        \
+	X(concurrent_job_finds_nothing_written) X(writes_freed_after_job)                          \
+	X(forged_control_messages_ignored) X(forged_report_hides_nothing)                          \
+	X(forged_error_frames_never_replace_verdict) X(malformed_frames_never_disturb_run)         \
+	X(forged_listener_fd_closed) X(hook_refuses_capabilities) X(hook_refuses_built_code)       \
+	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_lets_library_idioms_run) \
+	X(job_proc_host_entries_hidden) X(checked_run_refuses_before_the_sandbox)               \
 	X(batch_job_keys_enforced)
 
 #define DECLARE(name) void p_##name(void);

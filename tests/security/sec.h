@@ -4,6 +4,7 @@
 #define STRATBOX_TEST_SEC_H
 
 #include "harness.h"
+#include "helpers.h"
 #include "leftovers.h"
 
 #include <jansson.h>
@@ -28,13 +29,10 @@ struct run_opts {
 #define NO_OPTS ((const char *const[]){ NULL })
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-/* Paths and mode, from the environment set by tests/run.sh. */
-const char *sec_stratbox(void);
-const char *sec_probe(void);
-const char *sec_cgroup_parent(void); /* NULL when running as root */
+/* Paths (test_stratbox(), test_probe(), test_cgroup_parent()) are in
+ * helpers.h.  Whether this run is unprivileged (tests/run.sh runs the suite
+ * as root and as uid 65534). */
 bool sec_unprivileged(void);
-/* Whether cgroup limits can be enforced here (root, or a delegated parent). */
-bool sec_have_cgroups(void);
 /* Skip a test that needs enforced cgroup limits when there are none. */
 void need_cgroup_limits(void);
 

@@ -124,7 +124,7 @@ static const char *opt(char *buf, size_t size, const char *src, const char *dst)
  * symlink to a host directory; the next run with --ro-bind D:/work/in/data
  * created root-owned directories there, mounted outside its root, and
  * said OK. */
-void t_bind_dst_planted_symlink(void)
+void t_bind_dst_planted_symlink_refused(void)
 {
 	struct fx f;
 	fx_init(&f, "dst");
@@ -153,7 +153,7 @@ void t_bind_dst_planted_symlink(void)
 
 /* A symlink at each component of a destination, for a directory and a
  * file bind; and through the root's own links (/bin on merged-/usr). */
-void t_bind_dst_symlink_every_component(void)
+void t_bind_dst_symlink_at_any_component_refused(void)
 {
 	struct fx f;
 	fx_init(&f, "dstc");
@@ -201,7 +201,7 @@ void t_bind_dst_symlink_every_component(void)
  * into the next job replaces a file with `ln -s / results`; the next run
  * got the host's whole root.  Refused, by absolute and relative source;
  * followed only when asked, for a directory and a file. */
-void t_bind_src_planted_symlink(void)
+void t_bind_src_planted_symlink_refused(void)
 {
 	struct fx f;
 	fx_init(&f, "src");
@@ -260,7 +260,7 @@ void t_bind_src_planted_symlink(void)
 
 /* Ordinary binds still land where asked, through the new resolution:
  * nested directory and file binds in a writable bind and in the root. */
-void t_bind_nested_targets(void)
+void t_nested_binds_land_where_asked(void)
 {
 	struct fx f;
 	fx_init(&f, "nest");
@@ -313,7 +313,7 @@ static void *flip(void *arg)
  * many sandboxes start.  Each must either see the directory's own content
  * or be refused naming a symlink; the host directory is never listed,
  * read or written. */
-void t_bind_swap_race(void)
+void t_bind_swap_race_never_reaches_host(void)
 {
 	struct fx f;
 	fx_init(&f, "race");

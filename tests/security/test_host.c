@@ -20,7 +20,7 @@
 /* Every entry of the procfs table: a masked file reads as empty, a masked
  * directory is an empty read-only tmpfs, a read-only one is a read-only
  * mount.  Entries this kernel does not have are noted, not tested. */
-void t_proc_hidden(void)
+void t_proc_host_entries_hidden(void)
 {
 	int tested = 0;
 	for (size_t i = 0; i < rootfs_nproc_entries; i++) {
@@ -80,7 +80,7 @@ void t_proc_hidden(void)
  * if_nameindex works: only "lo"); every other protocol fails as on a
  * kernel without it, and never opens: as root, a uevent socket received
  * the host's device events. */
-void t_netlink_families(void)
+void t_netlink_opens_route_only(void)
 {
 	static const int refused[] = { NETLINK_KOBJECT_UEVENT, NETLINK_AUDIT, NETLINK_SOCK_DIAG,
 				       NETLINK_GENERIC, NETLINK_NETFILTER, NETLINK_CONNECTOR };
@@ -102,7 +102,7 @@ void t_netlink_families(void)
 
 /* The hugetlb pool is reserved host memory no memory cgroup here pays
  * for: MAP_HUGETLB fails as with an empty pool. */
-void t_hugetlb_pool(void)
+void t_hugetlb_mapping_fails_enomem(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "hugetlb"));
@@ -116,10 +116,10 @@ static void run_with_copies(sbx_verdict *v, const char *pkg, char *const *argv, 
 	sbx_config *c = sbx_config_new();
 	sbx_error *err = NULL;
 	CHECK(sbx_config_set_argv(c, argc, argv, &err) == 0);
-	CHECK(sbx_config_add_copy(c, sec_probe(), "/opt/sbx/bin/probe", &err) == 0);
+	CHECK(sbx_config_add_copy(c, test_probe(), "/opt/sbx/bin/probe", &err) == 0);
 	CHECK(sbx_config_add_copy(c, pkg, "/opt/sbx/pkg", &err) == 0);
-	if (sec_cgroup_parent())
-		CHECK(sbx_config_set_cgroup_parent(c, sec_cgroup_parent(), &err) == 0);
+	if (test_cgroup_parent())
+		CHECK(sbx_config_set_cgroup_parent(c, test_cgroup_parent(), &err) == 0);
 	sbx_run(c, v, &err);
 	if (v->status != SBX_OK)
 		test_fail_at(__FILE__, __LINE__, "%s: %s; stdout %.300s", sbx_status_name(v->status),
@@ -147,7 +147,7 @@ void t_copies_hide_host_paths(void)
 		CHECK(chmod(pkg, 0755) == 0);
 
 	char probe_dir[PATH_MAX];
-	snprintf(probe_dir, sizeof(probe_dir), "%s", sec_probe());
+	snprintf(probe_dir, sizeof(probe_dir), "%s", test_probe());
 	dirname(probe_dir);
 	sbx_verdict v;
 	/* the probe runs from its copy: the execute bit was kept */
@@ -181,7 +181,7 @@ void t_copies_hide_host_paths(void)
 
 /* A copy refuses what it cannot place faithfully: a symlink inside the
  * tree, or anything but files and directories. */
-void t_copy_refuses_links(void)
+void t_copy_refuses_symlinks_and_special_files(void)
 {
 	char pkg[128], p[256];
 	snprintf(pkg, sizeof(pkg), "/tmp/sb-copyl-%d", (int) getpid());
@@ -192,10 +192,10 @@ void t_copy_refuses_links(void)
 	sbx_error *err = NULL;
 	char *const argv[] = { (char *) "/opt/sbx/bin/probe", (char *) "ls", (char *) "/opt/sbx/pkg" };
 	CHECK(sbx_config_set_argv(c, 3, argv, &err) == 0);
-	CHECK(sbx_config_add_copy(c, sec_probe(), "/opt/sbx/bin/probe", &err) == 0);
+	CHECK(sbx_config_add_copy(c, test_probe(), "/opt/sbx/bin/probe", &err) == 0);
 	CHECK(sbx_config_add_copy(c, pkg, "/opt/sbx/pkg", &err) == 0);
-	if (sec_cgroup_parent())
-		CHECK(sbx_config_set_cgroup_parent(c, sec_cgroup_parent(), &err) == 0);
+	if (test_cgroup_parent())
+		CHECK(sbx_config_set_cgroup_parent(c, test_cgroup_parent(), &err) == 0);
 	sbx_verdict v;
 	CHECK(sbx_run(c, &v, &err) < 0);
 	CHECK_INT_EQ(v.status, SBX_SANDBOX_ERROR);
@@ -210,49 +210,33 @@ void t_copy_refuses_links(void)
 
 /* Through `stratbox exec`: the pool's job sees no host path of the
  * installation (the zygote and its package are copies). */
-void t_exec_mountinfo(void)
+void t_exec_job_sees_no_install_path(void)
 {
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", sec_stratbox());
+	snprintf(dir, sizeof(dir), "%s", test_stratbox());
 	dirname(dir);
 	char zyg[PATH_MAX + 32];
 	snprintf(zyg, sizeof(zyg), "%s/stratbox-zygote", dir);
 	if (access(zyg, X_OK) != 0)
-		test_skip("no stratbox-zygote beside %s", sec_stratbox());
-	char script[128];
-	snprintf(script, sizeof(script), "/tmp/sb-mi-%d.py", (int) getpid());
-	int fd = open(script, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	static const char code[] = "print(open('/proc/self/mountinfo').read())\n";
-	CHECK(fd >= 0 && write(fd, code, sizeof(code) - 1) == (ssize_t) sizeof(code) - 1);
-	close(fd);
-	int po[2];
-	CHECK(pipe(po) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(po[1], 1);
-		close(po[0]);
-		const char *cgp = sec_cgroup_parent();
-		if (cgp)
-			execl(sec_stratbox(), "stratbox", "exec", "--cgroup-parent", cgp, script,
-			      (char *) NULL);
-		else
-			execl(sec_stratbox(), "stratbox", "exec", script, (char *) NULL);
-		_exit(126);
+		test_skip("no stratbox-zygote beside %s", test_stratbox());
+	char script[] = "/tmp/sb-mi-XXXXXX";
+	test_temp_file(script, "print(open('/proc/self/mountinfo').read())\n");
+	const char *cgp = test_cgroup_parent();
+	const char *argv[6] = { test_stratbox(), "exec" };
+	size_t n = 2;
+	if (cgp) {
+		argv[n++] = "--cgroup-parent";
+		argv[n++] = cgp;
 	}
-	close(po[1]);
-	static char out[1 << 16];
-	size_t len = 0;
-	ssize_t n;
-	while ((n = read(po[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t) n;
-	out[len] = '\0';
-	close(po[0]);
-	int st;
-	waitpid(pid, &st, 0);
+	argv[n++] = script;
+	argv[n] = NULL;
+	struct test_output o;
+	test_run(&(struct test_cmd){ .argv = argv, .err = TEST_STDERR_INHERIT }, &o);
 	unlink(script);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "stratbox exec failed: %.600s", out);
+	const char *out = o.out;
+	CHECK(o.exit_code == 0, "stratbox exec failed: %.600s", out);
 	CHECK_CONTAINS(out, " / / ro,");
 	CHECK_NOT_CONTAINS(out, dir);
 	CHECK_NOT_CONTAINS(out, "stratbox-zygote");
+	test_output_free(&o);
 }

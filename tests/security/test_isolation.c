@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* Every namespace is new (user too when unprivileged). */
-void t_namespaces(void)
+void t_every_namespace_is_new(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "ns"));
@@ -37,7 +37,7 @@ void t_namespaces(void)
 
 /* uid/gid 1000, no capability in any set, no_new_privs, seccomp filter,
  * own session, pid 2 under our init, stdin /dev/null, nothing else open. */
-void t_identity(void)
+void t_command_is_uid_1000_with_no_capability(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "status"));
@@ -66,7 +66,7 @@ void t_identity(void)
 }
 
 /* The environment is built from scratch: the supervisor's never leaks. */
-void t_environment(void)
+void t_environment_is_built_from_scratch(void)
 {
 	struct sbx_result r;
 	struct run_opts ro = { .env = (const char *const[]){ "SECRET_TOKEN=hunter2-env", NULL },
@@ -88,7 +88,7 @@ void t_environment(void)
 }
 
 /* Only the sandbox's own processes exist; a host pid is unreachable. */
-void t_pid_namespace(void)
+void t_host_processes_invisible_and_unreachable(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "procs"));
@@ -104,23 +104,23 @@ void t_pid_namespace(void)
 }
 
 /* kill(-1) reaches nothing outside: a process of the same host uid lives. */
-void t_kill_all(void)
+void t_kill_minus_one_spares_host_processes(void)
 {
-	pid_t sentinel = fork();
-	if (sentinel == 0) {
-		execl("/bin/sleep", "sleep", "30", (char *) NULL);
-		_exit(1);
-	}
+	int out;
+	pid_t sentinel = test_start(&(struct test_cmd){ .argv = ARGS("/bin/sleep", "30"),
+							.err = TEST_STDERR_INHERIT },
+				    &out);
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "killall"));
 	EXPECT_STATUS(&r, "OK");
 	CHECK(kill(sentinel, 0) == 0, "a process outside the sandbox was killed");
 	kill(sentinel, SIGKILL);
 	waitpid(sentinel, NULL, 0);
+	close(out);
 	sbx_result_free(&r);
 }
 
-void t_no_network_interfaces(void)
+void t_no_network_interface_is_up(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "netif"));
@@ -186,12 +186,12 @@ static void net_case(int family, int type, const char *cmd, const char *addr)
 	sbx_result_free(&r);
 }
 
-void t_tcp_to_host_loopback(void) { net_case(AF_INET, SOCK_STREAM, "tcp", "127.0.0.1"); }
-void t_udp_to_host_loopback(void) { net_case(AF_INET, SOCK_DGRAM, "udp", "127.0.0.1"); }
-void t_tcp6_to_host_loopback(void) { net_case(AF_INET6, SOCK_STREAM, "tcp6", "::1"); }
+void t_tcp_to_host_loopback_unreachable(void) { net_case(AF_INET, SOCK_STREAM, "tcp", "127.0.0.1"); }
+void t_udp_to_host_loopback_unreachable(void) { net_case(AF_INET, SOCK_DGRAM, "udp", "127.0.0.1"); }
+void t_tcp6_to_host_loopback_unreachable(void) { net_case(AF_INET6, SOCK_STREAM, "tcp6", "::1"); }
 
 /* Abstract unix sockets are per network namespace. */
-void t_abstract_unix_socket(void)
+void t_host_abstract_socket_unreachable(void)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "stratbox-test-%d", (int) getpid());
@@ -209,7 +209,7 @@ void t_abstract_unix_socket(void)
 	sbx_result_free(&r);
 }
 
-void t_write_usr(void)
+void t_usr_is_read_only(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "write", "/usr/stratbox-probe"));
@@ -218,7 +218,7 @@ void t_write_usr(void)
 	CHECK(access("/usr/stratbox-probe", F_OK) != 0);
 }
 
-void t_write_root_and_etc(void)
+void t_root_etc_dev_and_proc_sys_refuse_writes(void)
 {
 	static const char *paths[] = { "/newfile", "/etc/passwd", "/etc/ld.so.cache", "/dev/evil",
 				       "/proc/sys/kernel/hostname" };
@@ -232,7 +232,7 @@ void t_write_root_and_etc(void)
 }
 
 /* /tmp and /dev/shm are private and size-capped. */
-void t_fill_tmp(void)
+void t_tmp_and_shm_capped_at_tmp_size(void)
 {
 	static const char *dirs[] = { "/tmp", "/dev/shm" };
 	for (size_t i = 0; i < 2; i++) {
@@ -251,7 +251,7 @@ void t_fill_tmp(void)
 }
 
 /* Host secrets and other users' files are simply not there. */
-void t_host_secrets(void)
+void t_host_secrets_absent(void)
 {
 	static const char *paths[] = { "/etc/shadow", "/etc/gshadow", "/root", "/home", "/var",
 				       "/sys", "/boot", "/etc/ssh", "/work" };
@@ -265,7 +265,7 @@ void t_host_secrets(void)
 
 /* /proc/1 is our init: its command line and environment (the
  * supervisor's, which may hold secrets) are not readable. */
-void t_proc1_secrets(void)
+void t_init_cmdline_and_environ_unreadable(void)
 {
 	const char *marker = "sb-marker-91f3";
 	char dir[128], bind[300];
@@ -287,7 +287,7 @@ void t_proc1_secrets(void)
 }
 
 /* A descriptor the supervisor inherited is closed in the sandbox. */
-void t_inherited_fd(void)
+void t_inherited_fd_closed(void)
 {
 	struct sbx_result r;
 	struct run_opts ro = { .keep_fd = 7 };
@@ -296,7 +296,7 @@ void t_inherited_fd(void)
 	sbx_result_free(&r);
 }
 
-void t_no_privilege_regain(void)
+void t_setuid_and_mknod_refused(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "setuid"));
@@ -309,7 +309,7 @@ void t_no_privilege_regain(void)
 }
 
 /* A user bind is visible read-only, or writable with --bind. */
-void t_user_binds(void)
+void t_user_binds_read_only_unless_bind(void)
 {
 	char dir[128], bind[300], file[200];
 	snprintf(dir, sizeof(dir), "/tmp/sb-bind-%d", (int) getpid());

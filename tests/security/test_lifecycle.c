@@ -31,7 +31,7 @@ static bool gone_within(const char *token, int ms)
 }
 
 /* A double-forked, setsid'd daemon dies with the run. */
-void t_daemon_does_not_outlive(void)
+void t_daemon_dies_with_run(void)
 {
 	char token[64];
 	snprintf(token, sizeof(token), "sbx-daemon-%d", (int) getpid());
@@ -73,7 +73,7 @@ static pid_t start_sleeper(const char *token, int *out_fd)
 /* SIGKILL the supervisor: the sandbox dies (PR_SET_PDEATHSIG on the init,
  * whose exit kills the pid namespace), and the next run removes the job
  * cgroup the killed supervisor could not. */
-void t_supervisor_killed(void)
+void t_sandbox_dies_with_killed_supervisor(void)
 {
 	char token[64];
 	snprintf(token, sizeof(token), "sbx-orphan-%d", (int) getpid());
@@ -83,7 +83,7 @@ void t_supervisor_killed(void)
 	waitpid(sup, NULL, 0);
 	close(out);
 	CHECK(gone_within(token, 5000), "the sandbox outlived its killed supervisor");
-	if (!sec_have_cgroups())
+	if (!test_have_cgroups())
 		return; /* no job cgroup to leave behind */
 
 	char first[1100];
@@ -97,7 +97,7 @@ void t_supervisor_killed(void)
 }
 
 /* SIGTERM (or Ctrl-C) to stratbox: a clean stop, a verdict, no leftovers. */
-void t_supervisor_terminated(void)
+void t_terminated_supervisor_stops_cleanly(void)
 {
 	char token[64];
 	snprintf(token, sizeof(token), "sbx-term-%d", (int) getpid());
@@ -125,7 +125,7 @@ void t_no_cgroup_reports_unenforced(void)
 	struct run_opts ro = { .env = (const char *const[]){ "STRATBOX_CGROUP=none", NULL },
 			       .keep_fd = -1 };
 	sbx_run_ex(&r, NO_OPTS, ARGS("/probe", "exit", "0"), &ro);
-	if (sec_cgroup_parent())
+	if (test_cgroup_parent())
 		/* an explicit parent with no usable hierarchy is an error */
 		EXPECT_STATUS(&r, "SANDBOX_ERROR");
 	else {
@@ -143,7 +143,7 @@ void t_no_cgroup_reports_unenforced(void)
  * the sandbox's own user namespace); only meaningful unprivileged. */
 void t_no_cgroup_fork_bomb_contained(void)
 {
-	if (!sec_unprivileged() || sec_cgroup_parent())
+	if (!sec_unprivileged() || test_cgroup_parent())
 		test_skip("only without root and without a delegated cgroup");
 	struct sbx_result r;
 	struct run_opts ro = { .env = (const char *const[]){ "STRATBOX_CGROUP=none", NULL },
@@ -158,7 +158,7 @@ void t_no_cgroup_fork_bomb_contained(void)
  * the memory limit was not enforced by a cgroup. */
 void t_no_cgroup_memory_contained(void)
 {
-	if (sec_have_cgroups())
+	if (test_have_cgroups())
 		test_skip("only without a usable cgroup");
 	struct sbx_result r;
 	sbx_run_probe(&r, OPTS("--memory", "64M", "--wall-time", "20"), ARGS("/probe", "membomb"));
@@ -182,7 +182,7 @@ void t_no_cgroup_memory_contained(void)
 /* The v2 backend, forced onto this machine's cgroup2 mount (which holds
  * no controllers on a hybrid layout): create, attach, account CPU time,
  * kill and remove all work; the limits it cannot apply are reported. */
-void t_cgroup_v2_backend(void)
+void t_cgroup_v2_backend_accounts_and_cleans_up(void)
 {
 	if (sec_unprivileged())
 		test_skip("the cgroup2 mount is not delegated to this user");
@@ -201,7 +201,7 @@ void t_cgroup_v2_backend(void)
 }
 
 /* The verdict carries every documented field with its type. */
-void t_verdict_shape(void)
+void t_verdict_has_every_documented_field(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "print", "3"));
@@ -233,7 +233,7 @@ void t_verdict_shape(void)
 
 /* A job cgroup of a supervisor that no longer exists (made here with a
  * pid that cannot be alive) is removed by the next run. */
-void t_stale_cgroup_cleanup(void)
+void t_stale_cgroup_removed_by_next_run(void)
 {
 	need_cgroup_limits();
 	char first[1100];
@@ -281,7 +281,7 @@ static void *hammer(void *arg)
  * execve may wait for those threads: fork(3) (malloc's locks) and the
  * set*id wrappers (which signal every thread) once did, and about half
  * of these runs hung until their wall limit. */
-void t_threaded_caller(void)
+void t_threaded_caller_never_hangs(void)
 {
 	pthread_t th[3];
 	hammering = 1;
@@ -295,8 +295,8 @@ void t_threaded_caller(void)
 		char *const av[] = { (char *) "/bin/true" };
 		CHECK(sbx_config_set_argv(c, 1, av, &err) == 0);
 		CHECK(sbx_config_set_wall_time(c, 5000000000ull, &err) == 0);
-		if (sec_cgroup_parent())
-			CHECK(sbx_config_set_cgroup_parent(c, sec_cgroup_parent(), &err) == 0);
+		if (test_cgroup_parent())
+			CHECK(sbx_config_set_cgroup_parent(c, test_cgroup_parent(), &err) == 0);
 		sbx_verdict v;
 		sbx_run(c, &v, &err);
 		sbx_error_free(err);

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void t_fork_bomb(void)
+void t_fork_bomb_ends_in_pids_limit(void)
 {
 	need_cgroup_limits();
 	struct sbx_result r;
@@ -20,7 +20,7 @@ void t_fork_bomb(void)
 	sbx_result_free(&r);
 }
 
-void t_thread_bomb(void)
+void t_thread_bomb_ends_in_pids_limit(void)
 {
 	need_cgroup_limits();
 	struct sbx_result r;
@@ -30,7 +30,7 @@ void t_thread_bomb(void)
 	sbx_result_free(&r);
 }
 
-void t_memory_bomb(void)
+void t_memory_bomb_ends_in_memory_limit(void)
 {
 	need_cgroup_limits();
 	struct sbx_result r;
@@ -45,21 +45,21 @@ void t_memory_bomb(void)
 
 /* With a cgroup the supervisor stops the job at its CPU budget; without
  * one, RLIMIT_CPU (whole seconds, plus one of slack) does, by SIGXCPU. */
-void t_cpu_spin(void)
+void t_cpu_spin_stopped_at_cpu_time(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, OPTS("--cpu-time", "0.3", "--cpus", "1", "--wall-time", "20"),
 		      ARGS("/probe", "spin"));
 	EXPECT_STATUS(&r, "TIMEOUT_CPU");
 	double cpu = vreal(&r, "cpu_user_ms") + vreal(&r, "cpu_sys_ms");
-	double most = sec_have_cgroups() ? 1500.0 : 3500.0;
+	double most = test_have_cgroups() ? 1500.0 : 3500.0;
 	CHECK(cpu >= 300.0, "stopped at %.1f ms of CPU, before the limit", cpu);
 	CHECK(cpu < most, "ran %.1f ms of CPU past a 300 ms limit", cpu);
 	sbx_result_free(&r);
 }
 
 /* The CPU quota throttles: 0.2 CPU for 1 s of wall time. */
-void t_cpu_quota(void)
+void t_cpu_quota_throttles(void)
 {
 	need_cgroup_limits();
 	struct sbx_result r;
@@ -73,7 +73,7 @@ void t_cpu_quota(void)
 	sbx_result_free(&r);
 }
 
-void t_wall_timeout(void)
+void t_sleeper_stopped_at_wall_time(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, OPTS("--wall-time", "0.3"), ARGS("/probe", "sleep", "30"));
@@ -84,7 +84,7 @@ void t_wall_timeout(void)
 	sbx_result_free(&r);
 }
 
-void t_output_flood_stdout(void)
+void t_stdout_flood_capped_at_output_limit(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, OPTS("--output-limit", "64K"), ARGS("/probe", "flood", "stdout"));
@@ -96,7 +96,7 @@ void t_output_flood_stdout(void)
 	sbx_result_free(&r);
 }
 
-void t_output_flood_stderr(void)
+void t_stderr_flood_capped_at_output_limit(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, OPTS("--output-limit", "64K"), ARGS("/probe", "flood", "stderr"));
@@ -107,7 +107,7 @@ void t_output_flood_stderr(void)
 }
 
 /* Exactly at the limit is fine; one byte more is not. */
-void t_output_boundary(void)
+void t_output_limit_is_exact(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, OPTS("--output-limit", "1000"), ARGS("/probe", "print", "1000"));
@@ -121,7 +121,7 @@ void t_output_boundary(void)
 }
 
 /* Output that is not UTF-8 still yields valid JSON (U+FFFD). */
-void t_output_binary(void)
+void t_binary_output_yields_valid_json(void)
 {
 	struct sbx_result r;
 	sbx_run_ex(&r, NO_OPTS, ARGS("/usr/bin/printf", "a\\377b\\000c"),
@@ -189,21 +189,12 @@ static const struct {
  * see. */
 static bool host_has_i386_abi(void)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(sec_probe(), "probe", "syscall", "i386", (char *) NULL);
-		_exit(127);
-	}
-	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		return true; /* unknown: test it */
-	return !(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+	int rc;
+	free(test_run_bin(test_probe(), ARGS("syscall", "i386"), TEST_STDERR_MERGE, &rc));
+	return rc != 128 + SIGSEGV;
 }
 
-void t_forbidden_syscalls(void)
+void t_forbidden_syscalls_are_named_violations(void)
 {
 	bool i386 = host_has_i386_abi();
 	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
@@ -227,7 +218,7 @@ void t_forbidden_syscalls(void)
 }
 
 /* What must keep working under the filter. */
-void t_allowed_syscalls(void)
+void t_allowed_syscalls_still_work(void)
 {
 	static const char *ok[][2] = {
 		{ "thread", "thread ok" },
@@ -245,7 +236,7 @@ void t_allowed_syscalls(void)
 }
 
 /* docker run's exit codes, and the matching statuses. */
-void t_exit_codes(void)
+void t_exit_codes_follow_docker_run(void)
 {
 	struct sbx_result r;
 	sbx_run_probe(&r, NO_OPTS, ARGS("/probe", "exit", "7"));
@@ -284,7 +275,7 @@ void t_exit_codes(void)
 }
 
 /* Without --json the command's output streams through, capped. */
-void t_passthrough(void)
+void t_passthrough_output_capped(void)
 {
 	struct sbx_result r;
 	sbx_run_ex(&r, OPTS("--output-limit", "100"), ARGS("/probe", "print", "150"),

@@ -30,26 +30,18 @@ static pid_t start_unread(const char *marker, const char *limit_opt, const char 
 	 * then a spin that only the wall limit ends */
 	snprintf(script, sizeof(script), "(head -c 200000 /dev/zero &); while :; do :; done # %s",
 		 marker);
-	int po[2];
-	CHECK(pipe(po) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(po[1], 1);
-		close(po[0]);
-		close(po[1]);
-		const char *parent = sec_cgroup_parent();
-		if (parent)
-			execl(sec_stratbox(), "stratbox", "run", "--cgroup-parent", parent, limit_opt,
-			      limit, "--", "/bin/sh", "-c", script, (char *) NULL);
-		else
-			execl(sec_stratbox(), "stratbox", "run", limit_opt, limit, "--", "/bin/sh", "-c",
-			      script, (char *) NULL);
-		_exit(127);
+	const char *argv[12] = { test_stratbox(), "run", limit_opt, limit };
+	size_t n = 4;
+	if (test_cgroup_parent()) {
+		argv[n++] = "--cgroup-parent";
+		argv[n++] = test_cgroup_parent();
 	}
-	close(po[1]);
-	*out = po[0];
-	return pid;
+	argv[n++] = "--";
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = script;
+	argv[n] = NULL;
+	return test_start(&(struct test_cmd){ .argv = argv, .err = TEST_STDERR_INHERIT }, out);
 }
 
 static size_t drain(int fd)
@@ -62,7 +54,7 @@ static size_t drain(int fd)
 	return total;
 }
 
-void t_stalled_reader(void)
+void t_stalled_reader_does_not_stall_limits(void)
 {
 	char marker[64];
 	snprintf(marker, sizeof(marker), "stall-marker-%d", (int) getpid());
@@ -91,7 +83,7 @@ void t_stalled_reader(void)
 
 /* A reader that goes away for good: the run still ends at its limit and
  * stratbox exits; the output is dropped, nothing else is disturbed. */
-void t_reader_gone(void)
+void t_gone_reader_does_not_stall_run(void)
 {
 	char marker[64];
 	snprintf(marker, sizeof(marker), "gone-marker-%d", (int) getpid());

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void u_config_validation(void)
+void u_bad_config_refused_defaults_are_reference(void)
 {
 	sbx_config *c = sbx_config_new();
 	sbx_error *err = NULL;
@@ -80,7 +80,7 @@ static const struct rootfs_op *find_op(const struct rootfs_plan *p, enum rootfs_
 	return NULL;
 }
 
-void u_rootfs_plan(void)
+void u_mount_plan_binds_only_listed_host_paths(void)
 {
 	sbx_config *c = sbx_config_new();
 	sbx_error *err = NULL;
@@ -155,7 +155,7 @@ void u_rootfs_plan(void)
 	sbx_config_free(c);
 }
 
-void u_cgroup_names(void)
+void u_job_cgroup_names_unique_stale_ones_detected(void)
 {
 	char name[64], name2[64];
 	CHECK(cgroup_job_name(name, sizeof(name)) == 0);
@@ -203,7 +203,7 @@ void u_cgroup_names(void)
 
 /* Copies: the parent opens the source and sizes the skeleton for it;
  * bind sources that are symlinks are refused unless followed. */
-void u_rootfs_plan_sources(void)
+void u_copy_sources_sized_symlink_sources_refused(void)
 {
 	char dir[64], p1[128], p2[128];
 	snprintf(dir, sizeof(dir), "/tmp/sb-unit-plan-%d", (int) getpid());

@@ -90,7 +90,7 @@ static const double UP[][4] = {
 	{ 104, 105, 100, 101 },
 };
 
-void u_engine_market_order(void)
+void u_engine_market_order_fills_at_next_open(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -118,7 +118,7 @@ void u_engine_market_order(void)
 	bt_data_free(d);
 }
 
-void u_engine_trade_on_close(void)
+void u_engine_trade_on_close_fills_at_same_close(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -136,7 +136,7 @@ void u_engine_trade_on_close(void)
 	bt_data_free(d);
 }
 
-void u_engine_costs(void)
+void u_engine_costs_move_fills_against_trader(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -171,7 +171,7 @@ void u_engine_costs(void)
 	bt_data_free(d);
 }
 
-void u_engine_sizes(void)
+void u_engine_sizes_follow_fraction_margin_and_step(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -205,7 +205,7 @@ void u_engine_sizes(void)
 	bt_data_free(d);
 }
 
-void u_engine_account(void)
+void u_engine_account_values_positions_at_close(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -242,7 +242,7 @@ void u_engine_account(void)
 }
 
 /* Stops and limits: the bar's range decides, a gap fills at the open. */
-void u_engine_limit_stop(void)
+void u_engine_limit_and_stop_fill_in_bar_range(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -278,7 +278,7 @@ void u_engine_limit_stop(void)
 	bt_data_free(d);
 }
 
-void u_engine_stop_limit(void)
+void u_engine_stop_limit_is_limit_once_triggered(void)
 {
 	static const double B[][4] = {
 		{ 100, 101, 99, 100 },
@@ -317,7 +317,7 @@ void u_engine_stop_limit(void)
 	bt_data_free(d);
 }
 
-void u_engine_sl_tp(void)
+void u_engine_stop_loss_first_when_bar_reaches_both(void)
 {
 	static const double B[][4] = {
 		{ 100, 101, 99, 100 },
@@ -361,7 +361,7 @@ void u_engine_sl_tp(void)
 
 /* Opposite orders close FIFO; a partial close takes its share of the
  * entry commission. */
-void u_engine_fifo(void)
+void u_engine_opposite_orders_close_fifo(void)
 {
 	static const double B[][4] = {
 		{ 10, 10, 10, 10 }, { 10, 10, 10, 10 }, { 11, 11, 11, 11 },
@@ -401,7 +401,7 @@ void u_engine_fifo(void)
 	bt_data_free(d);
 }
 
-void u_engine_close_cancel(void)
+void u_engine_close_and_cancel_drop_pending_orders(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -432,7 +432,7 @@ void u_engine_close_cancel(void)
 	bt_data_free(d);
 }
 
-void u_engine_ruin(void)
+void u_engine_zero_equity_ends_run(void)
 {
 	bt_data *d2;
 	static const double B[][4] = {
@@ -485,7 +485,7 @@ void u_engine_ruin(void)
 	bt_data_free(d);
 }
 
-void u_engine_hold(void)
+void u_engine_held_position_valued_at_last_close(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -511,7 +511,7 @@ void u_engine_hold(void)
 
 /* Two symbols: B has no bar on day 1, so nothing of B fills there and B is
  * valued at its last close. */
-void u_engine_symbols(void)
+void u_engine_symbol_without_bar_does_not_fill(void)
 {
 	static const double A[][4] = {
 		{ 10, 10, 10, 10 }, { 10, 10, 10, 10 }, { 10, 10, 10, 10 }, { 10, 10, 10, 10 },
@@ -540,7 +540,7 @@ void u_engine_symbols(void)
 	bt_series_free(sb);
 }
 
-void u_engine_bad_orders(void)
+void u_engine_bad_order_refused_naming_field(void)
 {
 	bt_data *d = te_data(UP, 4);
 	bt_config c = te_config(1000);
@@ -583,7 +583,7 @@ void u_engine_bad_orders(void)
 	bt_data_free(d);
 }
 
-void u_engine_targets(void)
+void u_engine_targets_trade_to_their_fraction(void)
 {
 	static const double B[][4] = {
 		{ 100, 100, 100, 100 }, { 100, 101, 99, 100 }, { 110, 111, 109, 110 },
@@ -654,7 +654,7 @@ static void *run_job(void *arg)
 	return NULL;
 }
 
-void u_engine_threads(void)
+void u_engine_runs_share_data_across_threads(void)
 {
 	const char *dir = te_data_dir();
 	char path[512];

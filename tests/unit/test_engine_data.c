@@ -32,7 +32,7 @@ static bt_series *parse_ok(const char *text)
 	return s;
 }
 
-void u_engine_csv_layouts(void)
+void u_engine_csv_reader_takes_every_layout(void)
 {
 	static const struct {
 		const char *text;
@@ -79,7 +79,7 @@ void u_engine_csv_layouts(void)
 	bt_series_free(s);
 }
 
-void u_engine_csv_errors(void)
+void u_engine_bad_csv_refused_naming_line(void)
 {
 	static const char H[] = "Date,Open,High,Low,Close,Volume\n";
 	static const struct {
@@ -152,7 +152,7 @@ void u_engine_csv_errors(void)
 
 /* Every bundled file reads, with the bars data/README.md says it has, and
  * the manifest names each one truthfully. */
-void u_engine_manifest(void)
+void u_engine_bundled_data_matches_manifest(void)
 {
 	const char *dir = te_data_dir();
 	char path[512];
@@ -204,7 +204,7 @@ void u_engine_manifest(void)
 	bt_manifest_free(m);
 }
 
-void u_engine_manifest_errors(void)
+void u_engine_bad_manifest_refused_naming_field(void)
 {
 	static const struct {
 		const char *json;
@@ -238,7 +238,7 @@ void u_engine_manifest_errors(void)
 	rmdir(dir);
 }
 
-void u_engine_align(void)
+void u_engine_symbols_align_on_union_of_times(void)
 {
 	static const double A[][4] = { { 1, 1, 1, 1 }, { 2, 2, 2, 2 }, { 3, 3, 3, 3 } };
 	static const double B[][4] = { { 10, 10, 10, 10 }, { 20, 20, 20, 20 }, { 30, 30, 30, 30 } };
@@ -283,7 +283,7 @@ void u_engine_align(void)
 	bt_series_free(b);
 }
 
-void u_engine_dates(void)
+void u_engine_dates_parse_and_round_trip(void)
 {
 	/* the civil calendar, both ways, over five centuries */
 	for (int64_t day = -150000; day <= 150000; day += 7) {
@@ -337,7 +337,7 @@ void u_engine_dates(void)
 }
 
 /* The frequency and A from the spacing of the bars, and where each period ends. */
-void u_engine_calendar(void)
+void u_engine_frequency_inferred_from_bar_spacing(void)
 {
 	static const struct {
 		int64_t step;	  /* seconds between bars */
@@ -387,7 +387,7 @@ void u_engine_calendar(void)
  * passes the reader's own rules or an error naming the file; never a
  * crash or a read past the end (the text sits in a buffer of exactly its
  * length, so ASan sees any overread). */
-void u_engine_csv_garbage(void)
+void u_engine_damaged_csv_reads_or_names_file(void)
 {
 	static const char base[] =
 		"Date,Time,Open,High,Low,Close,Volume\n2006-01-02,09:05:00,3578.73,3587.88,3578.73,"

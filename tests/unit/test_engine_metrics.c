@@ -36,7 +36,7 @@ static bt_metrics compute(const bt_data *d, double cash, const double *eq, const
 }
 
 /* Five weekdays, no trades: returns, annualisation, risk ratios, beta. */
-void u_engine_metrics_returns(void)
+void u_engine_metrics_returns_as_worked_by_hand(void)
 {
 	static const double c[] = { 10, 11, 10, 10, 12 };
 	static const double eq[] = { 100, 110, 99, 99, 121 };
@@ -89,7 +89,7 @@ void u_engine_metrics_returns(void)
 
 /* Drawdown periods, from a bar at zero drawdown to the next; the one still
  * open at the end counts, even one bar long. */
-void u_engine_metrics_drawdown(void)
+void u_engine_metrics_drawdowns_as_worked_by_hand(void)
 {
 	static const double c[] = { 1, 1, 1, 1, 1, 1, 1 };
 	static const double eq[] = { 100, 90, 95, 100, 80, 120, 110 };
@@ -124,7 +124,7 @@ void u_engine_metrics_drawdown(void)
 }
 
 /* Hourly bars resample to days: one return, no variance. */
-void u_engine_metrics_periods(void)
+void u_engine_hourly_bars_resample_to_days(void)
 {
 	double c[48], eq[48];
 	for (int i = 0; i < 48; i++) {
@@ -160,7 +160,7 @@ static bt_trade trade(size_t a, size_t b, double pnl, double ret, double comm, b
 			   .exit_reason = open ? BT_EXIT_OPEN : BT_EXIT_ORDER };
 }
 
-void u_engine_metrics_trades(void)
+void u_engine_metrics_trades_as_worked_by_hand(void)
 {
 	double c[10], eq[10];
 	for (int i = 0; i < 10; i++)
@@ -203,7 +203,7 @@ void u_engine_metrics_trades(void)
 	bt_data_free(d);
 }
 
-void u_engine_metrics_beta(void)
+void u_engine_equity_tracking_close_has_beta_1(void)
 {
 	/* equity in proportion to the close: beta 1, alpha 0 */
 	static const double c[] = { 10, 12, 9, 11, 15, 14 };
@@ -226,7 +226,7 @@ void u_engine_metrics_beta(void)
 
 /* The result's JSON: every metric of docs/metrics.md, in order; NaN as
  * null; times ISO-8601. */
-void u_engine_json(void)
+void u_engine_result_json_lists_every_metric(void)
 {
 	static const char *const keys[] = {
 		"start", "end", "duration_days", "exposure_pct", "equity_final", "equity_peak",
@@ -284,7 +284,7 @@ void u_engine_json(void)
 
 /* The per-bar log return beta uses: against log1pl, from moves of
  * 1e-12 to the edge of the series (1/16) and beyond it. */
-void u_engine_log_ratio(void)
+void u_engine_log_return_matches_log1pl(void)
 {
 	double worst = 0;
 	uint64_t x = 12345;

@@ -3,7 +3,7 @@
 #include "harness.h"
 #include "unit.h"
 
-void u_parse_size(void)
+void u_size_parser_takes_suffixes_refuses_junk(void)
 {
 	static const struct {
 		const char *in;
@@ -32,7 +32,7 @@ void u_parse_size(void)
 	}
 }
 
-void u_parse_duration(void)
+void u_duration_parser_takes_units_refuses_zero(void)
 {
 	static const struct {
 		const char *in;
@@ -56,7 +56,7 @@ void u_parse_duration(void)
 	}
 }
 
-void u_parse_cpus(void)
+void u_cpus_parser_gives_millicpus_in_range(void)
 {
 	static const struct {
 		const char *in;
@@ -84,7 +84,7 @@ void u_parse_cpus(void)
 	CHECK(parse_u64("18446744073709551615", &v, &why) == 0 && v == UINT64_MAX);
 }
 
-void u_format_size(void)
+void u_format_size_uses_exact_unit(void)
 {
 	char b[32];
 	format_size(256ull << 20, b, sizeof(b));
@@ -99,7 +99,7 @@ void u_format_size(void)
 	CHECK_STR_EQ(b, "0");
 }
 
-void u_utf8(void)
+void u_invalid_utf8_becomes_replacement_chars(void)
 {
 	static const struct {
 		const char *in;

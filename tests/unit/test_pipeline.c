@@ -84,7 +84,7 @@ void u_job_from_json_names_bad_values(void)
 	}
 }
 
-void u_error_kinds(void)
+void u_error_kind_from_errno_place_kept(void)
 {
 	sbx_error *err = NULL;
 	CHECK(sbx_error_set(&err, 0, "bad %s", "value") == -1);

@@ -3,10 +3,12 @@
  * the kernel would, and the test asserts the action.  Nothing is loaded,
  * so this runs anywhere. */
 #include "harness.h"
+#include "helpers.h"
 #include "sandbox/internal.h"
 #include "unit.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -125,7 +127,7 @@ void u_seccomp_prebuilt_matches(void)
 	}
 }
 
-void u_seccomp_run_policy(void)
+void u_seccomp_run_allows_programs_refuses_escapes(void)
 {
 	const struct seccomp_prog *p = run_policy();
 	static const int allowed[] = { SYS_read, SYS_write, SYS_openat, SYS_mmap, SYS_execve,
@@ -147,7 +149,7 @@ void u_seccomp_run_policy(void)
 		CHECK(action(p, X86_64, denied[i], 0, 0) == NOTIFY, "syscall %d", denied[i]);
 }
 
-void u_seccomp_arguments(void)
+void u_seccomp_run_checks_clone_ioctl_socket_args(void)
 {
 	const struct seccomp_prog *p = run_policy();
 	/* clone: threads and processes yes, namespaces no */
@@ -191,7 +193,7 @@ void u_seccomp_arguments(void)
 /* Host-wide resources no namespace or cgroup divides: the kernel AIO pool
  * (fs.aio-max-nr) in every policy; netlink protocols other than
  * NETLINK_ROUTE (the host's device events, audit, ...); the hugetlb pool. */
-void u_seccomp_host_resources(void)
+void u_seccomp_host_wide_resources_refused(void)
 {
 	static const int aio[] = { SYS_io_setup, SYS_io_submit, SYS_io_getevents,
 				   SYS_io_pgetevents, SYS_io_cancel, SYS_io_destroy };
@@ -250,7 +252,7 @@ void u_seccomp_host_resources(void)
 	CHECK(action4(job, SYS_memfd_create, 0, 0, 0, 0) == NOTIFY);
 }
 
-void u_seccomp_other_abis(void)
+void u_seccomp_other_abis_refused_and_named(void)
 {
 	const struct seccomp_prog *p = run_policy();
 	/* i386 via int 0x80, with a syscall number allowed natively */
@@ -271,7 +273,7 @@ void u_seccomp_other_abis(void)
 
 /* Python jobs: what a numpy/pandas workload needs, and no execve, no new
  * process (threads only), no socket, no SysV IPC, a short ioctl list. */
-void u_seccomp_job_policy(void)
+void u_seccomp_job_refuses_exec_processes_sockets(void)
 {
 	const struct seccomp_prog *p = policy(SBX_POLICY_PYTHON_JOB);
 	static const int allowed[] = { SYS_read, SYS_write, SYS_openat, SYS_mmap, SYS_munmap,
@@ -311,7 +313,7 @@ void u_seccomp_job_policy(void)
 /* The zygote (trusted code): refusals are TRACE, which ranks below a job
  * filter's USER_NOTIF so the job's violation is the one reported, and
  * fails with ENOSYS when nothing traces. */
-void u_seccomp_zygote_policy(void)
+void u_seccomp_zygote_refusals_rank_below_job_notify(void)
 {
 	const struct seccomp_prog *p = policy(SBX_POLICY_ZYGOTE);
 	static const int allowed[] = { SYS_read,	 SYS_mount,	   SYS_umount2, SYS_unshare,
@@ -348,4 +350,135 @@ void u_seccomp_zygote_policy(void)
 	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWUSER, 0) == SECCOMP_RET_TRACE);
 	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWNET, 0) == SECCOMP_RET_TRACE);
 	CHECK(action(p, AUDIT_ARCH_I386, 3, 0, 0) == SECCOMP_RET_TRACE);
+}
+
+/* docs/sandbox.md's table of refused calls, each through each policy it
+ * names: a notification in RUN and PYTHON_JOB, TRACE (ENOSYS) in ZYGOTE.
+ * Names must be ones libseccomp knows, so a typo is not a silent pass. */
+struct refusals {
+	size_t calls;
+};
+
+static void refusal_row(const char *path, const char *line, void *arg)
+{
+	struct refusals *rf = arg;
+	/* | calls | refused in | why | */
+	const char *cells = line + 1;
+	const char *bar1 = strchr(cells, '|');
+	CHECK(bar1 != NULL, "unparsed row in %s: %s", path, line);
+	const char *bar2 = strchr(bar1 + 1, '|');
+	CHECK(bar2 != NULL, "unparsed row in %s: %s", path, line);
+	char where[512];
+	snprintf(where, sizeof(where), "%.*s", (int) (bar2 - bar1 - 1), bar1 + 1);
+	/* the policies named before any parenthesis (which may name others
+	 * as exceptions) */
+	char *paren = strchr(where, '(');
+	if (paren != NULL)
+		*paren = '\0';
+	bool every = strstr(where, "every policy") != NULL;
+	bool run = every || strstr(where, "`RUN`"), zyg = every || strstr(where, "`ZYGOTE`"),
+	     job = every || strstr(where, "`PYTHON_JOB`");
+	CHECK(run || zyg || job, "%s: a row that names no policy: %s", path, line);
+	const struct seccomp_prog *prun = run_policy(), *pzyg = policy(SBX_POLICY_ZYGOTE),
+				  *pjob = policy(SBX_POLICY_PYTHON_JOB);
+	for (const char *p = cells; p < bar1; p++) {
+		if (*p != '`')
+			continue;
+		const char *end = memchr(p + 1, '`', (size_t) (bar1 - p - 1));
+		CHECK(end != NULL, "%s: unbalanced ` in %s", path, line);
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int) (end - p - 1), p + 1);
+		int nr = seccomp_syscall_resolve_name(name);
+		CHECK(nr != __NR_SCMP_ERROR && nr >= 0, "%s names `%s`, not a syscall", path, name);
+		if (run)
+			CHECK(action(prun, X86_64, nr, 0, 0) == NOTIFY, "RUN allows %s", name);
+		if (job)
+			CHECK(action(pjob, X86_64, nr, 0, 0) == NOTIFY, "PYTHON_JOB allows %s", name);
+		if (zyg)
+			CHECK(action(pzyg, X86_64, nr, 0, 0) == SECCOMP_RET_TRACE, "ZYGOTE allows %s",
+			      name);
+		rf->calls++;
+		p = end;
+	}
+}
+
+void u_seccomp_documented_refusals_hold(void)
+{
+	struct refusals rf = { 0 };
+	size_t rows = doc_table_rows("docs/sandbox.md", "### Refused calls", "| `", refusal_row,
+				     &rf);
+	CHECK(rows >= 10 && rf.calls >= 50, "only %zu rows, %zu calls", rows, rf.calls);
+	test_note("%zu calls in %zu rows", rf.calls, rows);
+}
+
+/* docs/syscalls.md's measurement of Python with numpy and pandas: what the
+ * start-up and imports ask, RUN and ZYGOTE allow (clone3 fails with
+ * ENOSYS, as the doc says, for the C library to fall back to clone); what
+ * the strategy's own work asks after the imports, PYTHON_JOB allows. */
+static size_t measured_list(const char *heading, char names[][32], size_t max)
+{
+	char path[PATH_MAX + 64];
+	FILE *f = test_open_checkout_file("docs/syscalls.md", path, sizeof(path));
+	if (f == NULL)
+		test_skip("docs/syscalls.md not found (run the suite from the checkout)");
+	char line[1024];
+	bool in = false;
+	size_t n = 0;
+	/* the section's first paragraph: the names, up to an em dash */
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#') {
+			if (in)
+				break;
+			in = strncmp(line, heading, strlen(heading)) == 0;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (line[0] == '\n') {
+			if (n > 0)
+				break;
+			continue;
+		}
+		char *dash = strstr(line, "\xe2\x80\x94");
+		if (dash != NULL)
+			*dash = '\0';
+		for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n")) {
+			CHECK(n < max);
+			snprintf(names[n++], 32, "%s", tok);
+		}
+		if (dash != NULL)
+			break;
+	}
+	fclose(f);
+	CHECK(n > 0, "no syscall list under \"%s\" in %s", heading, path);
+	return n;
+}
+
+static uint32_t measured_action(const struct seccomp_prog *p, int nr)
+{
+	/* ioctl as Python asks it (isatty); every other call with zeros */
+	return nr == SYS_ioctl ? action(p, X86_64, nr, 1, TCGETS) : action(p, X86_64, nr, 0, 0);
+}
+
+void u_seccomp_allows_measured_python_syscalls(void)
+{
+	char names[128][32];
+	size_t n = measured_list("## Start-up and imports", names, 128);
+	CHECK(n >= 30, "only %zu start-up syscalls read", n);
+	const struct seccomp_prog *run = run_policy(), *zyg = policy(SBX_POLICY_ZYGOTE),
+				  *job = policy(SBX_POLICY_PYTHON_JOB);
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		CHECK(nr != __NR_SCMP_ERROR && nr >= 0, "`%s` is not a syscall", names[i]);
+		uint32_t want = nr == SYS_clone3 ? (SECCOMP_RET_ERRNO | ENOSYS) : ALLOW;
+		CHECK(measured_action(run, nr) == want, "RUN: %s", names[i]);
+		CHECK(measured_action(zyg, nr) == want, "ZYGOTE: %s", names[i]);
+	}
+	n = measured_list("## After the imports", names, 128);
+	CHECK_INT_EQ(n, 14); /* "fourteen syscalls for the whole workload" */
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		CHECK(nr != __NR_SCMP_ERROR && nr >= 0, "`%s` is not a syscall", names[i]);
+		CHECK(measured_action(job, nr) == ALLOW, "PYTHON_JOB: %s", names[i]);
+	}
 }

@@ -4,6 +4,7 @@
  * rate, printed, at most 5 %), unusable input, and policy files.  The
  * table-driven cases are in test_validate_rules.c. */
 #include "harness.h"
+#include "helpers.h"
 #include "stratbox/validate.h"
 #include "unit.h"
 #include "validate/tokenizer.h"
@@ -12,12 +13,6 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <unistd.h>
-
-static const char *data_dir(void)
-{
-	const char *d = getenv("STRATBOX_TEST_DATA");
-	return d ? d : "tests/validate";
-}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -50,7 +45,7 @@ static bool has_rule(const struct sbx_check_result *r, const char *rule)
 	return false;
 }
 
-void u_tokenizer(void)
+void u_tokenizer_finds_tokens_and_positions(void)
 {
 	validate_tokenizer_corners();
 	validate_large_inputs();
@@ -138,7 +133,7 @@ enum corpus_kind {
 static int corpus(const char *sub, enum corpus_kind kind, int *refused)
 {
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/%s", data_dir(), sub);
+	snprintf(dir, sizeof(dir), "%s/validate/%s", test_data_dir(), sub);
 	DIR *d = opendir(dir);
 	CHECK(d != NULL, "no corpus at %s (set STRATBOX_TEST_DATA)", dir);
 	sbx_check_policy *p = sbx_check_policy_default();
@@ -186,7 +181,7 @@ static int corpus(const char *sub, enum corpus_kind kind, int *refused)
 	return n;
 }
 
-void u_validate_escapes(void)
+void u_escapes_refused_by_rule_naming_technique(void)
 {
 	int n = corpus("escapes", CORPUS_REFUSED, NULL);
 	CHECK(n >= 60, "only %d escape attempts in the corpus", n);
@@ -200,7 +195,7 @@ void u_validate_escapes(void)
  * validator refuses (warnings do not count: that code runs). */
 #define FALSE_REJECTION_GOAL_PCT 5.0
 
-void u_validate_strategies(void)
+void u_strategies_pass_false_rejections_under_goal(void)
 {
 	int n = corpus("strategies", CORPUS_CLEAN, NULL);
 	CHECK(n >= 20, "only %d ordinary strategies in the corpus", n);
@@ -213,7 +208,7 @@ void u_validate_strategies(void)
 	CHECK(pct <= FALSE_REJECTION_GOAL_PCT, "false-rejection rate %.1f %% above the goal", pct);
 }
 
-void u_validate_rules(void)
+void u_validator_rules_decide_each_case(void)
 {
 	validate_rule_table();
 	validate_result_shape();
@@ -267,15 +262,11 @@ void u_validate_rules(void)
 	sbx_check_result_clear(&r);
 }
 
-void u_validate_policy_file(void)
+void u_policy_file_replaces_defaults_bad_one_refused(void)
 {
 	char path[] = "/tmp/stratbox-policy-XXXXXX";
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	const char *good = "{\"allowed_imports\": [\"math\", \"os\"], \"banned_builtins\": [\"print\"],"
-			   " \"allow_non_ascii_identifiers\": false, \"max_source_bytes\": 100}";
-	CHECK(write(fd, good, strlen(good)) == (ssize_t) strlen(good));
-	close(fd);
+	test_temp_file(path, "{\"allowed_imports\": [\"math\", \"os\"], \"banned_builtins\": [\"print\"],"
+			     " \"allow_non_ascii_identifiers\": false, \"max_source_bytes\": 100}");
 	sbx_error *err = NULL;
 	sbx_check_policy *p = sbx_check_policy_load(path, &err);
 	CHECK(p != NULL, "%s", err ? err->msg : "");

@@ -10,7 +10,7 @@
 #define EXITED(c) ((c) << 8)
 #define KILLED(s) (s)
 
-void u_verdict_precedence(void)
+void u_verdict_follows_documented_precedence(void)
 {
 	static const struct {
 		const char *what;
@@ -87,7 +87,7 @@ void u_verdict_precedence(void)
 	}
 }
 
-void u_verdict_json(void)
+void u_verdict_json_is_valid_and_complete(void)
 {
 	sbx_verdict v;
 	memset(&v, 0, sizeof(v));

@@ -3,29 +3,57 @@
 #define STRATBOX_TEST_UNIT_H
 
 #define UNIT_TESTS(X)                                                                              \
-	X(parse_size) X(parse_duration) X(parse_cpus) X(format_size) X(utf8)                       \
-	X(verdict_precedence) X(verdict_json) X(seccomp_prebuilt_matches) X(seccomp_run_policy)    \
-	X(seccomp_arguments) X(seccomp_other_abis) X(config_validation) X(rootfs_plan)             \
-	X(cgroup_names) X(tokenizer) X(validate_escapes) X(validate_strategies)         \
-	X(validate_rules) X(validate_policy_file) X(seccomp_job_policy) X(seccomp_zygote_policy)  \
-	X(seccomp_host_resources) X(proc_table_documented)   \
-	X(rootfs_plan_sources) X(job_from_json_reads_every_key) X(job_from_json_names_bad_values) \
-	X(error_kinds) ENGINE_TESTS(X)
+	X(size_parser_takes_suffixes_refuses_junk) X(duration_parser_takes_units_refuses_zero)     \
+	X(cpus_parser_gives_millicpus_in_range) X(format_size_uses_exact_unit)                     \
+	X(invalid_utf8_becomes_replacement_chars) X(verdict_follows_documented_precedence)         \
+	X(verdict_json_is_valid_and_complete) X(seccomp_prebuilt_matches)                          \
+	X(seccomp_run_allows_programs_refuses_escapes)                                             \
+	X(seccomp_run_checks_clone_ioctl_socket_args) X(seccomp_other_abis_refused_and_named)      \
+	X(bad_config_refused_defaults_are_reference) X(mount_plan_binds_only_listed_host_paths)    \
+	X(job_cgroup_names_unique_stale_ones_detected) X(tokenizer_finds_tokens_and_positions)     \
+	X(escapes_refused_by_rule_naming_technique)                                                \
+	X(strategies_pass_false_rejections_under_goal) X(validator_rules_decide_each_case)         \
+	X(policy_file_replaces_defaults_bad_one_refused)                                           \
+	X(seccomp_job_refuses_exec_processes_sockets)                                              \
+	X(seccomp_zygote_refusals_rank_below_job_notify) X(seccomp_host_wide_resources_refused)    \
+	X(seccomp_documented_refusals_hold) X(seccomp_allows_measured_python_syscalls)             \
+	X(proc_table_documented) X(etc_table_documented)                                           \
+	X(copy_sources_sized_symlink_sources_refused) X(job_from_json_reads_every_key)             \
+	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept) ENGINE_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
 #define ENGINE_TESTS(X)                                                                            \
-	X(engine_market_order) X(engine_trade_on_close) X(engine_costs) X(engine_sizes)            \
-	X(engine_account) X(engine_limit_stop) X(engine_stop_limit) X(engine_sl_tp) X(engine_fifo) \
-	X(engine_close_cancel) X(engine_ruin) X(engine_hold) X(engine_symbols)                     \
-	X(engine_bad_orders) X(engine_targets) X(engine_threads) X(engine_csv_layouts)             \
-	X(engine_csv_errors) X(engine_manifest) X(engine_manifest_errors) X(engine_align)          \
-	X(engine_dates) X(engine_calendar) X(engine_metrics_returns) X(engine_metrics_drawdown)    \
-	X(engine_metrics_periods) X(engine_metrics_trades) X(engine_metrics_beta) X(engine_json)    \
-	X(engine_log_ratio) X(engine_csv_garbage)
+	X(engine_market_order_fills_at_next_open) X(engine_trade_on_close_fills_at_same_close)     \
+	X(engine_costs_move_fills_against_trader)                                                  \
+	X(engine_sizes_follow_fraction_margin_and_step)                                            \
+	X(engine_account_values_positions_at_close) X(engine_limit_and_stop_fill_in_bar_range)     \
+	X(engine_stop_limit_is_limit_once_triggered)                                               \
+	X(engine_stop_loss_first_when_bar_reaches_both) X(engine_opposite_orders_close_fifo)       \
+	X(engine_close_and_cancel_drop_pending_orders) X(engine_zero_equity_ends_run)              \
+	X(engine_held_position_valued_at_last_close) X(engine_symbol_without_bar_does_not_fill)    \
+	X(engine_bad_order_refused_naming_field) X(engine_targets_trade_to_their_fraction)         \
+	X(engine_runs_share_data_across_threads) X(engine_csv_reader_takes_every_layout)           \
+	X(engine_bad_csv_refused_naming_line) X(engine_bundled_data_matches_manifest)              \
+	X(engine_bad_manifest_refused_naming_field) X(engine_symbols_align_on_union_of_times)      \
+	X(engine_dates_parse_and_round_trip) X(engine_frequency_inferred_from_bar_spacing)         \
+	X(engine_metrics_returns_as_worked_by_hand)                                                \
+	X(engine_metrics_drawdowns_as_worked_by_hand) X(engine_hourly_bars_resample_to_days)       \
+	X(engine_metrics_trades_as_worked_by_hand) X(engine_equity_tracking_close_has_beta_1)      \
+	X(engine_result_json_lists_every_metric) X(engine_log_return_matches_log1pl)               \
+	X(engine_damaged_csv_reads_or_names_file)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
 #undef DECLARE
+
+#include <stddef.h>
+
+/* For each row of a table in the checkout's doc (e.g. "docs/sandbox.md")
+ * under the heading `heading` (the whole heading line, e.g. "### /etc")
+ * that starts with `prefix`, call row(); returns how many.  Skips the test
+ * when the doc is not found; fails when the section is missing. */
+size_t doc_table_rows(const char *doc, const char *heading, const char *prefix,
+		      void (*row)(const char *doc_path, const char *line, void *arg), void *arg);
 
 #endif
