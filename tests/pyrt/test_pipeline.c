@@ -104,3 +104,50 @@ void p_batch_job_keys_enforced(void)
 	}
 	free(out);
 }
+
+/* backtest's usage and input errors: exit 2, nothing runs, the reason on
+ * stderr naming what is wrong (docs/cli.md). */
+void p_backtest_bad_input_exits_2_naming_it(void)
+{
+	char code[] = "/tmp/stratbox-bt-XXXXXX", data[] = "/tmp/stratbox-btdata-XXXXXX";
+	test_temp_file(code, "class S(BaseStrategy):\n    def generate_signals(self, d):\n"
+			     "        return []\n");
+	test_temp_file(data, "Date,Open,High,Low,Close\n2020-01-02,1,2,0.5,1.5\n"
+			     "2020-01-03,1,0.5,2,1.5\n");
+	char data_opt[64];
+	snprintf(data_opt, sizeof(data_opt), "X=%s", data);
+	const struct {
+		const char *const *args;
+		const char *says;
+	} cases[] = {
+		{ (const char *const[]){ "backtest", code, NULL }, "--data FILE... or --symbols" },
+		{ (const char *const[]){ "backtest", code, "--symbols", "NOPE", NULL },
+		  "no bundled dataset 'NOPE'" },
+		{ (const char *const[]){ "backtest", code, "--data", data_opt, NULL }, ":3: " },
+		{ (const char *const[]){ "backtest", code, "--symbols", "GOOG", "--margin", "2", NULL },
+		  "margin" },
+		{ (const char *const[]){ "backtest", code, "--symbols", "GOOG", "--grid", "fast=5:1:1",
+					 NULL },
+		  "start <= stop" },
+		{ (const char *const[]){ "backtest", code, "--symbols", "GOOG", "--rank", "sharpe",
+					 NULL },
+		  "--rank ranks a sweep" },
+		{ (const char *const[]){ "backtest", code, "--symbols", "GOOG", "--grid", "a=1",
+					 "--rank", "luck", NULL },
+		  "unknown metric 'luck'" },
+		{ (const char *const[]){ "backtest", code, "--symbols", "GOOG", "--end-policy", "keep",
+					 NULL },
+		  "liquidate or hold" },
+		{ (const char *const[]){ "backtest", "/nonexistent.py", "--symbols", "GOOG", NULL },
+		  "/nonexistent.py" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+		char *out = test_run_bin(test_stratbox(), cases[i].args, TEST_STDERR_MERGE, &rc);
+		CHECK(rc == 2, "case %zu: exit %d: %s", i, rc, out);
+		CHECK_CONTAINS(out, cases[i].says);
+		free(out);
+	}
+	unlink(code);
+	unlink(data);
+}

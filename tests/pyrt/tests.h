@@ -22,7 +22,7 @@
 	X(forged_listener_fd_closed) X(hook_refuses_capabilities) X(hook_refuses_built_code)       \
 	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_lets_library_idioms_run) \
 	X(job_proc_host_entries_hidden) X(checked_run_refuses_before_the_sandbox)               \
-	X(batch_job_keys_enforced)
+	X(batch_job_keys_enforced) X(backtest_bad_input_exits_2_naming_it)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
