@@ -18,8 +18,8 @@ is not in the process yet).  Orders returned on bar i fill at bar i+1's Open
 and computes every metric; nothing this code computes is trusted.
 """
 
-# The one true import (it also works without it: BaseStrategy is a builtin
-# of the sandbox, docs/strategy-api.md).
+# The one true import (it also works without it: a backtest's strategy
+# module starts with BaseStrategy defined, docs/strategy-api.md).
 from stratbox import BaseStrategy
 
 
