@@ -1,7 +1,8 @@
 # stratbox build.
 #
 #   make            build build/stratbox
-#   make demo       install missing Debian packages, build, run a sandboxed example
+#   make demo       install missing Debian packages, build, run sandboxed examples and a
+#                   backtest (a report in build/demo-report.html when reports are built)
 #   make check      install missing packages, build, run the whole test suite
 #                   (root and unprivileged, plus an ASan+UBSan build)
 #   make asan       build the sanitizer variant in build/asan/
@@ -195,7 +196,7 @@ deps-test:
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh scripts/demo.sh
+	@BUILDROOT=$(BUILDROOT) sh scripts/demo.sh
 
 check: deps-test
 	@$(MAKE) --no-print-directory tests
