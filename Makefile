@@ -56,6 +56,9 @@ PYRT_SRC := $(wildcard tests/pyrt/*.c)
 TEST_COMMON := tests/harness.c tests/helpers.c tests/leftovers.c
 TEST_HDR := $(wildcard tests/*.h tests/unit/*.h tests/security/*.h tests/pyrt/*.h)
 
+# the bundled data of the tree a binary was built from, for builds outside it
+$(O)/obj/src/cli/cmd_backtest.o: CFLAGS += -DSTRATBOX_SOURCE_DATA='"$(CURDIR)/data"'
+
 all: $(O)/stratbox $(O)/libstratbox.a $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
 
 $(O)/obj/%.o: %.c

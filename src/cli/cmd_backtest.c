@@ -246,8 +246,10 @@ static int parse_args(int argc, char **argv, struct bt_opts *o)
 		cli_err("--rank ranks a sweep: give --grid too");
 		return -1;
 	}
-	if (o->rank && bt_metric_find(o->rank) == NULL) {
-		cli_err("--rank: unknown metric '%s' (docs/metrics.md lists them)", o->rank);
+	const bt_metric_field *rf = o->rank ? bt_metric_find(o->rank) : NULL;
+	if (o->rank && (rf == NULL || rf->better == 0)) {
+		cli_err("--rank: '%s' is not a metric that ranks (docs/metrics.md lists them)",
+			o->rank);
 		return -1;
 	}
 	return 0;
@@ -278,6 +280,11 @@ static char *bundled_manifest(void)
 			free(p);
 		}
 	}
+#ifdef STRATBOX_SOURCE_DATA
+	/* a build outside the tree (make BUILDROOT=...): the tree it came from */
+	if (access(STRATBOX_SOURCE_DATA "/datasets.json", R_OK) == 0)
+		return strdup(STRATBOX_SOURCE_DATA "/datasets.json");
+#endif
 	return strdup("/usr/share/stratbox/data/datasets.json");
 }
 
@@ -425,8 +432,8 @@ static void fmt_metric(const json_t *v, char *buf, size_t size)
 		double x = json_number_value(v);
 		if (json_is_integer(v))
 			snprintf(buf, size, "%lld", (long long) json_integer_value(v));
-		else if (fabs(x) >= 1e6)
-			snprintf(buf, size, "%.0f", x);
+		else if (fabs(x) >= 1000)
+			snprintf(buf, size, "%.2f", x);
 		else
 			snprintf(buf, size, "%.4g", x);
 	} else if (json_is_string(v)) {

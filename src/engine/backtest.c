@@ -24,7 +24,7 @@ int bt_backtest_policy(sbx_check_policy *policy, sbx_error **err)
 					      err);
 }
 
-static json_t *lookahead_json(const struct chunk_run *r, const bt_data *data)
+json_t *chunk_lookahead_json(const struct chunk_run *r, const bt_data *data)
 {
 	json_t *a = json_array();
 	for (size_t k = 0; a && k < r->nlookahead; k++) {
@@ -101,7 +101,7 @@ json_t *chunk_run_json(const struct chunk *c, size_t i, sbx_error **err)
 	json_object_set_new(o, "mode",
 			    json_string(c->mode == CHUNK_VECTOR ? "vectorised" : "event"));
 	json_object_set(o, "params", r->params);
-	json_object_set_new(o, "lookahead_bars", lookahead_json(r, c->job->data));
+	json_object_set_new(o, "lookahead_bars", chunk_lookahead_json(r, c->job->data));
 	if (c->mode == CHUNK_VECTOR && c->cuts != NULL) {
 		json_t *cuts = json_array();
 		for (size_t k = 0; cuts && k + 1 < c->ncuts; k++)

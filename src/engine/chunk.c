@@ -199,6 +199,7 @@ static int region_new(struct driver *d, sbx_error **err)
 		json_array_append_new(inst, json_pack("{s:O}", "params", c->runs[i].params));
 	json_object_set_new(cfg, "symbols", syms);
 	json_object_set_new(cfg, "instances", inst);
+	json_object_set_new(cfg, "cash", json_real(c->job->config.cash));
 	json_object_set_new(cfg, "strategy",
 			    c->job->strategy ? json_string(c->job->strategy) : json_null());
 	cleanup_free char *cfg_text = json_dumps(cfg, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -557,12 +558,14 @@ int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
 		driver_free(&d);
 		return -1;
 	}
+	/* the limits are each backtest's: k of them share this process's time */
+	uint64_t timeout = job->timeout_ns ? job->timeout_ns : BT_DEFAULT_TIMEOUT_NS;
 	d.sj = (struct sbx_job){ .code = job->code,
 				 .code_len = job->code_len,
-				 .timeout_ns = job->timeout_ns,
+				 .timeout_ns = timeout * c->k,
 				 .memory = job->memory,
 				 .millicpus = job->millicpus,
-				 .cpu_time_ns = job->cpu_time_ns,
+				 .cpu_time_ns = job->cpu_time_ns * c->k,
 				 .seed = job->seed,
 				 .has_seed = job->has_seed,
 				 .lockstep_fd = d.fd };

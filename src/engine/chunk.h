@@ -51,6 +51,9 @@ json_t *chunk_run_json(const struct chunk *c, size_t i, sbx_error **err);
  * job's own provenance}; versions as sbx_pool_stats gives them. */
 json_t *chunk_provenance(const struct chunk *c, const char *versions);
 
+/* An instance's lookahead bars: [{"bar", "time"}], empty when clean. */
+json_t *chunk_lookahead_json(const struct chunk_run *r, const bt_data *data);
+
 /* The merged params of the job and one combination (new reference). */
 json_t *chunk_params(const bt_job *job, const json_t *combo);
 

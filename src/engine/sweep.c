@@ -302,7 +302,9 @@ static json_t *sweep_collect(struct sweep *s, const bt_metric_field *field, cons
 			m++;
 		}
 	qsort(rk, m, sizeof(*rk), cmp_ranked);
-	json_t *runs = json_array(), *look = json_array();
+	json_t *runs = json_array();
+	const bt_data *data = s->sw->job->data;
+	cleanup_free uint8_t *mark = calloc(data->n, 1); /* the union of the runs' lookahead bars */
 	for (size_t j = 0; j < m; j++) {
 		struct chunk_run *r = &rk[j].c->runs[rk[j].i];
 		json_t *one = json_pack("{s:O,s:s,s:b}", "params", r->params, "status", r->status,
@@ -317,11 +319,19 @@ static json_t *sweep_collect(struct sweep *s, const bt_metric_field *field, cons
 		} else {
 			json_object_set_new(one, "metrics", json_null());
 		}
-		json_object_set_new(one, "lookahead_bars", json_integer((json_int_t) r->nlookahead));
-		for (size_t q = 0; q < r->nlookahead && json_array_size(look) < 10000; q++)
-			json_array_append_new(look, json_integer((json_int_t) r->lookahead[q]));
+		json_object_set_new(one, "lookahead_bars", chunk_lookahead_json(r, s->sw->job->data));
+		for (size_t q = 0; q < r->nlookahead; q++)
+			if (mark != NULL)
+				mark[r->lookahead[q]] = 1;
 		json_array_append_new(runs, one);
 	}
+	json_t *look = json_array();
+	for (size_t b = 0; mark != NULL && b < data->n; b++)
+		if (mark[b]) {
+			char t[40];
+			bt_time_format(data->time[b], t, sizeof(t));
+			json_array_append_new(look, json_pack("{s:I,s:s}", "bar", (json_int_t) b, "time", t));
+		}
 	json_t *best = chunk_run_json(rk[0].c, rk[0].i, err);
 	if (best == NULL) {
 		json_decref(runs);

@@ -134,7 +134,7 @@ void p_backtest_bad_input_exits_2_naming_it(void)
 		  "--rank ranks a sweep" },
 		{ (const char *const[]){ "backtest", code, "--symbols", "GOOG", "--grid", "a=1",
 					 "--rank", "luck", NULL },
-		  "unknown metric 'luck'" },
+		  "'luck' is not a metric that ranks" },
 		{ (const char *const[]){ "backtest", code, "--symbols", "GOOG", "--end-policy", "keep",
 					 NULL },
 		  "liquidate or hold" },

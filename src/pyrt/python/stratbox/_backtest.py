@@ -52,25 +52,37 @@ def find_class(env, name):
                       + "): choose one with --strategy NAME")
 
 
-def _make(cls, config, symbols):
+def _init_args(cls, config):
+    """How to call the strategy's own __init__: its named parameters that the
+    config has (def __init__(self, fast=10, slow=30)), or the config itself
+    for one other parameter (def __init__(self, params)), or nothing."""
+    import inspect
+
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return (), {}
+    ps = list(sig.parameters.values())[1:]
+    named = [p for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if any(p.kind == p.VAR_KEYWORD for p in ps):
+        return (), dict(config)
+    kw = {p.name: config[p.name] for p in named if p.name in config}
+    if kw:
+        return (), kw
+    required = [p for p in named if p.default is p.empty]
+    if len(required) == 1 and required[0].name in ("params", "config", "parameters", "settings",
+                                                   "cfg", "kwargs", "options"):
+        return (config,), {}
+    return (), {}
+
+
+def _make(cls, config, symbols, cash=0.0):
     """An instance with its config set before its own __init__ runs."""
     obj = cls.__new__(cls)
-    BaseStrategy._setup(obj, config, symbols)
+    BaseStrategy._setup(obj, config, symbols, cash)
     if cls.__init__ is not BaseStrategy.__init__:
-        try:
-            cls.__init__(obj)
-        except TypeError:
-            # __init__(self, fast=10, ...) or __init__(self, params): give what it names
-            import inspect
-
-            sig = inspect.signature(cls.__init__)
-            names = [p for p in list(sig.parameters)[1:]]
-            if names and all(n in config for n in names):
-                cls.__init__(obj, **{n: config[n] for n in names})
-            elif len(names) == 1:
-                cls.__init__(obj, config)
-            else:
-                raise
+        args, kwargs = _init_args(cls, config)
+        cls.__init__(obj, *args, **kwargs)
     return obj
 
 
@@ -85,6 +97,7 @@ class _Region:
         off, n = int(u64[_CONFIG_OFF // 8]), int(u64[_CONFIG_LEN // 8])
         self.config = json.loads(bytes(mv[off:off + n]).decode("utf-8"))
         self.symbols = list(self.config["symbols"])
+        self.cash = float(self.config.get("cash", 0.0))
         nsym = len(self.symbols)
         nb = self.nbars
         t = np.frombuffer(mv, dtype=np.int64, count=nb, offset=int(u64[_TIME_OFF // 8]))
@@ -138,9 +151,8 @@ def run(env):
     insts, warm = [], []
     for i, c in enumerate(configs):
         try:
-            s = _make(cls, c, symbols)
-            if not vector:
-                s.initialize()
+            s = _make(cls, c, symbols, r.cash)
+            s.initialize()
             w = _warmup(s, r.nbars)
             insts.append(None if vector else s)
             warm.append(w)
@@ -204,7 +216,7 @@ def _run_vector(r, cls, configs, warm, single):
             if not alive[i]:
                 continue
             try:
-                s = _make(cls, c, r.symbols)  # a fresh instance for every cut
+                s = _make(cls, c, r.symbols, r.cash)  # a fresh instance for every cut
                 s.initialize()
                 s.bar_index = upto - 1
                 t = s.signals(bars)

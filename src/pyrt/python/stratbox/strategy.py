@@ -66,7 +66,7 @@ class BaseStrategy:
         merged.update(config or {}, **kwargs)
         BaseStrategy._setup(self, merged, ["ASSET"])
 
-    def _setup(self, config, symbols):
+    def _setup(self, config, symbols, cash=0.0):
         self._sbx_ready = True
         self.config = config
         self.params = config        # LLM code reads either
@@ -74,7 +74,7 @@ class BaseStrategy:
         self.symbol = self.symbols[0]
         self.position = 0.0
         self.positions = {s: 0.0 for s in self.symbols}
-        self.cash = self.equity = self.available = 0.0
+        self.cash = self.equity = self.available = float(cash)  # the starting cash until bar one
         self.bar_index = -1
 
     def initialize(self):
@@ -192,6 +192,17 @@ class Column(np.ndarray):
         if obj.ndim == 0:
             return obj[()]
         return np.ndarray.__array_wrap__(self, obj, context)
+
+    # A Series' meaning where numpy's differs: the sample deviation (ddof=1)
+    # and clip(lower=, upper=).
+    def std(self, axis=None, dtype=None, out=None, ddof=1, **kwargs):
+        return np.ndarray.std(self.view(np.ndarray), axis=axis, dtype=dtype, out=out, ddof=ddof)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=1, **kwargs):
+        return np.ndarray.var(self.view(np.ndarray), axis=axis, dtype=dtype, out=out, ddof=ddof)
+
+    def clip(self, lower=None, upper=None, *args, **kwargs):
+        return np.clip(self.view(np.ndarray), lower, upper).view(Column)
 
     @property
     def values(self):
@@ -348,14 +359,16 @@ class Bars:
 
     @property
     def df(self):
-        """The bars as a pandas DataFrame (open, high, low, close, volume,
-        indexed by time), built at most once per bar."""
+        """The bars as a pandas DataFrame indexed by time, built at most once
+        per bar: open, high, low, close, volume, and the same as Open, High,
+        Low, Close, Volume (generated code writes either)."""
         key = (self._lo, self._end())
         if self._df is None or self._df_key != key:
             import pandas as pd
 
-            self._df = pd.DataFrame({c: self._col(i).view(np.ndarray) for i, c in enumerate(_COLUMNS)},
-                                    index=pd.DatetimeIndex(self.time, name="time"))
+            cols = {c: self._col(i).view(np.ndarray) for i, c in enumerate(_COLUMNS)}
+            cols.update({c.capitalize(): v for c, v in list(cols.items())})
+            self._df = pd.DataFrame(cols, index=pd.DatetimeIndex(self.time, name="time"))
             self._df_key = key
         return self._df
 
