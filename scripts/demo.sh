@@ -28,7 +28,7 @@ print("status=%s exit_code=%s wall_ms=%s cpu_ms=%.1f memory_peak=%.1f MiB" % (
 
 echo
 echo "== a fork bomb, stopped by the pids limit"
-$sbx run --json --wall-time 10 -- /bin/sh -c 'bomb() { bomb | bomb & }; bomb' |
+$sbx run --json --wall-time 10 -- /bin/sh -c 'bomb() { bomb | bomb; }; bomb' |
 	python3 -c 'import json, sys
 v = json.load(sys.stdin)
 print("status=%s exit_code=%s message=%s" % (v["status"], v["exit_code"], v["message"]))'
