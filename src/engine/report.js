@@ -1,0 +1,147 @@
+/* stratbox HTML report: draws the charts from the page's data block with
+   TradingView's lightweight-charts (inlined before this script). Inlined
+   byte for byte; its hash is in the page's Content-Security-Policy.
+   It writes nothing into the page as HTML: the data's strings (symbol
+   names) only reach the charts' canvases. */
+(function () {
+	"use strict";
+	var LWC = window.LightweightCharts;
+	var data = JSON.parse(document.getElementById("report-data").textContent);
+	var FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "DejaVu Sans", Arial, sans-serif';
+	var C = {
+		ink: "#1f2933", grid: "#eef1f5", border: "#c9d1db", long: "#16a34a", short: "#dc2626",
+		exit: "#334155", equity: "#1d4ed8", bh: "#8a94a3", dd: "#dc2626"
+	};
+
+	function group(n) {
+		var s = String(Math.round(Math.abs(n)));
+		return s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+	}
+	function money(v) {
+		var a = Math.abs(v), s;
+		if (a >= 1e6) s = (a / 1e6).toFixed(2) + "M";
+		else if (a >= 1e4) s = group(a);
+		else s = a.toFixed(2);
+		return (v < 0 ? "\u2212" : "") + s;
+	}
+	function price(v) {
+		var a = Math.abs(v);
+		return a >= 1e4 ? group(v) : v.toFixed(a >= 100 ? 2 : a >= 1 ? 3 : 5);
+	}
+
+	function newChart(id, priceFormatter) {
+		var el = document.getElementById(id);
+		return LWC.createChart(el, {
+			autoSize: true,
+			layout: {
+				background: { type: "solid", color: "#ffffff" }, textColor: C.ink,
+				fontSize: 12, fontFamily: FONT, attributionLogo: false
+			},
+			grid: { vertLines: { color: C.grid }, horzLines: { color: C.grid } },
+			rightPriceScale: { borderColor: C.border, scaleMargins: { top: 0.08, bottom: 0.08 } },
+			timeScale: {
+				borderColor: C.border, timeVisible: data.intraday, secondsVisible: false,
+				rightOffset: 2
+			},
+			crosshair: { mode: LWC.CrosshairMode.Normal },
+			localization: { priceFormatter: priceFormatter },
+			handleScroll: { mouseWheel: false, pressedMouseMove: true },
+			handleScale: { mouseWheel: true, pinch: true, axisPressedMouseMove: true }
+		});
+	}
+
+	/* Markers of one symbol's trades, in time order (the library needs it). */
+	function markers(list) {
+		var withText = list.length <= 80, out = [];
+		for (var i = 0; i < list.length; i++) {
+			var t = list[i][0], kind = list[i][1], text = list[i][2];
+			if (kind === 0)
+				out.push({ time: t, position: "belowBar", shape: "arrowUp", color: C.long, text: "" });
+			else if (kind === 1)
+				out.push({ time: t, position: "aboveBar", shape: "arrowDown", color: C.short, text: "" });
+			else
+				out.push({
+					time: t, position: kind === 2 ? "aboveBar" : "belowBar", shape: "circle",
+					color: C.exit, text: withText ? text : "", size: 0.7
+				});
+		}
+		out.sort(function (a, b) { return a.time - b.time; });
+		return out;
+	}
+
+	function priceChart(p, i) {
+		var chart = newChart("price-" + i, price);
+		var s = chart.addCandlestickSeries({
+			upColor: C.long, downColor: C.short, borderVisible: false,
+			wickUpColor: C.long, wickDownColor: C.short, priceLineVisible: false,
+			title: p.symbol
+		});
+		var bars = new Array(p.t.length);
+		for (var k = 0; k < p.t.length; k++)
+			bars[k] = { time: p.t[k], open: p.o[k], high: p.h[k], low: p.l[k], close: p.c[k] };
+		s.setData(bars);
+		s.setMarkers(markers(p.m));
+		chart.timeScale().fitContent();
+		return { chart: chart, n: p.t.length, first: p.t[0], last: p.t[p.t.length - 1] };
+	}
+
+	function series(t, v) {
+		var out = new Array(t.length);
+		for (var k = 0; k < t.length; k++)
+			out[k] = { time: t[k], value: v[k] };
+		return out;
+	}
+
+	function equityCharts(e) {
+		var eq = newChart("equity", money);
+		if (e.bh) {
+			eq.addLineSeries({
+				color: C.bh, lineWidth: 2, lineStyle: LWC.LineStyle.Dashed,
+				priceLineVisible: false, lastValueVisible: false, title: "buy & hold"
+			}).setData(series(e.t, e.bh));
+		}
+		eq.addLineSeries({
+			color: C.equity, lineWidth: 2, priceLineVisible: false, title: "strategy"
+		}).setData(series(e.t, e.v));
+		eq.timeScale().fitContent();
+
+		var dd = newChart("drawdown", function (v) { return v.toFixed(1) + " %"; });
+		dd.addBaselineSeries({
+			baseValue: { type: "price", price: 0 },
+			bottomLineColor: C.dd, bottomFillColor1: "rgba(220, 38, 38, 0.08)",
+			bottomFillColor2: "rgba(220, 38, 38, 0.35)",
+			topLineColor: C.dd, topFillColor1: "rgba(0, 0, 0, 0)", topFillColor2: "rgba(0, 0, 0, 0)",
+			lineWidth: 1, priceLineVisible: false, title: "drawdown"
+		}).setData(series(e.t, e.dd));
+		dd.timeScale().fitContent();
+		return [eq, dd];
+	}
+
+	/* Charts over the same bars scroll and zoom together. */
+	function link(charts) {
+		var busy = false;
+		charts.forEach(function (c) {
+			c.timeScale().subscribeVisibleLogicalRangeChange(function (r) {
+				if (busy || r === null)
+					return;
+				busy = true;
+				charts.forEach(function (o) {
+					if (o !== c)
+						o.timeScale().setVisibleLogicalRange(r);
+				});
+				busy = false;
+			});
+		});
+	}
+
+	var prices = (data.price || []).map(priceChart);
+	if (data.equity) {
+		var e = data.equity, linked = equityCharts(e);
+		prices.forEach(function (p) {
+			if (p.n === e.t.length && p.first === e.t[0] && p.last === e.t[e.t.length - 1])
+				linked.push(p.chart);
+		});
+		link(linked);
+	}
+	document.documentElement.setAttribute("data-report", "ready");
+})();
