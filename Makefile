@@ -40,9 +40,11 @@ CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) $(HARDEN) \
 LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(LDFLAGS)
 LIBS := -lseccomp -ljansson -lcap -lunistring -lm -lpthread
 
+# Built into the zygote only (they embed CPython): not library code.
+ZYGOTE_ONLY := src/pyrt/zygote.c src/pyrt/audit.c
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
            $(wildcard src/engine/*.c) \
-           src/pyrt/pool.c src/pyrt/job.c src/pyrt/protocol.c
+           $(filter-out $(ZYGOTE_ONLY),$(wildcard src/pyrt/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)

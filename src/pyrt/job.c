@@ -11,7 +11,6 @@
 #include "common/util.h"
 #include "pyrt/pool.h"
 #include "pyrt/protocol.h"
-#include "sandbox/launch.h"
 #include "validate/violations.h"
 
 #include <errno.h>
@@ -45,24 +44,6 @@ static int sealed_memfd(const char *name, const char *data, size_t len)
 		return -1;
 	}
 	return fd;
-}
-
-static int send_job(struct slot *s, const struct zmsg *m, const int *fds, int nfds)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 2)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = { (void *) m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) nfds) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) nfds);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t) nfds);
-	return sendmsg(s->ctl, &mh, MSG_NOSIGNAL) == (ssize_t) sizeof(*m) ? 0 : -1;
 }
 
 /* The job's limits as a sandbox configuration (defaults where 0). */
@@ -111,9 +92,9 @@ static struct slot *take_slot(struct sbx_pool *p)
  * exited with a non-zero code of its own.  For every other outcome (a
  * limit, a violation, a clean exit) the sandbox's account stands alone. */
 static void take_reports(struct sbx_job_result *res, struct pyrt_reports *rep,
-			 const struct supervisor *sv)
+			 unsigned ctl_rejected)
 {
-	res->protocol_errors = rep->rejected + sv->ctl_rejected;
+	res->protocol_errors = rep->rejected + ctl_rejected;
 	const struct pyrt_exception *e = &rep->exc;
 	if (res->verdict.status != SBX_NONZERO_EXIT || e->type == NULL)
 		return;
@@ -121,67 +102,38 @@ static void take_reports(struct sbx_job_result *res, struct pyrt_reports *rep,
 	res->traceback = e->traceback ? strdup(e->traceback) : NULL;
 }
 
-static void finish(struct sbx_pool *p, struct slot *s, struct supervisor *sv,
-		   const sbx_config *cfg, struct sbx_job_result *res)
+/* Send the job to the slot and watch it to the end; true when the slot
+ * vanished without any outcome (its zygote died under it). */
+static bool start_and_watch(struct sbx_pool *p, struct slot *s, const struct sbx_job *job,
+			    const sbx_config *cfg, sbx_watch *w, struct job_ctx *ctx,
+			    struct sbx_job_result *res, const int fds[2], uint64_t t0)
 {
-	struct cg_stats st;
-	memset(&st, 0, sizeof(st));
-	if (s->cg != NULL)
-		cgroup_read_stats(s->cg, &st);
-	pthread_mutex_lock(&p->mu);
-	sv->proc_utime_ns = s->utime_ns;
-	sv->proc_stime_ns = s->stime_ns;
-	sv->proc_maxrss = s->maxrss;
-	pthread_mutex_unlock(&p->mu);
-	uint64_t setup = res->verdict.setup_ns;
-	sandbox_finish_verdict(&res->verdict, sv, cfg, &st);
-	res->verdict.setup_ns = setup;
-	res->verdict.cgroup_backend = p->b->ops->name;
-	if (sv->notify_fd >= 0)
-		close(sv->notify_fd);
-	/* evidence read and the verdict built; the slot's cgroup is removed
-	 * after the result, by the preparer */
-	res->verdict.teardown_ns = now_ns() - sv->t_end;
-}
-
-/* Send the job to the slot and supervise it to the end. */
-static void start_and_supervise(struct sbx_pool *p, struct slot *s, const struct sbx_job *job,
-				const sbx_config *cfg, struct supervisor *sv,
-				struct sbx_job_result *res, int code_fd, int data_fd, uint64_t t0)
-{
-	struct job_ctx ctx = { { { NULL, NULL, NULL }, 0, 0 } };
-	sv->cfg = cfg;
-	sv->cg = s->cg;
-	sv->out_fd = s->out_r;
-	sv->err_fd = s->err_r;
-	sv->ctl_fd = s->ctl;
-	sv->status_fd = s->status_r;
-	sv->pidfd = s->pidfd;
-	sv->on_frame = on_frame;
-	sv->frame_ctx = &ctx;
-	sv->cpu_rate_milli = cfg->millicpus;
-	sv->accept_exiting = s->cg != NULL;
-	sv->ctl_hostile_after_listener = true; /* fd 3 is the job's too */
-
+	struct sbx_limits lim;
+	sbx_config_limits(cfg, &lim);
 	struct zmsg m;
 	memset(&m, 0, sizeof(m));
 	m.type = S_JOB;
 	m.seed = job->has_seed ? job->seed : 0;
-	m.tmp_size = cfg->tmp_size;
+	m.tmp_size = lim.tmp;
 	m.nofile = SBX_DEFAULT_NOFILE;
-	m.cpu_time_ns = cfg->cpu_time_ns;
+	m.cpu_time_ns = lim.cpu_time_ns;
 	m.code_len = job->code_len;
 	m.data_len = job->data_len;
-	int fds[2] = { code_fd, data_fd };
-	sandbox_verdict_limits(&res->verdict, cfg);
-	sv->t_go = now_ns();
-	res->verdict.setup_ns = sv->t_go - t0;
-	if (send_job(s, &m, fds, data_fd >= 0 ? 2 : 1) < 0)
-		sv->killed = true; /* the slot is gone: its status says why */
-	supervise(sv);
-	finish(p, s, sv, cfg, res);
-	take_reports(res, &ctx.reports, sv);
-	pyrt_reports_clear(&ctx.reports);
+	bool sent = ctl_send_fds(s->ctl, &m, sizeof(m), fds, fds[1] >= 0 ? 2 : 1) == 0;
+	sbx_watch_go(w, sent);
+	res->verdict.setup_ns = sbx_watch_started_ns(w) - t0;
+	sbx_watch_run(w);
+	struct sbx_watch_seen seen;
+	sbx_watch_seen(w, &seen);
+	pthread_mutex_lock(&p->mu); /* the zygote's report of the reaped slot */
+	struct sbx_usage usage = { s->utime_ns, s->stime_ns, s->maxrss };
+	pthread_mutex_unlock(&p->mu);
+	/* evidence read and the verdict built; the slot's cgroup is
+	 * recycled or removed after the result, by the preparer */
+	sbx_watch_finish(w, &usage, &res->verdict);
+	take_reports(res, &ctx->reports, seen.ctl_rejected);
+	return !seen.have_status && !seen.stopped && !seen.setup_failed &&
+	       res->verdict.status == SBX_SANDBOX_ERROR;
 }
 
 static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_result *res,
@@ -222,32 +174,41 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 	res->warm = true;
 
 	/* the job's own limits on the slot's cgroup, before any of its code */
-	struct cg_limits lim = { cfg->memory, cfg->pids, cfg->millicpus, true };
-	sbx_error *lerr = NULL;
-	struct supervisor sv;
-	supervisor_init(&sv);
-	int code_fd = sealed_memfd("strategy.py", job->code, job->code_len);
-	int data_fd = job->data ? sealed_memfd("data.json", job->data, job->data_len) : -1;
-	if (code_fd < 0 || (job->data && data_fd < 0) ||
-	    p->b->ops->set_limits(s->cg, &lim, &lerr) < 0 ||
-	    sandbox_alloc_streams(&sv, cfg, &lerr) < 0) {
+	struct sbx_limits lim;
+	sbx_config_limits(cfg, &lim);
+	struct job_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	struct sbx_watch_spec spec = {
+		.cfg = cfg,
+		.cg = s->cg,
+		.out_fd = s->out_r,
+		.err_fd = s->err_r,
+		.ctl_fd = s->ctl,
+		.status_fd = s->status_r,
+		.pidfd = s->pidfd,
+		.accept_exiting = s->cg != NULL,
+		.ctl_hostile_after_listener = true, /* fd 3 is the job's too */
+		.on_frame = on_frame,
+		.frame_ctx = &ctx,
+	};
+	cleanup_error sbx_error *lerr = NULL;
+	sbx_watch *w = NULL;
+	int fds[2] = { sealed_memfd("strategy.py", job->code, job->code_len),
+		       job->data ? sealed_memfd("data.json", job->data, job->data_len) : -1 };
+	if (fds[0] < 0 || (job->data && fds[1] < 0) ||
+	    (s->cg != NULL && sbx_cgroup_set_limits(s->cg, &lim, &lerr) < 0) ||
+	    sbx_watch_new(&spec, &w, &lerr) < 0) {
 		res->verdict.status = SBX_SANDBOX_ERROR;
 		res->verdict.exit_code = 125;
 		res->verdict.message = str_printf("job setup failed: %s",
 						  lerr ? lerr->msg : strerror(errno));
-		sbx_error_free(lerr);
-		goto release;
+	} else {
+		*lost = start_and_watch(p, s, job, cfg, w, &ctx, res, fds, t0);
 	}
-	start_and_supervise(p, s, job, cfg, &sv, res, code_fd, data_fd, t0);
-	*lost = !sv.ev.have_status && sv.ev.stop == STOP_NONE && !sv.ev.setup_failed &&
-		res->verdict.status == SBX_SANDBOX_ERROR;
-release:
-	if (code_fd >= 0)
-		close(code_fd);
-	if (data_fd >= 0)
-		close(data_fd);
-	free(sv.out.data);
-	free(sv.err.data);
+	pyrt_reports_clear(&ctx.reports);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	sbx_config_free(cfg);
 	pthread_mutex_lock(&p->mu);
 	s->job_done = true;

@@ -1,11 +1,21 @@
-/* Internals of the Python pool, shared by pool.c (the zygote and the
- * dispatcher that keeps slots ready) and job.c (running one job). */
+/* Internals of the Python pool, shared by its files:
+ *
+ *   pool.c         the pool's life: options, start, stop, wake-ups
+ *   pool-zygote.c  the zygote and the dispatcher thread that owns it
+ *   pool-slots.c   a slot's life on the host, and the preparer thread
+ *   pool-stats.c   counters and memory figures
+ *   job.c          one job on a slot
+ *
+ * The pool stands on the sandbox's face for runtimes (sandbox/runtime.h)
+ * and nothing else of the sandbox. */
 #ifndef STRATBOX_PYRT_POOL_H
 #define STRATBOX_PYRT_POOL_H
 
-#include "pyrt/zproto.h"
-#include "sandbox/internal.h"
+#include "pyrt/protocol.h"
+#include "sandbox/runtime.h"
 #include "stratbox/pyrt.h"
+
+#include <unistd.h>
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -22,7 +32,7 @@ struct slot {
 	int status_r, status_w;	 /* its exit status, for the job's supervisor */
 	pid_t pid;		 /* host pid, from SCM_CREDENTIALS */
 	int pidfd;
-	struct sbx_cgroup *cg;
+	sbx_cgroup *cg;
 	bool exited, job_done;
 	bool retired;		 /* on the retired list (never twice: see pool_retire_slot) */
 	int wait_status;
@@ -54,26 +64,47 @@ struct sbx_pool {
 	struct slot *retired; /* done with: cgroup removal and closing, off the job's path */
 	/* Cgroups of finished slots, recycled for new ones (the preparer's;
 	 * the list under mu for sbx_pool_stats()). */
-	struct sbx_cgroup *spare_cg[POOL_SPARE_CGROUPS]; /* oldest first */
+	sbx_cgroup *spare_cg[POOL_SPARE_CGROUPS]; /* oldest first */
 	uint64_t spare_at[POOL_SPARE_CGROUPS];		  /* when each was released */
 	int nspare_cg;
 	uint64_t cgroups_made, cgroups_reused;
 	uint32_t next_id;
 	bool stopping;
-	const struct cgroup_backend *b;
 	uint64_t jobs, zygote_starts, slots_forked;
 	char versions[256];
 	char last_error[256];
 };
 
 /* Default limits of a slot's cgroup until a job sets its own. */
-void pool_default_limits(struct cg_limits *lim);
+void pool_default_limits(struct sbx_limits *lim);
 /* Wake the dispatcher (refill, stop) and the preparer (slots to attach or
  * release). */
 void pool_wake(struct sbx_pool *p);
-/* Unlink a slot from the pool and hand it to the dispatcher, which kills
- * what is left of it and removes its cgroup outside the lock (call with
- * p->mu held).  A job's result never waits for that. */
+void pool_wake_preparer(struct sbx_pool *p);
+/* Unlink a slot from the pool and put it on the retired list, killing
+ * what is left of it (call with p->mu held).  The preparer closes its
+ * descriptors and recycles or removes its cgroup outside the lock: a
+ * job's result never waits for that. */
 void pool_retire_slot(struct sbx_pool *p, struct slot *s);
+void release_retired(struct sbx_pool *p);
+struct slot *find_slot(struct sbx_pool *p, uint32_t id);
+void *preparer(void *arg);
+
+/* pool-zygote.c */
+int zygote_config(struct sbx_pool *p, sbx_error **err);
+int zygote_start(struct sbx_pool *p, sbx_error **err);
+/* The zygote is gone (or stopping): forget it and every slot not in use. */
+void zygote_reset(struct sbx_pool *p);
+void *dispatcher(void *arg);
+/* Receive one message and, with SO_PASSCRED on, the sender's pid as the
+ * kernel translated it into our pid namespace (0 when absent). */
+ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid);
+
+static inline void pool_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 #endif

@@ -2,7 +2,7 @@
 #include "pyrt/protocol.h"
 
 #include "common/parse.h"
-#include "sandbox/launch.h"
+#include "sandbox/ctl.h"
 
 #include <jansson.h>
 #include <stdlib.h>

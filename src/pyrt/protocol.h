@@ -1,4 +1,13 @@
-/* The host's side of what a running job sends on its control socket.
+/* The Python runtime's protocol: the messages between the host's pool and
+ * the zygote (the pool channel), between the host and a slot (its control
+ * socket), and the frames a running job sends.
+ *
+ * The zygote channel and a slot's set-up use fixed-size structs (struct
+ * zmsg, descriptors as SCM_RIGHTS).  Once the job's code runs, what arrives
+ * on the slot's socket is hostile: the sandbox's control messages there
+ * are refused (sandbox/ctl.h, supervise.c), and frames are parsed below.
+ *
+ * Frames: the job's own reports.
  *
  * A frame is the 4-byte tag CTL_FRAME and a UTF-8 JSON object of at most
  * SBX_FRAME_MAX bytes, one per SOCK_SEQPACKET message.  The strategy's
@@ -15,6 +24,43 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+
+#define ZYG_FD_POOL 4 /* the pool channel's number inside the zygote */
+#define SLOT_FD_CTL 3 /* a slot's control socket, as the runner expects */
+
+enum zmsg_type {
+	/* pool channel */
+	Z_READY = 0x5a000001, /* zygote -> host: imports done; text = versions */
+	Z_SPAWN,	      /* host -> zygote: fork slot `slot`; fds: ctl, stdout, stderr */
+	Z_EXITED,	      /* zygote -> host: slot `slot` ended: status, usage */
+	Z_FAIL,		      /* zygote -> host: could not spawn `slot`; text = why */
+	Z_STOP,		      /* host -> zygote: kill every slot and exit */
+	/* slot control socket */
+	S_READY = 0x5b000001, /* slot -> host: set up; SCM_CREDENTIALS name its host pid */
+	S_ATTACHED,	      /* host -> slot: in its job cgroup now */
+	S_JOB,		      /* host -> slot: run this; fds: code memfd [, data memfd] */
+};
+
+/* Z_SPAWN flags */
+#define ZF_PREFAULT 1u /* run the warm-up in the new slot before it is ready */
+
+struct zmsg {
+	uint32_t type;
+	uint32_t slot;
+	int32_t status;	    /* Z_EXITED: wait status */
+	int32_t pid;	    /* Z_EXITED: pid in the zygote's namespace */
+	uint32_t flags;	    /* Z_SPAWN: ZF_* */
+	uint64_t utime_ns, stime_ns, maxrss;
+	/* S_JOB */
+	uint64_t seed;
+	uint64_t tmp_size, nofile, cpu_time_ns;
+	uint64_t code_len, data_len;
+	char text[256];
+};
+
+/* ---- frames ---- */
 
 /* Most frames a job's reports are parsed from; later ones only count. */
 #define PYRT_MAX_FRAMES 4096u

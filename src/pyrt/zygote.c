@@ -22,9 +22,8 @@
 
 #include "common/util.h"
 #include "pyrt/audit.h"
-#include "pyrt/zproto.h"
-#include "sandbox/internal.h"
-#include "sandbox/launch.h"
+#include "pyrt/protocol.h"
+#include "sandbox/runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,13 +66,13 @@ static void die(const char *what)
 
 static int send_msg(int fd, const struct zmsg *m, const int *fds, int nfds)
 {
-	return launch_send_fds(fd, m, sizeof(*m), fds, nfds);
+	return ctl_send_fds(fd, m, sizeof(*m), fds, nfds);
 }
 
 /* One message and up to max descriptors; returns 1, 0 at EOF, -1. */
 static int recv_msg(int fd, struct zmsg *m, int *fds, int max, int *nfds)
 {
-	return launch_recv_fds(fd, m, sizeof(*m), fds, max, nfds);
+	return ctl_recv_fds(fd, m, sizeof(*m), fds, max, nfds);
 }
 
 /* ------------------------------------------------------------------ */
@@ -122,7 +121,7 @@ static void slot_mounts(void)
 	/* the same entries hidden or read-only as in every sandbox's /proc
 	 * (rootfs.c's one table): host counters, kernel symbols, tunables */
 	const char *failed = NULL;
-	int pr = rootfs_proc_protect("/proc", &failed);
+	int pr = sbx_child_protect_proc("/proc", &failed);
 	if (pr < 0) {
 		char what[96];
 		snprintf(what, sizeof(what), "protect /proc/%s", failed ? failed : "?");
@@ -191,25 +190,19 @@ static __attribute__((noreturn)) void slot_run(const struct zmsg *job, int code_
 	if (data_fd >= 0)
 		close(data_fd);
 
-	struct privs_plan pp = { .userns = true,
-				 .cpu_time_ns = job->cpu_time_ns,
-				 .fsize = job->tmp_size ? job->tmp_size : DEFAULT_TMP,
-				 .nofile = job->nofile ? job->nofile : SBX_DEFAULT_NOFILE };
-	if (privs_apply_rlimits(&pp, SLOT_FD_CTL) < 0 || privs_drop(&pp, SLOT_FD_CTL) < 0)
+	struct sbx_child_limits lim = { .cpu_time_ns = job->cpu_time_ns,
+					.fsize = job->tmp_size ? job->tmp_size : DEFAULT_TMP,
+					.nofile = job->nofile ? job->nofile : SBX_DEFAULT_NOFILE };
+	if (sbx_child_drop(&lim, SLOT_FD_CTL) < 0)
 		_exit(125);
 	/* Dropping capabilities cleared the parent-death signal: set it again,
 	 * so a job dies with its zygote.  (Should the zygote die before this
 	 * line, the host's supervisor still ends the job at its wall limit.) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	const struct seccomp_prog *prog = NULL;
-	if (seccomp_prog_get(SBX_POLICY_PYTHON_JOB, &prog, NULL) < 0)
-		slot_fail("job seccomp policy", EINVAL);
-	int listener = seccomp_install(prog, true);
-	if (listener < 0)
-		slot_fail("install the job seccomp filter", -listener);
-	if (launch_send_fd(SLOT_FD_CTL, listener) < 0)
-		slot_fail("pass the seccomp listener", errno);
-	close(listener);
+	/* the last message trusted code sends on the control socket: after
+	 * it the host believes nothing there (docs/security.md) */
+	if (sbx_child_seccomp(SBX_POLICY_PYTHON_JOB, SLOT_FD_CTL) < 0)
+		_exit(125);
 
 	/* From here on: strategy code, under every restriction, the audit
 	 * hook's included (pyrt/audit.c). */
@@ -272,12 +265,12 @@ static __attribute__((noreturn)) void slot_main(uint32_t id, uint32_t flags, int
 	m.slot = id;
 	if (send_msg(SLOT_FD_CTL, &m, NULL, 0) < 0)
 		_exit(125);
-	int fds[LAUNCH_MAX_FDS], nfds;
-	if (recv_msg(SLOT_FD_CTL, &m, fds, LAUNCH_MAX_FDS, &nfds) != 1 || m.type != S_ATTACHED)
+	int fds[CTL_MAX_FDS], nfds;
+	if (recv_msg(SLOT_FD_CTL, &m, fds, CTL_MAX_FDS, &nfds) != 1 || m.type != S_ATTACHED)
 		_exit(0); /* the host let this slot go */
 	/* v1: the job cgroup's `tasks` files come with it; moving ourselves
-	 * is cheaper than being moved (cgroup_join_self()) */
-	int jr = cgroup_join_self(fds, nfds);
+	 * is cheaper than being moved (see sbx_cgroup_join_fds()) */
+	int jr = sbx_child_join_cgroup(fds, nfds);
 	if (jr < 0)
 		slot_fail("join the job cgroup", -jr);
 	/* Now in the job cgroup: make it the root of our cgroup view. */

@@ -38,12 +38,6 @@ static int none_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, s
 	return 0;
 }
 
-static int none_clone_into_fd(struct sbx_cgroup *cg)
-{
-	(void) cg;
-	return -1;
-}
-
 static int none_event_fds(struct sbx_cgroup *cg, int *fds, short *events, int max)
 {
 	(void) cg, (void) fds, (void) events, (void) max;
@@ -80,7 +74,6 @@ const struct cgroup_ops cgroup_none_ops = {
 	.name = "none",
 	.create = none_create,
 	.attach = none_attach,
-	.clone_into_fd = none_clone_into_fd,
 	.set_limits = none_set_limits,
 	.event_fds = none_event_fds,
 	.read_stats = none_read_stats,

@@ -228,12 +228,6 @@ static int v1_set_limits(struct sbx_cgroup *cg, const struct cg_limits *lim, sbx
 	return 0;
 }
 
-static int v1_clone_into_fd(struct sbx_cgroup *cg)
-{
-	(void) cg;
-	return -1; /* v1 has no CLONE_INTO_CGROUP */
-}
-
 static int v1_event_fds(struct sbx_cgroup *cg, int *fds, short *events, int max)
 {
 	int n = 0;
@@ -356,7 +350,6 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.name = "v1",
 	.create = v1_create,
 	.attach = v1_attach,
-	.clone_into_fd = v1_clone_into_fd,
 	.join_fds = v1_join_fds,
 	.set_limits = v1_set_limits,
 	.event_fds = v1_event_fds,

@@ -13,6 +13,8 @@
 #ifndef STRATBOX_SANDBOX_INTERNAL_H
 #define STRATBOX_SANDBOX_INTERNAL_H
 
+#include "sandbox/ctl.h"
+#include "sandbox/runtime.h"
 #include "stratbox/sandbox.h"
 
 #include <linux/filter.h>
@@ -58,59 +60,8 @@ struct sbx_config {
 	bool follow_symlinks; /* user bind sources: follow a symlink in the last component */
 };
 
-/* The command keeps all capabilities inside its own user namespace (and
- * across execve, as ambient capabilities).  Only for trusted code that
- * builds further sandboxes itself: the Python zygote. */
-void sbx_config_keep_caps(struct sbx_config *cfg);
-/* Hand host_fd to the command as sandbox_fd (4..63), open across execve. */
-int sbx_config_pass_fd(struct sbx_config *cfg, int host_fd, int sandbox_fd, sbx_error **err);
-/* An empty directory in the sandbox's root, for mounts made inside it. */
-int sbx_config_add_dir(struct sbx_config *cfg, const char *path, sbx_error **err);
-/* Copy host path src (a regular file, or a directory of regular files and
- * directories, ROOTFS_COPY_MAX_DEPTH levels at most, no symlinks) into the
- * sandbox's root at dst, instead of binding it: a bind shows its host
- * path to anyone who reads /proc/self/mountinfo inside, a copy in the
- * root's own tmpfs shows nothing.  The parent opens the source when a run
- * is prepared; the sandbox's init copies it into the root (read-only
- * after the pivot): files readable by all, and executable by all when the
- * source is executable by anyone; directories 0555.  At most four. */
-int sbx_config_add_copy(struct sbx_config *cfg, const char *src, const char *dst, sbx_error **err);
-
-/* ---------- child-side error reporting ---------- */
-/* A fixed-size report the child writes to the parent when setup fails. */
-struct child_report {
-	int stage;	/* enum child_stage */
-	int errnum;
-	char msg[200];
-};
-enum child_stage {
-	STAGE_NONE = 0,
-	STAGE_SETUP, /* namespaces, mounts, privileges: 125 */
-	STAGE_EXEC,  /* execve failed: 126 / 127 */
-};
-void child_fail(int fd, int stage, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* Pass fd to the supervisor as a CTL_LISTENER message (SCM_RIGHTS). */
-int launch_send_fd(int sock, int fd);
-/* One message with up to LAUNCH_MAX_FDS descriptors (SCM_RIGHTS); the
- * receiver gets them close-on-exec.  Receiving returns 1 for a message of
- * exactly len bytes, 0 at EOF, -1 otherwise (and then no descriptors). */
-#define LAUNCH_MAX_FDS 8
-int launch_send_fds(int sock, const void *msg, size_t len, const int *fds, int n);
-int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n);
-
-/* What ctl_recv() received besides the bytes. */
-struct ctl_recv_info {
-	int fds[LAUNCH_MAX_FDS]; /* SCM_RIGHTS, close-on-exec; beyond max: closed */
-	int nfds;
-	pid_t pid;  /* SCM_CREDENTIALS (SO_PASSCRED on): the sender's pid here, or 0 */
-	int flags;  /* msg_flags: MSG_TRUNC, MSG_CTRUNC */
-};
-/* The one reader of the control sockets: recvmsg() into buf (retried on
- * EINTR), keeping up to max descriptors (at most LAUNCH_MAX_FDS) and the
- * sender's credentials.  Returns the length, 0 at EOF, -1 with errno (and
- * then no descriptors).  Async-signal-safe. */
-ssize_t ctl_recv(int sock, void *buf, size_t len, int flags, int max, struct ctl_recv_info *info);
+/* The knobs for a trusted helper (keep_caps, pass_fd, add_dir, add_copy)
+ * are exported to runtimes: sandbox/runtime.h. */
 
 /* ---------- rootfs.c ---------- */
 enum rootfs_op_kind {
@@ -257,10 +208,11 @@ struct cgroup_ops {
 	int (*create)(const struct cgroup_backend *b, const char *parent, const char *name,
 		      const struct cg_limits *lim, struct sbx_cgroup **out, sbx_error **err);
 	int (*attach)(struct sbx_cgroup *cg, pid_t pid, sbx_error **err);
-	/* A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the
-	 * backend must attach after the clone (v1, none).  Starting a process
-	 * inside its cgroup avoids migrating it, which on an idle machine
-	 * waits for an RCU grace period (~8 ms here). */
+	/* A directory fd for clone3(CLONE_INTO_CGROUP); NULL when the backend
+	 * cannot start a process inside a cgroup (v1, none), which must then
+	 * be created after the clone and joined.  Starting a process inside
+	 * its cgroup avoids migrating it, which on an idle machine waits for
+	 * an RCU grace period (~8 ms here). */
 	int (*clone_into_fd)(struct sbx_cgroup *cg);
 	/* v1: descriptors of the job's `tasks` files, for the process to
 	 * move itself with cgroup_join_self(): writing "0" there moves one

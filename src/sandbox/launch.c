@@ -41,29 +41,6 @@
 /* Fixed descriptor numbers in the command before execve. */
 #define FD_CTL 3
 
-void child_fail(int fd, int stage, int errnum, const char *fmt, ...)
-{
-	struct ctl_msg m;
-	memset(&m, 0, sizeof(m));
-	m.type = CTL_REPORT;
-	m.report.stage = stage;
-	m.report.errnum = errnum;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(m.report.msg, sizeof(m.report.msg), fmt, ap);
-	va_end(ap);
-	launch_send(fd, &m);
-}
-
-int launch_send(int fd, const struct ctl_msg *m)
-{
-	ssize_t n;
-	do
-		n = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t) sizeof(*m) ? 0 : -1;
-}
-
 static int recv_msg(int fd, struct ctl_msg *m)
 {
 	ssize_t n;
@@ -75,109 +52,6 @@ static int recv_msg(int fd, struct ctl_msg *m)
 
 /* ------------------------------------------------------------------ */
 /* The command (pid 2).                                                */
-
-int launch_send_fds(int sock, const void *msg, size_t len, const int *fds, int n)
-{
-	struct iovec iov = { (void *) msg, len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (n > LAUNCH_MAX_FDS) {
-		errno = E2BIG;
-		return -1;
-	}
-	if (n > 0) {
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t) n);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t) n);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t) n);
-	}
-	ssize_t r;
-	do
-		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r == (ssize_t) len ? 0 : -1;
-}
-
-ssize_t ctl_recv(int sock, void *buf, size_t len, int flags, int max, struct ctl_recv_info *info)
-{
-	/* room for every descriptor a sender may pass and for credentials: a
-	 * control message that does not fit is truncated, and the kernel
-	 * closes the descriptors in it */
-	union {
-		char c[CMSG_SPACE(sizeof(int) * LAUNCH_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c,
-			     .msg_controllen = sizeof(u.c) };
-	if (max > LAUNCH_MAX_FDS)
-		max = LAUNCH_MAX_FDS;
-	info->nfds = 0;
-	info->pid = 0;
-	info->flags = 0;
-	ssize_t r;
-	do
-		r = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -1;
-	info->flags = mh.msg_flags;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
-			struct ucred cred;
-			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-			info->pid = cred.pid;
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			int k = (int) ((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			for (int i = 0; i < k; i++) {
-				int fd;
-				memcpy(&fd, CMSG_DATA(c) + (size_t) i * sizeof(int), sizeof(int));
-				if (info->nfds < max)
-					info->fds[info->nfds++] = fd;
-				else
-					close(fd);
-			}
-		}
-	}
-	return r;
-}
-
-int launch_recv_fds(int sock, void *msg, size_t len, int *fds, int max, int *n)
-{
-	struct ctl_recv_info info;
-	ssize_t r = ctl_recv(sock, msg, len, 0, max, &info);
-	*n = 0;
-	if (r == (ssize_t) len && !(info.flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		for (int i = 0; i < info.nfds; i++)
-			fds[i] = info.fds[i];
-		*n = info.nfds;
-		return 1;
-	}
-	for (int i = 0; i < info.nfds; i++)
-		close(info.fds[i]);
-	if (r == 0)
-		return 0;
-	if (r > 0)
-		errno = EPROTO;
-	return -1;
-}
-
-int launch_send_fd(int sock, int fd)
-{
-	struct ctl_msg m;
-	memset(&m, 0, sizeof(m));
-	m.type = CTL_LISTENER;
-	return launch_send_fds(sock, &m, sizeof(m), &fd, 1);
-}
 
 /* execvpe() searches the caller's PATH, not the one in envp: search the
  * sandbox's own PATH, like a shell in the sandbox would. */
@@ -337,7 +211,7 @@ static __attribute__((noreturn)) void payload_main(struct launch *l, const struc
 		_exit(125);
 	}
 	if (listen) {
-		if (launch_send_fd(FD_CTL, listener) < 0) {
+		if (ctl_send_listener(FD_CTL, listener) < 0) {
 			child_fail(FD_CTL, STAGE_SETUP, errno, "pass seccomp listener");
 			_exit(125);
 		}
@@ -390,8 +264,8 @@ static void reset_signals(void)
 static __attribute__((noreturn)) void exit_after_report(const struct launch *l)
 {
 	struct ctl_msg m;
-	int fds[LAUNCH_MAX_FDS], n = 0;
-	if (launch_recv_fds(l->ctl_child, &m, sizeof(m), fds, LAUNCH_MAX_FDS, &n) == 1)
+	int fds[CTL_MAX_FDS], n = 0;
+	if (ctl_recv_fds(l->ctl_child, &m, sizeof(m), fds, CTL_MAX_FDS, &n) == 1)
 		while (n > 0)
 			close(fds[--n]);
 	_exit(1);
@@ -444,8 +318,8 @@ static int init_main(void *arg)
 	 * neither ptrace us nor open /proc/1/mem, /proc/1/environ. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-	int join[LAUNCH_MAX_FDS], njoin = 0;
-	if (launch_recv_fds(l->ctl_child, &m, sizeof(m), join, LAUNCH_MAX_FDS, &njoin) != 1 ||
+	int join[CTL_MAX_FDS], njoin = 0;
+	if (ctl_recv_fds(l->ctl_child, &m, sizeof(m), join, CTL_MAX_FDS, &njoin) != 1 ||
 	    m.type != CTL_GO)
 		_exit(1);
 	/* v1: the GO carries the job cgroup's `tasks` files; moving
@@ -485,7 +359,7 @@ static int init_main(void *arg)
 			memset(&m, 0, sizeof(m));
 			m.type = CTL_STATUS;
 			m.status = st;
-			launch_send(l->ctl_child, &m);
+			ctl_send(l->ctl_child, &m);
 			/* Exiting kills whatever the command left behind. */
 			_exit(0);
 		}
@@ -680,7 +554,7 @@ int launch_write_maps(struct launch *l, sbx_error **err)
 	struct ctl_msg m;
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_MAPS_READY;
-	if (launch_send(l->ctl_parent, &m) < 0)
+	if (ctl_send(l->ctl_parent, &m) < 0)
 		return sbx_error_set(err, errno, "signal the sandbox init");
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* Between run.c, launch.c and supervise.c: the launch of one sandbox and
- * the control channel that connects it to the supervisor. */
+ * the supervisor that watches it (the channel between them: ctl.h). */
 #ifndef STRATBOX_SANDBOX_LAUNCH_H
 #define STRATBOX_SANDBOX_LAUNCH_H
 
@@ -7,23 +7,6 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-
-/* Messages on the control socket (SOCK_SEQPACKET, one message each). */
-enum ctl_type {
-	CTL_MAPS_READY = 1, /* parent -> init: uid/gid maps written */
-	CTL_GO,		    /* parent -> init: cgroup attached, run the command */
-	CTL_REPORT,	    /* init/payload -> parent: a setup or exec failure */
-	CTL_STATUS,	    /* init -> parent: the command's wait status */
-	CTL_LISTENER,	    /* payload -> parent: seccomp listener fd (SCM_RIGHTS) */
-	CTL_EXITING,	    /* pool slot -> parent: about to _exit(status); see supervise.c */
-};
-
-struct ctl_msg {
-	uint32_t type;
-	int32_t status;			/* CTL_STATUS: wait status; CTL_EXITING: exit code */
-	uint64_t nproc_limit, data_limit; /* CTL_GO: rlimit fallbacks, 0 = none */
-	struct child_report report;	/* CTL_REPORT */
-};
 
 struct launch {
 	/* prepared by the parent before clone */
@@ -51,13 +34,7 @@ int launch_prepare(struct launch *l, const struct sbx_config *cfg, sbx_error **e
 int launch_start(struct launch *l, int cgroup_fd, sbx_error **err);
 /* Write the user namespace maps for the init (unprivileged runs). */
 int launch_write_maps(struct launch *l, sbx_error **err);
-int launch_send(int fd, const struct ctl_msg *m);
 void launch_release(struct launch *l);
-
-/* A protocol frame from code inside the sandbox (the Python runtime's
- * channel): CTL_FRAME, then up to SBX_FRAME_MAX bytes of payload. */
-#define CTL_FRAME 0x46524d31u /* "1MRF" */
-#define SBX_FRAME_MAX 65536
 
 /* The supervisor's view of one running sandbox (supervise.c).  It knows
  * descriptors, not who made them: `stratbox run` watches its init, the
@@ -119,5 +96,8 @@ int sandbox_alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sb
 void sandbox_verdict_limits(sbx_verdict *v, const struct sbx_config *cfg);
 void sandbox_finish_verdict(sbx_verdict *v, struct supervisor *s, const struct sbx_config *cfg,
 			    const struct cg_stats *st);
+/* After supervise(): the cgroup's counters read and the verdict filled
+ * from them and the evidence (both `stratbox run` and runtimes' watches). */
+void sandbox_collect_verdict(sbx_verdict *v, struct supervisor *s);
 
 #endif

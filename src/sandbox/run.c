@@ -180,6 +180,18 @@ void sandbox_finish_verdict(sbx_verdict *v, struct supervisor *s, const struct s
 		set_message(v, "%s", base);
 }
 
+void sandbox_collect_verdict(sbx_verdict *v, struct supervisor *s)
+{
+	struct cg_stats st;
+	memset(&st, 0, sizeof(st));
+	if (s->cg != NULL)
+		cgroup_read_stats(s->cg, &st);
+	sandbox_finish_verdict(v, s, s->cfg, &st);
+	if (s->notify_fd >= 0)
+		close(s->notify_fd);
+	s->notify_fd = -1;
+}
+
 int sandbox_alloc_streams(struct supervisor *s, const struct sbx_config *cfg, sbx_error **err)
 {
 	if (cfg->out_mode != SBX_OUTPUT_CAPTURE)
@@ -200,7 +212,7 @@ struct sbx_proc {
 	struct launch l;
 	struct supervisor s;
 	struct sbx_cgroup *cg;
-	int join[LAUNCH_MAX_FDS], njoin; /* v1: for the init to move itself */
+	int join[CTL_MAX_FDS], njoin; /* v1: for the init to move itself */
 	uint64_t t0;
 	sbx_verdict v; /* filled as it goes: limits, backend, setup time */
 };
@@ -218,7 +230,7 @@ static int proc_launch(sbx_proc *p, sbx_error **err)
 	trace_mark("prepare (plan, seccomp, env)");
 	if (cgroup_job_name(cgname, sizeof(cgname)) < 0)
 		return sbx_error_set(err, errno, "cgroup name");
-	if (b->version == 2) {
+	if (b->ops->clone_into_fd != NULL) {
 		/* v2: make the cgroup first and start the init inside it. */
 		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &p->cg, err) < 0)
 			return -1;
@@ -229,8 +241,8 @@ static int proc_launch(sbx_proc *p, sbx_error **err)
 		if (l->userns && launch_write_maps(l, err) < 0)
 			return -1;
 	} else {
-		/* v1: while the init builds its root, make its cgroup and
-		 * move it there. */
+		/* v1, none: while the init builds its root, make its cgroup
+		 * and move it there. */
 		if (launch_start(l, -1, err) < 0)
 			return -1;
 		trace_mark("clone");
@@ -239,7 +251,7 @@ static int proc_launch(sbx_proc *p, sbx_error **err)
 		if (b->ops->create(b, cfg->cgroup_parent, cgname, &lim, &p->cg, err) < 0)
 			return -1;
 		trace_mark("cgroup create");
-		int n = b->ops->join_fds ? b->ops->join_fds(p->cg, p->join, LAUNCH_MAX_FDS, err) : 0;
+		int n = b->ops->join_fds ? b->ops->join_fds(p->cg, p->join, CTL_MAX_FDS, err) : 0;
 		if (n < 0)
 			return -1;
 		p->njoin = n;
@@ -279,7 +291,7 @@ static void proc_go(sbx_proc *p)
 		s->cpu_rate_milli = online_cpus_milli();
 	s->t_go = now_ns();
 	p->v.setup_ns = s->t_go - p->t0;
-	if (launch_send_fds(l->ctl_parent, &go, sizeof(go), p->join, p->njoin) < 0)
+	if (ctl_send_fds(l->ctl_parent, &go, sizeof(go), p->join, p->njoin) < 0)
 		s->killed = true; /* the init died during setup; its report says why */
 	while (p->njoin > 0)
 		close(p->join[--p->njoin]);
@@ -344,24 +356,18 @@ int sbx_proc_pidfd(const sbx_proc *p)
 void sbx_proc_wait(sbx_proc *p, sbx_verdict *v)
 {
 	struct supervisor *s = &p->s;
-	const struct sbx_config *cfg = p->cfg;
 	supervise(s);
 	trace_mark("supervise (run)");
 
 	uint64_t t_td = now_ns();
-	struct cg_stats st;
-	memset(&st, 0, sizeof(st));
-	cgroup_read_stats(p->cg, &st);
 	*v = p->v;
-	sandbox_finish_verdict(v, s, cfg, &st);
+	sandbox_collect_verdict(v, s);
 	cleanup_error sbx_error *derr = NULL;
 	if (p->b->ops->destroy(p->cg, &derr) < 0 && v->status != SBX_SANDBOX_ERROR) {
 		/* The run itself is valid; say what was left behind. */
 		set_message(v, "%s%scgroup cleanup failed: %s", v->message ? v->message : "",
 			    v->message && *v->message ? "; " : "", derr->msg);
 	}
-	if (s->notify_fd >= 0)
-		close(s->notify_fd);
 	launch_release(&p->l);
 	v->teardown_ns = now_ns() - t_td;
 	trace_mark("teardown");
