@@ -8,6 +8,9 @@
  *   node tools/gen-report-assets.js LWC_DIR VERSION APP_JS CSS OUT.c
  *
  * LWC_DIR is the unpacked npm package (its package.json, LICENSE, dist/).
+ * The library is Apache-2.0: a copy of the licence must go with it, so its
+ * LICENSE file is embedded too (the report shows it in its footer), with
+ * the attribution notice the library's header carries.
  * Each asset is inlined byte for byte between <script> or <style> tags, so
  * the hash computed here is the one the browser computes; anything that
  * would end the element early or be rewritten by the HTML parser (a
@@ -46,6 +49,13 @@ if (!m || !/Apache License 2\.0/.test(m[1]) || !m[1].includes(`v${version}`))
 	die(`${lwcPath}: no license header naming v${version} and the Apache License 2.0`);
 const license = m[1].split("\n").map((l) => l.replace(/^\s*\*\s?/, "").trim())
 	.filter((l) => l && l !== "@license").join("\n");
+if (!/^TradingView Lightweight Charts/.test(license) || !/Copyright \(c\) \d{4} TradingView, Inc\./.test(license))
+	die(`${lwcPath}: the license header no longer names TradingView's copyright: review`);
+
+/* The licence itself, as the package ships it. */
+const licenseText = fs.readFileSync(path.join(lwcDir, "LICENSE"), "utf8").replace(/\r\n?/g, "\n");
+if (!/^\s*Apache License\s+Version 2\.0, January 2004/.test(licenseText))
+	die(`${lwcDir}/LICENSE: not the Apache License 2.0: review before vendoring`);
 
 for (const [name, buf] of Object.entries(assets)) {
 	const text = buf.toString("latin1").toLowerCase();
@@ -92,6 +102,7 @@ ${comment}
 `;
 out += `const char bt_report_lwc_version[] = "${version}";\n`;
 out += `const char bt_report_lwc_license[] =\n${cString(Buffer.from(license, "utf8"))};\n`;
+out += `const char bt_report_lwc_license_text[] =\n${cString(Buffer.from(licenseText, "utf8"))};\n`;
 for (const [name, buf] of Object.entries(assets)) {
 	out += `const char bt_report_${name}_sha256[] = "${sha256(buf)}";\n`;
 	out += `const size_t bt_report_${name}_len = ${buf.length};\n`;

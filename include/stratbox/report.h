@@ -11,7 +11,8 @@
  * and what the page shows.
  *
  *     json_t *result = bt_result_to_json(r, &err);
- *     ... add "status", "output", "bars", "provenance", ...
+ *     json_object_set_new(result, "bars", bt_report_bars(data, &err));
+ *     ... add "status", "output", "provenance", ...
  *     char *html = bt_report_html(result, &(struct bt_report_options){ .title = "sma.py" }, &err);
  *
  * Pure functions of their input (no globals, no I/O): any thread may call
@@ -20,6 +21,7 @@
 #ifndef STRATBOX_REPORT_H
 #define STRATBOX_REPORT_H
 
+#include "stratbox/engine.h"
 #include "stratbox/error.h"
 
 #include <stddef.h>
@@ -59,6 +61,11 @@ struct bt_report_options {
  * NULL with *err (a result that is not an object, out of memory). */
 char *bt_report_html(const struct json_t *result, const struct bt_report_options *opt,
 		     sbx_error **err);
+
+/* The "bars" member above, made from the data a backtest ran on: each
+ * symbol's own bars (not the aligned timeline's filled gaps), times in
+ * seconds.  A new reference, or NULL with *err when out of memory. */
+struct json_t *bt_report_bars(const bt_data *d, sbx_error **err);
 
 struct bt_grid_report_options {
 	const char *title; /* NULL: "Parameter sweep" */

@@ -9,7 +9,8 @@
  *   hb_script_json()  JSON inside <script type="application/json">
  *
  * Unescaped writes (hb_put, hb_puts, hb_printf) are for the report's own
- * markup and for numbers. */
+ * markup and for numbers.  (Text in a <pre> follows a newline: the parser
+ * drops one right after the start tag, which would eat the text's own.) */
 #ifndef STRATBOX_ENGINE_HTML_H
 #define STRATBOX_ENGINE_HTML_H
 

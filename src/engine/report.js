@@ -17,10 +17,11 @@
 		var s = String(Math.round(Math.abs(n)));
 		return s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 	}
+	/* Axis labels: one style per scale (10,000 and 8,000, never 8000.00). */
 	function money(v) {
 		var a = Math.abs(v), s;
-		if (a >= 1e6) s = (a / 1e6).toFixed(2) + "M";
-		else if (a >= 1e4) s = group(a);
+		if (a >= 1e6) s = (a / 1e6).toFixed(a >= 1e8 ? 0 : 2) + "M";
+		else if (a >= 1000) s = group(a);
 		else s = a.toFixed(2);
 		return (v < 0 ? "\u2212" : "") + s;
 	}

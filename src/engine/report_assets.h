@@ -9,7 +9,8 @@
 #include <stddef.h>
 
 extern const char bt_report_lwc_version[]; /* "4.2.3" */
-extern const char bt_report_lwc_license[]; /* the library's license header, as text */
+extern const char bt_report_lwc_license[];	   /* its header's notice, one line each */
+extern const char bt_report_lwc_license_text[]; /* its LICENSE file (Apache-2.0) */
 
 extern const char bt_report_lwc_js[], bt_report_lwc_js_sha256[];
 extern const size_t bt_report_lwc_js_len;

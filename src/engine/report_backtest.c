@@ -71,6 +71,31 @@ static void header(struct hbuf *b, const json_t *r, const char *title)
 	hb_puts(b, "</p>\n</header>\n<main>\n");
 }
 
+/* What the static validator refused: [{"line", "col", "rule", "severity", "message"}]. */
+static void violations(struct hbuf *b, const json_t *viol)
+{
+	size_t n = json_array_size(viol);
+	hb_printf(b, "<section class=\"alert\" id=\"violations\">\n<h2>The validator refused the "
+		     "code <span class=\"count\">(%zu finding%s)</span></h2>\n<div class=\"scroll\">"
+		     "<table class=\"data\">\n<thead><tr><th>Line</th><th>Column</th><th>Rule</th>"
+		     "<th>Severity</th><th>Message</th></tr></thead>\n<tbody>\n",
+		  n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n && i < 500; i++) {
+		const json_t *v = json_array_get(viol, i);
+		static const char *const keys[] = { "line", "col", "rule", "severity", "message" };
+		hb_puts(b, "<tr>");
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			const json_t *f = json_object_get(v, keys[k]);
+			hb_puts(b, k >= 2 ? "<td class=\"text\">" : "<td>");
+			if (f != NULL)
+				put_value(b, f);
+			hb_puts(b, "</td>");
+		}
+		hb_puts(b, "</tr>\n");
+	}
+	hb_puts(b, "</tbody></table></div>\n</section>\n");
+}
+
 /* A failed run's verdict, its error, and a vectorised strategy's lookahead. */
 static void alerts(struct hbuf *b, const json_t *r)
 {
@@ -87,11 +112,23 @@ static void alerts(struct hbuf *b, const json_t *r)
 		}
 		hb_puts(b, "</section>\n");
 	}
-	if (err != NULL && !json_is_null(err)) {
-		hb_puts(b, "<section class=\"alert\" id=\"error\">\n<h2>Error</h2>\n<pre>");
-		put_value(b, err);
-		hb_puts(b, "</pre>\n</section>\n");
+	const json_t *tb = json_object_get(r, "traceback"), *viol = json_object_get(r, "violations");
+	if ((err != NULL && !json_is_null(err)) || json_is_string(tb)) {
+		hb_puts(b, "<section class=\"alert\" id=\"error\">\n<h2>Error</h2>\n");
+		if (err != NULL && !json_is_null(err)) {
+			hb_puts(b, "<pre id=\"error-text\">\n");
+			put_value(b, err);
+			hb_puts(b, "</pre>\n");
+		}
+		if (json_is_string(tb)) {
+			hb_puts(b, "<p class=\"note\">Traceback:</p>\n<pre id=\"traceback\">\n");
+			put_value(b, tb);
+			hb_puts(b, "</pre>\n");
+		}
+		hb_puts(b, "</section>\n");
 	}
+	if (json_array_size(viol) > 0)
+		violations(b, viol);
 	const json_t *la = json_object_get(r, "lookahead_bars");
 	size_t n = json_array_size(la);
 	if (n > 0) {
@@ -322,8 +359,9 @@ static void kv_table(struct hbuf *b, const char *caption, const json_t *o)
 static void settings(struct hbuf *b, const json_t *r)
 {
 	const json_t *params = json_object_get(r, "params"), *cfg = json_object_get(r, "config");
-	const json_t *orders = json_object_get(r, "orders");
-	if (!json_is_object(params) && !json_is_object(cfg) && !json_is_object(orders))
+	const json_t *orders = json_object_get(r, "orders"), *verdict = json_object_get(r, "verdict");
+	if (!json_is_object(params) && !json_is_object(cfg) && !json_is_object(orders) &&
+	    !json_is_object(verdict))
 		return;
 	hb_puts(b, "<section id=\"settings\">\n<h2>Settings</h2>\n<div class=\"groups\">\n");
 	if (json_is_object(params))
@@ -352,23 +390,52 @@ static void settings(struct hbuf *b, const json_t *r)
 	}
 	if (json_is_object(orders))
 		kv_table(b, "Orders", orders);
+	if (json_is_object(verdict)) {
+		cleanup_decref json_t *v = json_copy((json_t *) verdict);
+		if (v == NULL) {
+			b->oom = true;
+			return;
+		}
+		/* shown above: the status, its message and the streams */
+		static const char *const shown[] = { "status", "message", "stdout", "stderr" };
+		for (size_t i = 0; i < ARRAY_SIZE(shown); i++)
+			json_object_del(v, shown[i]);
+		if (json_object_size(v) > 0)
+			kv_table(b, "Sandbox", v);
+	}
 	hb_puts(b, "</div>\n</section>\n");
 }
 
-static void output_section(struct hbuf *b, const json_t *r)
+/* One stream the strategy wrote: a string, or absent. */
+static void stream(struct hbuf *b, const json_t *out, const char *id, const char *heading)
 {
-	const json_t *out = json_object_get(r, "output");
 	size_t len;
 	if (out == NULL || json_is_null(out))
 		return;
-	hb_puts(b, "<section id=\"output\">\n<h2>What the strategy printed</h2>\n");
+	hb_printf(b, "<section id=\"%s\">\n<h2>%s</h2>\n", id, heading);
 	if (jstr(out, &len) != NULL && len == 0) {
 		hb_puts(b, "<p class=\"note\">Nothing.</p>\n</section>\n");
 		return;
 	}
-	hb_puts(b, "<pre class=\"output\" id=\"strategy-output\">");
+	hb_printf(b, "<pre class=\"output\" id=\"%s-text\">\n", id);
 	put_value(b, out);
 	hb_puts(b, "</pre>\n</section>\n");
+}
+
+/* What the strategy printed ("output", or the verdict's "stdout") and
+ * wrote to stderr ("stderr", or the verdict's). */
+static void output_section(struct hbuf *b, const json_t *r)
+{
+	const json_t *v = json_object_get(r, "verdict");
+	const json_t *out = json_object_get(r, "output"), *err = json_object_get(r, "stderr");
+	if (out == NULL && json_is_object(v))
+		out = json_object_get(v, "stdout");
+	if (err == NULL && json_is_object(v))
+		err = json_object_get(v, "stderr");
+	stream(b, out, "output", "What the strategy printed");
+	size_t len;
+	if (jstr(err, &len) == NULL || len > 0) /* an empty stderr is not worth a section */
+		stream(b, err, "stderr", "What the strategy wrote to stderr");
 }
 
 static void provenance(struct hbuf *b, const json_t *r)
