@@ -25,13 +25,31 @@
 		else s = a.toFixed(2);
 		return (v < 0 ? "\u2212" : "") + s;
 	}
-	function price(v) {
-		var a = Math.abs(v);
-		return a >= 1e4 ? group(v) : v.toFixed(a >= 100 ? 2 : a >= 1 ? 3 : 5);
+	/* Prices with the decimals their size calls for (2 for a stock, 4
+	   for a currency pair's pips), thousands grouped. */
+	function priceFormat(typical) {
+		var a = Math.abs(typical);
+		var d = a >= 1000 ? 0 : a >= 10 ? 2 : a >= 1 ? 4 : a >= 0.01 ? 5 : 8;
+		return function (v) {
+			var s = Math.abs(v).toFixed(d), k = s.indexOf(".");
+			if (k < 0)
+				k = s.length;
+			s = s.slice(0, k).replace(/\B(?=(\d{3})+(?!\d))/g, ",") + s.slice(k);
+			return (v < 0 && Number(s.replace(/,/g, "")) !== 0 ? "\u2212" : "") + s;
+		};
+	}
+	function percent(v) {
+		return (v < 0 && v.toFixed(1) !== "-0.0" ? "\u2212" : "") + Math.abs(v).toFixed(1) + " %";
 	}
 
-	function newChart(id, priceFormatter) {
+	/* bars: how many the chart shows; all of them fit its width (the
+	   library's default minimum of half a pixel a bar would show only the
+	   last 2,000 or so of a long series).  right: pixels kept free after
+	   the last bar (for a marker's text). */
+	function newChart(id, priceFormatter, bars, right) {
 		var el = document.getElementById(id);
+		var fit = Math.max(el.clientWidth - 90, 100) / Math.max(bars, 1);
+		var offset = Math.max(2, Math.ceil((right || 8) * bars / Math.max(el.clientWidth - 90, 100)));
 		return LWC.createChart(el, {
 			autoSize: true,
 			layout: {
@@ -42,7 +60,7 @@
 			rightPriceScale: { borderColor: C.border, scaleMargins: { top: 0.08, bottom: 0.08 } },
 			timeScale: {
 				borderColor: C.border, timeVisible: data.intraday, secondsVisible: false,
-				rightOffset: 2
+				rightOffset: offset, minBarSpacing: Math.min(0.5, fit * 0.5)
 			},
 			crosshair: { mode: LWC.CrosshairMode.Normal },
 			localization: { priceFormatter: priceFormatter },
@@ -70,8 +88,32 @@
 		return out;
 	}
 
+	/* Prices or equity spanning more than a factor of 30 (a bitcoin's
+	   decade, a strategy that compounds) read better on a log scale; the
+	   chart's legend says so. */
+	function logScale(chart, id, lo, hi) {
+		if (!(lo > 0 && hi / lo > 30))
+			return;
+		chart.priceScale("right").applyOptions({ mode: LWC.PriceScaleMode.Logarithmic });
+		var legend = document.getElementById(id).previousElementSibling;
+		if (legend && legend.className === "legend") {
+			var item = document.createElement("span");
+			item.className = "item scale";
+			item.textContent = "logarithmic scale";
+			legend.appendChild(item);
+		}
+	}
+	function lowest(a) {
+		return a.reduce(function (m, v) { return v < m ? v : m; }, Infinity);
+	}
+	function highest(a) {
+		return a.reduce(function (m, v) { return v > m ? v : m; }, -Infinity);
+	}
+
 	function priceChart(p, i) {
-		var chart = newChart("price-" + i, price);
+		var id = "price-" + i, list = markers(p.m);
+		var labelled = list.some(function (m) { return m.text !== ""; });
+		var chart = newChart(id, priceFormat(p.c[p.c.length >> 1]), p.t.length, labelled ? 48 : 8);
 		var s = chart.addCandlestickSeries({
 			upColor: C.long, downColor: C.short, borderVisible: false,
 			wickUpColor: C.long, wickDownColor: C.short, priceLineVisible: false,
@@ -81,7 +123,8 @@
 		for (var k = 0; k < p.t.length; k++)
 			bars[k] = { time: p.t[k], open: p.o[k], high: p.h[k], low: p.l[k], close: p.c[k] };
 		s.setData(bars);
-		s.setMarkers(markers(p.m));
+		s.setMarkers(list);
+		logScale(chart, id, lowest(p.l), highest(p.h));
 		chart.timeScale().fitContent();
 		return { chart: chart, n: p.t.length, first: p.t[0], last: p.t[p.t.length - 1] };
 	}
@@ -94,7 +137,7 @@
 	}
 
 	function equityCharts(e) {
-		var eq = newChart("equity", money);
+		var eq = newChart("equity", money, e.t.length);
 		if (e.bh) {
 			eq.addLineSeries({
 				color: C.bh, lineWidth: 2, lineStyle: LWC.LineStyle.Dashed,
@@ -104,9 +147,11 @@
 		eq.addLineSeries({
 			color: C.equity, lineWidth: 2, priceLineVisible: false, title: "strategy"
 		}).setData(series(e.t, e.v));
+		logScale(eq, "equity", Math.min(lowest(e.v), e.bh ? lowest(e.bh) : Infinity),
+			 Math.max(highest(e.v), e.bh ? highest(e.bh) : -Infinity));
 		eq.timeScale().fitContent();
 
-		var dd = newChart("drawdown", function (v) { return v.toFixed(1) + " %"; });
+		var dd = newChart("drawdown", percent, e.t.length);
 		dd.addBaselineSeries({
 			baseValue: { type: "price", price: 0 },
 			bottomLineColor: C.dd, bottomFillColor1: "rgba(220, 38, 38, 0.08)",

@@ -136,13 +136,31 @@ static void alerts(struct hbuf *b, const json_t *r)
 			     "strategy's targets depended on future bars at %zu bar%s</h2>\n<p>",
 			  n, n == 1 ? "" : "s");
 		for (size_t i = 0; i < n && i < MAX_LOOKAHEAD_LISTED; i++) {
-			hb_puts(b, i ? ", " : "");
+			hb_puts(b, i ? ", <span class=\"iso\">" : "<span class=\"iso\">");
 			put_formatted(b, json_array_get(la, i), F_TIME, false);
+			hb_puts(b, "</span>");
 		}
 		hb_puts(b, n > MAX_LOOKAHEAD_LISTED ? ", &hellip;</p>\n" : "</p>\n");
 		hb_puts(b, "<p>Its results are not those of a strategy that only knew the "
 			   "past.</p>\n</section>\n");
 	}
+}
+
+/* The characters HTML shows: a reference counts one, a tag none. */
+static size_t visible_len(const char *s, size_t n)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '<' || s[i] == '&') {
+			const char *end = memchr(s + i, s[i] == '<' ? '>' : ';', n - i);
+			if (end != NULL)
+				i = (size_t) (end - s);
+			len += s[i] != '>';
+		} else if (((unsigned char) s[i] & 0xc0) != 0x80) {
+			len++;
+		}
+	}
+	return len;
 }
 
 /* The figures a reader looks for first. */
@@ -161,9 +179,14 @@ static void cards(struct hbuf *b, const json_t *m)
 			       strcmp(keys[i], "buy_hold_return_pct") == 0;
 		if (signed_ && json_finite(v, &x) == 0)
 			tone = x > 0 ? " pos" : x < 0 ? " neg" : "";
-		hb_printf(b, "<div class=\"card\"><div class=\"label\">%s</div><div class=\"value%s\">",
-			  mi.label, tone);
-		put_formatted(b, v, mi.fmt, signed_);
+		struct hbuf val = { 0 };
+		put_formatted(&val, v, mi.fmt, signed_);
+		/* "+705,194.56 %" (a bitcoin held for a decade) in a smaller size */
+		hb_printf(b, "<div class=\"card\"><div class=\"label\">%s</div><div class=\"value%s%s\">",
+			  mi.label, tone, visible_len(val.v ? val.v : "", val.n) > 10 ? " long" : "");
+		hb_put(b, val.v ? val.v : "", val.n);
+		b->oom |= val.oom;
+		hb_free(&val);
 		hb_puts(b, "</div></div>\n");
 	}
 	hb_puts(b, "</section>\n");

@@ -208,9 +208,13 @@ static void markers(const json_t *result, json_t *price, bool *ok)
 		if (json_time(json_object_get(tr, "entry_time"), &t) == 0)
 			push(m, json_pack("[Iis]", (json_int_t) t, longt ? 0 : 1, ""), ok);
 		if (json_time(json_object_get(tr, "exit_time"), &t) == 0) {
-			char text[32] = "";
-			if (json_finite(json_object_get(tr, "return_pct"), &ret) == 0)
-				snprintf(text, sizeof(text), "%+.1f%%", ret);
+			char text[48] = "";
+			if (json_finite(json_object_get(tr, "return_pct"), &ret) == 0) {
+				snprintf(text, sizeof(text), "%s%.1f%%", ret < 0 ? "\u2212" : "+",
+					 fabs(ret));
+				if (strcmp(text + (ret < 0 ? 3 : 1), "0.0%") == 0)
+					snprintf(text, sizeof(text), "0.0%%");
+			}
 			push(m, json_pack("[Iis]", (json_int_t) t, longt ? 2 : 3, text), ok);
 		}
 	}

@@ -144,12 +144,15 @@ static void ranking(struct hbuf *b, const json_t *runs, const struct ranked *ord
 struct axis {
 	const json_t *v[MAX_AXIS];
 	size_t n;
-	bool numeric;
 };
 
-static int cmp_values(const json_t *a, const json_t *b, bool numeric)
+/* Numbers in their order, before anything else (in the order of its JSON
+ * text). */
+static int cmp_values(const json_t *a, const json_t *b)
 {
-	if (numeric) {
+	if (json_is_number(a) != json_is_number(b))
+		return json_is_number(a) ? -1 : 1;
+	if (json_is_number(a)) {
 		double x = json_number_value(a), y = json_number_value(b);
 		return x < y ? -1 : x > y;
 	}
@@ -157,12 +160,11 @@ static int cmp_values(const json_t *a, const json_t *b, bool numeric)
 	return strcmp(sa ? sa : "", sb ? sb : "");
 }
 
-/* The distinct values of one parameter, sorted (numerically when all are
- * numbers).  -1 when there are more than MAX_AXIS. */
+/* The distinct values of one parameter, sorted (cmp_values).  -1 when
+ * there are more than MAX_AXIS. */
 static int axis_values(const json_t *runs, const char *name, struct axis *ax)
 {
 	ax->n = 0;
-	ax->numeric = true;
 	for (size_t i = 0; i < json_array_size(runs); i++) {
 		const json_t *v = json_object_get(json_object_get(json_array_get(runs, i), "params"), name);
 		bool seen = v == NULL;
@@ -173,10 +175,9 @@ static int axis_values(const json_t *runs, const char *name, struct axis *ax)
 		if (ax->n == MAX_AXIS)
 			return -1;
 		ax->v[ax->n++] = v;
-		ax->numeric &= json_is_number(v);
 	}
 	for (size_t i = 1; i < ax->n; i++) /* insertion sort: at most MAX_AXIS values */
-		for (size_t k = i; k > 0 && cmp_values(ax->v[k - 1], ax->v[k], ax->numeric) > 0; k--) {
+		for (size_t k = i; k > 0 && cmp_values(ax->v[k - 1], ax->v[k]) > 0; k--) {
 			const json_t *t = ax->v[k];
 			ax->v[k] = ax->v[k - 1];
 			ax->v[k - 1] = t;
@@ -273,9 +274,10 @@ static void heatmap(struct hbuf *b, const json_t *runs, const char *metric, int 
 	}
 	heat_fill(h, runs, metric, dir, x, y, &ax, &ay);
 	hb_puts(b, "<p class=\"note\">Each cell: the best value over the runs with that pair "
-		   "(other parameters may differ). Greener is better.</p>\n");
+		   "(other parameters may differ); &mdash; where none succeeded. Greener is better."
+		   "</p>\n");
 	heat_legend(b, h, metric, dir);
-	hb_puts(b, "<div class=\"scroll\"><table class=\"heat\">\n<thead><tr><th class=\"corner\">"
+	hb_puts(b, "<div class=\"scroll fit\"><table class=\"heat\">\n<thead><tr><th class=\"corner\">"
 		   "<span class=\"param\">");
 	hb_texts(b, y);
 	hb_puts(b, "</span> &darr; &nbsp; <span class=\"param\">");
@@ -391,7 +393,22 @@ char *bt_report_grid_html(const json_t *runs, const json_t *best,
 	ranking(&body, runs, order, names, rank->name,
 		opt && opt->max_rows ? opt->max_rows : DEFAULT_MAX_ROWS);
 	if (best != NULL) {
-		hb_puts(&body, "<h2 class=\"part\">The best run</h2>\n");
+		/* its parameters, as the ranking shows them */
+		const json_t *params = json_object_get(best, "params");
+		const char *k;
+		const json_t *v;
+		bool first = true;
+		hb_puts(&body, "<h2 class=\"part\" id=\"best\">The best run");
+		json_object_foreach ((json_t *) params, k, v) {
+			hb_puts(&body, first ? ": " : ", ");
+			first = false;
+			hb_puts(&body, "<span class=\"param\">");
+			hb_texts(&body, k);
+			hb_puts(&body, "</span> <span class=\"iso\">");
+			put_value(&body, v);
+			hb_puts(&body, "</span>");
+		}
+		hb_puts(&body, "</h2>\n");
 		report_backtest_body(&body, best, NULL, NULL, &data);
 	}
 	bool with_charts = data != NULL && report_has_charts(data);

@@ -556,6 +556,9 @@ async function cases() {
 				const d = JSON.parse(parts(html).scripts.find((s) => /application\/json/.test(s.attrs)).body);
 				p.push(...expectEq("symbol in the data block", d.price[0].symbol, SYM));
 				p.push(...expectEq("markers on the hostile symbol", d.price[0].m.length, 2 * h.trades.length));
+				const notIsolated = await pg.eval(`[...document.querySelectorAll(".sym, .param, .iso")]
+					.filter((e) => e.tagName !== "TD" && getComputedStyle(e).unicodeBidi !== "isolate").length`);
+				p.push(...expectEq("inline strategy text not bidi-isolated", notIsolated, 0));
 				const la = await text(pg, "#lookahead p");
 				p.push(...expectEq("lookahead bars", la, shown(HOSTILE[11]) + ", 2010-01-04"));
 				return p;
