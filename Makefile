@@ -90,26 +90,22 @@ $(PREBUILT_O): $(PREBUILT_C)
 # tarball's SHA-512 (the registry's "integrity"), and embedded with the
 # report's own script and style sheet into a generated C source that also
 # carries their hashes for the report's Content-Security-Policy.  Neither
-# the library nor the generated source is committed.
+# the library nor the generated source is committed.  Without network
+# access: make LWC_TARBALL=/path/to/lightweight-charts-$(LWC_VERSION).tgz
+# (npm pack lightweight-charts@$(LWC_VERSION) elsewhere; it is checked
+# against the same SHA-512).
 LWC_VERSION := 4.2.3
 LWC_SHA512 := e644bfda1637c0d60dce19d2f066fe1804b4ec35fc18f1766150e777634c0bce6025543a44b53a62b5cd80d27a7a0d009d63f00a7bda1ad6261a4cb71e22d013
+LWC_TARBALL ?=
 LWC_DIR := $(BUILDROOT)/vendor/lightweight-charts-$(LWC_VERSION)
-LWC_TGZ := $(LWC_DIR)/lightweight-charts-$(LWC_VERSION).tgz
 LWC_PKG := $(LWC_DIR)/package/package.json
 REPORT_ASSETS := src/engine/report.js src/engine/report.css
 REPORT_ASSETS_C := $(O)/gen/report-assets.c
 REPORT_ASSETS_O := $(O)/obj/gen/report-assets.o
 
-$(LWC_PKG):
-	@command -v npm >/dev/null || { echo "npm is needed to fetch lightweight-charts:" \
-		"sh scripts/install-deps.sh build" >&2; exit 1; }
-	@rm -rf $(LWC_DIR) && mkdir -p $(LWC_DIR)
+$(LWC_PKG): tools/fetch-lightweight-charts.sh
 	@echo "  NPM     lightweight-charts@$(LWC_VERSION)"
-	@cd $(LWC_DIR) && npm pack --silent lightweight-charts@$(LWC_VERSION) >/dev/null
-	@echo "$(LWC_SHA512)  $(LWC_TGZ)" | sha512sum --check --quiet - || \
-		{ echo "$(LWC_TGZ): not the pinned tarball" >&2; rm -f $(LWC_TGZ); exit 1; }
-	@tar -xzf $(LWC_TGZ) -C $(LWC_DIR) package/package.json package/LICENSE \
-		package/dist/lightweight-charts.standalone.production.js
+	@sh tools/fetch-lightweight-charts.sh $(LWC_VERSION) $(LWC_SHA512) $(LWC_DIR) $(LWC_TARBALL)
 	@touch $@
 
 $(REPORT_ASSETS_C): tools/gen-report-assets.js $(LWC_PKG) $(REPORT_ASSETS)
