@@ -222,9 +222,14 @@ static void heat_fill(struct heat *h, const json_t *runs, const char *metric, in
 			h->v[yi][xi] = v;
 			h->j[yi][xi] = run_metric(run, metric);
 		}
-		h->lo = fmin(h->lo, v);
-		h->hi = fmax(h->hi, v);
 	}
+	/* the colours span the values shown, not those a cell's best hides */
+	for (size_t r = 0; r < ay->n; r++)
+		for (size_t c = 0; c < ax->n; c++)
+			if (h->j[r][c] != NULL) {
+				h->lo = fmin(h->lo, h->v[r][c]);
+				h->hi = fmax(h->hi, h->v[r][c]);
+			}
 }
 
 static int heat_class(const struct heat *h, double v)

@@ -9,7 +9,7 @@
 	X(cgroup_names) X(tokenizer) X(validate_escapes) X(validate_strategies)         \
 	X(validate_rules) X(validate_policy_file) X(seccomp_job_policy) X(seccomp_zygote_policy)  \
 	X(seccomp_host_resources) X(proc_table_documented)   \
-	X(rootfs_plan_sources) ENGINE_TESTS(X)
+	X(rootfs_plan_sources) ENGINE_TESTS(X) REPORT_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
@@ -22,6 +22,11 @@
 	X(engine_dates) X(engine_calendar) X(engine_metrics_returns) X(engine_metrics_drawdown)    \
 	X(engine_metrics_periods) X(engine_metrics_trades) X(engine_metrics_beta) X(engine_json)    \
 	X(engine_log_ratio) X(engine_csv_garbage)
+
+/* The HTML report: test_report.c (escapers, failed runs, ranking, heat map, bars). */
+#define REPORT_TESTS(X)                                                                            \
+	X(report_escape_text) X(report_escape_script_json) X(report_failed_run)                    \
+	X(report_bad_input) X(report_grid_ranking) X(report_bars)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
