@@ -77,8 +77,9 @@ static void violations(struct hbuf *b, const json_t *viol)
 	size_t n = json_array_size(viol);
 	hb_printf(b, "<section class=\"alert\" id=\"violations\">\n<h2>The validator refused the "
 		     "code <span class=\"count\">(%zu finding%s)</span></h2>\n<div class=\"scroll\">"
-		     "<table class=\"data\">\n<thead><tr><th>Line</th><th>Column</th><th>Rule</th>"
-		     "<th>Severity</th><th>Message</th></tr></thead>\n<tbody>\n",
+		     "<table class=\"data\">\n<thead><tr><th>Line</th><th>Column</th><th class=\"text\">"
+		     "Rule</th><th class=\"text\">Severity</th><th class=\"text\">Message</th></tr>"
+		     "</thead>\n<tbody>\n",
 		  n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n && i < 500; i++) {
 		const json_t *v = json_array_get(viol, i);

@@ -255,10 +255,22 @@ static void heat_legend(struct hbuf *b, const struct heat *h, const char *metric
 	json_decref(best);
 }
 
+/* chosen: the axes were not given, so the parameter with more values
+ * goes down the side (a page scrolls down more readily than across). */
 static void heatmap(struct hbuf *b, const json_t *runs, const char *metric, int dir, const char *x,
-		    const char *y)
+		    const char *y, bool chosen)
 {
 	struct metric_info mi = metric_info(metric);
+	struct axis ax, ay;
+	int bad = axis_values(runs, x, &ax) < 0 || axis_values(runs, y, &ay) < 0;
+	if (!bad && chosen && ax.n > ay.n && ax.n > 12) {
+		struct axis t = ax;
+		const char *tn = x;
+		ax = ay;
+		ay = t;
+		x = y;
+		y = tn;
+	}
 	hb_puts(b, "<section id=\"heatmap\">\n<h2>");
 	hb_texts(b, mi.label);
 	hb_puts(b, " by <span class=\"param\">");
@@ -266,8 +278,7 @@ static void heatmap(struct hbuf *b, const json_t *runs, const char *metric, int 
 	hb_puts(b, "</span> and <span class=\"param\">");
 	hb_texts(b, y);
 	hb_puts(b, "</span></h2>\n");
-	struct axis ax, ay;
-	if (axis_values(runs, x, &ax) < 0 || axis_values(runs, y, &ay) < 0) {
+	if (bad) {
 		hb_printf(b, "<p class=\"note\">A parameter takes more than %d values: no heat map."
 			     "</p>\n</section>\n", MAX_AXIS);
 		return;
@@ -391,7 +402,8 @@ char *bt_report_grid_html(const json_t *runs, const json_t *best,
 	cleanup_decref json_t *data = NULL;
 	grid_header(&body, title, n, rank);
 	if (x != NULL && y != NULL)
-		heatmap(&body, runs, heat->name, heat->better ? heat->better : 1, x, y);
+		heatmap(&body, runs, heat->name, heat->better ? heat->better : 1, x, y,
+			opt == NULL || (opt->x == NULL && opt->y == NULL));
 	else
 		hb_puts(&body, "<p class=\"note\">The runs vary fewer than two parameters: no heat "
 			       "map.</p>\n");

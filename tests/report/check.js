@@ -633,6 +633,16 @@ async function cases() {
 			],
 		});
 
+	/* 40 values of one parameter: it goes down the side */
+	const wide = JSON.parse(gen(["--sweep", "2:41:1,50:90:10", "--data", `GOOG=${data("GOOG.csv")}`]));
+	await check("wide sweep (40 x 5): the long axis down the side",
+		page("grid-wide", ["--grid", saveJson("wide", wide), "--rank", "return_pct"]), {
+			charts: false, extra: async (pg) => [
+				...(await rankingChecks(pg, wide, "return_pct", 100)),
+				...(await heatChecks(pg, wide, "return_pct", "slow", "fast")),
+			],
+		});
+
 	/* a sweep whose parameter names, values and failures are hostile */
 	const hr = runs.slice(0, 40).map((r, i) => ({
 		params: { [PARAM]: r.params.fast, [HOSTILE[0]]: i % 4 === 0 ? HOSTILE[1] : r.params.slow,

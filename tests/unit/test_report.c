@@ -201,6 +201,26 @@ void u_report_grid_ranking(void)
 	CHECK_CONTAINS(heat, "best 30.00&nbsp;%");
 	free(html);
 
+	/* axes not given: the parameter with more values (over 12) goes down
+	 * the side */
+	json_t *wide = json_array();
+	for (int a = 0; a < 13; a++)
+		for (int b = 0; b < 2; b++)
+			json_array_append_new(wide, json_pack("{s{sisi}s{sf}}", "params", "a", a, "b", b,
+							      "metrics", "sharpe", a * 0.1 + b));
+	html = grid(wide, NULL, NULL, NULL, &err);
+	CHECK(html != NULL);
+	CHECK_CONTAINS(html, "Sharpe ratio by <span class=\"param\">b</span> and <span "
+			     "class=\"param\">a</span>");
+	free(html);
+	json_array_remove(wide, 25); /* 12 values of a: as given */
+	json_array_remove(wide, 24);
+	html = grid(wide, NULL, NULL, NULL, &err);
+	CHECK_CONTAINS(html, "Sharpe ratio by <span class=\"param\">a</span> and <span "
+			     "class=\"param\">b</span>");
+	free(html);
+	json_decref(wide);
+
 	/* what is refused */
 	static const struct {
 		const char *rank, *x, *y, *why;
