@@ -57,7 +57,10 @@
 				fontSize: 12, fontFamily: FONT, attributionLogo: false
 			},
 			grid: { vertLines: { color: C.grid }, horzLines: { color: C.grid } },
-			rightPriceScale: { borderColor: C.border, scaleMargins: { top: 0.08, bottom: 0.08 } },
+			/* one width for every chart's scale: their time axes line up */
+			rightPriceScale: {
+				borderColor: C.border, scaleMargins: { top: 0.08, bottom: 0.08 }, minimumWidth: 84
+			},
 			timeScale: {
 				borderColor: C.border, timeVisible: data.intraday, secondsVisible: false,
 				rightOffset: offset, minBarSpacing: Math.min(0.5, fit * 0.5)
