@@ -72,11 +72,13 @@ GEN_TOOL := $(O)/tools/gen-seccomp
 PREBUILT_C := $(O)/gen/seccomp-prebuilt.c
 PREBUILT_O := $(O)/obj/gen/seccomp-prebuilt.o
 
-$(GEN_TOOL): tools/gen-seccomp.c tools/seccomp-noprebuilt.c $(LIB_OBJ)
+# (It needs none of the HTML report, whose assets come from npm.)
+GEN_TOOL_OBJ := $(filter-out $(O)/obj/src/engine/report_%.o,$(LIB_OBJ))
+$(GEN_TOOL): tools/gen-seccomp.c tools/seccomp-noprebuilt.c $(GEN_TOOL_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ tools/gen-seccomp.c tools/seccomp-noprebuilt.c \
-		$(LIB_OBJ) $(LIBS)
+		$(GEN_TOOL_OBJ) $(LIBS)
 
 $(PREBUILT_C): $(GEN_TOOL)
 	@mkdir -p $(dir $@)
@@ -88,7 +90,40 @@ $(PREBUILT_O): $(PREBUILT_C)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(O)/libstratbox.a: $(LIB_OBJ) $(PREBUILT_O)
+# The HTML report's chart library, TradingView's lightweight-charts, is
+# fetched from npm into the build directory, pinned by version and by the
+# tarball's SHA-512 (the registry's "integrity"), and embedded with the
+# report's own script and style sheet into a generated C source that also
+# carries their hashes for the report's Content-Security-Policy.  Neither
+# the library nor the generated source is committed.  Without network
+# access: make LWC_TARBALL=/path/to/lightweight-charts-$(LWC_VERSION).tgz
+# (npm pack lightweight-charts@$(LWC_VERSION) elsewhere; it is checked
+# against the same SHA-512).
+LWC_VERSION := 4.2.3
+LWC_SHA512 := e644bfda1637c0d60dce19d2f066fe1804b4ec35fc18f1766150e777634c0bce6025543a44b53a62b5cd80d27a7a0d009d63f00a7bda1ad6261a4cb71e22d013
+LWC_TARBALL ?=
+LWC_DIR := $(BUILDROOT)/vendor/lightweight-charts-$(LWC_VERSION)
+LWC_PKG := $(LWC_DIR)/package/package.json
+REPORT_ASSETS := src/engine/report.js src/engine/report.css
+REPORT_ASSETS_C := $(O)/gen/report-assets.c
+REPORT_ASSETS_O := $(O)/obj/gen/report-assets.o
+
+$(LWC_PKG): tools/fetch-lightweight-charts.sh
+	@echo "  NPM     lightweight-charts@$(LWC_VERSION)"
+	@sh tools/fetch-lightweight-charts.sh $(LWC_VERSION) $(LWC_SHA512) $(LWC_DIR) $(LWC_TARBALL)
+	@touch $@
+
+$(REPORT_ASSETS_C): tools/gen-report-assets.js $(LWC_PKG) $(REPORT_ASSETS)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@node tools/gen-report-assets.js $(LWC_DIR)/package $(LWC_VERSION) $(REPORT_ASSETS) $@
+
+$(REPORT_ASSETS_O): $(REPORT_ASSETS_C) src/engine/report_assets.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(O)/libstratbox.a: $(LIB_OBJ) $(PREBUILT_O) $(REPORT_ASSETS_O)
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
@@ -165,8 +200,16 @@ $(O)/tests/engine-run: tests/engine/engine-run.c $(O)/libstratbox.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
 
+# The report's test-only front end (result JSON in, HTML out), driven by
+# tests/report/render.js in headless Chromium.
+$(O)/tests/report-gen: tests/report/report-gen.c $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
+
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security $(O)/tests/pyrt \
-             $(O)/tests/vprobe $(O)/tests/engine-run $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
+             $(O)/tests/vprobe $(O)/tests/engine-run $(O)/tests/report-gen $(O)/stratbox-zygote \
+             $(O)/python/stratbox/__init__.py
 
 # libFuzzer target (clang): the tokenizer and validator with ASan+UBSan.
 FUZZ_SRC := fuzz/fuzz_check.c $(wildcard src/validate/*.c) src/common/error.c src/common/util.c

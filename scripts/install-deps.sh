@@ -4,13 +4,16 @@
 # (not even `apt-get update`) when everything is already present.
 #
 # usage: scripts/install-deps.sh [build|test]
-#   build  what `make` and `make demo` need (compiler, libraries, Python)
-#   test   build + what `make check` needs (bubblewrap, clang for fuzzing, ...)
+#   build  what `make` and `make demo` need (compiler, libraries, Python,
+#          and Node with npm, which fetch and embed the HTML report's chart
+#          library at build time)
+#   test   build + what `make check` needs (bubblewrap, clang for fuzzing,
+#          Chromium to open the HTML reports headless, ...)
 set -eu
 
 build_pkgs="gcc make libseccomp-dev libcap-dev libjansson-dev libunistring-dev
-libpython3.11-dev python3 python3-numpy python3-pandas util-linux nettle-dev"
-test_pkgs="clang libclang-rt-14-dev bubblewrap iproute2 procps"
+libpython3.11-dev python3 python3-numpy python3-pandas util-linux nettle-dev nodejs npm"
+test_pkgs="clang libclang-rt-14-dev bubblewrap iproute2 procps chromium fonts-dejavu-core"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
@@ -18,8 +21,19 @@ test) want="$build_pkgs $test_pkgs" ;;
 *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
 esac
 
+# Node and npm may come from elsewhere (NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package): a working command is enough.
+have_command() {
+	case "$1" in
+	nodejs) command -v node >/dev/null 2>&1 ;;
+	npm) command -v npm >/dev/null 2>&1 ;;
+	*) return 1 ;;
+	esac
+}
+
 missing=""
 for p in $want; do
+	have_command "$p" && continue
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi

@@ -8,7 +8,9 @@
 #   security (root)            every attack, as root
 #   security (unprivileged)    as uid 65534, with a delegated cgroup parent
 #   security (unprivileged, no cgroup)   as uid 65534 without one
-# and the same suites again from the ASan+UBSan build (build/asan).
+# and the same suites again from the ASan+UBSan build (build/asan); then
+# the fuzzers, the validator against CPython, the engine against its
+# reference, and the HTML report in headless Chromium.
 #
 # Must run as root (it creates the delegated cgroup and switches users);
 # as another user only the unit suite and the unprivileged suites run.
@@ -205,6 +207,20 @@ if [ -x /usr/bin/python3 ] && [ -x "$engine_run" ]; then
 else
 	echo
 	echo "engine vs its reference: skipped (no /usr/bin/python3 or no $engine_run)"
+	echo "0 0 0 1" >>"$results"
+fi
+
+# The HTML report (tests/report/check.js): real engine results, failed
+# runs, sweeps and hostile strings, each page checked as text and opened in
+# headless Chromium; through the ASan build's front end when there is one.
+report_gen=$buildroot/asan/tests/report-gen
+[ -x "$report_gen" ] || report_gen=$buildroot/tests/report-gen
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -x "$report_gen" ]; then
+	run_script "HTML report in headless Chromium" env ASAN_OPTIONS=detect_leaks=1 \
+		node tests/report/check.js "$report_gen" data
+else
+	echo
+	echo "HTML report in headless Chromium: skipped (no node, /usr/bin/chromium or $report_gen)"
 	echo "0 0 0 1" >>"$results"
 fi
 

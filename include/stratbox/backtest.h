@@ -36,6 +36,8 @@ extern "C" {
 
 struct json_t;
 
+#define BT_DEFAULT_TIMEOUT_NS (60ull * 1000000000ull)
+
 typedef struct bt_job {
 	const char *code; /* the strategy's source (UTF-8 Python) */
 	size_t code_len;
@@ -46,7 +48,9 @@ typedef struct bt_job {
 	/* {name: value} over the class's params (the run's config); NULL: none */
 	const struct json_t *params;
 	/* the sandbox's limits for the strategy's process; 0: the defaults
-	 * (docs/backtest.md: 60 s wall time, 256M, 0.5 CPU) */
+	 * (docs/backtest.md: 60 s wall time, 256M, 0.5 CPU).  In a sweep the
+	 * wall and CPU times are each run's: a slot running k combinations gets
+	 * k times them; memory is the slot's. */
 	uint64_t timeout_ns, memory, millicpus, cpu_time_ns;
 	uint64_t seed; /* random and numpy seed, and the lookahead check's cut points */
 	bool has_seed;

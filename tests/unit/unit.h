@@ -19,7 +19,7 @@
 	X(seccomp_documented_refusals_hold) X(seccomp_allows_measured_python_syscalls)             \
 	X(proc_table_documented) X(etc_table_documented)                                           \
 	X(copy_sources_sized_symlink_sources_refused) X(job_from_json_reads_every_key)             \
-	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept) ENGINE_TESTS(X)
+	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept) ENGINE_TESTS(X) REPORT_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
@@ -42,6 +42,11 @@
 	X(engine_metrics_trades_as_worked_by_hand) X(engine_equity_tracking_close_has_beta_1)      \
 	X(engine_result_json_lists_every_metric) X(engine_log_return_matches_log1pl)               \
 	X(engine_damaged_csv_reads_or_names_file)
+
+/* The HTML report: test_report.c (escapers, failed runs, ranking, heat map, bars). */
+#define REPORT_TESTS(X)                                                                            \
+	X(report_escape_text) X(report_escape_script_json) X(report_failed_run)                    \
+	X(report_bad_input) X(report_grid_ranking) X(report_bars)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
