@@ -9,10 +9,7 @@
 #include "common/parse.h"
 #include "common/util.h"
 #include "stratbox/backtest.h"
-#if __has_include("stratbox/report.h")
 #include "stratbox/report.h"
-#define HAVE_REPORT 1
-#endif
 
 #include <errno.h>
 #include <getopt.h>
@@ -474,44 +471,24 @@ static int write_text(const char *path, const char *text, sbx_error **err)
 	return ok ? 0 : sbx_error_set(err, EIO, "%s", path);
 }
 
-#ifdef HAVE_REPORT
-/* The prices to chart, for the report. */
-static json_t *bars_json(const bt_data *d)
-{
-	json_t *all = json_object();
-	for (size_t s = 0; all && s < d->nsym; s++) {
-		const bt_symbol *y = &d->sym[s];
-		json_t *t = json_array(), *o = json_array(), *h = json_array(), *l = json_array(),
-		       *c = json_array();
-		for (size_t i = 0; i < d->n; i++) {
-			if (!y->has_bar[i])
-				continue;
-			json_array_append_new(t, json_integer((json_int_t) d->time[i]));
-			json_array_append_new(o, json_real(y->open[i]));
-			json_array_append_new(h, json_real(y->high[i]));
-			json_array_append_new(l, json_real(y->low[i]));
-			json_array_append_new(c, json_real(y->close[i]));
-		}
-		json_object_set_new(all, y->name,
-				    json_pack("{s:o,s:o,s:o,s:o,s:o}", "time", t, "open", o, "high", h,
-					      "low", l, "close", c));
-	}
-	return all;
-}
-#endif
-
 static int write_report(const struct bt_opts *o, json_t *res, const json_t *runs,
 			const bt_data *d, sbx_error **err)
 {
-#ifdef HAVE_REPORT
 	const char *base = strrchr(o->code_path, '/');
 	base = base ? base + 1 : o->code_path;
 	char *html;
 	json_t *full = json_deep_copy(res);
 	if (full == NULL)
 		return sbx_error_set(err, ENOMEM, "report");
+	json_t *bars = bt_report_bars(d, err);
+	if (bars == NULL) {
+		json_decref(full);
+		return -1;
+	}
 	if (json_is_object(full))
-		json_object_set_new(full, "bars", bars_json(d));
+		json_object_set_new(full, "bars", bars);
+	else
+		json_decref(bars);
 	if (runs != NULL)
 		html = bt_report_grid_html(runs, full,
 					   &(struct bt_grid_report_options){ .title = base,
@@ -525,13 +502,6 @@ static int write_report(const struct bt_opts *o, json_t *res, const json_t *runs
 	int rc = write_text(o->report, html, err);
 	free(html);
 	return rc;
-#else
-	(void) o;
-	(void) res;
-	(void) runs;
-	(void) d;
-	return sbx_error_set(err, 0, "this build has no HTML reports");
-#endif
 }
 
 /* ---- progress ---- */
