@@ -39,7 +39,7 @@ struct driver {
 	size_t size;
 	int fd;
 	uint32_t host_seq, slot_seq;
-	uint64_t spin_ns, cur_spin;
+	struct ls_spin spin;
 	size_t written; /* bars [0, written) are in the region */
 	/* the job's thread */
 	pthread_t th;
@@ -53,13 +53,6 @@ struct driver {
 	size_t *warmup;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
 static void *job_thread(void *arg)
 {
 	struct driver *d = arg;
@@ -70,54 +63,27 @@ static void *job_thread(void *arg)
 	return NULL;
 }
 
-/* Wait until the slot has posted `want`; false when the job ended first.
- * The spin adapts as the slot's does (lsmod.c): halved after a wait that
- * ended asleep, doubled after one that ended spinning. */
+static bool job_done(void *arg)
+{
+	return atomic_load(&((struct driver *) arg)->done) != 0;
+}
+
+/* Wait until the slot has posted `want`; false when the job ended first,
+ * or when the slot's count moved on its own (a broken protocol). */
 static bool wait_slot(struct driver *d, uint32_t want)
 {
-	uint64_t spin = d->cur_spin, t0 = spin ? mono_ns() : 0;
-	unsigned n = 0;
-	bool slept = false, got = false;
-	for (;;) {
-		uint32_t now = __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE);
-		if (now == want) {
-			got = true;
-			break;
-		}
-		if (atomic_load(&d->done)) {
-			got = __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE) == want;
-			break;
-		}
-		if (now != want - 1)
-			break; /* the slot counted on its own: a broken protocol */
-		if (!slept && spin && (++n & 63) != 0) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		if (!slept && spin && mono_ns() - t0 < spin)
-			continue;
-		slept = true;
-		struct timespec ts = { 0, 20 * 1000000L };
-		__atomic_store_n(&d->h->host_sleeping, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&d->h->slot_seq, __ATOMIC_SEQ_CST) == now && !atomic_load(&d->done))
-			syscall(SYS_futex, &d->h->slot_seq, FUTEX_WAIT, now, &ts, NULL, 0);
-		__atomic_store_n(&d->h->host_sleeping, 0, __ATOMIC_RELAXED);
-	}
-	if (slept)
-		d->cur_spin /= 2;
-	else if (d->cur_spin < d->spin_ns)
-		d->cur_spin = d->cur_spin * 2 + 1000 < d->spin_ns ? d->cur_spin * 2 + 1000 : d->spin_ns;
-	return got;
+	static const struct timespec tick = { 0, 20 * 1000000L };
+	uint32_t now = ls_wait_change(&d->h->slot_seq, want - 1, &d->h->host_sleeping, &d->spin,
+				      &tick, job_done, d);
+	return now == want;
 }
 
 static void post_host(struct driver *d, uint32_t kind, uint64_t upto)
 {
 	d->h->kind = kind;
 	d->h->upto = upto;
-	__atomic_store_n(&d->h->host_seq, ++d->host_seq, __ATOMIC_SEQ_CST);
 	/* the slot may lie about sleeping: then it only waits for itself */
-	if (kind == LS_END || __atomic_load_n(&d->h->slot_sleeping, __ATOMIC_SEQ_CST))
-		syscall(SYS_futex, &d->h->host_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
+	ls_bump(&d->h->host_seq, ++d->host_seq, &d->h->slot_sleeping, kind == LS_END);
 }
 
 static double *col(struct driver *d, size_t sym, int which)
@@ -218,7 +184,7 @@ static int region_new(struct driver *d, sbx_error **err)
 	h.nsym = (uint32_t) data->nsym;
 	h.nbars = n;
 	h.ninst = c->k;
-	h.spin_ns = d->spin_ns;
+	h.spin_ns = d->spin.max;
 	h.config_off = off;
 	h.config_len = cfg_len;
 	off = ALIGN64(off + cfg_len);
@@ -356,7 +322,7 @@ static void drive_event(struct driver *d)
 	size_t n = data->n, wmin = n;
 	for (size_t i = 0; i < c->k; i++)
 		wmin = d->warmup[i] < wmin ? d->warmup[i] : wmin;
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = ls_now_ns();
 	for (size_t bar = 0; bar < n; bar++) {
 		bool any = false;
 		for (size_t i = 0; i < c->k; i++) {
@@ -393,7 +359,7 @@ static void drive_event(struct driver *d)
 		if (c->progress)
 			atomic_fetch_add(c->progress, c->k);
 	}
-	c->drive_ns = mono_ns() - t0;
+	c->drive_ns = ls_now_ns() - t0;
 	/* the engines that did not run to the end (every instance finished
 	 * early) still give their results: bt_engine_finish closes them */
 }
@@ -456,7 +422,7 @@ static void drive_vector(struct driver *d)
 	size_t n = data->n;
 	uint64_t seed = c->job->has_seed ? c->job->seed : 0;
 	if (!c->job->has_seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = mono_ns();
+		seed = ls_now_ns();
 	c->cuts = make_cuts(d->warmup[0], n, c->job->lookahead_cuts ? c->job->lookahead_cuts : 20,
 			    seed, &c->ncuts);
 	double **prefix = calloc(c->k * (c->ncuts ? c->ncuts : 1), sizeof(double *));
@@ -465,7 +431,7 @@ static void drive_vector(struct driver *d)
 		free(prefix);
 		return;
 	}
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = ls_now_ns();
 	size_t done_cuts = 0;
 	for (size_t k = 0; k < c->ncuts; k++) {
 		size_t upto = c->cuts[k];
@@ -502,7 +468,7 @@ static void drive_vector(struct driver *d)
 		if (c->progress)
 			atomic_fetch_add(c->progress, c->k * n / c->ncuts);
 	}
-	c->drive_ns = mono_ns() - t0;
+	c->drive_ns = ls_now_ns() - t0;
 	for (size_t i = 0; i < c->k; i++) {
 		struct chunk_run *r = &c->runs[i];
 		double *full = done_cuts == c->ncuts ? prefix[i * c->ncuts + c->ncuts - 1] : NULL;
@@ -545,8 +511,7 @@ int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
 	d.c = c;
 	d.pool = pool;
 	d.fd = -1;
-	d.spin_ns = job->spin_ns == UINT64_MAX ? DEFAULT_SPIN_NS : job->spin_ns;
-	d.cur_spin = d.spin_ns;
+	d.spin.max = d.spin.cur = job->spin_ns == UINT64_MAX ? DEFAULT_SPIN_NS : job->spin_ns;
 	d.eng = calloc(c->k, sizeof(*d.eng));
 	d.failed = calloc(c->k, sizeof(bool));
 	d.warmup = calloc(c->k, sizeof(size_t));

@@ -32,7 +32,12 @@
 #ifndef STRATBOX_PYRT_LOCKSTEP_H
 #define STRATBOX_PYRT_LOCKSTEP_H
 
+#include <linux/futex.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define LS_MAGIC 0x4b53424cu /* "LBSK" */
 #define LS_VERSION 1u
@@ -115,5 +120,66 @@ struct ls_header {
 	 * class is loaded and is LS_EVENT or LS_VECTOR (it defines signals()) */
 	_Alignas(64) uint32_t slot_mode;
 };
+
+/* ---- waiting, the same on both sides ---- */
+
+/* A side's adaptive spin: a wait that ended asleep halves the next spin,
+ * one that ended spinning doubles it (up to max), so on a busy machine,
+ * where spinning only steals the other side's core, both soon stop. */
+struct ls_spin {
+	uint64_t max, cur;
+};
+
+static inline uint64_t ls_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* Wait until *word is no longer old and return its value: spin first, then
+ * sleep on the futex with *sleeping set, so that the other side (which
+ * wakes only a sleeper, ls_bump) makes no system call while both spin.
+ * With a timeout, sleeps last at most that long and stop(arg) is asked
+ * after each: when it says so, the value is returned as it stands (maybe
+ * still old). */
+static inline uint32_t ls_wait_change(uint32_t *word, uint32_t old, uint32_t *sleeping,
+				      struct ls_spin *sp, const struct timespec *timeout,
+				      bool (*stop)(void *), void *arg)
+{
+	uint64_t t0 = sp->cur ? ls_now_ns() : 0;
+	unsigned n = 0;
+	bool slept = false;
+	uint32_t now;
+	for (;;) {
+		now = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+		if (now != old || (stop != NULL && stop(arg)))
+			break;
+		if (!slept && sp->cur && (++n & 63) != 0) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (!slept && sp->cur && ls_now_ns() - t0 < sp->cur)
+			continue;
+		slept = true;
+		__atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old && (stop == NULL || !stop(arg)))
+			syscall(SYS_futex, word, FUTEX_WAIT, old, timeout, NULL, 0);
+		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
+	}
+	if (slept)
+		sp->cur /= 2;
+	else if (sp->cur < sp->max)
+		sp->cur = sp->cur * 2 + 1000 < sp->max ? sp->cur * 2 + 1000 : sp->max;
+	return now;
+}
+
+/* Bump *word and wake the other side if it sleeps on it (force: always). */
+static inline void ls_bump(uint32_t *word, uint32_t value, const uint32_t *sleeping, bool force)
+{
+	__atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+	if (force || __atomic_load_n(sleeping, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
 
 #endif

@@ -46,13 +46,6 @@ int lsmod_attach(int fd)
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
 static PyObject *need_region(void)
 {
 	if (region == NULL)
@@ -70,40 +63,18 @@ static PyObject *ls_region(PyObject *self, PyObject *noargs)
 	return PyMemoryView_FromMemory((char *) region, (Py_ssize_t) region_size, PyBUF_WRITE);
 }
 
+static struct ls_spin spin = { 0, UINT64_MAX };
+
 /* Wait until the host's sequence number differs from want; returns it. */
 static uint32_t wait_host(uint32_t want)
 {
 	uint32_t now;
 	Py_BEGIN_ALLOW_THREADS
-	/* adaptive: a wait that ended asleep halves the next spin, one that
-	 * ended spinning doubles it (up to spin_ns), so a busy machine, where
-	 * spinning only steals the other side's core, soon stops spinning */
-	static uint64_t spin = UINT64_MAX;
-	if (spin > region->spin_ns)
-		spin = region->spin_ns;
-	uint64_t t0 = spin ? mono_ns() : 0;
-	unsigned n = 0;
-	bool slept = false;
-	for (;;) {
-		now = __atomic_load_n(&region->host_seq, __ATOMIC_ACQUIRE);
-		if (now != want)
-			break;
-		if (!slept && spin && (++n & 63) != 0) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		if (!slept && spin && mono_ns() - t0 < spin)
-			continue;
-		slept = true;
-		__atomic_store_n(&region->slot_sleeping, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&region->host_seq, __ATOMIC_SEQ_CST) == want)
-			syscall(SYS_futex, &region->host_seq, FUTEX_WAIT, want, NULL, NULL, 0);
-		__atomic_store_n(&region->slot_sleeping, 0, __ATOMIC_RELAXED);
-	}
-	if (slept)
-		spin /= 2;
-	else if (spin < region->spin_ns)
-		spin = spin * 2 + 1000 < region->spin_ns ? spin * 2 + 1000 : region->spin_ns;
+	spin.max = region->spin_ns;
+	if (spin.cur > spin.max)
+		spin.cur = spin.max;
+	now = ls_wait_change(&region->host_seq, want, &region->slot_sleeping, &spin, NULL, NULL,
+			     NULL);
 	Py_END_ALLOW_THREADS
 	return now;
 }
@@ -141,9 +112,8 @@ static PyObject *ls_post(PyObject *self, PyObject *noargs)
 	(void) noargs;
 	if (region == NULL)
 		return need_region();
-	__atomic_add_fetch(&region->slot_seq, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&region->host_sleeping, __ATOMIC_SEQ_CST))
-		syscall(SYS_futex, &region->slot_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
+	ls_bump(&region->slot_seq, __atomic_load_n(&region->slot_seq, __ATOMIC_RELAXED) + 1,
+		&region->host_sleeping, false);
 	Py_RETURN_NONE;
 }
 
