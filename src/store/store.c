@@ -450,7 +450,7 @@ int sbx_store_list(sbx_store *s, const char *tenant, int status, int64_t before_
 		sqlite3_bind_int(st, 2, status);
 		sqlite3_bind_int64(st, 3, before_seq);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64) limit);
-		int rc;
+		int rc = SQLITE_DONE;
 		while (r == 0 && *n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
 			if (read_row(st, &v[*n], err) < 0)
 				r = -1;
