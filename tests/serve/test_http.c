@@ -574,3 +574,33 @@ void v_killed_server_restarted_runs_every_job_once(void)
 	}
 	state_dir_remove(&s);
 }
+
+void v_full_queue_gives_429_with_retry_after(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	server_start(&s, 1, NULL, (const char *const[]){ "--max-queue", "1", NULL });
+	char *running = submit_id(&s, "import time\ntime.sleep(1)\n");
+	wait_status(&s, NULL, running, "running");
+	char *queued = submit_id(&s, "print(1)\n");
+	char *body = body_with_code("print(2)\n", NULL);
+	struct http_reply r;
+	http_json(&s, "POST", "/v1/executions", NULL, body, &r);
+	CHECK_INT_EQ(r.status, 429);
+	CHECK_STR_EQ(jstr(r.json, "error.code"), "queue_full");
+	char *ra = http_header(&r, "Retry-After");
+	CHECK(ra != NULL && atoi(ra) > 0, "Retry-After: %s", ra ? ra : "(none)");
+	free(ra);
+	http_reply_free(&r);
+	/* once the queue drains, the same request is accepted */
+	wait_status(&s, NULL, queued, "done");
+	http_json(&s, "POST", "/v1/executions?wait=30", NULL, body, &r);
+	CHECK_INT_EQ(r.status, 200);
+	CHECK_STR_EQ(jstr(r.json, "result.output"), "2\n");
+	http_reply_free(&r);
+	free(body);
+	free(running);
+	free(queued);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	state_dir_remove(&s);
+}

@@ -10,7 +10,8 @@
 	X(other_tenants_job_is_404) X(idempotent_retry_gives_same_job)                             \
 	X(bad_requests_give_400_413_415_422) X(queued_job_cancelled_never_runs)                    \
 	X(list_filters_by_status_and_pages) X(non_loopback_without_tokens_refused)                 \
-	X(sigterm_lets_running_job_finish) X(killed_server_restarted_runs_every_job_once)
+	X(full_queue_gives_429_with_retry_after) X(sigterm_lets_running_job_finish)             \
+	X(killed_server_restarted_runs_every_job_once)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)
