@@ -46,20 +46,32 @@ ZYGOTE_ONLY := src/pyrt/zygote.c src/pyrt/audit.c src/pyrt/lsmod.c
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
            $(wildcard src/engine/*.c) \
            $(filter-out $(ZYGOTE_ONLY),$(wildcard src/pyrt/*.c))
-CLI_SRC := $(wildcard src/cli/*.c)
+# The service (stratbox serve): its own parts, and its front end, linked
+# into stratbox-serve; the static stratbox runs that binary for `serve`
+# (src/cli/serve-exec.c says why).
+SERVE_CLI := src/cli/cmd_serve.c
+SERVE_EXEC := src/cli/serve-exec.c
+SERVER_SRC := $(wildcard src/store/*.c) $(wildcard src/server/*.c)
+SERVER_LIBS := -lmicrohttpd -lsqlite3
+CLI_SRC := $(filter-out $(SERVE_CLI) $(SERVE_EXEC),$(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(O)/obj/%.o)
+SERVE_CLI_OBJ := $(SERVE_CLI:%.c=$(O)/obj/%.o)
+SERVE_EXEC_OBJ := $(SERVE_EXEC:%.c=$(O)/obj/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 SEC_SRC  := $(wildcard tests/security/*.c)
 PYRT_SRC := $(wildcard tests/pyrt/*.c)
+SERVE_TEST_SRC := $(wildcard tests/serve/*.c)
 TEST_COMMON := tests/harness.c tests/helpers.c tests/leftovers.c
-TEST_HDR := $(wildcard tests/*.h tests/unit/*.h tests/security/*.h tests/pyrt/*.h)
+TEST_HDR := $(wildcard tests/*.h tests/unit/*.h tests/security/*.h tests/pyrt/*.h tests/serve/*.h)
 
 # the bundled data of the tree a binary was built from, for builds outside it
-$(O)/obj/src/cli/cmd_backtest.o: CFLAGS += -DSTRATBOX_SOURCE_DATA='"$(CURDIR)/data"'
+$(O)/obj/src/engine/inputs.o: CFLAGS_ALL += -DSTRATBOX_SOURCE_DATA='"$(CURDIR)/data"'
 
-all: $(O)/stratbox $(O)/libstratbox.a $(O)/stratbox-zygote $(O)/python/stratbox/__init__.py
+all: $(O)/stratbox $(O)/stratbox-serve $(O)/libstratbox.a $(O)/stratbox-zygote \
+     $(O)/python/stratbox/__init__.py
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -128,9 +140,17 @@ $(O)/libstratbox.a: $(LIB_OBJ) $(PREBUILT_O) $(REPORT_ASSETS_O)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-$(O)/stratbox: $(CLI_OBJ) $(O)/libstratbox.a
+$(O)/stratbox: $(CLI_OBJ) $(SERVE_EXEC_OBJ) $(O)/libstratbox.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(O)/libstratbox.a $(LIBS)
+	@$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(SERVE_EXEC_OBJ) $(O)/libstratbox.a $(LIBS)
+
+# Dynamic (-pie, not -static-pie): Debian has no static p11-kit for the
+# GnuTLS libmicrohttpd links, and a long-lived service does not care.
+SERVE_LDFLAGS := $(filter-out -static-pie,$(LDFLAGS_ALL)) -pie
+$(O)/stratbox-serve: $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) $(O)/libstratbox.a
+	@echo "  LD      $@"
+	@$(CC) $(SERVE_LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) \
+		$(O)/libstratbox.a $(SERVER_LIBS) $(LIBS)
 
 # The zygote embeds CPython, so it links libpython dynamically (numpy and
 # pandas are extension modules loaded with dlopen).
@@ -186,6 +206,14 @@ $(O)/tests/pyrt: $(PYRT_SRC) $(TEST_COMMON) $(TEST_HDR) $(O)/libstratbox.a
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $(PYRT_SRC) $(TEST_COMMON) \
 		$(O)/libstratbox.a $(LIBS)
 
+# The service: the store alone, and stratbox serve over HTTP.
+STORE_OBJ := $(filter $(O)/obj/src/store/%,$(SERVER_OBJ))
+$(O)/tests/serve: $(SERVE_TEST_SRC) $(TEST_COMMON) $(TEST_HDR) $(STORE_OBJ) $(O)/libstratbox.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(SERVE_LDFLAGS) -o $@ $(SERVE_TEST_SRC) $(TEST_COMMON) \
+		$(STORE_OBJ) $(O)/libstratbox.a -lsqlite3 $(LIBS)
+
 # The validator's test-only entry point, driven by the Python tests in
 # tests/validate/ (the differential test against CPython's tokenizer).
 $(O)/tests/vprobe: tests/validate/vprobe.c $(O)/libstratbox.a
@@ -208,6 +236,7 @@ $(O)/tests/report-gen: tests/report/report-gen.c $(O)/libstratbox.a
 	@$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(O)/libstratbox.a $(LIBS)
 
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security $(O)/tests/pyrt \
+             $(O)/stratbox-serve $(O)/tests/serve \
              $(O)/tests/vprobe $(O)/tests/engine-run $(O)/tests/report-gen $(O)/stratbox-zygote \
              $(O)/python/stratbox/__init__.py
 
@@ -281,4 +310,5 @@ clean:
 .PHONY: all tests deps deps-test demo check asan bench bench-validate bench-backtest clean fuzz FORCE
 FORCE:
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(SERVE_CLI_OBJ:.o=.d) \
+	 $(SERVE_EXEC_OBJ:.o=.d)

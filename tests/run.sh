@@ -8,6 +8,7 @@
 #   security (root)            every attack, as root
 #   security (unprivileged)    as uid 65534, with a delegated cgroup parent
 #   security (unprivileged, no cgroup)   as uid 65534 without one
+#   serve (root)               the job store, and stratbox serve over HTTP
 # and the same suites again from the ASan+UBSan build (build/asan); then
 # the fuzzers, the validator against CPython, the engine against its
 # reference, and the HTML report in headless Chromium.
@@ -44,6 +45,8 @@ stage_build() { # build-dir name
 		"$stage/$2/"
 	# the zygote and its package are found next to the stratbox binary
 	cp "$1/stratbox-zygote" "$stage/$2/"
+	# the service, and its suite (which reads the bundled data)
+	cp "$1/stratbox-serve" "$1/tests/serve" "$stage/$2/"
 	cp -r "$1/python" "$stage/$2/python"
 	mkdir -p "$stage/$2/data/pyrt" "$stage/$2/data/validate"
 	cp tests/pyrt/permissive-policy.json "$stage/$2/data/pyrt/"
@@ -124,6 +127,9 @@ for build in release asan; do
 	# ptraces); leaks are checked in the stratbox process itself.
 	asan_env="ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1"
 	run_suite "unit$tag" "$b" root unit
+	if [ $is_root -eq 1 ]; then
+		run_suite "serve as root$tag" "$b" root serve $asan_env STRATBOX_DATA_DIR="$root/data"
+	fi
 	for suite in security pyrt; do
 		if [ $is_root -eq 1 ]; then
 			run_suite "$suite as root$tag" "$b" root $suite $asan_env

@@ -113,6 +113,33 @@ typedef struct bt_sweep {
 struct json_t *bt_sweep_run(sbx_pool *pool, const sbx_check_policy *policy, const bt_sweep *sw,
 			    sbx_error **err);
 
+/* ---- a backtest described in JSON (a request to the service) ---- */
+
+/* Where "symbols" are found: NAME.csv in data_dir when it is not NULL,
+ * else the manifest at `manifest` (bt_manifest_default_path()).  Never a
+ * path the request names: a request reads only these. */
+typedef struct bt_request_sources {
+	const char *manifest;
+	const char *data_dir;
+} bt_request_sources;
+
+/* {"code": "...", "symbols": ["GOOG"] | "GOOG,AAPL", "data": {"SYM": "CSV"},
+ *  "start", "end", "params" (or "config": the same), "strategy", "code_name",
+ *  "cash", "commission", "commission_fixed", "spread", "margin", "fractional",
+ *  "trade_on_close", "end_policy", "timeout", "memory", "cpus", "cpu_time",
+ *  "seed"}: `stratbox backtest`'s options (docs/http-api.md).  "code" and
+ * "symbols" or "data" are required; an unknown key or a bad value is an
+ * SBX_ERR_INVALID naming it; the bars are read, clipped and aligned here.
+ * req->job points into o, which must outlive the request. */
+typedef struct bt_request {
+	bt_job job;
+	bt_inputs inputs;
+	struct json_t *provenance;
+} bt_request;
+int bt_request_from_json(bt_request *req, const struct json_t *o, const bt_request_sources *src,
+			 sbx_error **err);
+void bt_request_clear(bt_request *req);
+
 #ifdef __cplusplus
 }
 #endif

@@ -154,6 +154,36 @@ int bt_manifest_load(const char *path, bt_manifest **out, sbx_error **err);
 /* By name, case-insensitively; NULL when absent. */
 const bt_dataset *bt_manifest_find(const bt_manifest *m, const char *name);
 void bt_manifest_free(bt_manifest *m);
+/* Where the bundled manifest is: $STRATBOX_DATA_DIR/datasets.json, else
+ * data/ beside or above the executable (a build tree), else the installed
+ * copy.  A new string; NULL when out of memory. */
+char *bt_manifest_default_path(void);
+
+/* ---- a backtest's bars, gathered: what the CLI and the service share ---- */
+
+#define BT_MAX_SYMBOLS 16
+
+/* Series from files, bundled or --data-dir datasets, or text in memory,
+ * then clipped and aligned; with each one's provenance.  Zero it, add,
+ * finish, clear (a half-built one too). */
+typedef struct bt_inputs {
+	size_t n;
+	bt_series *series[BT_MAX_SYMBOLS];
+	bt_data *data;	      /* after bt_inputs_finish */
+	struct json_t *files; /* [{"symbol", "file" | "inline", "sha256", "bars"}] */
+} bt_inputs;
+
+int bt_inputs_add_file(bt_inputs *in, const char *symbol, const char *path, sbx_error **err);
+/* NAME.csv (or NAME.txt) in dir when dir is not NULL, else the manifest's
+ * dataset of that name (an error listing the names there are). */
+int bt_inputs_add_dataset(bt_inputs *in, const bt_manifest *m, const char *dir, const char *name,
+			  sbx_error **err);
+int bt_inputs_add_text(bt_inputs *in, const char *symbol, const char *text, size_t len,
+		       sbx_error **err);
+/* Clip every series to [start, end] (either NULL: open; an end given as a
+ * bare date is inclusive of that day) and align them into in->data. */
+int bt_inputs_finish(bt_inputs *in, const char *start, const char *end, sbx_error **err);
+void bt_inputs_clear(bt_inputs *in);
 
 /* ---- the account and its orders ------------------------------------- */
 

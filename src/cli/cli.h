@@ -10,6 +10,8 @@ int cmd_doctor(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+/* cmd_serve.c in stratbox-serve; serve-exec.c (which runs that) in stratbox */
+int cmd_serve(int argc, char **argv);
 
 /* Print "stratbox: <fmt>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

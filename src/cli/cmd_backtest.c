@@ -62,7 +62,7 @@ static const char backtest_usage[] =
 	"  --report FILE         write a self-contained HTML report\n"
 	"  --quiet               no table, no progress\n";
 
-#define MAX_DATA 16
+#define MAX_DATA BT_MAX_SYMBOLS
 #define MAX_PARAMS 64
 
 struct bt_opts {
@@ -254,75 +254,9 @@ static int parse_args(int argc, char **argv, struct bt_opts *o)
 
 /* ---- data ---- */
 
-/* The bundled data: $STRATBOX_DATA_DIR, else data/ beside or above the
- * executable (a build tree), else the installed copy. */
-static char *bundled_manifest(void)
-{
-	const char *env = getenv("STRATBOX_DATA_DIR");
-	if (env != NULL && *env)
-		return str_printf("%s/datasets.json", env);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		static const char *const rel[] = { "data", "../data", "../../data",
-						   "../share/stratbox/data" };
-		for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
-			char *p = str_printf("%s/%s/datasets.json", exe, rel[i]);
-			if (p != NULL && access(p, R_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-#ifdef STRATBOX_SOURCE_DATA
-	/* a build outside the tree (make BUILDROOT=...): the tree it came from */
-	if (access(STRATBOX_SOURCE_DATA "/datasets.json", R_OK) == 0)
-		return strdup(STRATBOX_SOURCE_DATA "/datasets.json");
-#endif
-	return strdup("/usr/share/stratbox/data/datasets.json");
-}
-
-struct loaded {
-	bt_series *series[MAX_DATA];
-	char *paths[MAX_DATA];
-	size_t n;
-	bt_data *data;
-	json_t *files; /* provenance: [{symbol, file, sha256, bars}] */
-};
-
-static void loaded_free(struct loaded *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		bt_series_free(l->series[i]);
-		free(l->paths[i]);
-	}
-	bt_data_free(l->data);
-	json_decref(l->files);
-}
-
-static int add_file(struct loaded *l, const char *sym, const char *path, sbx_error **err)
-{
-	if (l->n == MAX_DATA)
-		return sbx_error_set(err, 0, "at most %d symbols", MAX_DATA);
-	char hash[SHA256_HEX_LEN + 1];
-	if (bt_series_read(path, sym, &l->series[l->n], err) < 0 ||
-	    sha256_file_hex(path, hash, err) < 0)
-		return -1;
-	l->paths[l->n] = strdup(path);
-	json_array_append_new(l->files, json_pack("{s:s,s:s,s:s,s:I}", "symbol", sym, "file", path,
-						  "sha256", hash, "bars",
-						  (json_int_t) l->series[l->n]->n));
-	l->n++;
-	return 0;
-}
-
-static int load_data(const struct bt_opts *o, struct loaded *l, sbx_error **err)
+static int load_data(const struct bt_opts *o, bt_inputs *l, sbx_error **err)
 {
 	memset(l, 0, sizeof(*l));
-	l->files = json_array();
 	for (size_t i = 0; i < o->ndata; i++) {
 		const char *eq = strchr(o->data[i], '=');
 		char sym[64];
@@ -338,57 +272,26 @@ static int load_data(const struct bt_opts *o, struct loaded *l, sbx_error **err)
 			if (dot != NULL && dot != sym)
 				*dot = '\0';
 		}
-		if (add_file(l, sym, path, err) < 0)
+		if (bt_inputs_add_file(l, sym, path, err) < 0)
 			return -1;
 	}
 	if (o->symbols != NULL) {
 		cleanup_free char *list = strdup(o->symbols);
 		bt_manifest *m = NULL;
-		cleanup_free char *mpath = o->data_dir ? NULL : bundled_manifest();
+		cleanup_free char *mpath = o->data_dir ? NULL : bt_manifest_default_path();
 		if (!o->data_dir && bt_manifest_load(mpath, &m, err) < 0)
 			return sbx_error_wrap(err, "the bundled data (set STRATBOX_DATA_DIR or give "
 						   "--data-dir)");
 		char *save = NULL;
-		int rc = 0;
-		for (char *s = strtok_r(list, ",", &save); s && rc == 0; s = strtok_r(NULL, ",", &save)) {
-			if (o->data_dir) {
-				char *p = str_printf("%s/%s.csv", o->data_dir, s);
-				if (p && access(p, R_OK) != 0) {
-					free(p);
-					p = str_printf("%s/%s.txt", o->data_dir, s);
-				}
-				rc = p ? add_file(l, s, p, err) : sbx_error_set(err, ENOMEM, "path");
-				free(p);
-			} else {
-				const bt_dataset *ds = bt_manifest_find(m, s);
-				if (ds == NULL) {
-					size_t cap = 1;
-					for (size_t k = 0; k < m->n; k++)
-						cap += strlen(m->sets[k].name) + 2;
-					cleanup_free char *names = calloc(cap, 1);
-					for (size_t k = 0; names && k < m->n; k++)
-						strcat(strcat(names, k ? ", " : ""), m->sets[k].name);
-					rc = sbx_error_set(err, 0,
-							   "--symbols: no bundled dataset '%s' (there are: "
-							   "%s; or give --data-dir)",
-							   s, names ? names : "");
-				} else {
-					rc = add_file(l, ds->name, ds->file, err);
-				}
-			}
-		}
+		int rc = list ? 0 : sbx_error_set(err, ENOMEM, "--symbols");
+		for (char *s = list ? strtok_r(list, ",", &save) : NULL; s && rc == 0;
+		     s = strtok_r(NULL, ",", &save))
+			rc = bt_inputs_add_dataset(l, m, o->data_dir, s, err);
 		bt_manifest_free(m);
 		if (rc < 0)
-			return -1;
+			return sbx_error_wrap(err, "--symbols");
 	}
-	int64_t start = INT64_MIN, end = INT64_MAX;
-	if ((o->start && bt_time_parse(o->start, false, &start, err) < 0) ||
-	    (o->end && bt_time_parse(o->end, true, &end, err) < 0))
-		return sbx_error_wrap(err, "--start/--end");
-	for (size_t i = 0; (o->start || o->end) && i < l->n; i++)
-		if (bt_series_clip(l->series[i], start, end, err) < 0)
-			return sbx_error_wrap(err, "%s", l->paths[i]);
-	return bt_data_new(l->series, l->n, &l->data, err);
+	return bt_inputs_finish(l, o->start, o->end, err);
 }
 
 /* ---- params ---- */
@@ -538,7 +441,7 @@ static int emit(const struct bt_opts *o, json_t *res, sbx_error **err)
 
 /* One run or a sweep on the pool, and what it gives printed. */
 static int run_and_print(const struct bt_opts *o, sbx_pool *pool, const sbx_check_policy *policy,
-			 const char *code, size_t code_len, const struct loaded *data,
+			 const char *code, size_t code_len, const bt_inputs *data,
 			 const json_t *params, const json_t *combos)
 {
 	cleanup_error sbx_error *err = NULL;
@@ -650,10 +553,10 @@ int cmd_backtest(int argc, char **argv)
 		json_decref(params);
 		return 2;
 	}
-	struct loaded data;
+	bt_inputs data;
 	if (load_data(&o, &data, &err) < 0) {
 		cli_err("%s", err->msg);
-		loaded_free(&data);
+		bt_inputs_clear(&data);
 		json_decref(params);
 		json_decref(combos);
 		return 2;
@@ -663,7 +566,7 @@ int cmd_backtest(int argc, char **argv)
 	if (policy == NULL || bt_backtest_policy(policy, &err) < 0) {
 		cli_err("%s", err ? err->msg : "out of memory");
 		sbx_check_policy_free(policy);
-		loaded_free(&data);
+		bt_inputs_clear(&data);
 		json_decref(params);
 		json_decref(combos);
 		return 2;
@@ -682,7 +585,7 @@ int cmd_backtest(int argc, char **argv)
 	if (pool)
 		sbx_pool_stop(pool);
 	sbx_check_policy_free(policy);
-	loaded_free(&data);
+	bt_inputs_clear(&data);
 	json_decref(params);
 	json_decref(combos);
 	return rc;

@@ -16,6 +16,7 @@ static const struct command {
 	{ "exec", cmd_exec, "run Python strategy code in the sandboxed Python runtime" },
 	{ "backtest", cmd_backtest, "backtest a strategy class over bars: the engine fills its orders" },
 	{ "check", cmd_check, "statically check Python strategy code against the policy" },
+	{ "serve", cmd_serve, "the HTTP service: durable jobs over HTTP on one warm pool" },
 	{ "doctor", cmd_doctor, "check that this machine can run sandboxes" },
 };
 
