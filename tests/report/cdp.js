@@ -12,7 +12,9 @@
  *     await b.close();
  *
  * Each browser gets its own profile in a temporary directory (other test
- * runs may share the machine) and is ended by its own process id. */
+ * runs may share the machine) and is ended by its own process id.
+ * Chromium's own sandbox is off: the suite runs as root, where Chromium
+ * will not start with it, and the pages are the tests' own files. */
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
@@ -33,7 +35,8 @@ class Browser {
 			throw new Error("no chromium (Debian: apt-get install chromium)");
 		const profile = fs.mkdtempSync(path.join(os.tmpdir(), "stratbox-chromium-"));
 		const args = [
-			"--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
+			"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+			"--remote-debugging-pipe",
 			`--user-data-dir=${profile}`, "--no-first-run", "--no-default-browser-check",
 			"--disable-extensions", "--disable-background-networking", "--disable-sync",
 			"--disable-component-update", "--disable-default-apps", "--mute-audio",
