@@ -46,6 +46,9 @@ stage_build() { # build-dir name
 	mkdir -p "$stage/$2/data/pyrt" "$stage/$2/data/validate"
 	cp tests/pyrt/permissive-policy.json "$stage/$2/data/pyrt/"
 	cp -r tests/pyrt/hook "$stage/$2/data/pyrt/"
+	# the backtest attacks (tests/pyrt/test_backtest.c) and their bars
+	cp -r tests/pyrt/lookahead "$stage/$2/data/pyrt/"
+	mkdir -p "$stage/$2/data/bars" && cp data/GOOG.csv "$stage/$2/data/bars/"
 	cp -r tests/validate/escapes tests/validate/strategies tests/validate/llm \
 		tests/validate/llm-dangerous "$stage/$2/data/validate/"
 	chmod -R a+rX "$stage/$2"

@@ -13,7 +13,15 @@
 	X(forged_report_hides_nothing) X(forged_error_frames) X(forged_frames_malformed)           \
 	X(forged_listener_fd) X(hook_capabilities) X(hook_code) X(hook_frames) X(hook_imports)      \
 	X(hook_library_works) X(job_proc_hidden) X(checked_run_refuses_before_the_sandbox)          \
-	X(batch_job_keys_enforced)
+	X(batch_job_keys_enforced)                                                                 \
+	BACKTEST_TESTS(X)
+
+/* tests/pyrt/test_backtest.c */
+#define BACKTEST_TESTS(X)                                                                          \
+	X(bt_lookahead_arrays) X(bt_lookahead_process) X(bt_lookahead_early_post)                  \
+	X(bt_lookahead_header) X(bt_header_layout_forged) X(bt_lookahead_vectorised)                \
+	X(bt_forged_orders_refused) X(bt_forged_answers_ignored) X(bt_forged_protocol)             \
+	X(bt_limits) X(bt_sweep_one_fails) X(bt_module_aliases_match) X(bt_base_strategy_imports)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
