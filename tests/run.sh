@@ -211,5 +211,20 @@ else
 	echo "0 0 0 1" >>"$results"
 fi
 
+# stratbox backtest against the same strategies driven in this process
+# (tests/engine/inproc.py: an SMA cross, limit/stop/sl/tp orders, two
+# symbols, vectorised targets): every metric, trade and equity point of the
+# sandboxed run equal to the engine's alone on the orders sent here.
+stratbox_bin=$buildroot/asan/stratbox
+[ -x "$stratbox_bin" ] || stratbox_bin=$buildroot/stratbox
+if [ -x /usr/bin/python3 ] && [ -x "$engine_run" ] && [ -x "$stratbox_bin" ]; then
+	run_script "backtest vs the strategy run in-process" /usr/bin/python3 tests/engine/inproc.py \
+		"$stratbox_bin" "$engine_run" data
+else
+	echo
+	echo "backtest vs the strategy run in-process: skipped (no /usr/bin/python3, $engine_run or $stratbox_bin)"
+	echo "0 0 0 1" >>"$results"
+fi
+
 echo
 awk '{p += $1; f += $2 + $3; s += $4} END {printf "TOTAL: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' "$results"
