@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/wait.h>
@@ -1245,4 +1246,67 @@ void p_bt_base_strategy_imports(void)
 	bt_data_free(d);
 	env_stop(&e);
 	CHECK(failures[0] == '\0', "import forms that did not give the same backtest:%s", failures);
+}
+
+/* ------------------------------------------------------------------ */
+/* A sweep's slots, side by side.                                       */
+
+/* The slots of a sweep run at different speeds: the one ahead holds bars
+ * the one behind has not been sent.  They must have no way to talk: here,
+ * record locks on a file both can open (the kernel layer alone: fcntl
+ * allowed, the hook off).  Two backtests at once on one pool, as a sweep's
+ * chunks run (the library is thread-safe), so that each one's output is
+ * there to read. */
+struct side {
+	struct bt_env *e;
+	const bt_data *d;
+	const char *code;
+	int role;
+	json_t *result;
+};
+
+static void *side_run(void *arg)
+{
+	struct side *s = arg;
+	json_t *params = json_pack("{s:i}", "role", s->role);
+	bt_job job = { .code = s->code, .code_len = strlen(s->code), .data = s->d,
+		       .params = params, .spin_ns = 0, .millicpus = 1000,
+		       .timeout_ns = 30000000000ull };
+	bt_config_default(&job.config);
+	bool ok;
+	sbx_error *err = NULL;
+	s->result = bt_backtest_run(s->e->pool, s->e->pol, &job, &ok, &err);
+	sbx_error_free(err);
+	json_decref(params);
+	return NULL;
+}
+
+void p_bt_sweep_slots_no_channel(void)
+{
+	struct bt_env e;
+	env_start(&e, ENV_PROCESS, 2);
+	t_wait_ready(e.pool, 2);
+	bt_data *d = load_goog(LOOKAHEAD_END);
+	char *code = program("channel", NULL);
+	struct side sides[2] = { { &e, d, code, 0, NULL }, { &e, d, code, 1, NULL } };
+	pthread_t th[2];
+	for (int k = 0; k < 2; k++)
+		CHECK(pthread_create(&th[k], NULL, side_run, &sides[k]) == 0);
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	for (int k = 0; k < 2; k++) {
+		CHECK(sides[k].result != NULL);
+		test_note("role %d: %s %s: %s", k, jstr(sides[k].result, "status"),
+			  jstr(sides[k].result, "error"), jstr(sides[k].result, "output"));
+	}
+	const char *out = jstr(sides[0].result, "output");
+	bool heard = strstr(out, "RECEIVER saw a lock") != NULL;
+	CHECK(strstr(out, "RECEIVER") != NULL, "the receiver did not run");
+	json_decref(sides[0].result);
+	json_decref(sides[1].result);
+	free(code);
+	bt_data_free(d);
+	env_stop(&e);
+	CHECK(!heard, "one job saw another's record lock on a shared file: a channel between "
+		      "concurrent slots (a sweep's chunk ahead can tell one behind its bars)");
 }
