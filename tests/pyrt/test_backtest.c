@@ -912,6 +912,58 @@ void p_bt_forged_protocol(void)
 	CHECK(failures[0] == '\0', "not a prompt STRATEGY_ERROR:%s", failures);
 }
 
+/* A thread of the strategy's own rewriting the answer area without pause
+ * while the host reads it: whatever the host takes, it survives and
+ * answers promptly (each run in a process of its own, so that a host that
+ * dies says so). */
+void p_bt_forged_racing_answers(void)
+{
+	bt_data *d = load_goog(FORGE_END);
+	char *code = program("common", "race", NULL);
+	char failures[2048] = "";
+	for (int seed = 1; seed <= 6; seed++) {
+		int pfd[2];
+		CHECK(pipe(pfd) == 0);
+		fflush(NULL);
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			close(pfd[0]);
+			struct bt_env e;
+			env_start(&e, ENV_PROCESS, 1);
+			json_t *params = json_pack("{s:i}", "seed", seed);
+			struct run_opts o = { .params = params, .strategy = "Racy", .timeout_s = 20 };
+			double secs;
+			json_t *r = backtest(&e, code, d, &o, &secs);
+			char *line = str_printf("%s %.1f %s", jstr(r, "status"), secs, jstr(r, "error"));
+			if (write(pfd[1], line, strlen(line)) < 0)
+				_exit(3);
+			env_stop(&e);
+			_exit(0);
+		}
+		close(pfd[1]);
+		char buf[1024] = "";
+		ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		close(pfd[0]);
+		int st;
+		waitpid(pid, &st, 0);
+		double secs = 99;
+		char status[64] = "";
+		sscanf(buf, "%63s %lf", status, &secs);
+		if (n <= 0 && WIFSIGNALED(st))
+			snprintf(buf, sizeof(buf), "the host died of signal %d", WTERMSIG(st));
+		test_note("seed %d: %.300s", seed, buf);
+		if (n <= 0 || secs > 10 || strcmp(status, "TIMEOUT_WALL") == 0) {
+			size_t len = strlen(failures);
+			snprintf(failures + len, sizeof(failures) - len, "\n    seed %d: %.200s", seed, buf);
+		}
+	}
+	free(code);
+	bt_data_free(d);
+	CHECK(failures[0] == '\0', "the host did not survive a racing slot:%s", failures);
+}
+
 /* ------------------------------------------------------------------ */
 /* 4. Limits: the sandbox's verdict, promptly, and no metrics.          */
 
