@@ -511,6 +511,36 @@ void p_bt_lookahead_early_post(void)
 	env_stop(&e);
 }
 
+/* The same with numpy alone, under the default policy: a post is one
+ * more on slot_seq in the region.  Orders are returned only with the next
+ * bar in hand, so not one trade may come of them. */
+void p_bt_lookahead_early_post_numpy(void)
+{
+	struct bt_env e;
+	env_start(&e, ENV_DEFAULT, 1);
+	bt_data *d = load_goog(LOOKAHEAD_END);
+	char *code = program("common", "early_post_numpy", NULL);
+	struct run_opts o = { .strategy = "EarlyPostNumpy", .trade_on_close = true, .timeout_s = 20 };
+	double secs;
+	json_t *r = backtest(&e, code, d, &o, &secs);
+	const char *st = jstr(r, "status");
+	test_note("status %s in %.2f s: %s", st, secs, jstr(r, "error"));
+	CHECK(strcmp(st, "OK") == 0 || strcmp(st, "STRATEGY_ERROR") == 0, "status %s (%s)", st,
+	      jstr(r, "error"));
+	CHECK_CONTAINS(jstr(r, "output"), "P early_post_numpy");
+	json_t *tr = json_object_get(r, "trades");
+	if (json_array_size(tr) != 0) {
+		show(r);
+		test_fail_at(__FILE__, __LINE__,
+			     "%zu orders chosen with the next bar's Close in hand were filled",
+			     json_array_size(tr));
+	}
+	json_decref(r);
+	free(code);
+	bt_data_free(d);
+	env_stop(&e);
+}
+
 /* The header's host-side words rewritten from inside (numpy alone): kind
  * and upto as if every bar had been sent, slot_mode; the host writes only
  * what it means to.  Then host_seq bumped too (the host's next post
