@@ -1398,3 +1398,97 @@ void p_bt_sweep_slots_no_channel(void)
 	CHECK(!heard, "one job saw another's record lock on a shared file: a channel between "
 		      "concurrent slots (a sweep's chunk ahead can tell one behind its bars)");
 }
+
+/* ------------------------------------------------------------------ */
+/* The command line.                                                   */
+
+/* stratbox backtest [args] --json: the result, the exit code, the time. */
+static json_t *cli_backtest(const char *code, const char *const *extra, int *rc, double *secs)
+{
+	char path[] = "/tmp/stratbox-bt-XXXXXX";
+	t_temp_file(path, code);
+	char data[1200];
+	snprintf(data, sizeof(data), "GOOG=%s/GOOG.csv", bars_dir());
+	const char *args[24];
+	size_t n = 0;
+	args[n++] = "backtest";
+	args[n++] = path;
+	args[n++] = "--data";
+	args[n++] = data;
+	args[n++] = "--json";
+	if (t_cgroup_parent() != NULL) {
+		args[n++] = "--cgroup-parent";
+		args[n++] = t_cgroup_parent();
+	}
+	for (; extra && *extra && n < 23; extra++)
+		args[n++] = *extra;
+	args[n] = NULL;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char *out = run_cli(args, rc);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unlink(path);
+	*secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	json_error_t je;
+	json_t *r = json_loads(out, 0, &je);
+	CHECK(r != NULL, "exit %d, not JSON (%s): %.500s", *rc, je.text, out);
+	free(out);
+	return r;
+}
+
+/* --timeout ends a strategy that loops, promptly, exit code 1, no metrics;
+ * --grid with a combination that raises: that run alone fails; an honest
+ * run: OK, exit 0. */
+void p_bt_cli(void)
+{
+	int rc;
+	double secs;
+	json_t *r = cli_backtest("class Spin(BaseStrategy):\n"
+				 "    def generate_signals(self, d):\n"
+				 "        while True:\n"
+				 "            pass\n",
+				 (const char *const[]){ "--timeout", "2", NULL }, &rc, &secs);
+	test_note("loop: exit %d in %.2f s: %s", rc, secs, jstr(r, "status"));
+	EXPECT_STATUS(r, "TIMEOUT_WALL");
+	CHECK_INT_EQ(rc, 1);
+	CHECK(json_is_null(json_object_get(r, "metrics")));
+	CHECK(secs < 10, "%.1f s", secs);
+	json_decref(r);
+	r = cli_backtest("class Window(BaseStrategy):\n"
+			 "    params = {'window': 5}\n"
+			 "    def generate_signals(self, d):\n"
+			 "        w = self.config['window']\n"
+			 "        m = float(d.close[-w:].sum()) / w\n"
+			 "        if d.close[-1] > m and self.position <= 0:\n"
+			 "            return [self.buy()]\n"
+			 "        if d.close[-1] < m and self.position > 0:\n"
+			 "            return [self.close()]\n"
+			 "        return []\n",
+			 (const char *const[]){ "--grid", "window=0:10:5", "--rank", "return_pct",
+						NULL },
+			 &rc, &secs);
+	test_note("grid: exit %d in %.2f s", rc, secs);
+	CHECK_INT_EQ(rc, 0);
+	json_t *runs = json_object_get(r, "runs");
+	CHECK_INT_EQ(json_array_size(runs), 3);
+	size_t i, failed = 0;
+	json_t *run;
+	json_array_foreach (runs, i, run) {
+		json_int_t w = json_integer_value(json_object_get(json_object_get(run, "params"),
+								  "window"));
+		if (w == 0) {
+			EXPECT_STATUS(run, "STRATEGY_ERROR");
+			CHECK_CONTAINS(jstr(run, "error"), "ZeroDivisionError");
+			failed++;
+		} else {
+			EXPECT_STATUS(run, "OK");
+		}
+	}
+	CHECK_INT_EQ(failed, 1);
+	json_decref(r);
+	r = cli_backtest(SMA, NULL, &rc, &secs);
+	EXPECT_STATUS(r, "OK");
+	CHECK_INT_EQ(rc, 0);
+	CHECK(json_integer_value(json_object_get(json_object_get(r, "metrics"), "trades")) > 10);
+	json_decref(r);
+}

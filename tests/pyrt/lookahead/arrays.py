@@ -68,6 +68,12 @@ def r_region(self, d, bar):
                 control("region_close", bar, col[bar])
     t = np.frombuffer(mv, dtype=np.int64, count=nb, offset=h["time_off"])
     seen("region_time", bar, t[bar + 1:bar + 1 + AHEAD])
+    has_off = int(np.frombuffer(mv, dtype=np.uint64, count=48)[H_HAS_OFF // 8])
+    has = np.frombuffer(mv, dtype=np.uint8, count=nsym * nb, offset=has_off).reshape(nsym, nb)
+    if has[:, bar + 1:].any():
+        say("X", "region_has", bar, "a later bar is marked present")
+    if not has[0, bar]:
+        failed("region_has", bar, ValueError("the current bar is not marked present"))
 
 
 def r_region_scan(self, d, bar):

@@ -16,6 +16,8 @@
 #                       scan's control; J > BAR is a leak unless an earlier
 #                       bar has that price too)
 #   N ROUTE BAR COUNT   how much the scan covered (bytes or objects)
+#   X ROUTE BAR TEXT    something that must not be (a later bar marked
+#                       present, the region's fd open, another process)
 #   E ROUTE BAR TEXT    the route failed (refused, or nothing to read)
 #
 # The strategy's params carry NEEDLES: each bar's Close as two 32-bit
