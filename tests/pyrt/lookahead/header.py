@@ -35,8 +35,12 @@ def r_header(self, d, bar):
         later = col[real + 1:]
         seen("header_col%d" % c, real, later[later != 0][:8])
     seen("header_view", real, d.close[real + 1:])
-    control("header", real, np.frombuffer(mv, dtype=np.float64, count=nb,
-                                          offset=h["cols_off"] + 3 * nb * 8)[real])
+    # the control: the last bar present (the label may run ahead of it when
+    # the runtime answered twice)
+    close = np.frombuffer(mv, dtype=np.float64, count=nb, offset=h["cols_off"] + 3 * nb * 8)
+    present = np.flatnonzero(close[:real + 1])
+    if present.size:
+        control("header", int(present[-1]), close[present[-1]])
 
 
 class Header(Attack):  # noqa: F821
