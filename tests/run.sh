@@ -51,6 +51,9 @@ stage_build() { # build-dir name
 	mkdir -p "$stage/$2/data/pyrt" "$stage/$2/data/validate"
 	cp tests/pyrt/permissive-policy.json "$stage/$2/data/pyrt/"
 	cp -r tests/pyrt/hook "$stage/$2/data/pyrt/"
+	# the backtest attacks (tests/pyrt/test_backtest.c) and their bars
+	cp -r tests/pyrt/lookahead "$stage/$2/data/pyrt/"
+	mkdir -p "$stage/$2/data/bars" && cp data/GOOG.csv "$stage/$2/data/bars/"
 	cp -r tests/validate/escapes tests/validate/strategies tests/validate/llm \
 		tests/validate/llm-dangerous "$stage/$2/data/validate/"
 	chmod -R a+rX "$stage/$2"
@@ -227,6 +230,21 @@ if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -x "$report_gen" 
 else
 	echo
 	echo "HTML report in headless Chromium: skipped (no node, /usr/bin/chromium or $report_gen)"
+	echo "0 0 0 1" >>"$results"
+fi
+
+# stratbox backtest against the same strategies driven in this process
+# (tests/engine/inproc.py: an SMA cross, limit/stop/sl/tp orders, two
+# symbols, vectorised targets): every metric, trade and equity point of the
+# sandboxed run equal to the engine's alone on the orders sent here.
+stratbox_bin=$buildroot/asan/stratbox
+[ -x "$stratbox_bin" ] || stratbox_bin=$buildroot/stratbox
+if [ -x /usr/bin/python3 ] && [ -x "$engine_run" ] && [ -x "$stratbox_bin" ]; then
+	run_script "backtest vs the strategy run in-process" /usr/bin/python3 tests/engine/inproc.py \
+		"$stratbox_bin" "$engine_run" data
+else
+	echo
+	echo "backtest vs the strategy run in-process: skipped (no /usr/bin/python3, $engine_run or $stratbox_bin)"
 	echo "0 0 0 1" >>"$results"
 fi
 

@@ -570,6 +570,7 @@ int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
 		post_host(&d, LS_END, d.written);
 	} else if (!atomic_load(&d.done)) {
 		c->host_error = strdup("a malformed hello from the strategy");
+		post_host(&d, LS_END, 0); /* its runtime waits for a bar: let it end now */
 	}
 	pthread_join(d.th, NULL);
 	if (d.run_rc < 0) {

@@ -22,7 +22,17 @@
 	X(forged_listener_fd_closed) X(hook_refuses_capabilities) X(hook_refuses_built_code)       \
 	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_lets_library_idioms_run) \
 	X(job_proc_host_entries_hidden) X(checked_run_refuses_before_the_sandbox)               \
-	X(batch_job_keys_enforced) X(backtest_bad_input_exits_2_naming_it)
+	X(batch_job_keys_enforced) X(backtest_bad_input_exits_2_naming_it) \
+	BACKTEST_TESTS(X)
+
+/* tests/pyrt/test_backtest.c */
+#define BACKTEST_TESTS(X)                                                                          \
+	X(bt_lookahead_arrays) X(bt_lookahead_process) X(bt_lookahead_early_post)                  \
+	X(bt_lookahead_header) X(bt_header_layout_forged) X(bt_lookahead_vectorised)                \
+	X(bt_forged_orders_refused) X(bt_forged_answers_ignored) X(bt_forged_protocol)             \
+	X(bt_limits) X(bt_sweep_one_fails) X(bt_module_aliases_match) X(bt_base_strategy_imports)     \
+	X(bt_sweep_slots_no_channel) X(bt_forged_racing_answers) X(bt_lookahead_early_post_numpy)  \
+	X(bt_cli)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
