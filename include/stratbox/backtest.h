@@ -52,7 +52,7 @@ typedef struct bt_job {
 	 * wall and CPU times are each run's: a slot running k combinations gets
 	 * k times them; memory is the slot's. */
 	uint64_t timeout_ns, memory, millicpus, cpu_time_ns;
-	uint64_t seed; /* random and numpy seed, and the lookahead check's cut points */
+	uint64_t seed; /* random and numpy seed (the lookahead cut points never use it) */
 	bool has_seed;
 	unsigned lookahead_cuts; /* vectorised: prefix re-runs; 0: 20 */
 	/* How long each side spins before sleeping on the futex: a spin saves

@@ -48,7 +48,7 @@ static const char backtest_usage[] =
 	"  --grid SPEC           a sweep: 'fast=5:30:5,slow=20:100:10' (ranges include their end)\n"
 	"  --parallel N          sweep runs at once (2)\n"
 	"  --rank METRIC         what ranks a sweep (sharpe), each metric in its own direction\n"
-	"  --seed N              random and numpy seed, and the lookahead check's cut points\n"
+	"  --seed N              random and numpy seed in the strategy's process\n"
 	"  --policy FILE         validator policy (JSON)\n"
 	"sandbox\n"
 	"  --timeout SEC         wall-clock limit of the strategy's process (60)\n"

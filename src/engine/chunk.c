@@ -36,6 +36,7 @@ struct driver {
 	struct chunk *c;
 	sbx_pool *pool;
 	struct ls_header *h;
+	struct ls_header lay; /* the layout as made here: never read back from h */
 	size_t size;
 	int fd;
 	uint32_t host_seq, slot_seq;
@@ -43,6 +44,7 @@ struct driver {
 	size_t written; /* bars [0, written) are in the region */
 	/* the job's thread */
 	pthread_t th;
+	bool started;
 	atomic_int done;
 	struct sbx_job sj;
 	struct sbx_job_result jr;
@@ -88,16 +90,16 @@ static void post_host(struct driver *d, uint32_t kind, uint64_t upto)
 
 static double *col(struct driver *d, size_t sym, int which)
 {
-	return (double *) ((char *) d->h + d->h->cols_off) +
-	       (sym * 5 + (size_t) which) * d->h->nbars;
+	return (double *) ((char *) d->h + d->lay.cols_off) +
+	       (sym * 5 + (size_t) which) * d->lay.nbars;
 }
 
 /* Put bars [written, upto) into the region. */
 static void write_bars(struct driver *d, size_t upto)
 {
 	const bt_data *data = d->c->job->data;
-	int64_t *time = (int64_t *) ((char *) d->h + d->h->time_off);
-	uint8_t *has = (uint8_t *) d->h + d->h->has_off;
+	int64_t *time = (int64_t *) ((char *) d->h + d->lay.time_off);
+	uint8_t *has = (uint8_t *) d->h + d->lay.has_off;
 	for (size_t i = d->written; i < upto; i++) {
 		time[i] = data->time[i];
 		for (size_t s = 0; s < data->nsym; s++) {
@@ -116,12 +118,12 @@ static void write_bars(struct driver *d, size_t upto)
 
 static struct ls_account *account(struct driver *d, size_t i)
 {
-	return (struct ls_account *) ((char *) d->h + d->h->acct_off) + i;
+	return (struct ls_account *) ((char *) d->h + d->lay.acct_off) + i;
 }
 
 static struct ls_answer *answer(struct driver *d, size_t i)
 {
-	return (struct ls_answer *) ((char *) d->h + d->h->answer_off) + i;
+	return (struct ls_answer *) ((char *) d->h + d->lay.answer_off) + i;
 }
 
 /* The instance's error text, copied out of the region and made valid UTF-8. */
@@ -219,6 +221,7 @@ static int region_new(struct driver *d, sbx_error **err)
 	d->h = p;
 	d->size = off;
 	*d->h = h;
+	d->lay = h;
 	memcpy((char *) p + h.config_off, cfg_text, cfg_len);
 	for (size_t i = 0; i < c->k; i++) {
 		struct ls_account *a = account(d, i);
@@ -302,6 +305,13 @@ static void take_answer(struct driver *d, size_t i, size_t bar)
 	}
 }
 
+/* Whether the strategy is asked about this bar: not once ruined, but on
+ * the last bar (its orders may still fill there: trade on close, hold). */
+static bool asked(const bt_account *acc, size_t n)
+{
+	return !acc->finished || (acc->bar + 1 == n && acc->equity > 0);
+}
+
 static void show_account(struct driver *d, size_t i)
 {
 	bt_account acc;
@@ -310,7 +320,7 @@ static void show_account(struct driver *d, size_t i)
 	a->cash = acc.cash;
 	a->equity = acc.equity;
 	a->available = acc.available;
-	a->finished = acc.finished || d->failed[i];
+	a->finished = !asked(&acc, d->c->job->data->n) || d->failed[i];
 	for (size_t s = 0; s < d->c->job->data->nsym; s++)
 		a->position[s] = acc.position[s];
 }
@@ -337,7 +347,7 @@ static void drive_event(struct driver *d)
 			}
 			bt_account acc;
 			bt_engine_account(d->eng[i], &acc);
-			any = any || !acc.finished;
+			any = any || asked(&acc, n);
 		}
 		if (!any)
 			break; /* every instance ruined or failed: nothing to ask */
@@ -415,25 +425,20 @@ static bool differs(double a, double b)
 	return fabs(a - b) > 1e-9 * fmax(1.0, fabs(a));
 }
 
-static void drive_vector(struct driver *d)
+/* The targets each instance gave at each cut: prefix[i * ncuts + k] holds
+ * bars [0, cuts[k]) of instance i; the last cut is the full run. */
+struct vector_runs {
+	double **prefix;
+	size_t done; /* cuts answered */
+};
+
+/* Give the slot cuts [k0, k1) and keep every instance's targets. */
+static void drive_cuts(struct driver *d, struct vector_runs *v, size_t k0, size_t k1)
 {
 	struct chunk *c = d->c;
-	const bt_data *data = c->job->data;
-	size_t n = data->n;
-	uint64_t seed = c->job->has_seed ? c->job->seed : 0;
-	if (!c->job->has_seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = ls_now_ns();
-	c->cuts = make_cuts(d->warmup[0], n, c->job->lookahead_cuts ? c->job->lookahead_cuts : 20,
-			    seed, &c->ncuts);
-	double **prefix = calloc(c->k * (c->ncuts ? c->ncuts : 1), sizeof(double *));
-	if (c->cuts == NULL || prefix == NULL) {
-		c->host_error = strdup("out of memory");
-		free(prefix);
-		return;
-	}
+	size_t n = c->job->data->n;
 	uint64_t t0 = ls_now_ns();
-	size_t done_cuts = 0;
-	for (size_t k = 0; k < c->ncuts; k++) {
+	for (size_t k = k0; k < k1; k++) {
 		size_t upto = c->cuts[k];
 		write_bars(d, upto);
 		post_host(d, LS_CUT, upto);
@@ -460,23 +465,30 @@ static void drive_vector(struct driver *d)
 				fail_run(&c->runs[i], strdup("out of memory"));
 				continue;
 			}
-			memcpy(t, (const double *) ((const char *) d->h + d->h->targets_off) + i * n,
+			memcpy(t, (const double *) ((const char *) d->h + d->lay.targets_off) + i * n,
 			       upto * sizeof(double));
-			prefix[i * c->ncuts + k] = t;
+			v->prefix[i * c->ncuts + k] = t;
 		}
-		done_cuts = k + 1;
+		v->done = k + 1;
 		if (c->progress)
 			atomic_fetch_add(c->progress, c->k * n / c->ncuts);
 	}
-	c->drive_ns = ls_now_ns() - t0;
+	c->drive_ns += ls_now_ns() - t0;
+}
+
+/* Compare every prefix run with the full run, and run the full targets. */
+static void vector_results(struct chunk *c, const bool *failed, struct vector_runs *v)
+{
+	const bt_data *data = c->job->data;
+	size_t n = data->n;
 	for (size_t i = 0; i < c->k; i++) {
 		struct chunk_run *r = &c->runs[i];
-		double *full = done_cuts == c->ncuts ? prefix[i * c->ncuts + c->ncuts - 1] : NULL;
-		if (!d->failed[i] && full != NULL) {
+		double *full = v->done == c->ncuts ? v->prefix[i * c->ncuts + c->ncuts - 1] : NULL;
+		if (!failed[i] && full != NULL) {
 			/* every bar where a prefix run disagrees with the full run */
 			uint8_t *mark = calloc(n, 1);
 			for (size_t k = 0; mark && k + 1 < c->ncuts; k++) {
-				const double *p = prefix[i * c->ncuts + k];
+				const double *p = v->prefix[i * c->ncuts + k];
 				for (size_t j = r->config.warmup; p && j < c->cuts[k]; j++)
 					if (differs(full[j], p[j]))
 						mark[j] = 1;
@@ -495,87 +507,190 @@ static void drive_vector(struct driver *d)
 				sbx_error_free(err);
 			}
 		}
-		for (size_t k = 0; k < c->ncuts; k++)
-			free(prefix[i * c->ncuts + k]);
 	}
-	free(prefix);
+}
+
+static void vector_runs_free(const struct chunk *c, struct vector_runs *v)
+{
+	for (size_t q = 0; v->prefix && q < c->k * c->ncuts; q++)
+		free(v->prefix[q]);
+	free(v->prefix);
 }
 
 /* ---- the chunk ---- */
 
+static int driver_init(struct driver *d, sbx_pool *pool, struct chunk *c, sbx_error **err)
+{
+	memset(d, 0, sizeof(*d));
+	d->c = c;
+	d->pool = pool;
+	d->fd = -1;
+	d->spin.max = d->spin.cur = c->job->spin_ns == UINT64_MAX ? DEFAULT_SPIN_NS : c->job->spin_ns;
+	d->eng = calloc(c->k, sizeof(*d->eng));
+	d->failed = calloc(c->k, sizeof(bool));
+	d->warmup = calloc(c->k, sizeof(size_t));
+	if (d->eng == NULL || d->failed == NULL || d->warmup == NULL)
+		return sbx_error_set(err, ENOMEM, "backtest");
+	return region_new(d, err);
+}
+
+/* Start the strategy's process on the region and wait for its hello.
+ * Returns its mode (LS_EVENT, LS_VECTOR), 0 when there was none (the
+ * process ended first; a malformed one sets c->host_error), -1 with *err
+ * when the job could not start. */
+static int driver_start(struct driver *d, sbx_error **err)
+{
+	const bt_job *job = d->c->job;
+	size_t k = d->c->k;
+	/* the limits are each backtest's: k of them share this process's time */
+	uint64_t timeout = job->timeout_ns ? job->timeout_ns : BT_DEFAULT_TIMEOUT_NS;
+	d->sj = (struct sbx_job){ .code = job->code,
+				  .code_len = job->code_len,
+				  .timeout_ns = timeout * k,
+				  .memory = job->memory,
+				  .millicpus = job->millicpus,
+				  .cpu_time_ns = job->cpu_time_ns * k,
+				  .seed = job->seed,
+				  .has_seed = job->has_seed,
+				  .lockstep_fd = d->fd };
+	if (pthread_create(&d->th, NULL, job_thread, d) != 0)
+		return sbx_error_set(err, EAGAIN, "backtest thread");
+	d->started = true;
+	if (!wait_slot(d, ++d->slot_seq)) {
+		if (!atomic_load(&d->done)) {
+			d->c->host_error = strdup("a malformed hello from the strategy");
+			post_host(d, LS_END, 0); /* its runtime waits for a bar: let it end now */
+		}
+		return 0;
+	}
+	uint32_t mode = __atomic_load_n(&d->h->slot_mode, __ATOMIC_ACQUIRE);
+	if (mode != LS_VECTOR && mode != LS_EVENT) {
+		d->c->host_error = str_printf("a malformed hello from the strategy (mode %u)", mode);
+		return 0;
+	}
+	return (int) mode;
+}
+
+/* Tell the process to end and wait for its result. */
+static int driver_end(struct driver *d, sbx_error **err)
+{
+	if (!d->started)
+		return 0;
+	post_host(d, LS_END, d->written);
+	pthread_join(d->th, NULL);
+	d->started = false;
+	if (d->run_rc < 0) {
+		*err = d->run_err;
+		d->run_err = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The hello's warmups and errors; an engine for each instance. */
+static void take_hello(struct driver *d)
+{
+	struct chunk *c = d->c;
+	const bt_job *job = c->job;
+	for (size_t i = 0; i < c->k; i++) {
+		const struct ls_answer *a = answer(d, i);
+		uint64_t w = a->bar;
+		d->warmup[i] = w < job->data->n ? (size_t) w : job->data->n - 1;
+		c->runs[i].config = job->config;
+		c->runs[i].config.warmup = d->warmup[i];
+		if (a->error_len > 0) {
+			d->failed[i] = true;
+			char *e = copy_error(a);
+			fail_run(&c->runs[i], e ? e : strdup("the strategy raised"));
+		}
+		sbx_error *eerr = NULL;
+		if (!d->failed[i] && c->mode == CHUNK_EVENT &&
+		    bt_engine_new(job->data, &c->runs[i].config, &d->eng[i], &eerr) < 0) {
+			d->failed[i] = true;
+			fail_run(&c->runs[i], strdup(eerr->msg));
+			sbx_error_free(eerr);
+		}
+	}
+}
+
+/* A vectorised strategy: the prefixes in this process (each cut shows it
+ * only bars before the cut, the cuts ascending), then the full run in a
+ * fresh process that has seen no cut, so that the full run cannot know
+ * where the cuts were and answer them as a prefix would (the cut points
+ * come from getrandom, never from the job's seed, which the strategy
+ * knows).  -1 only when the second job could not start. */
+static int run_vector(struct driver *d, sbx_error **err)
+{
+	struct chunk *c = d->c;
+	size_t n = c->job->data->n;
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = ls_now_ns();
+	c->cuts = make_cuts(d->warmup[0], n, c->job->lookahead_cuts ? c->job->lookahead_cuts : 20,
+			    seed, &c->ncuts);
+	struct vector_runs v = { calloc(c->k * (c->ncuts ? c->ncuts : 1), sizeof(double *)), 0 };
+	if (c->cuts == NULL || v.prefix == NULL) {
+		c->host_error = strdup("out of memory");
+		free(v.prefix);
+		return 0;
+	}
+	drive_cuts(d, &v, 0, c->ncuts - 1);
+	int rc = driver_end(d, err);
+	bool first_ok = rc == 0 && d->jr.verdict.status == SBX_OK && c->host_error == NULL;
+	if (first_ok) {
+		struct driver full;
+		if (driver_init(&full, d->pool, c, err) < 0) {
+			driver_free(&full);
+			rc = -1;
+		} else {
+			memcpy(full.failed, d->failed, c->k * sizeof(bool));
+			int mode = driver_start(&full, err);
+			if (mode < 0) {
+				rc = -1;
+			} else {
+				if (mode == LS_VECTOR)
+					drive_cuts(&full, &v, c->ncuts - 1, c->ncuts);
+				else if (mode == LS_EVENT && c->host_error == NULL)
+					c->host_error = strdup("the strategy changed its mode between runs");
+				rc = driver_end(&full, err);
+			}
+			if (rc == 0) { /* the full run's process is the job's account */
+				sbx_job_result_clear(&d->jr);
+				d->jr = full.jr;
+				memset(&full.jr, 0, sizeof(full.jr));
+				memcpy(d->failed, full.failed, c->k * sizeof(bool));
+			}
+			driver_free(&full);
+		}
+	}
+	if (rc == 0 && d->jr.verdict.status == SBX_OK && c->host_error == NULL)
+		vector_results(c, d->failed, &v);
+	vector_runs_free(c, &v);
+	return rc;
+}
+
 int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
 {
-	const bt_job *job = c->job;
 	struct driver d;
-	memset(&d, 0, sizeof(d));
-	d.c = c;
-	d.pool = pool;
-	d.fd = -1;
-	d.spin.max = d.spin.cur = job->spin_ns == UINT64_MAX ? DEFAULT_SPIN_NS : job->spin_ns;
-	d.eng = calloc(c->k, sizeof(*d.eng));
-	d.failed = calloc(c->k, sizeof(bool));
-	d.warmup = calloc(c->k, sizeof(size_t));
-	if (d.eng == NULL || d.failed == NULL || d.warmup == NULL) {
-		driver_free(&d);
-		return sbx_error_set(err, ENOMEM, "backtest");
-	}
-	if (region_new(&d, err) < 0) {
+	if (driver_init(&d, pool, c, err) < 0) {
 		driver_free(&d);
 		return -1;
 	}
-	/* the limits are each backtest's: k of them share this process's time */
-	uint64_t timeout = job->timeout_ns ? job->timeout_ns : BT_DEFAULT_TIMEOUT_NS;
-	d.sj = (struct sbx_job){ .code = job->code,
-				 .code_len = job->code_len,
-				 .timeout_ns = timeout * c->k,
-				 .memory = job->memory,
-				 .millicpus = job->millicpus,
-				 .cpu_time_ns = job->cpu_time_ns * c->k,
-				 .seed = job->seed,
-				 .has_seed = job->has_seed,
-				 .lockstep_fd = d.fd };
-	if (pthread_create(&d.th, NULL, job_thread, &d) != 0) {
-		driver_free(&d);
-		return sbx_error_set(err, EAGAIN, "backtest thread");
-	}
-	/* hello: the class is loaded; its mode and each instance's warmup */
-	if (wait_slot(&d, ++d.slot_seq)) {
-		uint32_t mode = __atomic_load_n(&d.h->slot_mode, __ATOMIC_ACQUIRE);
+	int mode = driver_start(&d, err);
+	int rc = mode < 0 ? -1 : 0;
+	if (mode > 0) {
 		c->mode = mode == LS_VECTOR ? CHUNK_VECTOR : CHUNK_EVENT;
-		for (size_t i = 0; i < c->k; i++) {
-			const struct ls_answer *a = answer(&d, i);
-			uint64_t w = a->bar;
-			d.warmup[i] = w < job->data->n ? (size_t) w : job->data->n - 1;
-			c->runs[i].config = job->config;
-			c->runs[i].config.warmup = d.warmup[i];
-			if (a->error_len > 0) {
-				d.failed[i] = true;
-				char *e = copy_error(a);
-				fail_run(&c->runs[i], e ? e : strdup("the strategy raised"));
-			}
-			sbx_error *eerr = NULL;
-			if (!d.failed[i] &&
-			    bt_engine_new(job->data, &c->runs[i].config, &d.eng[i], &eerr) < 0) {
-				d.failed[i] = true;
-				fail_run(&c->runs[i], strdup(eerr->msg));
-				sbx_error_free(eerr);
-			}
-		}
-		if (mode != LS_VECTOR && mode != LS_EVENT)
-			c->host_error = str_printf("a malformed hello from the strategy (mode %u)", mode);
-		else if (c->mode == CHUNK_VECTOR)
-			drive_vector(&d);
-		else
+		take_hello(&d);
+		if (c->mode == CHUNK_VECTOR) {
+			rc = run_vector(&d, err);
+		} else {
 			drive_event(&d);
-		post_host(&d, LS_END, d.written);
-	} else if (!atomic_load(&d.done)) {
-		c->host_error = strdup("a malformed hello from the strategy");
-		post_host(&d, LS_END, 0); /* its runtime waits for a bar: let it end now */
+			rc = driver_end(&d, err);
+		}
+	} else if (mode == 0) {
+		rc = driver_end(&d, err);
 	}
-	pthread_join(d.th, NULL);
-	if (d.run_rc < 0) {
-		*err = d.run_err;
-		d.run_err = NULL;
+	if (rc < 0) {
 		driver_free(&d);
 		return -1;
 	}

@@ -18,6 +18,7 @@
 #include "sandbox/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
@@ -357,7 +358,7 @@ static int build_zygote_policy(scmp_filter_ctx ctx, sbx_error **err)
 static const char *const job_allow[] = {
 	"read", "write", "readv", "writev", "pread64", "open", "openat", "close", "lseek",
 	"newfstatat", "fstat", "stat", "lstat", "statx", "fstatfs", "getdents64", "readlink",
-	"readlinkat", "access", "faccessat", "faccessat2", "getcwd", "fcntl", "dup", "dup2",
+	"readlinkat", "access", "faccessat", "faccessat2", "getcwd", "dup", "dup2",
 	"dup3", "ftruncate", "fsync", "fdatasync", "unlink", "unlinkat", "rename", "renameat",
 	"renameat2", "mkdir", "mkdirat", "rmdir", "fadvise64", "munmap", "mprotect",
 	"mremap", "madvise", "brk", "futex", "set_robust_list", "get_robust_list", "rseq",
@@ -385,6 +386,16 @@ static int build_job_policy(scmp_filter_ctx ctx, sbx_error **err)
 					      FIONCLEX };
 	if (r == 0)
 		r = allow_values(ctx, SCMP_SYS(ioctl), 1, py_ioctls, ARRAY_SIZE(py_ioctls));
+	/* fcntl, but no file locks, leases or directory notifications: two
+	 * jobs share the read-only files of /usr, and a lock one takes is seen
+	 * by the other (F_GETLK): a channel between two slots of a sweep, one
+	 * ahead of the other in the data */
+	static const uint32_t fcntl_shared_state[] = { F_GETLK,	     F_SETLK,	    F_SETLKW,
+						       F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
+						       F_SETLEASE,  F_GETLEASE,	 F_NOTIFY };
+	if (r == 0)
+		r = allow_except(ctx, SCMP_SYS(fcntl), 1, fcntl_shared_state,
+				 ARRAY_SIZE(fcntl_shared_state));
 	/* the listener is passed once, on the control socket (fd 3) */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
