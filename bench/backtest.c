@@ -86,6 +86,23 @@ int main(int argc, char **argv)
 	printf("single SMA cross, GOOG (2148 bars), --cpus 1, warm pool:\n");
 	bench_print("  per bar", bar_us, (size_t) runs, "us (lockstep, host+slot)");
 	bench_print("  job", job_ms, (size_t) runs, "ms (sandboxed process, start to exit)");
+	/* the exchange alone: a strategy that answers nothing, at once */
+	size_t elen;
+	char *ecode = slurp("bench/strategies/empty.py", &elen);
+	bt_job ej = job;
+	ej.code = ecode;
+	ej.code_len = elen;
+	for (int i = 0; ecode && i < runs; i++) {
+		bool ok;
+		json_t *r = bt_backtest_run(pool, pol, &ej, &ok, &err);
+		if (r == NULL || !ok) {
+			fprintf(stderr, "empty backtest failed\n");
+			return 1;
+		}
+		bar_us[i] = num(r, "timings", "us_per_bar");
+		json_decref(r);
+	}
+	bench_print("  exchange", bar_us, (size_t) runs, "us a bar with an empty strategy (the floor of the lockstep)");
 
 	json_t *combos = NULL;
 	if (bt_grid_parse("fast=5:50:5,slow=20:210:10", 0, &combos, &err) < 0) {

@@ -14,6 +14,7 @@ b=${BUILDROOT:-build}
 py=/usr/bin/python3
 echo "== backtests (GOOG.csv, 2148 bars) =="
 $py bench/bt_floor.py bench/strategies/sma_cross.py data/GOOG.csv 1 10
+$py bench/bt_floor.py bench/strategies/empty.py data/GOOG.csv 1 10
 t0=$(date +%s.%N)
 $py bench/bt_floor.py bench/strategies/sma_cross.py data/GOOG.csv 100 1 >/tmp/stratbox-floor-a.$$ &
 a=$!
