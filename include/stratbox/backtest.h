@@ -57,7 +57,9 @@ typedef struct bt_job {
 	unsigned lookahead_cuts; /* vectorised: prefix re-runs; 0: 20 */
 	/* How long each side spins before sleeping on the futex: a spin saves
 	 * two wake-ups a bar when the host and the slot have a core each; 0
-	 * when they share cores (a sweep).  UINT64_MAX: the default (100 us). */
+	 * when they share cores (a sweep).  UINT64_MAX: the default (1 ms; adaptive:
+	 * halved after a wait that outlasts it).  STRATBOX_LOCKSTEP_SPIN_NS overrides
+	 * the default for benchmarks. */
 	uint64_t spin_ns;
 	/* Provenance the caller knows of (data files and their hashes, the
 	 * environment): merged into the result's "provenance"; NULL: none. */

@@ -21,6 +21,7 @@
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -28,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_SPIN_NS 100000u
+#define DEFAULT_SPIN_NS 1000000u
 #define REGION_MAX (2ull << 30)
 #define ALIGN64(x) (((x) + 63u) & ~(uint64_t) 63u)
 
@@ -525,7 +526,13 @@ static int driver_init(struct driver *d, sbx_pool *pool, struct chunk *c, sbx_er
 	d->c = c;
 	d->pool = pool;
 	d->fd = -1;
-	d->spin.max = d->spin.cur = c->job->spin_ns == UINT64_MAX ? DEFAULT_SPIN_NS : c->job->spin_ns;
+	uint64_t spin = c->job->spin_ns;
+	if (spin == UINT64_MAX) {
+		/* STRATBOX_LOCKSTEP_SPIN_NS: for benchmarks of the exchange */
+		const char *env = getenv("STRATBOX_LOCKSTEP_SPIN_NS");
+		spin = env && *env ? strtoull(env, NULL, 10) : DEFAULT_SPIN_NS;
+	}
+	d->spin.max = d->spin.cur = spin;
 	d->eng = calloc(c->k, sizeof(*d->eng));
 	d->failed = calloc(c->k, sizeof(bool));
 	d->warmup = calloc(c->k, sizeof(size_t));
