@@ -123,9 +123,11 @@ struct ls_header {
 
 /* ---- waiting, the same on both sides ---- */
 
-/* A side's adaptive spin: a wait that ended asleep halves the next spin,
- * one that ended spinning doubles it (up to max), so on a busy machine,
- * where spinning only steals the other side's core, both soon stop. */
+/* A side's adaptive spin: the next spin covers twice the last wait (plus a
+ * little), up to max; a wait longer than max halves it.  A side whose waits
+ * are short keeps spinning through them; one whose other side is slow (a
+ * strategy that takes milliseconds a bar, a busy machine) stops spinning
+ * and sleeps, and starts again as soon as its waits are short again. */
 struct ls_spin {
 	uint64_t max, cur;
 };
@@ -147,7 +149,7 @@ static inline uint32_t ls_wait_change(uint32_t *word, uint32_t old, uint32_t *sl
 				      struct ls_spin *sp, const struct timespec *timeout,
 				      bool (*stop)(void *), void *arg)
 {
-	uint64_t t0 = sp->cur ? ls_now_ns() : 0;
+	uint64_t t0 = ls_now_ns();
 	unsigned n = 0;
 	bool slept = false;
 	uint32_t now;
@@ -167,10 +169,12 @@ static inline uint32_t ls_wait_change(uint32_t *word, uint32_t old, uint32_t *sl
 			syscall(SYS_futex, word, FUTEX_WAIT, old, timeout, NULL, 0);
 		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
 	}
-	if (slept)
+	uint64_t waited = ls_now_ns() - t0;
+	if (waited > sp->max)
 		sp->cur /= 2;
-	else if (sp->cur < sp->max)
-		sp->cur = sp->cur * 2 + 1000 < sp->max ? sp->cur * 2 + 1000 : sp->max;
+	else
+		sp->cur = 2 * waited + 2000 < sp->max ? 2 * waited + 2000 : sp->max;
+	(void) slept;
 	return now;
 }
 
