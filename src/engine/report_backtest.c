@@ -495,7 +495,8 @@ void report_backtest_body(struct hbuf *b, const json_t *r, const struct bt_repor
 	hb_free(&notes);
 }
 
-bool report_has_charts(const json_t *data)
+/* Whether the charts' data has anything to draw. */
+static bool report_has_charts(const json_t *data)
 {
 	return json_array_size(json_object_get(data, "price")) > 0 ||
 	       json_object_get(data, "equity") != NULL;
@@ -508,14 +509,21 @@ char *bt_report_html(const json_t *result, const struct bt_report_options *opt, 
 		return NULL;
 	}
 	const char *title = opt != NULL && opt->title != NULL ? opt->title : "Backtest report";
-	struct hbuf body = { 0 }, page = { 0 };
+	struct hbuf body = { 0 };
 	cleanup_decref json_t *data = NULL;
 	report_backtest_body(&body, result, opt, title, &data);
+	return report_page_around(&body, title, data, err);
+}
+
+char *report_page_around(struct hbuf *body, const char *title, const json_t *data,
+			 sbx_error **err)
+{
+	struct hbuf page = { 0 };
 	bool with_charts = report_has_charts(data);
 	page_begin(&page, title, with_charts);
-	hb_put(&page, body.v ? body.v : "", body.n);
-	page.oom |= body.oom;
-	hb_free(&body);
+	hb_put(&page, body->v ? body->v : "", body->n);
+	page.oom |= body->oom;
+	hb_free(body);
 	page_end(&page, with_charts ? data : NULL);
 	char *html = hb_steal(&page);
 	if (html == NULL)

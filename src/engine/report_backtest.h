@@ -11,7 +11,10 @@
 void report_backtest_body(struct hbuf *b, const json_t *result, const struct bt_report_options *opt,
 			  const char *title, json_t **data);
 
-/* Whether the charts' data has anything to draw. */
-bool report_has_charts(const json_t *data);
+/* The page around a report's body (which it frees): the head, its policy
+ * and, when data has anything to draw, the charts' scripts.  NULL with *err
+ * when out of memory. */
+char *report_page_around(struct hbuf *body, const char *title, const json_t *data,
+			 sbx_error **err);
 
 #endif

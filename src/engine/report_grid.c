@@ -398,7 +398,7 @@ char *bt_report_grid_html(const json_t *runs, const json_t *best,
 	qsort(order, n, sizeof(*order), by_rank);
 
 	const char *title = opt && opt->title ? opt->title : "Parameter sweep";
-	struct hbuf body = { 0 }, page = { 0 };
+	struct hbuf body = { 0 };
 	cleanup_decref json_t *data = NULL;
 	grid_header(&body, title, n, rank);
 	if (x != NULL && y != NULL)
@@ -428,14 +428,5 @@ char *bt_report_grid_html(const json_t *runs, const json_t *best,
 		hb_puts(&body, "</h2>\n");
 		report_backtest_body(&body, best, NULL, NULL, &data);
 	}
-	bool with_charts = data != NULL && report_has_charts(data);
-	page_begin(&page, title, with_charts);
-	hb_put(&page, body.v ? body.v : "", body.n);
-	page.oom |= body.oom;
-	hb_free(&body);
-	page_end(&page, with_charts ? data : NULL);
-	char *html = hb_steal(&page);
-	if (html == NULL)
-		sbx_error_set(err, ENOMEM, "report");
-	return html;
+	return report_page_around(&body, title, data, err);
 }
