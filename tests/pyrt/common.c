@@ -197,3 +197,16 @@ const char *pyrt_leftovers(void)
 {
 	return leftovers_check();
 }
+
+void t_check_result_lines(char *out, const char *const want[][2], size_t n)
+{
+	char *save = NULL;
+	char *line = strtok_r(out, "\n", &save);
+	for (size_t i = 0; i < n; i++) {
+		CHECK(line != NULL, "only %zu result lines", i);
+		CHECK_CONTAINS(line, want[i][0]);
+		CHECK_CONTAINS(line, want[i][1]);
+		line = strtok_r(NULL, "\n", &save);
+	}
+	CHECK(line == NULL, "extra output: %s", line);
+}

@@ -54,6 +54,9 @@ const char *t_caller_memory_cgroup(void);
 
 /* stratbox ARGS: its stdout (its stderr goes to the test's log), exit code */
 char *run_cli(const char *const *args, int *exit_code);
+/* A batch's output, one result line per job in order: line i holds both
+ * want[i][0] and want[i][1], and nothing follows the n-th (out is cut up). */
+void t_check_result_lines(char *out, const char *const want[][2], size_t n);
 
 void pyrt_snapshot(void);
 const char *pyrt_leftovers(void);

@@ -92,20 +92,13 @@ void p_batch_job_keys_enforced(void)
 	 * verdict says so: the key still reached the job's limits */
 	const char *memory = test_have_cgroups() ? "\"status\":\"MEMORY_LIMIT\""
 						 : "\"memory_bytes\":67108864";
-	const char *want[][2] = {
+	const char *const want[][2] = {
 		{ "\"id\":1", memory },
 		{ "\"id\":2", "\"status\":\"TIMEOUT_CPU\"" },
 		{ "\"id\":3", "unknown key \\\"timout\\\"" },
 		{ "\"id\":4", "\"rule\":\"syntax\"" },
 	};
-	char *save = NULL;
-	char *line = strtok_r(out, "\n", &save);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		CHECK(line != NULL, "only %zu result lines", i);
-		CHECK_CONTAINS(line, want[i][0]);
-		CHECK_CONTAINS(line, want[i][1]);
-		line = strtok_r(NULL, "\n", &save);
-	}
+	t_check_result_lines(out, want, sizeof(want) / sizeof(want[0]));
 	free(out);
 }
 

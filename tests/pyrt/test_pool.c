@@ -189,7 +189,7 @@ void p_batch_results_one_per_line_in_order(void)
 	unlink(path);
 	CHECK_INT_EQ(rc, 1); /* not every job succeeded */
 	/* one line per job, in input order */
-	static const char *want[][2] = {
+	static const char *const want[][2] = {
 		{ "\"id\":\"a\"", "\"status\":\"OK\"" },
 		{ "line 2:", "\"status\":\"INVALID_JOB\"" },
 		{ "\"id\":\"c\"", "\"status\":\"VALIDATION_ERROR\"" },
@@ -199,15 +199,7 @@ void p_batch_results_one_per_line_in_order(void)
 		{ "\"id\":\"g\"", "\"status\":\"INVALID_JOB\"" },
 		{ "\"id\":8", "\"status\":\"OK\"" },
 	};
-	char *save = NULL;
-	char *line = strtok_r(out, "\n", &save);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		CHECK(line != NULL, "only %zu result lines", i);
-		CHECK_CONTAINS(line, want[i][0]);
-		CHECK_CONTAINS(line, want[i][1]);
-		line = strtok_r(NULL, "\n", &save);
-	}
-	CHECK(line == NULL, "extra output: %s", line);
+	t_check_result_lines(out, want, sizeof(want) / sizeof(want[0]));
 	free(out);
 }
 
