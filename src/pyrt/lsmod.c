@@ -79,18 +79,6 @@ static uint32_t wait_host(uint32_t want)
 	return now;
 }
 
-/* wait(seq) -> the host's sequence number once it differs from seq. */
-static PyObject *ls_wait(PyObject *self, PyObject *arg)
-{
-	(void) self;
-	if (region == NULL)
-		return need_region();
-	unsigned long seq = PyLong_AsUnsignedLong(arg);
-	if (seq == (unsigned long) -1 && PyErr_Occurred())
-		return NULL;
-	return PyLong_FromUnsignedLong(wait_host((uint32_t) seq));
-}
-
 /* next(seq) -> (seq, kind, upto): wait, then what the host sent. */
 static PyObject *ls_next(PyObject *self, PyObject *arg)
 {
@@ -274,7 +262,6 @@ static PyMethodDef methods[] = {
 	{ "next", ls_next, METH_O, "wait for the host, then (seq, kind, upto)" },
 	{ "sync", ls_sync, METH_VARARGS, "show an instance its account before a call" },
 	{ "region", ls_region, METH_NOARGS, "the lockstep region as a memoryview, or None" },
-	{ "wait", ls_wait, METH_O, "wait until the host's sequence number moves past seq" },
 	{ "post", ls_post, METH_NOARGS, "the answers are written: wake the host" },
 	{ "answer", ls_answer, METH_VARARGS, "write an instance's orders for a bar" },
 	{ "fail", ls_fail, METH_VARARGS, "report that an instance raised" },

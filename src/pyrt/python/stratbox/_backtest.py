@@ -19,9 +19,9 @@ from .strategy import Bars, BaseStrategy, SignalError, _Store, normalize_signals
 # struct ls_header (lockstep.h): byte offsets
 _NBARS, _NINST = 16, 24
 _CONFIG_OFF, _CONFIG_LEN = 48, 56
-_TIME_OFF, _COLS_OFF, _HAS_OFF, _ACCT_OFF, _ANSWER_OFF, _TARGETS_OFF = 64, 72, 80, 88, 96, 104
-_HOST_SEQ, _KIND, _UPTO, _SLOT_MODE = 128, 256, 264, 320
-_ACCOUNT_DOUBLES = 20  # struct ls_account: cash, equity, available, finished+pad, position[16]
+_TIME_OFF, _COLS_OFF, _TARGETS_OFF = 64, 72, 104
+_SLOT_MODE = 320
+# (the accounts and answers are read and written by _stratbox_ls.sync/answer)
 _EVENT, _VECTOR = 1, 2
 _BAR, _CUT, _END = 1, 2, 3
 
@@ -90,7 +90,6 @@ class _Region:
     def __init__(self, mv):
         self.mv = mv
         u64 = np.frombuffer(mv, dtype=np.uint64, count=48)
-        self.u64 = u64
         self.u32 = np.frombuffer(mv, dtype=np.uint32, count=96)
         self.nbars = int(u64[_NBARS // 8])
         self.ninst = int(u64[_NINST // 8])
@@ -111,11 +110,6 @@ class _Region:
             st.time = t.view("datetime64[s]")
             st.n = 0
             self.stores.append(st)
-        self.acct = np.frombuffer(mv, dtype=np.float64, count=self.ninst * _ACCOUNT_DOUBLES,
-                                  offset=int(u64[_ACCT_OFF // 8])).reshape(self.ninst,
-                                                                           _ACCOUNT_DOUBLES)
-        self.finished = np.frombuffer(mv, dtype=np.uint32, count=self.ninst * _ACCOUNT_DOUBLES * 2,
-                                      offset=int(u64[_ACCT_OFF // 8]))[6::_ACCOUNT_DOUBLES * 2]
         self.targets_off = int(u64[_TARGETS_OFF // 8])
 
     def bars(self):
@@ -205,11 +199,9 @@ def _run_vector(r, cls, configs, warm, single):
     seq = 0
     bars = r.bars()
     while True:
-        seq = ls.wait(seq)
-        kind = int(r.u32[_KIND // 4])
+        seq, kind, upto = ls.next(seq)
         if kind != _CUT:
             return
-        upto = int(r.u64[_UPTO // 8])
         for st in r.stores:
             st.n = upto
         for i, c in enumerate(configs):
