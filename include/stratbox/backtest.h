@@ -64,6 +64,10 @@ typedef struct bt_job {
 	/* Provenance the caller knows of (data files and their hashes, the
 	 * environment): merged into the result's "provenance"; NULL: none. */
 	const struct json_t *provenance;
+	/* Set (non-zero) by another thread to stop the backtest: the strategy's
+	 * process is killed within about 20 ms and the result's status is
+	 * CANCELLED.  NULL: none. */
+	const volatile int *cancel;
 } bt_job;
 
 /* Allow, in a policy, the module names LLM-written code guesses for

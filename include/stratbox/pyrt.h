@@ -70,6 +70,10 @@ struct sbx_job {
 	 * 0: none.  Such a job is never run a second time on a fresh slot
 	 * after its zygote dies (the region has moved on): it fails instead. */
 	int lockstep_fd;
+	/* Readable (an eventfd written, a pipe closed): kill the job now.  Its
+	 * verdict is then SANDBOX_ERROR with a message that says it was
+	 * interrupted.  Watched once the job has its slot; 0: none. */
+	int cancel_fd;
 };
 
 struct sbx_job_result {

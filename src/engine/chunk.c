@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -40,6 +41,9 @@ struct driver {
 	struct ls_header lay; /* the layout as made here: never read back from h */
 	size_t size;
 	int fd;
+	int kill_fd; /* an eventfd: written, the job is killed (sbx_job.cancel_fd) */
+	bool killed; /* by the host: cancelled, or it would not end */
+	uint64_t tick_end; /* driver_end: when to say the end again */
 	uint32_t host_seq, slot_seq;
 	struct ls_spin spin;
 	size_t written; /* bars [0, written) are in the region */
@@ -66,9 +70,25 @@ static void *job_thread(void *arg)
 	return NULL;
 }
 
+/* Kill the strategy's process (once). */
+static void kill_job(struct driver *d)
+{
+	uint64_t one = 1;
+	if (!d->killed && write(d->kill_fd, &one, sizeof(one)) == sizeof(one))
+		d->killed = true;
+}
+
+/* Stop waiting: the job ended, or the caller cancels the backtest (then
+ * the job is killed, and ends within the watch's next poll). */
 static bool job_done(void *arg)
 {
-	return atomic_load(&((struct driver *) arg)->done) != 0;
+	struct driver *d = arg;
+	const volatile int *cancel = d->c->job->cancel;
+	if (cancel != NULL && *cancel && !d->killed) {
+		d->c->cancelled = true;
+		kill_job(d);
+	}
+	return atomic_load(&d->done) != 0;
 }
 
 /* Wait until the slot has posted `want`; false when the job ended first,
@@ -237,6 +257,8 @@ static void driver_free(struct driver *d)
 		munmap(d->h, d->size);
 	if (d->fd >= 0)
 		close(d->fd);
+	if (d->kill_fd >= 0)
+		close(d->kill_fd);
 	for (size_t i = 0; d->eng && i < d->c->k; i++)
 		bt_engine_free(d->eng[i]);
 	free(d->eng);
@@ -526,6 +548,9 @@ static int driver_init(struct driver *d, sbx_pool *pool, struct chunk *c, sbx_er
 	d->c = c;
 	d->pool = pool;
 	d->fd = -1;
+	d->kill_fd = eventfd(0, EFD_CLOEXEC);
+	if (d->kill_fd < 0)
+		return sbx_error_set(err, errno, "backtest: eventfd");
 	uint64_t spin = c->job->spin_ns;
 	if (spin == UINT64_MAX) {
 		/* STRATBOX_LOCKSTEP_SPIN_NS: for benchmarks of the exchange */
@@ -559,7 +584,8 @@ static int driver_start(struct driver *d, sbx_error **err)
 				  .cpu_time_ns = job->cpu_time_ns * k,
 				  .seed = job->seed,
 				  .has_seed = job->has_seed,
-				  .lockstep_fd = d->fd };
+				  .lockstep_fd = d->fd,
+				  .cancel_fd = d->kill_fd };
 	if (pthread_create(&d->th, NULL, job_thread, d) != 0)
 		return sbx_error_set(err, EAGAIN, "backtest thread");
 	d->started = true;
@@ -578,12 +604,42 @@ static int driver_start(struct driver *d, sbx_error **err)
 	return (int) mode;
 }
 
-/* Tell the process to end and wait for its result. */
+/* Stop waiting after the end: the job ended, or the tick is over. */
+static bool end_wait_done(void *arg)
+{
+	struct driver *d = arg;
+	return job_done(d) || ls_now_ns() >= d->tick_end;
+}
+
+/* How long the strategy's process has to end once told to. */
+#define END_GRACE_NS (1000ull * 1000000ull)
+
+/* Tell the process to end and wait for its result.  The end is said again
+ * every 20 ms (hostile code can overwrite the word that says it, between
+ * the host's write and its runtime's read); a process that has not ended
+ * after END_GRACE_NS is killed, and the run is the strategy's error. */
 static int driver_end(struct driver *d, sbx_error **err)
 {
 	if (!d->started)
 		return 0;
-	post_host(d, LS_END, d->written);
+	uint64_t t0 = ls_now_ns();
+	for (;;) {
+		post_host(d, LS_END, d->written);
+		uint32_t seen = __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE);
+		static const struct timespec tick = { 0, 20 * 1000000L };
+		d->tick_end = ls_now_ns() + 20 * 1000000ull;
+		(void) ls_wait_change(&d->h->slot_seq, seen, &d->h->host_sleeping, &d->spin,
+				      &tick, end_wait_done, d);
+		if (atomic_load(&d->done))
+			break;
+		if (!d->killed && ls_now_ns() - t0 > END_GRACE_NS) {
+			kill_job(d);
+			d->c->killed_at_end = d->killed;
+			if (d->killed && d->c->host_error == NULL)
+				d->c->host_error = strdup(
+					"the strategy's process did not end when the backtest did");
+		}
+	}
 	pthread_join(d->th, NULL);
 	d->started = false;
 	if (d->run_rc < 0) {
@@ -678,6 +734,14 @@ static int run_vector(struct driver *d, sbx_error **err)
 
 int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
 {
+	if (c->job->cancel != NULL && *c->job->cancel) {
+		c->cancelled = true; /* nothing to start */
+		for (size_t i = 0; i < c->k; i++) {
+			c->runs[i].status = "CANCELLED";
+			c->runs[i].error = strdup("cancelled before it ran");
+		}
+		return 0;
+	}
 	struct driver d;
 	if (driver_init(&d, pool, c, err) < 0) {
 		driver_free(&d);
@@ -716,11 +780,20 @@ int chunk_run(sbx_pool *pool, struct chunk *c, sbx_error **err)
 	}
 	for (size_t i = 0; i < c->k; i++) {
 		struct chunk_run *r = &c->runs[i];
-		if (!c->job_ok || c->host_error != NULL) {
+		if (!c->job_ok || c->host_error != NULL || c->cancelled) {
 			bt_result_free(r->result);
 			r->result = NULL;
 		}
-		if (!c->job_ok) {
+		if (c->cancelled) {
+			free(r->error);
+			r->status = "CANCELLED";
+			r->error = strdup("cancelled: the strategy's process was killed");
+		} else if (c->killed_at_end) {
+			/* it would not end when told: the host killed it */
+			free(r->error);
+			r->status = "STRATEGY_ERROR";
+			r->error = strdup(c->host_error);
+		} else if (!c->job_ok) {
 			/* the sandbox's outcome stands alone (the job's own error
 			 * with it when it exited non-zero: sbx_job_result_json) */
 			free(r->error);

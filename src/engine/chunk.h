@@ -35,6 +35,8 @@ struct chunk {
 	size_t bars_sent;    /* bars the strategy was shown */
 	uint64_t drive_ns;   /* from the first bar to the end message */
 	char *host_error;    /* the protocol broke (the slot ended early, a bad answer) */
+	bool cancelled;	     /* bt_job.cancel was set: the runs are CANCELLED */
+	bool killed_at_end;  /* its process would not end when told: killed */
 	/* progress: bars of every instance done (for sweeps); may be NULL */
 	atomic_size_t *progress;
 };

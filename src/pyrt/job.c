@@ -62,6 +62,8 @@ static int job_config(const struct sbx_job *job, sbx_config **out, sbx_error **e
 		sbx_config_free(c);
 		return -1;
 	}
+	if (job->cancel_fd > 0)
+		sbx_config_set_cancel_fd(c, job->cancel_fd);
 	*out = c;
 	return 0;
 }

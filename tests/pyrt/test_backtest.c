@@ -141,6 +141,7 @@ struct run_opts {
 	uint64_t memory;
 	bool trade_on_close;
 	size_t cpus_milli;  /* 0: one CPU */
+	const volatile int *cancel; /* bt_job.cancel */
 };
 
 /* One backtest; the result (never NULL: a run that cannot start fails the
@@ -161,7 +162,8 @@ static json_t *backtest(struct bt_env *e, const char *code, const bt_data *d,
 		       .millicpus = o->cpus_milli ? o->cpus_milli : 1000,
 		       .seed = 1,
 		       .has_seed = true,
-		       .spin_ns = UINT64_MAX };
+		       .spin_ns = UINT64_MAX,
+		       .cancel = o->cancel };
 	bt_config_default(&job.config);
 	job.config.trade_on_close = o->trade_on_close;
 	bool ok;
@@ -1153,6 +1155,139 @@ void p_bt_limits(void)
 		CHECK(secs < 10);
 		json_decref(r);
 	}
+	bt_data_free(d);
+	env_stop(&e);
+}
+
+/* A strategy whose process will not end when the backtest does.  The host
+ * says the end again every 20 ms, then kills the process after its grace
+ * (a second): the run is the strategy's error, and the host never waits
+ * for the job's time limit (20 s here).
+ *   flush: a sys.stdout whose flush() never returns, so the runtime's last
+ *     step (after the end) blocks: always killed;
+ *   kind: a thread that writes "another bar" over the host's end message
+ *     whenever it sees one: killed when the thread keeps winning, OK when
+ *     the runtime read a repeated end first (the race the header test
+ *     once lost, which left the host waiting for the job's limit);
+ *   linger: the control, a thread left sleeping does not hold the process
+ *     up (the runtime ends it), so that run is OK at once. */
+void p_bt_end_refused(void)
+{
+	static const struct {
+		const char *name, *code, *status, *or_status;
+	} cases[] = {
+		{ "flush",
+		  "import sys, time\n"
+		  "class Stuck:\n"
+		  "    def __init__(self, out):\n"
+		  "        self.out = out\n"
+		  "    def write(self, s):\n"
+		  "        return self.out.write(s)\n"
+		  "    def flush(self):\n"
+		  "        time.sleep(3600)\n"
+		  "class Flush(BaseStrategy):\n"
+		  "    def initialize(self):\n"
+		  "        sys.stdout = Stuck(sys.stdout)\n"
+		  "    def generate_signals(self, d):\n"
+		  "        return []\n",
+		  "STRATEGY_ERROR", NULL },
+		{ "kind",
+		  "import threading\n"
+		  "import numpy as np\n"
+		  "def forge(mv):\n"
+		  "    h = np.frombuffer(mv, dtype=np.uint32, count=96)\n"
+		  "    while True:\n"
+		  "        if h[256 // 4] == 3:\n"
+		  "            h[256 // 4] = 1\n"
+		  "class Kind(BaseStrategy):\n"
+		  "    started = False\n"
+		  "    def generate_signals(self, d):\n"
+		  "        if not self.started:\n"
+		  "            self.started = True\n"
+		  "            mv = d.close.base.base\n"
+		  "            threading.Thread(target=forge, args=(mv,), daemon=True).start()\n"
+		  "        return []\n",
+		  "STRATEGY_ERROR", "OK" },
+		{ "linger",
+		  "import threading, time\n"
+		  "class Linger(BaseStrategy):\n"
+		  "    def initialize(self):\n"
+		  "        threading.Thread(target=time.sleep, args=(3600,)).start()\n"
+		  "    def generate_signals(self, d):\n"
+		  "        return []\n",
+		  "OK", NULL },
+	};
+	struct bt_env e;
+	env_start(&e, ENV_PROCESS, 1);
+	bt_data *d = load_goog(LOOKAHEAD_END);
+	/* two CPUs: the thread watches for the end while the runtime waits */
+	struct run_opts o = { .timeout_s = 20, .cpus_milli = 2000 };
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		double secs;
+		json_t *r = backtest(&e, cases[i].code, d, &o, &secs);
+		test_note("%s: %s in %.2f s: %.200s", cases[i].name, jstr(r, "status"), secs,
+			  jstr(r, "error"));
+		const char *st = jstr(r, "status");
+		if (cases[i].or_status == NULL || strcmp(st, cases[i].or_status) != 0)
+			EXPECT_STATUS(r, cases[i].status);
+		if (strcmp(st, "OK") != 0) {
+			CHECK_CONTAINS(jstr(r, "error"), "did not end");
+			CHECK(json_is_null(json_object_get(r, "metrics")));
+		}
+		CHECK(secs < 10, "%s: %.1f s: the host waited for the job's limit", cases[i].name,
+		      secs);
+		json_decref(r);
+	}
+	bt_data_free(d);
+	env_stop(&e);
+}
+
+/* bt_job.cancel set from another thread while the strategy computes: the
+ * process is killed at once and the run is CANCELLED; a backtest whose
+ * flag is already set does not start. */
+struct canceller {
+	volatile int flag;
+	double after_s;
+};
+
+static void *cancel_later(void *arg)
+{
+	struct canceller *c = arg;
+	struct timespec ts = { (time_t) c->after_s,
+			       (long) ((c->after_s - (double) (time_t) c->after_s) * 1e9) };
+	nanosleep(&ts, NULL);
+	c->flag = 1;
+	return NULL;
+}
+
+void p_bt_cancel(void)
+{
+	struct bt_env e;
+	env_start(&e, ENV_DEFAULT, 1);
+	bt_data *d = load_goog(NULL);
+	static const char *const slow = "import time\n"
+					"class Slow(BaseStrategy):\n"
+					"    def generate_signals(self, d):\n"
+					"        time.sleep(0.05)\n"
+					"        return []\n";
+	struct canceller c = { 0, 0.5 };
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, cancel_later, &c) == 0);
+	struct run_opts o = { .timeout_s = 30, .cancel = &c.flag };
+	double secs;
+	json_t *r = backtest(&e, slow, d, &o, &secs);
+	pthread_join(th, NULL);
+	test_note("running: %s in %.2f s: %s", jstr(r, "status"), secs, jstr(r, "error"));
+	EXPECT_STATUS(r, "CANCELLED");
+	CHECK(json_is_null(json_object_get(r, "metrics")));
+	CHECK(secs < 5, "%.1f s: the cancel did not stop the run", secs);
+	json_decref(r);
+	/* already cancelled: nothing runs */
+	r = backtest(&e, slow, d, &o, &secs);
+	test_note("before: %s in %.3f s: %s", jstr(r, "status"), secs, jstr(r, "error"));
+	EXPECT_STATUS(r, "CANCELLED");
+	CHECK_CONTAINS(jstr(r, "error"), "before it ran");
+	json_decref(r);
 	bt_data_free(d);
 	env_stop(&e);
 }

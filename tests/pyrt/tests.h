@@ -30,7 +30,7 @@
 	X(bt_lookahead_arrays) X(bt_lookahead_process) X(bt_lookahead_early_post)                  \
 	X(bt_lookahead_header) X(bt_header_layout_forged) X(bt_lookahead_vectorised)                \
 	X(bt_forged_orders_refused) X(bt_forged_answers_ignored) X(bt_forged_protocol)             \
-	X(bt_limits) X(bt_sweep_one_fails) X(bt_module_aliases_match) X(bt_base_strategy_imports)     \
+	X(bt_limits) X(bt_end_refused) X(bt_cancel) X(bt_sweep_one_fails) X(bt_module_aliases_match) X(bt_base_strategy_imports)     \
 	X(bt_sweep_slots_no_channel) X(bt_forged_racing_answers) X(bt_lookahead_early_post_numpy)  \
 	X(bt_cli)
 
