@@ -36,6 +36,13 @@ struct sbx_server_options {
 	const char *data_dir;	   /* "symbols" are NAME.csv here; NULL: the bundled manifest */
 	const char *policy_path;   /* validator policy; NULL: the default */
 	int log_fd;		   /* one line per event (start, requeue, stop); -1: none */
+	/* a tenant's jobs not yet ended (queued or running) before 429; 0: no limit */
+	size_t tenant_max_running;
+	/* on stop, how long running jobs may go on before they are killed and
+	 * queued again for the next start; 0: 60 s */
+	uint64_t drain_timeout_ms;
+	/* ended jobs (results and reports) are deleted after this; 0: 7 days */
+	uint64_t retention_ms;
 };
 
 struct sbx_server;
@@ -47,8 +54,9 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		     sbx_error **err);
 /* The port actually bound (for "HOST:0"). */
 unsigned sbx_server_port(const struct sbx_server *srv);
-/* Stop accepting, let running jobs finish (queued ones stay queued in the
- * store for the next start), free everything. */
+/* Stop accepting, let running jobs finish, for drain_timeout_ms at most
+ * (those still running then are killed and queued again; queued ones stay
+ * queued in the store for the next start), free everything. */
 void sbx_server_stop(struct sbx_server *srv);
 
 #ifdef __cplusplus

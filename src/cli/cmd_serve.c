@@ -27,12 +27,19 @@ static const char serve_usage[] =
 	"  --data-dir DIR        backtest symbols are DIR/NAME.csv (default: the bundled data)\n"
 	"  --policy FILE         validator policy (JSON)\n"
 	"  --cgroup-parent PATH  where job cgroups go (see stratbox run --help)\n"
+	"  --tenant-max-running N  a tenant's jobs queued or running at once before its\n"
+	"                        new ones get 429 (no limit)\n"
+	"  --drain-timeout TIME  on SIGTERM, how long running jobs may finish before they\n"
+	"                        are killed and queued again for the next start (60s)\n"
+	"  --retention TIME      ended jobs, their results and reports, are deleted after\n"
+	"                        this (7d; e.g. 30m, 12h, 30d)\n"
 	"\n"
-	"SIGTERM or SIGINT: no new jobs, running ones finish, queued ones wait in the\n"
-	"state directory for the next start.  The API is docs/http-api.md.\n";
+	"SIGTERM or SIGINT: no new jobs, running ones finish (within --drain-timeout),\n"
+	"queued ones wait in the state directory for the next start.  The API is\n"
+	"docs/http-api.md.\n";
 
 enum { O_LISTEN = 256, O_STATE_DIR, O_WORKERS, O_TOKEN_FILE, O_MAX_QUEUE, O_MAX_BODY, O_DATA_DIR,
-       O_POLICY, O_CGROUP_PARENT, O_HELP };
+       O_POLICY, O_CGROUP_PARENT, O_TENANT_MAX, O_DRAIN, O_RETENTION, O_HELP };
 
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
@@ -44,6 +51,9 @@ static const struct option options[] = {
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "policy", required_argument, NULL, O_POLICY },
 	{ "cgroup-parent", required_argument, NULL, O_CGROUP_PARENT },
+	{ "tenant-max-running", required_argument, NULL, O_TENANT_MAX },
+	{ "drain-timeout", required_argument, NULL, O_DRAIN },
+	{ "retention", required_argument, NULL, O_RETENTION },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,6 +92,29 @@ int cmd_serve(int argc, char **argv)
 		case O_DATA_DIR: o.data_dir = optarg; break;
 		case O_POLICY: o.policy_path = optarg; break;
 		case O_CGROUP_PARENT: o.cgroup_parent = optarg; break;
+		case O_TENANT_MAX:
+			if (parse_u64(optarg, &v, &why) < 0 || v < 1 || v > 1000000)
+				return cli_bad_value("tenant-max-running", optarg,
+						     why ? why : "from 1 to 1000000"),
+				       2;
+			o.tenant_max_running = (size_t) v;
+			break;
+		case O_DRAIN:
+			if (parse_duration(optarg, &v, &why) < 0 || v < 1000000 ||
+			    v > 24ull * 3600 * 1000000000ull)
+				return cli_bad_value("drain-timeout", optarg,
+						     why ? why : "from 1ms to 24h"),
+				       2;
+			o.drain_timeout_ms = v / 1000000;
+			break;
+		case O_RETENTION:
+			if (parse_duration(optarg, &v, &why) < 0 || v < 1000000000ull ||
+			    v > 3650ull * 24 * 3600 * 1000000000ull)
+				return cli_bad_value("retention", optarg,
+						     why ? why : "from 1s to 3650d"),
+				       2;
+			o.retention_ms = v / 1000000;
+			break;
 		case 'h':
 		case O_HELP: fputs(serve_usage, stdout); return 0;
 		default:

@@ -120,6 +120,7 @@ int parse_duration(const char *s, uint64_t *out_ns, const char **why)
 		{ "", 1000000000ull },	 { "s", 1000000000ull }, { "ms", 1000000ull },
 		{ "us", 1000ull },	 { "m", 60000000000ull }, { "min", 60000000000ull },
 		{ "h", 3600000000000ull },
+		{ "d", 86400000000000ull },
 	};
 	const char *w = NULL, *end = NULL;
 	uint64_t whole, frac;

@@ -15,7 +15,7 @@
 int parse_size(const char *s, uint64_t *out, const char **why);
 
 /* Seconds with an optional fraction and optional unit: "60", "0.25",
- * "1.5s", "250ms", "2m".  Result in nanoseconds.  Zero is refused. */
+ * "1.5s", "250ms", "2m", "12h", "7d".  Result in nanoseconds.  Zero is refused. */
 int parse_duration(const char *s, uint64_t *out_ns, const char **why);
 
 /* A positive decimal like "0.5" or "2": result in millicpus (0.5 -> 500). */

@@ -227,8 +227,8 @@ static void submit(struct sbx_server *s, const char *tenant, const char *kind,
 	struct sbx_store_job j;
 	bool existed = false;
 	cleanup_error sbx_error *err = NULL;
-	r = sbx_store_submit(s->store, tenant, kind, text, key, s->opt.max_queue, &j, &existed,
-			     &err);
+	r = sbx_store_submit(s->store, tenant, kind, text, key, s->opt.max_queue,
+			     s->opt.tenant_max_running, &j, &existed, &err);
 	if (r < 0) {
 		free(text);
 		api_sbx_error(rs, err);
@@ -239,6 +239,14 @@ static void submit(struct sbx_server *s, const char *tenant, const char *kind,
 		rs->retry_after = 5;
 		api_error(rs, 429, "queue_full", "the queue is full (%zu jobs waiting): retry later",
 			  s->opt.max_queue);
+		return;
+	}
+	if (r == 2) {
+		free(text);
+		rs->retry_after = 2;
+		api_error(rs, 429, "tenant_quota",
+			  "you have %zu jobs queued or running, your limit: retry when one ends",
+			  s->opt.tenant_max_running);
 		return;
 	}
 	if (existed && (strcmp(j.kind, kind) != 0 || strcmp(j.request, text) != 0)) {
@@ -309,12 +317,15 @@ static void cancel_job(struct sbx_server *s, const char *tenant, const char *id,
 			  sbx_job_status_name(was));
 		return;
 	}
+	if (was == SBX_JOB_RUNNING)
+		server_kill_running(s, id);
 	server_job_ended(s);
 	struct sbx_store_job j;
 	if (sbx_store_get(s->store, tenant, id, &j, &err) != 1) {
 		api_error(rs, 500, "internal", "job %s vanished", id);
 		return;
 	}
+	server_count_job(s, j.kind, SBX_JOB_CANCELLED, 0, 0, 0);
 	rs->status = 200;
 	rs->body = job_json(&j, true);
 	sbx_store_job_clear(&j);
@@ -479,7 +490,8 @@ void api_handle(struct sbx_server *s, const struct api_request *rq, struct api_r
 			return method_not_allowed(rs, "GET");
 		return healthz(s, rs);
 	}
-	if (strncmp(p, "/v1/", 4) != 0) {
+	bool metrics = strcmp(p, "/metrics") == 0;
+	if (strncmp(p, "/v1/", 4) != 0 && !metrics) {
 		api_error(rs, 404, "not_found", "no such path: %s", p);
 		return;
 	}
@@ -488,6 +500,17 @@ void api_handle(struct sbx_server *s, const struct api_request *rq, struct api_r
 	if (tenant == NULL) {
 		rs->auth_challenge = true;
 		api_error(rs, 401, "unauthorized", "give a valid token: Authorization: Bearer TOKEN");
+		return;
+	}
+	if (metrics) {
+		if (!is_method(rq, "GET"))
+			return method_not_allowed(rs, "GET");
+		rs->raw = server_metrics_text(s);
+		if (rs->raw == NULL)
+			return api_error(rs, 500, "internal", "out of memory");
+		rs->status = 200;
+		rs->raw_len = strlen(rs->raw);
+		rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		return;
 	}
 	p += 3; /* "/..." */
@@ -510,6 +533,15 @@ void api_handle(struct sbx_server *s, const struct api_request *rq, struct api_r
 		if (!is_method(rq, "GET"))
 			return method_not_allowed(rs, "GET");
 		return list_jobs(s, tenant, rq, rs);
+	}
+	if (strncmp(p, "/jobs/", 6) == 0 && strlen(p + 6) == SBX_JOB_ID_LEN + 7 &&
+	    strcmp(p + 6 + SBX_JOB_ID_LEN, "/report") == 0) {
+		char id[SBX_JOB_ID_LEN + 1];
+		memcpy(id, p + 6, SBX_JOB_ID_LEN);
+		id[SBX_JOB_ID_LEN] = '\0';
+		if (!is_method(rq, "GET"))
+			return method_not_allowed(rs, "GET");
+		return api_report(s, tenant, id, rs);
 	}
 	if (strncmp(p, "/jobs/", 6) == 0 && strchr(p + 6, '/') == NULL && p[6] != '\0') {
 		const char *id = p + 6;

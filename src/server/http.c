@@ -35,8 +35,10 @@ static void body_free(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *c, struct api_response *rs)
+static enum MHD_Result send_response(struct sbx_server *s, struct MHD_Connection *c,
+				     struct api_response *rs)
 {
+	server_count_http(s, rs->status);
 	char *text = NULL;
 	if (rs->body != NULL) {
 		text = json_dumps(rs->body, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -44,7 +46,12 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct api_respon
 		rs->body = NULL;
 	}
 	size_t len = text ? strlen(text) : 0;
-	if (text != NULL) {
+	bool raw = text == NULL && rs->raw != NULL;
+	if (raw) {
+		text = rs->raw;
+		len = rs->raw_len;
+		rs->raw = NULL;
+	} else if (text != NULL) {
 		/* a newline, so that curl's output ends a line */
 		char *t = realloc(text, len + 2);
 		if (t != NULL) {
@@ -60,8 +67,12 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct api_respon
 		free(rs->location_buf);
 		return MHD_NO;
 	}
-	if (text != NULL)
+	if (raw)
+		MHD_add_response_header(r, "Content-Type", rs->content_type);
+	else if (text != NULL)
 		MHD_add_response_header(r, "Content-Type", "application/json");
+	if (rs->csp)
+		MHD_add_response_header(r, "Content-Security-Policy", rs->csp);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (rs->location)
@@ -106,7 +117,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				struct api_response rs = { 0 };
 				api_error(&rs, 413, "body_too_large",
 					  "the request body is larger than %zu bytes", s->opt.max_body);
-				return send_response(c, &rs);
+				return send_response(s, c, &rs);
 			}
 		}
 		return MHD_YES;
@@ -145,7 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 					  .body_len = b->len };
 		api_handle(s, &rq, &rs);
 	}
-	return send_response(c, &rs);
+	return send_response(s, c, &rs);
 }
 
 static int parse_listen(const char *spec, struct sockaddr_storage *ss, bool *v6, char **host,

@@ -30,6 +30,31 @@ bool auth_enabled(const struct auth *a);
 /* The tenant of "Bearer TOKEN" (the Authorization header's value), or NULL. */
 const char *auth_tenant(const struct auth *a, const char *authorization);
 
+/* A worker thread and the job it runs, for DELETE and the drain. */
+struct worker {
+	struct sbx_server *s;
+	unsigned index;
+	char id[SBX_JOB_ID_LEN + 1]; /* "": idle (under s->mu) */
+	volatile int cancel;	     /* set: the backtest is killed (bt_job.cancel) */
+	int cancel_fd;		     /* written: the execution is killed (sbx_job.cancel_fd) */
+	bool requeue;		     /* the drain gave up on it: queue it again */
+};
+
+/* Counters for /metrics (server.c; under s->mu). */
+#define METRIC_BUCKETS 14
+struct metrics {
+	/* jobs ended, by kind (0 execution, 1 backtest) and final status */
+	unsigned long ended[2][SBX_JOB_STATUS_COUNT];
+	/* seconds: queue wait and run, cumulative histograms */
+	unsigned long wait_hist[METRIC_BUCKETS + 1], run_hist[METRIC_BUCKETS + 1];
+	double wait_sum, run_sum;
+	unsigned long wait_count, run_count;
+	/* HTTP responses by status code (100..599) */
+	unsigned long http[500];
+	unsigned long requeued, expired;
+};
+extern const double metric_bounds[METRIC_BUCKETS];
+
 struct sbx_server {
 	struct sbx_server_options opt;
 	char *host;
@@ -45,17 +70,30 @@ struct sbx_server {
 	pthread_mutex_t mu;
 	pthread_cond_t work;  /* a job was queued, or stopping */
 	pthread_cond_t ended; /* a job ended (or was cancelled), or stopping */
+	pthread_cond_t janitor_wake; /* stopping */
 	bool stopping;	      /* no new jobs; workers end after their current one */
 	unsigned long queued_gen; /* counts jobs queued: a worker's wake-up is never missed */
 	pthread_t *threads;
+	struct worker *workers;
 	unsigned nthreads;
 	atomic_uint running;
+	struct metrics m;
+	pthread_t janitor; /* retention */
+	bool janitor_started;
 };
 
 void server_log(struct sbx_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Wake a worker (a job was queued), or every waiter (a job ended). */
 void server_job_queued(struct sbx_server *s);
 void server_job_ended(struct sbx_server *s);
+/* Kill the job if a worker runs it (DELETE of a running job). */
+void server_kill_running(struct sbx_server *s, const char *id);
+/* A job ended: its kind, final status and times (Unix ms), for /metrics. */
+void server_count_job(struct sbx_server *s, const char *kind, enum sbx_job_status st,
+		      int64_t created_ms, int64_t started_ms, int64_t finished_ms);
+void server_count_http(struct sbx_server *s, unsigned status);
+/* GET /metrics: the Prometheus text. */
+char *server_metrics_text(struct sbx_server *s);
 
 /* ---- worker.c ---- */
 void *worker_main(void *arg);
@@ -75,6 +113,11 @@ struct api_request {
 struct api_response {
 	unsigned status;
 	json_t *body;		/* owned; NULL: no body */
+	/* or a body that is not JSON (owned, malloc'd), with its type and
+	 * an optional Content-Security-Policy */
+	char *raw;
+	size_t raw_len;
+	const char *content_type, *csp;
 	const char *location;	/* a header, when not NULL (points into body's strings) */
 	char *location_buf;
 	unsigned retry_after;	/* seconds, when > 0 */
@@ -86,5 +129,12 @@ void api_handle(struct sbx_server *s, const struct api_request *rq, struct api_r
 /* {"error": {"code": CODE, "message": ...}} with status */
 void api_error(struct api_response *rs, unsigned status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* ---- report.c ---- */
+/* GET /v1/jobs/{id}/report: the HTML report of a tenant's backtest. */
+void api_report(struct sbx_server *s, const char *tenant, const char *id,
+		struct api_response *rs);
+/* Remove a job's report file, if any (retention, tests). */
+void report_remove(struct sbx_server *s, const char *id);
 
 #endif

@@ -10,8 +10,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#define DEFAULT_DRAIN_MS (60u * 1000u)
+#define DEFAULT_RETENTION_MS (7ull * 24 * 3600 * 1000)
 
 void server_log(struct sbx_server *s, const char *fmt, ...)
 {
@@ -50,17 +54,96 @@ unsigned sbx_server_port(const struct sbx_server *srv)
 	return srv->port;
 }
 
+static void deadline_after(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t) (ms / 1000);
+	ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* No new jobs; running ones finish, for drain_timeout_ms at most: then
+ * they are killed and queued again (run_one sees w->requeue). */
 static void stop_workers(struct sbx_server *s)
 {
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->work);
+	pthread_cond_broadcast(&s->janitor_wake);
+	struct timespec deadline;
+	deadline_after(&deadline, s->opt.drain_timeout_ms);
+	for (;;) {
+		bool busy = false;
+		for (unsigned i = 0; i < s->nthreads; i++)
+			busy = busy || s->workers[i].id[0] != '\0';
+		if (!busy)
+			break;
+		if (pthread_cond_timedwait(&s->ended, &s->mu, &deadline) == ETIMEDOUT) {
+			for (unsigned i = 0; i < s->nthreads; i++) {
+				struct worker *w = &s->workers[i];
+				uint64_t one = 1;
+				if (w->id[0] == '\0')
+					continue;
+				w->requeue = true;
+				w->cancel = 1;
+				if (write(w->cancel_fd, &one, sizeof(one)) != sizeof(one))
+					server_log(s, "job %s: cannot signal its worker", w->id);
+			}
+			break;
+		}
+	}
 	pthread_mutex_unlock(&s->mu);
 	for (unsigned i = 0; i < s->nthreads; i++)
 		pthread_join(s->threads[i], NULL);
 	s->nthreads = 0;
+	if (s->janitor_started)
+		pthread_join(s->janitor, NULL);
+	s->janitor_started = false;
 	/* waiters answer with the job as it stands */
 	server_job_ended(s);
+}
+
+/* Retention: every few minutes (or a tenth of the retention, when that is
+ * shorter), the ended jobs older than it go, with their reports. */
+static void *janitor_main(void *arg)
+{
+	struct sbx_server *s = arg;
+	uint64_t every = s->opt.retention_ms / 10;
+	if (every > 5 * 60 * 1000)
+		every = 5 * 60 * 1000;
+	if (every < 100)
+		every = 100;
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		int64_t now_ms = (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		char **ids = NULL;
+		size_t n = 0;
+		cleanup_error sbx_error *err = NULL;
+		if (sbx_store_expire(s->store, now_ms - (int64_t) s->opt.retention_ms, &ids, &n,
+				     &err) < 0)
+			server_log(s, "retention: %s", err->msg);
+		for (size_t i = 0; i < n; i++) {
+			report_remove(s, ids[i]);
+			free(ids[i]);
+		}
+		free(ids);
+		if (n > 0)
+			server_log(s, "retention: %zu ended job(s) deleted", n);
+		pthread_mutex_lock(&s->mu);
+		s->m.expired += n;
+		struct timespec deadline;
+		deadline_after(&deadline, every);
+		if (!s->stopping)
+			pthread_cond_timedwait(&s->janitor_wake, &s->mu, &deadline);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
 static void server_free(struct sbx_server *s)
@@ -75,10 +158,15 @@ static void server_free(struct sbx_server *s)
 	sbx_store_close(s->store);
 	auth_free(s->auth);
 	free(s->threads);
+	for (unsigned i = 0; s->workers && i < s->opt.workers; i++)
+		if (s->workers[i].cancel_fd >= 0)
+			close(s->workers[i].cancel_fd);
+	free(s->workers);
 	free(s->manifest);
 	free(s->host);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->ended);
+	pthread_cond_destroy(&s->janitor_wake);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -108,6 +196,7 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 	pthread_condattr_init(&ca);
 	pthread_cond_init(&s->work, &ca);
 	pthread_cond_init(&s->ended, &ca);
+	pthread_cond_init(&s->janitor_wake, &ca);
 	pthread_condattr_destroy(&ca);
 	s->opt = *opt;
 	if (s->opt.listen == NULL)
@@ -118,6 +207,10 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		s->opt.max_queue = 1000;
 	if (s->opt.max_body == 0)
 		s->opt.max_body = 16u << 20;
+	if (s->opt.drain_timeout_ms == 0)
+		s->opt.drain_timeout_ms = DEFAULT_DRAIN_MS;
+	if (s->opt.retention_ms == 0)
+		s->opt.retention_ms = DEFAULT_RETENTION_MS;
 
 	unsigned requeued = 0;
 	if (auth_load(opt->token_file, &s->auth, err) < 0 ||
@@ -151,22 +244,39 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		return -1;
 	}
 	s->threads = calloc(s->opt.workers, sizeof(*s->threads));
-	if (s->threads == NULL) {
+	s->workers = calloc(s->opt.workers, sizeof(*s->workers));
+	if (s->threads == NULL || s->workers == NULL) {
 		server_free(s);
 		return sbx_error_set(err, ENOMEM, "workers");
+	}
+	for (unsigned i = 0; i < s->opt.workers; i++)
+		s->workers[i] = (struct worker){ .s = s, .index = i, .cancel_fd = -1 };
+	for (unsigned i = 0; i < s->opt.workers; i++) {
+		s->workers[i].cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s->workers[i].cancel_fd < 0) {
+			int e = errno;
+			server_free(s);
+			return sbx_error_set(err, e, "eventfd");
+		}
 	}
 	if (http_start(s, err) < 0) {
 		server_free(s);
 		return -1;
 	}
 	for (unsigned i = 0; i < s->opt.workers; i++) {
-		int e = pthread_create(&s->threads[i], NULL, worker_main, s);
+		int e = pthread_create(&s->threads[i], NULL, worker_main, &s->workers[i]);
 		if (e != 0) {
 			server_free(s);
 			return sbx_error_set(err, e, "worker thread");
 		}
 		s->nthreads++;
 	}
+	int e = pthread_create(&s->janitor, NULL, janitor_main, s);
+	if (e != 0) {
+		server_free(s);
+		return sbx_error_set(err, e, "retention thread");
+	}
+	s->janitor_started = true;
 	server_log(s, "listening on %s:%u, %u worker(s), state in %s%s", s->host, s->port,
 		   s->opt.workers, opt->state_dir,
 		   auth_enabled(s->auth) ? ""

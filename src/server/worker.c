@@ -2,20 +2,26 @@
  * server's pool, write its one result.  A job ends "done" when it ran to a
  * result, whatever the strategy's verdict (result.success says), "failed"
  * only when the service could not run it (its request no longer loads: a
- * dataset gone).  A worker asked to stop finishes its job first. */
+ * dataset gone).  A worker asked to stop finishes its job first, unless
+ * the drain runs out of time: then the job is killed and queued again.
+ * DELETE of a running job kills it here (struct worker: the id it runs,
+ * its cancel flag and fd). */
 #include "common/util.h"
 #include "server/internal.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 static char *dump(const json_t *o)
 {
 	return json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 }
 
-static json_t *run_execution(struct sbx_server *s, const json_t *rq, bool *failed)
+static json_t *run_execution(struct worker *w, const json_t *rq, bool *failed)
 {
+	struct sbx_server *s = w->s;
 	cleanup_error sbx_error *err = NULL;
 	struct sbx_job_request req;
 	if (sbx_job_request_from_json(&req, rq, NULL, &err) < 0) {
@@ -23,6 +29,7 @@ static json_t *run_execution(struct sbx_server *s, const json_t *rq, bool *faile
 		return sbx_job_error_json("FAILED", err->msg);
 	}
 	bool ok = false;
+	req.job.cancel_fd = w->cancel_fd;
 	json_t *res = sbx_pool_run_checked(s->pool, s->policy, &req.job, &ok, &err);
 	sbx_job_request_clear(&req);
 	if (res == NULL) {
@@ -32,8 +39,9 @@ static json_t *run_execution(struct sbx_server *s, const json_t *rq, bool *faile
 	return res;
 }
 
-static json_t *run_backtest(struct sbx_server *s, const json_t *rq, bool *failed)
+static json_t *run_backtest(struct worker *w, const json_t *rq, bool *failed)
 {
+	struct sbx_server *s = w->s;
 	cleanup_error sbx_error *err = NULL;
 	bt_request req;
 	if (bt_request_from_json(&req, rq, &s->sources, &err) < 0) {
@@ -42,6 +50,7 @@ static json_t *run_backtest(struct sbx_server *s, const json_t *rq, bool *failed
 		return sbx_job_error_json("FAILED", err->msg);
 	}
 	bool ok = false;
+	req.job.cancel = &w->cancel;
 	json_t *res = bt_backtest_run(s->pool, s->policy, &req.job, &ok, &err);
 	bt_request_clear(&req);
 	if (res == NULL) {
@@ -51,8 +60,39 @@ static json_t *run_backtest(struct sbx_server *s, const json_t *rq, bool *failed
 	return res;
 }
 
-static void run_one(struct sbx_server *s, struct sbx_store_job *j)
+/* Take the job as this worker's (DELETE and the drain find it here); false
+ * when it was cancelled between the claim and now. */
+static bool adopt(struct worker *w, const struct sbx_store_job *j)
 {
+	struct sbx_server *s = w->s;
+	uint64_t v;
+	while (read(w->cancel_fd, &v, sizeof(v)) > 0) /* nonblocking: drained */
+		;
+	pthread_mutex_lock(&s->mu);
+	memcpy(w->id, j->id, sizeof(w->id));
+	w->cancel = 0;
+	w->requeue = false;
+	pthread_mutex_unlock(&s->mu);
+	struct sbx_store_job now;
+	cleanup_error sbx_error *err = NULL;
+	if (sbx_store_get(s->store, NULL, j->id, &now, &err) == 1) {
+		bool running = now.status == SBX_JOB_RUNNING;
+		sbx_store_job_clear(&now);
+		return running;
+	}
+	return true;
+}
+
+static void run_one(struct worker *w, struct sbx_store_job *j)
+{
+	struct sbx_server *s = w->s;
+	if (!adopt(w, j)) {
+		pthread_mutex_lock(&s->mu);
+		w->id[0] = '\0';
+		pthread_mutex_unlock(&s->mu);
+		server_job_ended(s);
+		return;
+	}
 	bool failed = false;
 	json_t *res = NULL;
 	json_error_t je;
@@ -61,9 +101,9 @@ static void run_one(struct sbx_server *s, struct sbx_store_job *j)
 		failed = true;
 		res = sbx_job_error_json("FAILED", "the stored request is not JSON");
 	} else if (strcmp(j->kind, "execution") == 0) {
-		res = run_execution(s, rq, &failed);
+		res = run_execution(w, rq, &failed);
 	} else if (strcmp(j->kind, "backtest") == 0) {
-		res = run_backtest(s, rq, &failed);
+		res = run_backtest(w, rq, &failed);
 	} else {
 		failed = true;
 		res = sbx_job_error_json("FAILED", "unknown job kind");
@@ -72,17 +112,61 @@ static void run_one(struct sbx_server *s, struct sbx_store_job *j)
 	char *text = res ? dump(res) : NULL;
 	json_decref(res);
 	cleanup_error sbx_error *err = NULL;
-	int r = sbx_store_finish(s->store, j->id, failed ? SBX_JOB_FAILED : SBX_JOB_DONE,
-				 text ? text : "{\"success\":false,\"error\":\"out of memory\"}", &err);
+	pthread_mutex_lock(&s->mu);
+	bool requeue = w->requeue;
+	w->id[0] = '\0';
+	pthread_mutex_unlock(&s->mu);
+	enum sbx_job_status st = failed ? SBX_JOB_FAILED : SBX_JOB_DONE;
+	int r;
+	if (requeue) {
+		/* killed by the drain: its run does not count; the next start runs it */
+		r = sbx_store_requeue(s->store, j->id, &err);
+		if (r == 1) {
+			server_log(s, "job %s: still running at the drain's end: queued again",
+				   j->id);
+			pthread_mutex_lock(&s->mu);
+			s->m.requeued++;
+			pthread_mutex_unlock(&s->mu);
+		}
+	} else {
+		r = sbx_store_finish(s->store, j->id, st,
+				     text ? text : "{\"success\":false,\"error\":\"out of memory\"}",
+				     &err);
+		if (r == 1) {
+			struct sbx_store_job done;
+			cleanup_error sbx_error *gerr = NULL;
+			if (sbx_store_get(s->store, NULL, j->id, &done, &gerr) == 1) {
+				server_count_job(s, j->kind, st, done.created_ms, done.started_ms,
+						 done.finished_ms);
+				sbx_store_job_clear(&done);
+			}
+		}
+	}
 	if (r < 0)
 		server_log(s, "job %s: its result could not be stored: %s", j->id, err->msg);
 	free(text);
 	server_job_ended(s);
 }
 
+void server_kill_running(struct sbx_server *s, const char *id)
+{
+	pthread_mutex_lock(&s->mu);
+	for (unsigned i = 0; i < s->nthreads; i++) {
+		struct worker *w = &s->workers[i];
+		if (strcmp(w->id, id) == 0) {
+			uint64_t one = 1;
+			w->cancel = 1;
+			if (write(w->cancel_fd, &one, sizeof(one)) != sizeof(one))
+				server_log(s, "job %s: cannot signal its worker", id);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 void *worker_main(void *arg)
 {
-	struct sbx_server *s = arg;
+	struct worker *w = arg;
+	struct sbx_server *s = w->s;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		bool stop = s->stopping;
@@ -95,7 +179,7 @@ void *worker_main(void *arg)
 		int r = sbx_store_claim(s->store, &j, &err);
 		if (r == 1) {
 			atomic_fetch_add(&s->running, 1);
-			run_one(s, &j);
+			run_one(w, &j);
 			atomic_fetch_sub(&s->running, 1);
 			sbx_store_job_clear(&j);
 			continue;

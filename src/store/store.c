@@ -260,9 +260,26 @@ static int exec_simple(sbx_store *s, const char *sql, sbx_error **err)
 	return 0;
 }
 
+/* How many jobs match "WHERE <where>" with ?1 bound to text (or none),
+ * -1 with *err. */
+static int64_t count_where(sbx_store *s, const char *sql, const char *text, sbx_error **err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s->db, err, "count");
+	if (text != NULL)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (n < 0)
+		return db_error(s->db, err, "count");
+	return n;
+}
+
 static int submit_locked(sbx_store *s, const char *tenant, const char *kind, const char *request,
-			 const char *key, size_t max_queued, struct sbx_store_job *out,
-			 bool *existed, sbx_error **err)
+			 const char *key, size_t max_queued, size_t tenant_max,
+			 struct sbx_store_job *out, bool *existed, sbx_error **err)
 {
 	*existed = false;
 	if (key != NULL) {
@@ -275,19 +292,23 @@ static int submit_locked(sbx_store *s, const char *tenant, const char *kind, con
 			return r < 0 ? -1 : 0;
 		}
 	}
+	/* status 0 is queued, 1 running (enum sbx_job_status) */
 	if (max_queued > 0) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM jobs WHERE status = ?1", -1, &st,
-				       NULL) != SQLITE_OK)
-			return db_error(s->db, err, "count");
-		sqlite3_bind_int(st, 1, SBX_JOB_QUEUED);
-		int rc = sqlite3_step(st);
-		int64_t queued = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-		sqlite3_finalize(st);
+		int64_t queued = count_where(s, "SELECT count(*) FROM jobs WHERE status = 0", NULL,
+					     err);
 		if (queued < 0)
-			return db_error(s->db, err, "count");
+			return -1;
 		if ((size_t) queued >= max_queued)
 			return 1;
+	}
+	if (tenant_max > 0) {
+		int64_t active = count_where(
+			s, "SELECT count(*) FROM jobs WHERE tenant = ?1 AND status IN (0, 1)", tenant,
+			err);
+		if (active < 0)
+			return -1;
+		if ((size_t) active >= tenant_max)
+			return 2;
 	}
 	char id[SBX_JOB_ID_LEN + 1];
 	if (new_id(id, err) < 0)
@@ -317,14 +338,14 @@ static int submit_locked(sbx_store *s, const char *tenant, const char *kind, con
 }
 
 int sbx_store_submit(sbx_store *s, const char *tenant, const char *kind, const char *request,
-		     const char *idempotency_key, size_t max_queued, struct sbx_store_job *out,
-		     bool *existed, sbx_error **err)
+		     const char *idempotency_key, size_t max_queued, size_t tenant_max,
+		     struct sbx_store_job *out, bool *existed, sbx_error **err)
 {
 	pthread_mutex_lock(&s->mu);
 	int r = exec_simple(s, "BEGIN IMMEDIATE", err);
 	if (r == 0) {
-		r = submit_locked(s, tenant, kind, request, idempotency_key, max_queued, out, existed,
-				  err);
+		r = submit_locked(s, tenant, kind, request, idempotency_key, max_queued, tenant_max,
+				  out, existed, err);
 		if (r == 0 && exec_simple(s, "COMMIT", err) < 0) {
 			sbx_store_job_clear(out);
 			r = -1;
@@ -494,4 +515,64 @@ int sbx_store_counts(sbx_store *s, size_t counts[SBX_JOB_STATUS_COUNT], sbx_erro
 	}
 	pthread_mutex_unlock(&s->mu);
 	return r;
+}
+
+int sbx_store_requeue(sbx_store *s, const char *id, sbx_error **err)
+{
+	pthread_mutex_lock(&s->mu);
+	sqlite3_stmt *st = NULL;
+	int r;
+	if (sqlite3_prepare_v2(s->db,
+			       "UPDATE jobs SET status = ?1, started_ms = 0 WHERE id = ?2 AND "
+			       "status = ?3",
+			       -1, &st, NULL) != SQLITE_OK) {
+		r = db_error(s->db, err, "requeue");
+	} else {
+		sqlite3_bind_int(st, 1, SBX_JOB_QUEUED);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, SBX_JOB_RUNNING);
+		r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) > 0
+						    : db_error(s->db, err, "requeue");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int sbx_store_expire(sbx_store *s, int64_t before_ms, char ***ids, size_t *n, sbx_error **err)
+{
+	*ids = NULL;
+	*n = 0;
+	pthread_mutex_lock(&s->mu);
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+	size_t cap = 0;
+	/* ended jobs only (done 2, failed 3, cancelled 4): queued and running
+	 * ones are never lost to retention */
+	if (sqlite3_prepare_v2(s->db,
+			       "DELETE FROM jobs WHERE status IN (2, 3, 4) AND finished_ms > 0 AND "
+			       "finished_ms < ?1 RETURNING id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		r = db_error(s->db, err, "expire");
+	} else {
+		sqlite3_bind_int64(st, 1, before_ms);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 16;
+				char **v = realloc(*ids, cap * sizeof(char *));
+				if (v == NULL)
+					break;
+				*ids = v;
+			}
+			char *id = strdup((const char *) sqlite3_column_text(st, 0));
+			if (id != NULL)
+				(*ids)[(*n)++] = id;
+		}
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			r = db_error(s->db, err, "expire");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r < 0 ? -1 : 0;
 }

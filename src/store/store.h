@@ -60,11 +60,12 @@ const char *sbx_store_reports_dir(const sbx_store *s);
 /* Accept a job.  With an idempotency key the tenant has used before, the
  * job it created is returned instead and *existed is set (a client that
  * retries gets the same job).  max_queued > 0: refuse a new job when that
- * many are already queued.  0 accepted (or found), 1 the queue is full,
- * -1 error. */
+ * many are already queued; tenant_max > 0: when the tenant has that many
+ * not yet ended (queued or running).  0 accepted (or found), 1 the queue
+ * is full, 2 the tenant's quota is reached, -1 error. */
 int sbx_store_submit(sbx_store *s, const char *tenant, const char *kind, const char *request,
-		     const char *idempotency_key, size_t max_queued, struct sbx_store_job *out,
-		     bool *existed, sbx_error **err);
+		     const char *idempotency_key, size_t max_queued, size_t tenant_max,
+		     struct sbx_store_job *out, bool *existed, sbx_error **err);
 
 /* A job by id, seen by tenant (NULL: any).  1 found, 0 not (another
  * tenant's job is not found), -1 error. */
@@ -88,6 +89,15 @@ int sbx_store_cancel(sbx_store *s, const char *tenant, const char *id, enum sbx_
  * older than that (the cursor).  *jobs an array of *n (free each, then it). */
 int sbx_store_list(sbx_store *s, const char *tenant, int status, int64_t before_seq, size_t limit,
 		   struct sbx_store_job **jobs, size_t *n, sbx_error **err);
+
+/* Put a running job back in the queue (a stopping server gave up on it):
+ * 1 done, 0 it was not running. */
+int sbx_store_requeue(sbx_store *s, const char *id, sbx_error **err);
+
+/* Delete the jobs that ended before before_ms (Unix ms), with their
+ * results; queued and running jobs are never touched.  *ids: the deleted
+ * ids (free each, then the array), for their reports. */
+int sbx_store_expire(sbx_store *s, int64_t before_ms, char ***ids, size_t *n, sbx_error **err);
 
 /* Jobs in each status, for health and limits. */
 int sbx_store_counts(sbx_store *s, size_t counts[SBX_JOB_STATUS_COUNT], sbx_error **err);

@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <string.h>
+#include <time.h>
 
 static sbx_store *open_store(const struct server *d, unsigned *requeued)
 {
@@ -21,7 +22,7 @@ static void submit(sbx_store *st, const char *tenant, const char *key, struct sb
 {
 	sbx_error *err = NULL;
 	bool ex = false;
-	CHECK(sbx_store_submit(st, tenant, "execution", "{\"code\":\"print(1)\"}", key, 0, j, &ex,
+	CHECK(sbx_store_submit(st, tenant, "execution", "{\"code\":\"print(1)\"}", key, 0, 0, j, &ex,
 			       &err) == 0,
 	      "%s", err ? err->msg : "");
 	if (existed)
@@ -133,8 +134,8 @@ void v_store_idempotency_key_is_per_tenant(void)
 	CHECK_INT_EQ(counts[SBX_JOB_QUEUED], 2);
 	/* a full queue refuses a new job, but still answers a retry */
 	bool ex = false;
-	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", NULL, 2, &c, &ex, &err), 1);
-	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", "k1", 2, &c, &ex, &err), 0);
+	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", NULL, 2, 0, &c, &ex, &err), 1);
+	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", "k1", 2, 0, &c, &ex, &err), 0);
 	CHECK(ex);
 	sbx_store_job_clear(&c);
 	sbx_store_close(st);
@@ -180,6 +181,108 @@ void v_store_lists_newest_first_by_cursor(void)
 	CHECK_INT_EQ(sbx_store_list(st, "t", SBX_JOB_DONE, 0, 10, &v, &n, &err), 0);
 	CHECK_INT_EQ(n, 0);
 	free(v);
+	sbx_store_close(st);
+	state_dir_remove(&d);
+}
+
+/* A tenant's quota counts its queued and running jobs, not another's; a
+ * job that ends frees a place. */
+void v_store_tenant_quota_counts_unended_jobs(void)
+{
+	struct server d;
+	state_dir_new(&d);
+	sbx_store *st = open_store(&d, NULL);
+	sbx_error *err = NULL;
+	struct sbx_store_job a, b, c;
+	bool ex = false;
+	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", NULL, 0, 2, &a, &ex, &err), 0);
+	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", NULL, 0, 2, &b, &ex, &err), 0);
+	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", NULL, 0, 2, &c, &ex, &err), 2);
+	CHECK_INT_EQ(sbx_store_submit(st, "bob", "execution", "{}", NULL, 0, 2, &c, &ex, &err), 0);
+	sbx_store_job_clear(&c);
+	/* one running, one queued: still full; ended: a place again */
+	struct sbx_store_job r;
+	CHECK_INT_EQ(sbx_store_claim(st, &r, &err), 1);
+	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", NULL, 0, 2, &c, &ex, &err), 2);
+	CHECK_INT_EQ(sbx_store_finish(st, r.id, SBX_JOB_DONE, "{}", &err), 1);
+	CHECK_INT_EQ(sbx_store_submit(st, "alice", "execution", "{}", NULL, 0, 2, &c, &ex, &err), 0);
+	sbx_store_job_clear(&c);
+	sbx_store_job_clear(&r);
+	sbx_store_job_clear(&a);
+	sbx_store_job_clear(&b);
+	sbx_store_close(st);
+	state_dir_remove(&d);
+}
+
+/* A running job put back is queued again, without a start time; one that
+ * is not running is left alone. */
+void v_store_requeue_only_running(void)
+{
+	struct server d;
+	state_dir_new(&d);
+	sbx_store *st = open_store(&d, NULL);
+	sbx_error *err = NULL;
+	struct sbx_store_job a, r, g;
+	submit(st, "t", NULL, &a, NULL);
+	CHECK_INT_EQ(sbx_store_requeue(st, a.id, &err), 0);
+	CHECK_INT_EQ(sbx_store_claim(st, &r, &err), 1);
+	CHECK_INT_EQ(sbx_store_requeue(st, r.id, &err), 1);
+	CHECK_INT_EQ(sbx_store_get(st, "t", a.id, &g, &err), 1);
+	CHECK_INT_EQ(g.status, SBX_JOB_QUEUED);
+	CHECK_INT_EQ(g.started_ms, 0);
+	CHECK_INT_EQ(g.attempts, 1);
+	/* its result is refused now: only a running job takes one */
+	CHECK_INT_EQ(sbx_store_finish(st, a.id, SBX_JOB_DONE, "{}", &err), 0);
+	sbx_store_job_clear(&g);
+	sbx_store_job_clear(&r);
+	sbx_store_job_clear(&a);
+	sbx_store_close(st);
+	state_dir_remove(&d);
+}
+
+/* Retention deletes ended jobs older than the limit and says which;
+ * queued and running jobs stay whatever their age. */
+void v_store_expire_deletes_only_ended(void)
+{
+	struct server d;
+	state_dir_new(&d);
+	sbx_store *st = open_store(&d, NULL);
+	sbx_error *err = NULL;
+	struct sbx_store_job q, run, done, g;
+	submit(st, "t", NULL, &done, NULL);
+	submit(st, "t", NULL, &run, NULL);
+	submit(st, "t", NULL, &q, NULL);
+	struct sbx_store_job c1, c2;
+	CHECK_INT_EQ(sbx_store_claim(st, &c1, &err), 1);
+	CHECK_STR_EQ(c1.id, done.id);
+	CHECK_INT_EQ(sbx_store_finish(st, c1.id, SBX_JOB_DONE, "{}", &err), 1);
+	CHECK_INT_EQ(sbx_store_claim(st, &c2, &err), 1);
+	char **ids = NULL;
+	size_t n = 0;
+	/* nothing ended before an hour ago */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	CHECK_INT_EQ(sbx_store_expire(st, now - 3600 * 1000, &ids, &n, &err), 0);
+	CHECK_INT_EQ(n, 0);
+	free(ids);
+	CHECK_INT_EQ(sbx_store_expire(st, now + 1000, &ids, &n, &err), 0);
+	CHECK_INT_EQ(n, 1);
+	CHECK_STR_EQ(ids[0], done.id);
+	free(ids[0]);
+	free(ids);
+	CHECK_INT_EQ(sbx_store_get(st, "t", done.id, &g, &err), 0);
+	CHECK_INT_EQ(sbx_store_get(st, "t", run.id, &g, &err), 1);
+	CHECK_INT_EQ(g.status, SBX_JOB_RUNNING);
+	sbx_store_job_clear(&g);
+	CHECK_INT_EQ(sbx_store_get(st, "t", q.id, &g, &err), 1);
+	CHECK_INT_EQ(g.status, SBX_JOB_QUEUED);
+	sbx_store_job_clear(&g);
+	sbx_store_job_clear(&c1);
+	sbx_store_job_clear(&c2);
+	sbx_store_job_clear(&q);
+	sbx_store_job_clear(&run);
+	sbx_store_job_clear(&done);
 	sbx_store_close(st);
 	state_dir_remove(&d);
 }

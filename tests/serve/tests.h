@@ -5,13 +5,18 @@
 #define SERVE_TESTS(X)                                                                             \
 	X(store_requeues_running_jobs_on_open) X(store_result_written_once)                        \
 	X(store_idempotency_key_is_per_tenant) X(store_lists_newest_first_by_cursor)               \
+	X(store_tenant_quota_counts_unended_jobs) X(store_requeue_only_running)                   \
+	X(store_expire_deletes_only_ended)                                                         \
 	X(execution_waited_gives_exec_result) X(backtest_waited_gives_cli_metrics)                 \
 	X(validate_answers_at_once) X(no_or_wrong_token_gives_401)                                 \
 	X(other_tenants_job_is_404) X(idempotent_retry_gives_same_job)                             \
 	X(bad_requests_give_400_413_415_422) X(queued_job_cancelled_never_runs)                    \
 	X(list_filters_by_status_and_pages) X(non_loopback_without_tokens_refused)                 \
 	X(full_queue_gives_429_with_retry_after) X(sigterm_lets_running_job_finish)             \
-	X(killed_server_restarted_runs_every_job_once)
+	X(killed_server_restarted_runs_every_job_once)                                             \
+	X(backtest_report_served_and_kept) X(running_job_deleted_is_killed)                       \
+	X(tenant_quota_gives_429) X(drain_timeout_requeues_running_job)                           \
+	X(retention_deletes_ended_jobs_and_reports) X(metrics_count_the_service)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)

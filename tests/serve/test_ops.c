@@ -1,0 +1,438 @@
+/* The service's operations over HTTP: reports, /metrics, killing a running
+ * job, a tenant's quota, the drain's time limit, retention. */
+#include "serve.h"
+#include "store/store.h"
+#include "tests.h"
+
+#include "harness.h"
+#include "helpers.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static char *submit(const struct server *s, const char *token, const char *path,
+		    const char *body, int want)
+{
+	struct http_reply r;
+	http_json(s, "POST", path, token, body, &r);
+	CHECK_INT_EQ(r.status, want);
+	char *id = strdup(jstr(r.json, "id") ? jstr(r.json, "id") : "");
+	http_reply_free(&r);
+	return id;
+}
+
+static char *submit_code(const struct server *s, const char *code)
+{
+	char *body = body_with_code(code, NULL);
+	char *id = submit(s, NULL, "/v1/executions", body, 202);
+	free(body);
+	return id;
+}
+
+/* Poll until the job's status is want (30 s at most). */
+static void await(const struct server *s, const char *token, const char *id, const char *want)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	const char *st = "";
+	for (int i = 0; i < 600; i++) {
+		struct http_reply r;
+		http_json(s, "GET", path, token, NULL, &r);
+		st = jstr(r.json, "status") ? jstr(r.json, "status") : "?";
+		bool done = strcmp(st, want) == 0;
+		http_reply_free(&r);
+		if (done)
+			return;
+		usleep(50 * 1000);
+	}
+	CHECK(false, "job %s never became %s", id, want);
+}
+
+static const char sma[] = "class Sma(BaseStrategy):\n"
+			  "    def generate_signals(self, d):\n"
+			  "        c = d.close\n"
+			  "        if len(c) < 20:\n"
+			  "            return []\n"
+			  "        f, s = c[-5:].mean(), c[-20:].mean()\n"
+			  "        if f > s and self.position <= 0:\n"
+			  "            return [self.buy()]\n"
+			  "        if f < s and self.position > 0:\n"
+			  "            return [self.close()]\n"
+			  "        return []\n"
+			  "print('<script>alert(1)</script>')\n";
+
+/* A done backtest's report: HTML with the engine's numbers, served with a
+ * sandboxing policy, kept in DIR/reports; the same again on a second GET;
+ * 409 while the job runs, 404 for an execution, another tenant's job, or
+ * one cancelled. */
+void v_backtest_report_served_and_kept(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	char tokens[] = "/tmp/stratbox-serve-tokens-XXXXXX";
+	test_temp_file(tokens, "alice tok-alice-0123456789\nbob tok-bob-0123456789\n");
+	server_start(&s, 1, tokens, NULL);
+	char *body = body_with_code(sma, "{\"symbols\": [\"GOOG\"], \"start\": \"2010-01-01\"}");
+	struct http_reply r;
+	http_json(&s, "POST", "/v1/backtests?wait=60", "tok-alice-0123456789", body, &r);
+	CHECK(r.status == 200, "%d: %.500s", r.status, r.body);
+	CHECK(json_is_true(jget(r.json, "result.success")), "%.500s", r.body);
+	char *id = strdup(jstr(r.json, "id"));
+	double ret = json_number_value(jget(r.json, "result.metrics.return_pct"));
+	http_reply_free(&r);
+
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/jobs/%s/report", id);
+	http_json(&s, "GET", path, "tok-alice-0123456789", NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	char *ct = http_header(&r, "content-type");
+	CHECK_CONTAINS(ct, "text/html");
+	free(ct);
+	char *csp = http_header(&r, "content-security-policy");
+	CHECK_CONTAINS(csp, "sandbox allow-scripts");
+	CHECK(strstr(csp, "allow-same-origin") == NULL);
+	free(csp);
+	CHECK_CONTAINS(r.body, "<!DOCTYPE html>");
+	CHECK_CONTAINS(r.body, id);
+	/* the strategy's output is in the page, escaped */
+	CHECK(strstr(r.body, "<script>alert(1)</script>") == NULL);
+	/* the engine's return, as the page shows it */
+	char want[64];
+	snprintf(want, sizeof(want), ">%+.2f&nbsp;%%<", ret);
+	test_note("return_pct %s", want);
+	CHECK_CONTAINS(r.body, want);
+	size_t first_len = strlen(r.body);
+	http_reply_free(&r);
+	char file[600];
+	snprintf(file, sizeof(file), "%s/reports/%s.html", s.dir, id);
+	struct stat st;
+	CHECK(stat(file, &st) == 0, "no %s", file);
+	CHECK_INT_EQ((size_t) st.st_size, first_len);
+	http_json(&s, "GET", path, "tok-alice-0123456789", NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	CHECK_INT_EQ(strlen(r.body), first_len);
+	http_reply_free(&r);
+	/* another tenant: not found, as if it did not exist */
+	http_json(&s, "GET", path, "tok-bob-0123456789", NULL, &r);
+	CHECK_INT_EQ(r.status, 404);
+	http_reply_free(&r);
+	/* an execution has none */
+	char *eb = body_with_code("print(1)\n", NULL);
+	http_json(&s, "POST", "/v1/executions?wait=30", "tok-alice-0123456789", eb, &r);
+	CHECK_INT_EQ(r.status, 200);
+	snprintf(path, sizeof(path), "/v1/jobs/%s/report", jstr(r.json, "id"));
+	http_reply_free(&r);
+	http_json(&s, "GET", path, "tok-alice-0123456789", NULL, &r);
+	CHECK_INT_EQ(r.status, 404);
+	CHECK_STR_EQ(jstr(r.json, "error.code"), "no_report");
+	http_reply_free(&r);
+	free(eb);
+	/* a running backtest: 409, then cancelled: 404 */
+	char *slow = body_with_code("import time\n"
+				    "class Slow(BaseStrategy):\n"
+				    "    def generate_signals(self, d):\n"
+				    "        time.sleep(0.05)\n"
+				    "        return []\n",
+				    "{\"symbols\": [\"GOOG\"]}");
+	char *sid = submit(&s, "tok-alice-0123456789", "/v1/backtests", slow, 202);
+	await(&s, "tok-alice-0123456789", sid, "running");
+	snprintf(path, sizeof(path), "/v1/jobs/%s/report", sid);
+	http_json(&s, "GET", path, "tok-alice-0123456789", NULL, &r);
+	CHECK_INT_EQ(r.status, 409);
+	char *ra = http_header(&r, "retry-after");
+	CHECK(ra != NULL);
+	free(ra);
+	http_reply_free(&r);
+	char jpath[128];
+	snprintf(jpath, sizeof(jpath), "/v1/jobs/%s", sid);
+	http_json(&s, "DELETE", jpath, "tok-alice-0123456789", NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	http_reply_free(&r);
+	http_json(&s, "GET", path, "tok-alice-0123456789", NULL, &r);
+	CHECK_INT_EQ(r.status, 404);
+	http_reply_free(&r);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	free(slow);
+	free(sid);
+	free(body);
+	free(id);
+	unlink(tokens);
+	state_dir_remove(&s);
+}
+
+/* DELETE of a running job kills it: with one worker, a job queued behind
+ * a 60 s sleeper runs at once, and the sleeper ends cancelled, with no
+ * result.  Both kinds: an execution and a backtest. */
+void v_running_job_deleted_is_killed(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	server_start(&s, 1, NULL, NULL);
+	static const char *const kinds[][2] = {
+		{ "/v1/executions", "{\"code\": \"import time\\ntime.sleep(60)\\n\"}" },
+		{ "/v1/backtests", "{\"code\": \"import time\\nclass S(BaseStrategy):\\n"
+				   "    def generate_signals(self, d):\\n"
+				   "        time.sleep(60)\\n\", \"symbols\": [\"GOOG\"]}" },
+	};
+	for (size_t k = 0; k < 2; k++) {
+		char *id = submit(&s, NULL, kinds[k][0], kinds[k][1], 202);
+		await(&s, NULL, id, "running");
+		char *next = submit_code(&s, "print('next')\n");
+		double t0 = now_s();
+		char path[128];
+		snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+		struct http_reply r;
+		http_json(&s, "DELETE", path, NULL, NULL, &r);
+		CHECK_INT_EQ(r.status, 200);
+		CHECK_STR_EQ(jstr(r.json, "status"), "cancelled");
+		http_reply_free(&r);
+		await(&s, NULL, next, "done");
+		double dt = now_s() - t0;
+		test_note("%s: the next job done %.2f s after the DELETE", kinds[k][0], dt);
+		CHECK(dt < 20, "the killed job held the worker for %.1f s", dt);
+		http_json(&s, "GET", path, NULL, NULL, &r);
+		CHECK_STR_EQ(jstr(r.json, "status"), "cancelled");
+		CHECK(json_is_null(json_object_get(r.json, "result")));
+		http_reply_free(&r);
+		free(next);
+		free(id);
+	}
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	state_dir_remove(&s);
+}
+
+/* --tenant-max-running 2: a tenant's third unfinished job gets 429 with
+ * Retry-After; another tenant is not held up; a place frees when a job
+ * ends. */
+void v_tenant_quota_gives_429(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	char tokens[] = "/tmp/stratbox-serve-tokens-XXXXXX";
+	test_temp_file(tokens, "alice tok-alice-0123456789\nbob tok-bob-0123456789\n");
+	server_start(&s, 1, tokens, (const char *const[]){ "--tenant-max-running", "2", NULL });
+	const char *alice = "tok-alice-0123456789";
+	char *sleeper = body_with_code("import time\ntime.sleep(60)\n", NULL);
+	char *a1 = submit(&s, alice, "/v1/executions", sleeper, 202);
+	char *a2 = submit(&s, alice, "/v1/executions", sleeper, 202);
+	struct http_reply r;
+	http_json(&s, "POST", "/v1/executions", alice, sleeper, &r);
+	CHECK_INT_EQ(r.status, 429);
+	CHECK_STR_EQ(jstr(r.json, "error.code"), "tenant_quota");
+	char *ra = http_header(&r, "retry-after");
+	CHECK(ra != NULL && atoi(ra) > 0);
+	free(ra);
+	http_reply_free(&r);
+	char *quick = body_with_code("print(2)\n", NULL);
+	char *b1 = submit(&s, "tok-bob-0123456789", "/v1/executions", quick, 202);
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/jobs/%s", a2);
+	http_json(&s, "DELETE", path, alice, NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	http_reply_free(&r);
+	char *a3 = submit(&s, alice, "/v1/executions", quick, 202);
+	snprintf(path, sizeof(path), "/v1/jobs/%s", a1);
+	http_json(&s, "DELETE", path, alice, NULL, &r);
+	http_reply_free(&r);
+	await(&s, "tok-bob-0123456789", b1, "done");
+	await(&s, alice, a3, "done");
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	free(a1);
+	free(a2);
+	free(a3);
+	free(b1);
+	free(quick);
+	free(sleeper);
+	unlink(tokens);
+	state_dir_remove(&s);
+}
+
+/* SIGTERM with a job that outlasts --drain-timeout: the server stops
+ * within about the timeout, the job is queued again (no result, attempts
+ * 1), and the next start runs it to the end. */
+void v_drain_timeout_requeues_running_job(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	server_start(&s, 1, NULL, (const char *const[]){ "--drain-timeout", "1s", NULL });
+	char *id = submit_code(&s, "import time\ntime.sleep(4)\nprint('ran to the end')\n");
+	await(&s, NULL, id, "running");
+	double t0 = now_s();
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	double dt = now_s() - t0;
+	test_note("stopped %.2f s after SIGTERM", dt);
+	CHECK(dt < 3.5, "the drain took %.1f s with --drain-timeout 1s", dt);
+	char *log = server_log_text(&s);
+	CHECK_CONTAINS(log, "queued again");
+	free(log);
+	server_start(&s, 1, NULL, NULL);
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	struct http_reply r;
+	http_json(&s, "GET", path, NULL, NULL, &r);
+	CHECK(strcmp(jstr(r.json, "status"), "queued") == 0 ||
+		      strcmp(jstr(r.json, "status"), "running") == 0,
+	      "%s", r.body);
+	http_reply_free(&r);
+	await(&s, NULL, id, "done");
+	http_json(&s, "GET", path, NULL, NULL, &r);
+	CHECK_CONTAINS(jstr(r.json, "result.output"), "ran to the end");
+	CHECK_INT_EQ(json_integer_value(json_object_get(r.json, "attempts")), 2);
+	http_reply_free(&r);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	free(id);
+	state_dir_remove(&s);
+}
+
+/* --retention 2s: an ended job and its report are gone a few seconds
+ * after it ended; a job still queued behind a sleeper is not. */
+void v_retention_deletes_ended_jobs_and_reports(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	server_start(&s, 1, NULL, (const char *const[]){ "--retention", "2s", NULL });
+	char *body = body_with_code(sma, "{\"symbols\": [\"GOOG\"], \"start\": \"2010-01-01\"}");
+	struct http_reply r;
+	http_json(&s, "POST", "/v1/backtests?wait=60", NULL, body, &r);
+	CHECK_INT_EQ(r.status, 200);
+	char *id = strdup(jstr(r.json, "id"));
+	http_reply_free(&r);
+	char path[128], file[600];
+	snprintf(path, sizeof(path), "/v1/jobs/%s/report", id);
+	http_json(&s, "GET", path, NULL, NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	http_reply_free(&r);
+	snprintf(file, sizeof(file), "%s/reports/%s.html", s.dir, id);
+	CHECK(access(file, F_OK) == 0);
+	char *sleeper = submit_code(&s, "import time\ntime.sleep(8)\n");
+	char *waiting = submit_code(&s, "print('waiting')\n");
+	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	int code = 200;
+	double t0 = now_s();
+	while (code == 200 && now_s() - t0 < 6) {
+		usleep(100 * 1000);
+		http_json(&s, "GET", path, NULL, NULL, &r);
+		code = r.status;
+		http_reply_free(&r);
+	}
+	test_note("the ended job was deleted %.1f s after the test began waiting", now_s() - t0);
+	CHECK_INT_EQ(code, 404);
+	CHECK(access(file, F_OK) != 0, "%s is still there", file);
+	snprintf(path, sizeof(path), "/v1/jobs/%s", waiting);
+	http_json(&s, "GET", path, NULL, NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	CHECK_STR_EQ(jstr(r.json, "status"), "queued");
+	http_reply_free(&r);
+	http_json(&s, "GET", "/metrics", NULL, NULL, &r);
+	CHECK_CONTAINS(r.body, "stratbox_jobs_expired_total 1");
+	http_reply_free(&r);
+	snprintf(path, sizeof(path), "/v1/jobs/%s", sleeper);
+	http_json(&s, "DELETE", path, NULL, NULL, &r);
+	http_reply_free(&r);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	free(sleeper);
+	free(waiting);
+	free(body);
+	free(id);
+	state_dir_remove(&s);
+}
+
+static double metric(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}
+
+/* /metrics: needs a token; Prometheus text whose counters follow what was
+ * done: jobs by kind and status, the queue, the pool, the histograms'
+ * counts, HTTP responses by code. */
+void v_metrics_count_the_service(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	char tokens[] = "/tmp/stratbox-serve-tokens-XXXXXX";
+	test_temp_file(tokens, "alice tok-alice-0123456789\nbob tok-bob-0123456789\n");
+	server_start(&s, 1, tokens, NULL);
+	struct http_reply r;
+	http_json(&s, "GET", "/metrics", NULL, NULL, &r);
+	CHECK_INT_EQ(r.status, 401);
+	http_reply_free(&r);
+	const char *alice = "tok-alice-0123456789", *bob = "tok-bob-0123456789";
+	char *ok = body_with_code("print(1)\n", NULL);
+	char *bad = body_with_code("raise SystemExit(3)\n", NULL);
+	http_json(&s, "POST", "/v1/executions?wait=30", alice, ok, &r);
+	CHECK_INT_EQ(r.status, 200);
+	http_reply_free(&r);
+	http_json(&s, "POST", "/v1/executions?wait=30", bob, bad, &r);
+	CHECK_INT_EQ(r.status, 200);
+	http_reply_free(&r);
+	http_json(&s, "POST", "/v1/executions", alice, "{not json", &r);
+	CHECK_INT_EQ(r.status, 400);
+	http_reply_free(&r);
+	char *bt = body_with_code(sma, "{\"symbols\": [\"GOOG\"], \"start\": \"2010-01-01\"}");
+	http_json(&s, "POST", "/v1/backtests?wait=60", alice, bt, &r);
+	CHECK_INT_EQ(r.status, 200);
+	http_reply_free(&r);
+	char *sleeper = body_with_code("import time\ntime.sleep(60)\n", NULL);
+	char *sid = submit(&s, alice, "/v1/executions", sleeper, 202);
+	await(&s, alice, sid, "running");
+	char *qid = submit(&s, alice, "/v1/executions", ok, 202);
+
+	http_json(&s, "GET", "/metrics", bob, NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	char *ct = http_header(&r, "content-type");
+	CHECK_CONTAINS(ct, "text/plain; version=0.0.4");
+	free(ct);
+	const char *m = r.body;
+	test_note("metrics:\n%.3000s", m);
+	/* the whole service, whichever tenant asks */
+	CHECK(metric(m, "stratbox_jobs_ended_total{kind=\"execution\",status=\"done\"}") == 2);
+	CHECK(metric(m, "stratbox_jobs_ended_total{kind=\"backtest\",status=\"done\"}") == 1);
+	CHECK(metric(m, "stratbox_jobs_ended_total{kind=\"execution\",status=\"failed\"}") == 0);
+	CHECK(metric(m, "stratbox_queue_depth") == 1);
+	CHECK(metric(m, "stratbox_jobs{status=\"running\"}") == 1);
+	CHECK(metric(m, "stratbox_workers{state=\"busy\"}") == 1);
+	CHECK(metric(m, "stratbox_pool_slots{state=\"busy\"}") >= 1);
+	CHECK(metric(m, "stratbox_job_run_seconds_count") == 3);
+	CHECK(metric(m, "stratbox_job_queue_wait_seconds_count") == 3);
+	CHECK(metric(m, "stratbox_job_run_seconds_bucket{le=\"+Inf\"}") == 3);
+	CHECK(metric(m, "stratbox_http_responses_total{code=\"400\"}") == 1);
+	CHECK(metric(m, "stratbox_http_responses_total{code=\"401\"}") == 1);
+	CHECK(metric(m, "stratbox_http_responses_total{code=\"200\"}") >= 3);
+	http_reply_free(&r);
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/jobs/%s", sid);
+	http_json(&s, "DELETE", path, alice, NULL, &r);
+	http_reply_free(&r);
+	await(&s, alice, qid, "done");
+	http_json(&s, "GET", "/metrics", alice, NULL, &r);
+	CHECK(metric(r.body, "stratbox_jobs_ended_total{kind=\"execution\",status=\"cancelled\"}") ==
+	      1);
+	CHECK(metric(r.body, "stratbox_jobs_ended_total{kind=\"execution\",status=\"done\"}") == 3);
+	CHECK(metric(r.body, "stratbox_queue_depth") == 0);
+	http_reply_free(&r);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	free(sid);
+	free(qid);
+	free(sleeper);
+	free(bt);
+	free(ok);
+	free(bad);
+	unlink(tokens);
+	state_dir_remove(&s);
+}
