@@ -219,6 +219,21 @@ else
 	echo "0 0 0 1" >>"$results"
 fi
 
+# stratbox serve against openapi.yaml, both ways (tests/serve/openapi_check.py):
+# every documented operation answered as documented, every other method
+# 405, every documented request property accepted and no other.
+serve_bin=$buildroot/asan/stratbox-serve
+[ -x "$serve_bin" ] || serve_bin=$buildroot/stratbox-serve
+if [ $is_root -eq 1 ] && [ -x /usr/bin/python3 ] && [ -x "$serve_bin" ] &&
+	/usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+	run_script "the service against openapi.yaml" env ASAN_OPTIONS=detect_leaks=1 \
+		/usr/bin/python3 tests/serve/openapi_check.py "$serve_bin" openapi.yaml data
+else
+	echo
+	echo "the service against openapi.yaml: skipped (not root, or no /usr/bin/python3 with yaml, or no $serve_bin)"
+	echo "0 0 0 1" >>"$results"
+fi
+
 # The HTML report (tests/report/check.js): real engine results, failed
 # runs, sweeps and hostile strings, each page checked as text and opened in
 # headless Chromium; through the ASan build's front end when there is one.
