@@ -15,7 +15,7 @@ build_pkgs="gcc make libseccomp-dev libcap-dev libjansson-dev libunistring-dev
 libpython3.11-dev python3 python3-numpy python3-pandas util-linux nettle-dev nodejs npm
 libsqlite3-dev libmicrohttpd-dev"
 test_pkgs="clang libclang-rt-14-dev bubblewrap iproute2 procps chromium fonts-dejavu-core
-python3-yaml"
+python3-yaml openssl"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

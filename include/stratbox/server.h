@@ -43,6 +43,11 @@ struct sbx_server_options {
 	uint64_t drain_timeout_ms;
 	/* ended jobs (results and reports) are deleted after this; 0: 7 days */
 	uint64_t retention_ms;
+	/* HTTPS: PEM files of the certificate (chain) and its private key; both
+	 * or neither.  Listening beyond loopback needs them, or plain_http (a
+	 * TLS proxy in front does it), since tokens cross the network. */
+	const char *tls_cert, *tls_key;
+	bool plain_http;
 };
 
 struct sbx_server;

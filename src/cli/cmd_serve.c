@@ -33,13 +33,17 @@ static const char serve_usage[] =
 	"                        are killed and queued again for the next start (60s)\n"
 	"  --retention TIME      ended jobs, their results and reports, are deleted after\n"
 	"                        this (7d; e.g. 30m, 12h, 30d)\n"
+	"  --tls-cert FILE       HTTPS: the certificate (chain), PEM\n"
+	"  --tls-key FILE        HTTPS: its private key, PEM\n"
+	"  --plain-http          allow plain HTTP beyond loopback (a TLS proxy in front)\n"
 	"\n"
 	"SIGTERM or SIGINT: no new jobs, running ones finish (within --drain-timeout),\n"
 	"queued ones wait in the state directory for the next start.  The API is\n"
 	"docs/http-api.md.\n";
 
 enum { O_LISTEN = 256, O_STATE_DIR, O_WORKERS, O_TOKEN_FILE, O_MAX_QUEUE, O_MAX_BODY, O_DATA_DIR,
-       O_POLICY, O_CGROUP_PARENT, O_TENANT_MAX, O_DRAIN, O_RETENTION, O_HELP };
+       O_POLICY, O_CGROUP_PARENT, O_TENANT_MAX, O_DRAIN, O_RETENTION, O_TLS_CERT, O_TLS_KEY,
+       O_PLAIN_HTTP, O_HELP };
 
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
@@ -54,6 +58,9 @@ static const struct option options[] = {
 	{ "tenant-max-running", required_argument, NULL, O_TENANT_MAX },
 	{ "drain-timeout", required_argument, NULL, O_DRAIN },
 	{ "retention", required_argument, NULL, O_RETENTION },
+	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "tls-key", required_argument, NULL, O_TLS_KEY },
+	{ "plain-http", no_argument, NULL, O_PLAIN_HTTP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -115,6 +122,9 @@ int cmd_serve(int argc, char **argv)
 				       2;
 			o.retention_ms = v / 1000000;
 			break;
+		case O_TLS_CERT: o.tls_cert = optarg; break;
+		case O_TLS_KEY: o.tls_key = optarg; break;
+		case O_PLAIN_HTTP: o.plain_http = true; break;
 		case 'h':
 		case O_HELP: fputs(serve_usage, stdout); return 0;
 		default:

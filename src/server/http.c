@@ -196,6 +196,29 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, bool *v6,
 	return 0;
 }
 
+int http_load_tls(struct sbx_server *s, sbx_error **err)
+{
+	if (s->opt.tls_cert == NULL && s->opt.tls_key == NULL)
+		return 0;
+	if (s->opt.tls_cert == NULL || s->opt.tls_key == NULL)
+		return sbx_error_set(err, 0, "give both --tls-cert and --tls-key");
+	const char *paths[2] = { s->opt.tls_cert, s->opt.tls_key };
+	char **out[2] = { &s->tls_cert_pem, &s->tls_key_pem };
+	for (int i = 0; i < 2; i++) {
+		size_t len = 0;
+		cleanup_error sbx_error *e = NULL;
+		if (read_file_alloc(paths[i], 1u << 20, out[i], &len, &e) < 0)
+			return sbx_error_set(err, 0, "%s %s: %s", i ? "--tls-key" : "--tls-cert",
+					     paths[i], e->msg);
+	}
+	if (strstr(s->tls_cert_pem, "-----BEGIN CERTIFICATE-----") == NULL ||
+	    strstr(s->tls_key_pem, "PRIVATE KEY-----") == NULL)
+		return sbx_error_set(err, 0,
+				     "--tls-cert is a PEM certificate (-----BEGIN CERTIFICATE-----) "
+				     "and --tls-key a PEM private key");
+	return 0;
+}
+
 static bool is_loopback(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -214,16 +237,47 @@ int http_start(struct sbx_server *s, sbx_error **err)
 				     "--listen %s: without --token-file the service listens on "
 				     "loopback only (give --token-file to listen beyond it)",
 				     s->opt.listen);
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-	s->mhd = MHD_start_daemon(flags, (uint16_t) s->port, NULL, NULL, on_request, s,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT_S,
-				  MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL, MHD_OPTION_END);
-	if (s->mhd == NULL)
-		return sbx_error_set(err, errno ? errno : EADDRINUSE, "cannot listen on %s",
+	bool tls = s->opt.tls_cert != NULL;
+	if (!tls && !is_loopback(&ss) && !s->opt.plain_http)
+		return sbx_error_set(err, 0,
+				     "--listen %s: beyond loopback, tokens would cross the network "
+				     "in clear text: give --tls-cert and --tls-key (or --plain-http "
+				     "when a TLS proxy in front of the service terminates it)",
 				     s->opt.listen);
+	char *cert = s->tls_cert_pem, *key = s->tls_key_pem;
+	s->tls_cert_pem = s->tls_key_pem = NULL;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
+			 (tls ? MHD_USE_TLS : 0);
+	errno = 0;
+	if (tls)
+		s->mhd = MHD_start_daemon(
+			flags, (uint16_t) s->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+			(struct sockaddr *) &ss, MHD_OPTION_CONNECTION_LIMIT,
+			(unsigned) CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+			(unsigned) CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL,
+			MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+			MHD_OPTION_END);
+	else
+		s->mhd = MHD_start_daemon(flags, (uint16_t) s->port, NULL, NULL, on_request, s,
+					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
+					  MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT_S,
+					  MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL, MHD_OPTION_END);
+	int e = errno;
+	if (key != NULL)
+		explicit_bzero(key, strlen(key));
+	free(cert);
+	free(key);
+	if (s->mhd == NULL) {
+		if (tls)
+			return sbx_error_set(err, 0,
+					     "cannot listen on %s with TLS: is --tls-key the private "
+					     "key of --tls-cert, both PEM? (%s)",
+					     s->opt.listen, e ? strerror(e) : "refused");
+		return sbx_error_set(err, e ? e : EADDRINUSE, "cannot listen on %s", s->opt.listen);
+	}
+	s->tls = tls;
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	if (di != NULL && di->port != 0)
 		s->port = di->port;

@@ -66,6 +66,8 @@ struct sbx_server {
 	char *manifest; /* the bundled manifest's path */
 	bt_request_sources sources;
 	struct MHD_Daemon *mhd;
+	bool tls; /* listening with HTTPS */
+	char *tls_cert_pem, *tls_key_pem; /* read at start, handed to MHD, wiped */
 
 	pthread_mutex_t mu;
 	pthread_cond_t work;  /* a job was queued, or stopping */
@@ -99,6 +101,8 @@ char *server_metrics_text(struct sbx_server *s);
 void *worker_main(void *arg);
 
 /* ---- http.c ---- */
+/* Read --tls-cert and --tls-key (before anything slow starts). */
+int http_load_tls(struct sbx_server *s, sbx_error **err);
 int http_start(struct sbx_server *s, sbx_error **err);
 void http_quiesce(struct sbx_server *s);
 void http_stop(struct sbx_server *s);

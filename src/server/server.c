@@ -164,6 +164,10 @@ static void server_free(struct sbx_server *s)
 	free(s->workers);
 	free(s->manifest);
 	free(s->host);
+	if (s->tls_key_pem != NULL)
+		explicit_bzero(s->tls_key_pem, strlen(s->tls_key_pem));
+	free(s->tls_key_pem);
+	free(s->tls_cert_pem);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->ended);
 	pthread_cond_destroy(&s->janitor_wake);
@@ -213,7 +217,7 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		s->opt.retention_ms = DEFAULT_RETENTION_MS;
 
 	unsigned requeued = 0;
-	if (auth_load(opt->token_file, &s->auth, err) < 0 ||
+	if (http_load_tls(s, err) < 0 || auth_load(opt->token_file, &s->auth, err) < 0 ||
 	    sbx_store_open(opt->state_dir, &s->store, &requeued, err) < 0) {
 		server_free(s);
 		return -1;
@@ -277,8 +281,8 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		return sbx_error_set(err, e, "retention thread");
 	}
 	s->janitor_started = true;
-	server_log(s, "listening on %s:%u, %u worker(s), state in %s%s", s->host, s->port,
-		   s->opt.workers, opt->state_dir,
+	server_log(s, "listening on %s:%u (%s), %u worker(s), state in %s%s", s->host, s->port,
+		   s->tls ? "https" : "http", s->opt.workers, opt->state_dir,
 		   auth_enabled(s->auth) ? ""
 					 : "; no --token-file: one tenant, loopback only");
 	*out = s;

@@ -101,9 +101,11 @@ void server_start(struct server *s, unsigned workers, const char *token_file,
 	s->port = 0;
 	for (int i = 0; i < 600 && s->port == 0; i++) {
 		char *log = server_log_text(s);
-		const char *at = strstr(log, "listening on 127.0.0.1:");
-		if (at != NULL)
-			s->port = (unsigned) atoi(at + strlen("listening on 127.0.0.1:"));
+		/* "listening on HOST:PORT (http|https), ..." (an IPv4 host) */
+		const char *at = strstr(log, "listening on ");
+		const char *colon = at ? strchr(at, ':') : NULL;
+		if (colon != NULL)
+			s->port = (unsigned) atoi(colon + 1);
 		int st;
 		if (s->port == 0 && waitpid(pid, &st, WNOHANG) == pid) {
 			s->pid = 0;

@@ -436,3 +436,121 @@ void v_metrics_count_the_service(void)
 	unlink(tokens);
 	state_dir_remove(&s);
 }
+
+/* Python's ssl module as the client: GET path over HTTPS, verifying the
+ * server's certificate against ca; prints "STATUS BODY". */
+static char *https_get(unsigned port, const char *ca, const char *path, int *rc)
+{
+	char script[1024];
+	snprintf(script, sizeof(script),
+		 "import http.client, ssl, sys\n"
+		 "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+		 "c = http.client.HTTPSConnection('127.0.0.1', %u, context=ctx, timeout=30)\n"
+		 "c.request('GET', sys.argv[2])\n"
+		 "r = c.getresponse()\n"
+		 "print(r.status, r.read().decode())\n",
+		 port);
+	return test_run_bin("/usr/bin/python3",
+			    (const char *const[]){ "-c", script, ca, path, NULL },
+			    TEST_STDERR_MERGE, rc);
+}
+
+/* --tls-cert/--tls-key: HTTPS that a verifying client accepts, nothing in
+ * plain text on that port; refused: one without the other, a key that is
+ * not the certificate's, files that are not PEM, and plain HTTP beyond
+ * loopback unless --plain-http says a proxy terminates TLS. */
+void v_tls_serves_https_only(void)
+{
+	if (access("/usr/bin/openssl", X_OK) != 0 || access("/usr/bin/python3", X_OK) != 0)
+		test_skip("no /usr/bin/openssl or /usr/bin/python3");
+	struct server s;
+	state_dir_new(&s);
+	char cert[600], key[600], key2[600], cert2[600];
+	snprintf(cert, sizeof(cert), "%s.cert.pem", s.dir);
+	snprintf(key, sizeof(key), "%s.key.pem", s.dir);
+	snprintf(cert2, sizeof(cert2), "%s.cert2.pem", s.dir);
+	snprintf(key2, sizeof(key2), "%s.key2.pem", s.dir);
+	for (int i = 0; i < 2; i++) {
+		int rc;
+		char *out = test_run_bin(
+			"/usr/bin/openssl",
+			(const char *const[]){ "req", "-x509", "-newkey", "ec", "-pkeyopt",
+					       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+					       i ? key2 : key, "-out", i ? cert2 : cert, "-days", "1",
+					       "-subj", "/CN=localhost", "-addext",
+					       "subjectAltName=IP:127.0.0.1", NULL },
+			TEST_STDERR_MERGE, &rc);
+		CHECK(rc == 0, "openssl: %s", out);
+		free(out);
+	}
+	server_start(&s, 1, NULL, (const char *const[]){ "--tls-cert", cert, "--tls-key", key, NULL });
+	char *log = server_log_text(&s);
+	CHECK_CONTAINS(log, "(https)");
+	free(log);
+	int rc;
+	char *out = https_get(s.port, cert, "/healthz", &rc);
+	test_note("https: %s", out);
+	CHECK_INT_EQ(rc, 0);
+	CHECK(strncmp(out, "200 ", 4) == 0, "%s", out);
+	CHECK_CONTAINS(out, "\"status\":\"ok\"");
+	free(out);
+	/* a client that does not trust the certificate gets nothing */
+	out = https_get(s.port, cert2, "/healthz", &rc);
+	CHECK(rc != 0, "verified against another certificate: %s", out);
+	CHECK_CONTAINS(out, "CERTIFICATE_VERIFY_FAILED");
+	free(out);
+	/* plain HTTP on the TLS port: no answer */
+	struct http_reply r;
+	http(&s, "GET", "/healthz", NULL, NULL, 0, &r);
+	CHECK(r.status == 0 || r.status == 400, "plain HTTP answered %d", r.status);
+	http_reply_free(&r);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+
+	char tokens[] = "/tmp/stratbox-serve-tokens-XXXXXX";
+	test_temp_file(tokens, "alice tok-alice-0123456789\n");
+	static const struct {
+		const char *args[8];
+		const char *says;
+	} bad[] = {
+		{ { "--tls-cert", "CERT", NULL }, "both --tls-cert and --tls-key" },
+		{ { "--tls-cert", "CERT", "--tls-key", "KEY2", NULL }, "private key of --tls-cert" },
+		{ { "--tls-cert", "TOKENS", "--tls-key", "KEY", NULL }, "PEM certificate" },
+		{ { "--tls-cert", "/nonexistent/c.pem", "--tls-key", "KEY", NULL }, "/nonexistent" },
+		{ { "--listen", "0.0.0.0:0", "--token-file", "TOKENS", NULL }, "clear text" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[16] = { "serve", "--state-dir", s.dir };
+		int n = 3;
+		for (size_t k = 0; bad[i].args[k]; k++) {
+			const char *a = bad[i].args[k];
+			argv[n++] = strcmp(a, "CERT") == 0   ? cert
+				    : strcmp(a, "KEY") == 0  ? key
+				    : strcmp(a, "KEY2") == 0 ? key2
+				    : strcmp(a, "TOKENS") == 0 ? tokens
+							       : a;
+		}
+		argv[n] = NULL;
+		out = test_run_bin(test_stratbox(), argv, TEST_STDERR_MERGE, &rc);
+		test_note("refused %zu: %d %s", i, rc, out);
+		CHECK_INT_EQ(rc, 2);
+		CHECK_CONTAINS(out, bad[i].says);
+		free(out);
+	}
+	/* with --plain-http it listens beyond loopback */
+	server_start(&s, 1, tokens,
+		     (const char *const[]){ "--listen", "0.0.0.0:0", "--plain-http", NULL });
+	log = server_log_text(&s);
+	CHECK_CONTAINS(log, "listening on 0.0.0.0:");
+	CHECK_CONTAINS(log, "(http)");
+	free(log);
+	http_json(&s, "GET", "/healthz", NULL, NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	http_reply_free(&r);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	unlink(tokens);
+	unlink(cert);
+	unlink(key);
+	unlink(cert2);
+	unlink(key2);
+	state_dir_remove(&s);
+}

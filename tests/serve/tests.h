@@ -16,7 +16,8 @@
 	X(killed_server_restarted_runs_every_job_once)                                             \
 	X(backtest_report_served_and_kept) X(running_job_deleted_is_killed)                       \
 	X(tenant_quota_gives_429) X(drain_timeout_requeues_running_job)                           \
-	X(retention_deletes_ended_jobs_and_reports) X(metrics_count_the_service)
+	X(retention_deletes_ended_jobs_and_reports) X(metrics_count_the_service)                   \
+	X(tls_serves_https_only)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)
