@@ -48,6 +48,9 @@ struct sbx_server_options {
 	 * TLS proxy in front does it), since tokens cross the network. */
 	const char *tls_cert, *tls_key;
 	bool plain_http;
+	/* a connection that sends nothing for this long is closed (a client
+	 * that never finishes its request); 0: 60 s */
+	unsigned request_timeout_s;
 };
 
 struct sbx_server;

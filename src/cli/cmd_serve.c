@@ -36,6 +36,8 @@ static const char serve_usage[] =
 	"  --tls-cert FILE       HTTPS: the certificate (chain), PEM\n"
 	"  --tls-key FILE        HTTPS: its private key, PEM\n"
 	"  --plain-http          allow plain HTTP beyond loopback (a TLS proxy in front)\n"
+	"  --request-timeout TIME  close a connection idle this long, e.g. a client that\n"
+	"                        never finishes its request (60s)\n"
 	"\n"
 	"SIGTERM or SIGINT: no new jobs, running ones finish (within --drain-timeout),\n"
 	"queued ones wait in the state directory for the next start.  The API is\n"
@@ -43,7 +45,7 @@ static const char serve_usage[] =
 
 enum { O_LISTEN = 256, O_STATE_DIR, O_WORKERS, O_TOKEN_FILE, O_MAX_QUEUE, O_MAX_BODY, O_DATA_DIR,
        O_POLICY, O_CGROUP_PARENT, O_TENANT_MAX, O_DRAIN, O_RETENTION, O_TLS_CERT, O_TLS_KEY,
-       O_PLAIN_HTTP, O_HELP };
+       O_PLAIN_HTTP, O_REQUEST_TIMEOUT, O_HELP };
 
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
@@ -61,6 +63,7 @@ static const struct option options[] = {
 	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
 	{ "tls-key", required_argument, NULL, O_TLS_KEY },
 	{ "plain-http", no_argument, NULL, O_PLAIN_HTTP },
+	{ "request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -125,6 +128,14 @@ int cmd_serve(int argc, char **argv)
 		case O_TLS_CERT: o.tls_cert = optarg; break;
 		case O_TLS_KEY: o.tls_key = optarg; break;
 		case O_PLAIN_HTTP: o.plain_http = true; break;
+		case O_REQUEST_TIMEOUT:
+			if (parse_duration(optarg, &v, &why) < 0 || v < 1000000000ull ||
+			    v > 3600ull * 1000000000ull)
+				return cli_bad_value("request-timeout", optarg,
+						     why ? why : "from 1s to 1h"),
+				       2;
+			o.request_timeout_s = (unsigned) (v / 1000000000ull);
+			break;
 		case 'h':
 		case O_HELP: fputs(serve_usage, stdout); return 0;
 		default:

@@ -45,7 +45,14 @@ static void api_sbx_error(struct api_response *rs, const sbx_error *e)
 		break;
 	case SBX_ERR_NOMEM:
 	case SBX_ERR_SYSTEM:
-		api_error(rs, e->errnum == ENOSPC ? 503 : 500, "internal", "%s", e->msg);
+		if (e->errnum == ENOSPC) {
+			rs->retry_after = 30;
+			api_error(rs, 503, "disk_full",
+				  "the service's disk is full (%s): nothing was stored; retry later",
+				  e->msg);
+		} else {
+			api_error(rs, 500, "internal", "%s", e->msg);
+		}
 		break;
 	}
 }

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define CONNECTION_LIMIT 256
-#define CONNECTION_TIMEOUT_S 60
 
 struct body {
 	char *buf;
@@ -255,14 +254,14 @@ int http_start(struct sbx_server *s, sbx_error **err)
 			flags, (uint16_t) s->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
 			(struct sockaddr *) &ss, MHD_OPTION_CONNECTION_LIMIT,
 			(unsigned) CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-			(unsigned) CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL,
+			s->opt.request_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL,
 			MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 			MHD_OPTION_END);
 	else
 		s->mhd = MHD_start_daemon(flags, (uint16_t) s->port, NULL, NULL, on_request, s,
 					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
 					  MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
-					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT_S,
+					  MHD_OPTION_CONNECTION_TIMEOUT, s->opt.request_timeout_s,
 					  MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL, MHD_OPTION_END);
 	int e = errno;
 	if (key != NULL)

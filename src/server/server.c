@@ -211,6 +211,8 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		s->opt.max_queue = 1000;
 	if (s->opt.max_body == 0)
 		s->opt.max_body = 16u << 20;
+	if (s->opt.request_timeout_s == 0)
+		s->opt.request_timeout_s = 60;
 	if (s->opt.drain_timeout_ms == 0)
 		s->opt.drain_timeout_ms = DEFAULT_DRAIN_MS;
 	if (s->opt.retention_ms == 0)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *dump(const json_t *o)
@@ -129,9 +130,32 @@ static void run_one(struct worker *w, struct sbx_store_job *j)
 			pthread_mutex_unlock(&s->mu);
 		}
 	} else {
-		r = sbx_store_finish(s->store, j->id, st,
-				     text ? text : "{\"success\":false,\"error\":\"out of memory\"}",
-				     &err);
+		/* a store that cannot take the result now (a full disk) is asked
+		 * again, every second, until it can or the server stops: then the
+		 * job stays running in the store, and the next start runs it again */
+		for (unsigned tries = 0;; tries++) {
+			sbx_error_free(err);
+			err = NULL;
+			r = sbx_store_finish(
+				s->store, j->id, st,
+				text ? text : "{\"success\":false,\"error\":\"out of memory\"}", &err);
+			if (r >= 0)
+				break;
+			if (tries == 0)
+				server_log(s, "job %s: its result cannot be stored yet (%s): retrying",
+					   j->id, err->msg);
+			pthread_mutex_lock(&s->mu);
+			bool stopping = s->stopping;
+			if (!stopping) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += 1;
+				pthread_cond_timedwait(&s->work, &s->mu, &ts);
+			}
+			pthread_mutex_unlock(&s->mu);
+			if (stopping)
+				break;
+		}
 		if (r == 1) {
 			struct sbx_store_job done;
 			cleanup_error sbx_error *gerr = NULL;

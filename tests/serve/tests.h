@@ -17,7 +17,9 @@
 	X(backtest_report_served_and_kept) X(running_job_deleted_is_killed)                       \
 	X(tenant_quota_gives_429) X(drain_timeout_requeues_running_job)                           \
 	X(retention_deletes_ended_jobs_and_reports) X(metrics_count_the_service)                   \
-	X(tls_serves_https_only)
+	X(tls_serves_https_only) X(hostile_jobs_never_take_a_worker_down)                            \
+	X(slow_clients_cut_off_others_served) X(full_disk_gives_503_not_corruption)               \
+	X(many_clients_none_lost_or_duplicated)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)
