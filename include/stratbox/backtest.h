@@ -133,7 +133,8 @@ typedef struct bt_request_sources {
  *  "start", "end", "params" (or "config": the same), "strategy", "code_name",
  *  "cash", "commission", "commission_fixed", "spread", "margin", "fractional",
  *  "trade_on_close", "end_policy", "timeout", "memory", "cpus", "cpu_time",
- *  "seed"}: `stratbox backtest`'s options (docs/http-api.md).  "code" and
+ *  "seed", "grid", "rank"}: `stratbox backtest`'s options (docs/http-api.md);
+ *  with "grid" (at most 1000 combinations) it is a sweep: req->combos.  "code" and
  * "symbols" or "data" are required; an unknown key or a bad value is an
  * SBX_ERR_INVALID naming it; the bars are read, clipped and aligned here.
  * req->job points into o, which must outlive the request. */
@@ -141,6 +142,8 @@ typedef struct bt_request {
 	bt_job job;
 	bt_inputs inputs;
 	struct json_t *provenance;
+	struct json_t *combos; /* a sweep's combinations ("grid"), or NULL */
+	const char *rank;      /* what ranks them ("rank"), or NULL: sharpe */
 } bt_request;
 int bt_request_from_json(bt_request *req, const struct json_t *o, const bt_request_sources *src,
 			 sbx_error **err);

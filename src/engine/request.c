@@ -15,8 +15,11 @@ static const char *const keys[] = {
 	"code",	  "symbols",	"data",		"start",    "end",	"params",	  "config",
 	"strategy", "cash",	"commission", "commission_fixed", "spread", "margin", "fractional",
 	"trade_on_close", "end_policy", "timeout", "memory", "cpus", "cpu_time", "seed",
-	"code_name", NULL
+	"code_name", "grid", "rank", NULL
 };
+
+/* A sweep's combinations over HTTP: as many as a slot runs in lockstep. */
+#define REQUEST_MAX_COMBOS 1000u
 
 static int seconds(const json_t *v, const char *key, uint64_t *out, sbx_error **err)
 {
@@ -132,7 +135,7 @@ int bt_request_from_json(bt_request *req, const json_t *o, const bt_request_sour
 					     "start, end, params, strategy, cash, commission, "
 					     "commission_fixed, spread, margin, fractional, "
 					     "trade_on_close, end_policy, timeout, memory, cpus, "
-					     "cpu_time, seed)",
+					     "cpu_time, seed, code_name, grid, rank)",
 					     key);
 	}
 	const json_t *code = json_object_get(o, "code");
@@ -202,6 +205,27 @@ int bt_request_from_json(bt_request *req, const json_t *o, const bt_request_sour
 		j->seed = (uint64_t) json_integer_value(v);
 		j->has_seed = true;
 	}
+	if ((v = json_object_get(o, "grid")) != NULL) {
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			return sbx_error_set(err, 0,
+					     "\"grid\" must be a sweep as the CLI's --grid writes it, "
+					     "e.g. \"fast=5:30:5,slow=20:100:10\"");
+		if (bt_grid_parse(json_string_value(v), REQUEST_MAX_COMBOS, &req->combos, err) < 0)
+			return sbx_error_wrap(err, "\"grid\"");
+	}
+	req->rank = opt_string(o, "rank", err, &bad);
+	if (bad)
+		return -1;
+	if (req->rank != NULL) {
+		const bt_metric_field *rf = bt_metric_find(req->rank);
+		if (req->combos == NULL)
+			return sbx_error_set(err, 0, "\"rank\" ranks a sweep: give \"grid\" too");
+		if (rf == NULL || rf->better == 0)
+			return sbx_error_set(err, 0,
+					     "\"rank\": '%s' is not a metric that ranks "
+					     "(docs/metrics.md lists them)",
+					     req->rank);
+	}
 	if (load_symbols(req, o, src, err) < 0)
 		return -1;
 	j->data = req->inputs.data;
@@ -216,5 +240,6 @@ void bt_request_clear(bt_request *req)
 {
 	bt_inputs_clear(&req->inputs);
 	json_decref(req->provenance);
+	json_decref(req->combos);
 	memset(req, 0, sizeof(*req));
 }

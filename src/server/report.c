@@ -118,12 +118,33 @@ static char *make_report(struct sbx_server *s, const struct sbx_store_job *j, sb
 		sbx_error_set(err, 0, "the stored job is not JSON");
 	} else if (bt_request_from_json(&req, rq, &s->sources, err) == 0) {
 		/* a run that did not start (refused) has no bars to show */
+		/* a sweep's result ranks its runs and carries the best one whole */
+		json_t *runs = json_object_get(res, "runs");
+		json_t *one = json_is_array(runs) ? json_object_get(res, "best") : res;
 		json_t *bars = bt_report_bars(req.job.data, err);
-		if (bars != NULL) {
-			json_object_set_new(res, "bars", bars);
+		if (bars != NULL && json_is_object(one)) {
+			json_object_set_new(one, "bars", bars);
 			const char *name = json_string_value(json_object_get(rq, "code_name"));
 			char *title = str_printf("%s (job %s)", name ? name : "strategy.py", j->id);
-			html = bt_report_html(res, &(struct bt_report_options){ .title = title }, err);
+			if (json_is_array(runs))
+				html = bt_report_grid_html(
+					runs, one,
+					&(struct bt_grid_report_options){ .title = title,
+									  .rank = req.rank },
+					err);
+			else
+				html = bt_report_html(one, &(struct bt_report_options){ .title = title },
+						      err);
+			free(title);
+		} else if (bars != NULL) {
+			/* a sweep whose runs all failed: the ranking alone */
+			json_decref(bars);
+			const char *name = json_string_value(json_object_get(rq, "code_name"));
+			char *title = str_printf("%s (job %s)", name ? name : "strategy.py", j->id);
+			html = bt_report_grid_html(runs, NULL,
+						   &(struct bt_grid_report_options){ .title = title,
+										     .rank = req.rank },
+						   err);
 			free(title);
 		}
 	}

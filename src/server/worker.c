@@ -52,7 +52,18 @@ static json_t *run_backtest(struct worker *w, const json_t *rq, bool *failed)
 	}
 	bool ok = false;
 	req.job.cancel = &w->cancel;
-	json_t *res = bt_backtest_run(s->pool, s->policy, &req.job, &ok, &err);
+	json_t *res;
+	if (req.combos != NULL) {
+		/* a sweep: its combinations in one slot, in lockstep (one exchange a
+		 * bar for them all), so that a sweep takes a worker's share of the
+		 * pool like any job */
+		req.job.spin_ns = 0;
+		bt_sweep sw = { .job = &req.job, .combos = req.combos, .parallel = 1,
+				.rank = req.rank };
+		res = bt_sweep_run(s->pool, s->policy, &sw, &err);
+	} else {
+		res = bt_backtest_run(s->pool, s->policy, &req.job, &ok, &err);
+	}
 	bt_request_clear(&req);
 	if (res == NULL) {
 		*failed = true;

@@ -316,7 +316,8 @@ try:
             "config": {"a": 1}, "strategy": "S", "cash": 5000, "commission": 0.001,
             "commission_fixed": 1, "spread": 0.01, "margin": 0.5, "fractional": 1,
             "trade_on_close": True, "end_policy": "hold", "timeout": 10, "cpu_time": 10,
-            "memory": 268435456, "cpus": 0.5, "seed": 7}),
+            "memory": 268435456, "cpus": 0.5, "seed": 7, "grid": "a=1:2:1",
+            "rank": None}),
     }
     for p, (base, values) in examples.items():
         schema = resolve(paths[p]["post"]["requestBody"]["content"]["application/json"]["schema"])
@@ -329,6 +330,8 @@ try:
         for k, v in values.items():
             body = dict(base)
             body[k] = v
+            if k == "rank":  # ranks a sweep: with a grid
+                body.update(grid="a=1:2:1", rank="sortino")
             problems = errors(body, schema)
             st, h, t = request("POST", p + "?wait=0", body,
                                headers={"Idempotency-Key": "prop-%s-%s" % (p, k)})

@@ -554,3 +554,81 @@ void v_tls_serves_https_only(void)
 	unlink(key2);
 	state_dir_remove(&s);
 }
+
+/* A sweep over HTTP ("grid", "rank"): the same ranked runs, metrics and
+ * best run as `stratbox backtest --grid --json`; its report is the
+ * ranking with a heat map; a bad grid or rank is 422 naming it. */
+void v_sweep_over_http_matches_cli(void)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "/tmp/stratbox-sweep-XXXXXX");
+	test_temp_file(path, sma);
+	struct server s;
+	state_dir_new(&s);
+	server_start(&s, 1, NULL, NULL);
+	char *body = body_with_code(sma, "{\"symbols\": [\"GOOG\"], \"start\": \"2010-01-01\", "
+					 "\"grid\": \"a=1:3:1,b=x|y\", \"rank\": \"return_pct\"}");
+	/* the strategy has no a or b: the runs are the same strategy, each
+	 * labelled; what matters is that they match the CLI's */
+	struct http_reply r;
+	http_json(&s, "POST", "/v1/backtests?wait=120", NULL, body, &r);
+	CHECK(r.status == 200, "%d %.500s", r.status, r.body);
+	const json_t *res = jget(r.json, "result");
+	CHECK_STR_EQ(jstr(res, "rank"), "return_pct");
+	const json_t *runs = json_object_get(res, "runs");
+	CHECK_INT_EQ(json_array_size(runs), 6);
+	int rc;
+	char *out = test_run_bin(test_stratbox(),
+				 (const char *const[]){ "backtest", path, "--symbols", "GOOG", "--start",
+							"2010-01-01", "--grid", "a=1:3:1,b=x|y", "--rank",
+							"return_pct", "--json", NULL },
+				 TEST_STDERR_CAPTURE, &rc);
+	CHECK_INT_EQ(rc, 0);
+	json_t *cli = json_loads(out, 0, NULL);
+	CHECK(cli != NULL, "%.300s", out);
+	const json_t *cruns = json_object_get(cli, "runs");
+	CHECK_INT_EQ(json_array_size(cruns), 6);
+	for (size_t i = 0; i < json_array_size(runs); i++) {
+		const json_t *a = json_array_get(runs, i), *b = json_array_get(cruns, i);
+		CHECK(json_equal(json_object_get(a, "params"), json_object_get(b, "params")),
+		      "run %zu: params differ", i);
+		CHECK(json_equal(json_object_get(a, "metrics"), json_object_get(b, "metrics")),
+		      "run %zu: metrics differ", i);
+	}
+	CHECK(json_equal(jget(res, "best.metrics"), jget(cli, "best.metrics")));
+	CHECK(json_equal(jget(res, "best.trades"), jget(cli, "best.trades")));
+	json_decref(cli);
+	free(out);
+	char rpath[128];
+	snprintf(rpath, sizeof(rpath), "/v1/jobs/%s/report", jstr(r.json, "id"));
+	http_reply_free(&r);
+	http_json(&s, "GET", rpath, NULL, NULL, &r);
+	CHECK_INT_EQ(r.status, 200);
+	CHECK_CONTAINS(r.body, "id=\"ranking\"");
+	CHECK_CONTAINS(r.body, "id=\"heatmap\"");
+	CHECK_CONTAINS(r.body, "id=\"best\"");
+	http_reply_free(&r);
+	static const struct {
+		const char *extra, *says;
+	} bad[] = {
+		{ "{\"symbols\": [\"GOOG\"], \"grid\": \"a=1:\"}", "a range is start:stop:step" },
+		{ "{\"symbols\": [\"GOOG\"], \"grid\": 5}", "must be a sweep" },
+		{ "{\"symbols\": [\"GOOG\"], \"grid\": \"a=1:2000:1\"}", "1000" },
+		{ "{\"symbols\": [\"GOOG\"], \"rank\": \"sharpe\"}", "ranks a sweep" },
+		{ "{\"symbols\": [\"GOOG\"], \"grid\": \"a=1:2:1\", \"rank\": \"trades\"}",
+		  "not a metric that ranks" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *b = body_with_code(sma, bad[i].extra);
+		http_json(&s, "POST", "/v1/backtests", NULL, b, &r);
+		test_note("bad %zu: %d %s", i, r.status, r.body);
+		CHECK_INT_EQ(r.status, 422);
+		CHECK_CONTAINS(r.body, bad[i].says);
+		http_reply_free(&r);
+		free(b);
+	}
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	free(body);
+	unlink(path);
+	state_dir_remove(&s);
+}

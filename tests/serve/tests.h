@@ -19,7 +19,7 @@
 	X(retention_deletes_ended_jobs_and_reports) X(metrics_count_the_service)                   \
 	X(tls_serves_https_only) X(hostile_jobs_never_take_a_worker_down)                            \
 	X(slow_clients_cut_off_others_served) X(full_disk_gives_503_not_corruption)               \
-	X(many_clients_none_lost_or_duplicated)
+	X(many_clients_none_lost_or_duplicated) X(sweep_over_http_matches_cli)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)
