@@ -54,6 +54,13 @@ stage_build() { # build-dir name
 	# the backtest attacks (tests/pyrt/test_backtest.c) and their bars
 	cp -r tests/pyrt/lookahead "$stage/$2/data/pyrt/"
 	mkdir -p "$stage/$2/data/bars" && cp data/GOOG.csv "$stage/$2/data/bars/"
+	# the bundled data and a strategy, where the serve suite looks for its
+	# checkout (the current directory of an unprivileged run)
+	if [ ! -d "$stage/data" ]; then
+		cp -r data "$stage/data"
+		mkdir -p "$stage/bench" && cp -r bench/strategies "$stage/bench/"
+		chmod -R a+rX "$stage/data" "$stage/bench"
+	fi
 	cp -r tests/validate/escapes tests/validate/strategies tests/validate/llm \
 		tests/validate/llm-dangerous "$stage/$2/data/validate/"
 	chmod -R a+rX "$stage/$2"
@@ -132,6 +139,8 @@ for build in release asan; do
 	run_suite "unit$tag" "$b" root unit
 	if [ $is_root -eq 1 ]; then
 		run_suite "serve as root$tag" "$b" root serve $asan_env STRATBOX_DATA_DIR="$root/data"
+		run_suite "serve as uid $unpriv_uid with a delegated cgroup$tag" "$b" unpriv serve \
+			$asan_env STRATBOX_DATA_DIR="$stage/data" STRATBOX_TEST_CGROUP_PARENT="$deleg_name"
 	fi
 	for suite in security pyrt; do
 		if [ $is_root -eq 1 ]; then

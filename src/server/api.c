@@ -126,18 +126,25 @@ static int wait_job(struct sbx_server *s, const char *tenant, struct sbx_store_j
 	char id[SBX_JOB_ID_LEN + 1];
 	memcpy(id, j->id, sizeof(id));
 	for (;;) {
-		if (ended(j->status))
-			return 1;
+		/* the count of ends read before the job is: an end between the
+		 * read and the wait is never missed */
 		pthread_mutex_lock(&s->mu);
-		int rc = 0;
-		if (!s->stopping)
-			rc = pthread_cond_timedwait(&s->ended, &s->mu, &deadline);
-		bool stop = s->stopping;
+		unsigned long gen = s->ended_gen;
 		pthread_mutex_unlock(&s->mu);
 		sbx_store_job_clear(j);
 		int r = sbx_store_get(s->store, tenant, id, j, err);
-		if (r != 1 || stop || rc == ETIMEDOUT)
+		if (r != 1 || ended(j->status))
 			return r;
+		pthread_mutex_lock(&s->mu);
+		int rc = 0;
+		while (!s->stopping && s->ended_gen == gen && rc != ETIMEDOUT)
+			rc = pthread_cond_timedwait(&s->ended, &s->mu, &deadline);
+		bool stop = s->stopping;
+		pthread_mutex_unlock(&s->mu);
+		if (stop || rc == ETIMEDOUT) {
+			sbx_store_job_clear(j);
+			return sbx_store_get(s->store, tenant, id, j, err);
+		}
 	}
 }
 

@@ -75,6 +75,7 @@ struct sbx_server {
 	pthread_cond_t janitor_wake; /* stopping */
 	bool stopping;	      /* no new jobs; workers end after their current one */
 	unsigned long queued_gen; /* counts jobs queued: a worker's wake-up is never missed */
+	unsigned long ended_gen;  /* counts jobs ended: a waiter's wake-up is never missed */
 	pthread_t *threads;
 	struct worker *workers;
 	unsigned nthreads;

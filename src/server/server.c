@@ -45,6 +45,7 @@ void server_job_queued(struct sbx_server *s)
 void server_job_ended(struct sbx_server *s)
 {
 	pthread_mutex_lock(&s->mu);
+	s->ended_gen++;
 	pthread_cond_broadcast(&s->ended);
 	pthread_mutex_unlock(&s->mu);
 }

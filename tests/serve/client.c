@@ -80,6 +80,11 @@ void server_start(struct server *s, unsigned workers, const char *token_file,
 		argv[n++] = "--token-file";
 		argv[n++] = token_file;
 	}
+	/* unprivileged: the cgroup parent delegated to this user, if any */
+	if (test_cgroup_parent() != NULL) {
+		argv[n++] = "--cgroup-parent";
+		argv[n++] = test_cgroup_parent();
+	}
 	for (size_t i = 0; extra && extra[i] && n < 30; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
