@@ -775,15 +775,15 @@ class CodeExecutor:
         method: str, path: str, attempts: int, failure: BaseException, job_id: Optional[str], why: str = ""
     ) -> ServiceUnavailable:
         if isinstance(failure, StratboxError):
-            msg = "%s %s: %s %s after %d attempt(s)%s" % (
-                method, path, failure.status, failure.message, attempts, ": " + why if why else "",
+            msg = "%s %s: %s (after %d attempt(s)%s)" % (
+                method, path, failure.message, attempts, "; " + why if why else "",
             )
             e = ServiceUnavailable(msg, status=failure.status, code=failure.code, job_id=job_id,
                                    retry_after=failure.retry_after)
         else:
             reason = getattr(failure, "reason", None) or failure
-            msg = "%s %s: %s after %d attempt(s)%s" % (
-                method, path, reason or type(failure).__name__, attempts, ": " + why if why else "",
+            msg = "%s %s: %s (after %d attempt(s)%s)" % (
+                method, path, reason or type(failure).__name__, attempts, "; " + why if why else "",
             )
             e = ServiceUnavailable(msg, code="unreachable", job_id=job_id)
         e.attempts = attempts
