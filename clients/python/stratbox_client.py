@@ -70,6 +70,7 @@ EXECUTION_OPTIONS: Tuple[str, ...] = ("cpu_time", "memory", "seed", "id")
 BACKTEST_OPTIONS: Tuple[str, ...] = (
     "data",
     "strategy",
+    "code_name",
     "cash",
     "commission",
     "commission_fixed",
@@ -188,7 +189,7 @@ class ExecutionResult:
       cancelled, failed).
 
     The rest are stratbox's: ``status`` (``OK``, ``NONZERO_EXIT``,
-    ``VALIDATION_ERROR``, ``TIMEOUT``, ..., or ``CANCELLED``/``FAILED`` for
+    ``VALIDATION_ERROR``, ``TIMEOUT_WALL``, ``MEMORY_LIMIT``, ..., or ``CANCELLED``/``FAILED`` for
     a job that did not run to a result), ``stderr``, ``job_id``, and
     ``result``, the whole result object (``verdict``, ``traceback``,
     ``violations``, ...), or ``None``.
@@ -478,7 +479,7 @@ class CodeExecutor:
             ``datetime``, naive ones taken as UTC); ``None``: from the start.
         :param end_date: last day kept, inclusive.
         :param options: the body's other fields: ``data`` (``{"SYMBOL":
-            "CSV text"}``), ``strategy``, ``cash``, ``commission``,
+            "CSV text"}``), ``strategy``, ``code_name``, ``cash``, ``commission``,
             ``commission_fixed``, ``spread``, ``margin``, ``fractional``,
             ``trade_on_close``, ``end_policy``, ``timeout``, ``cpu_time``,
             ``memory``, ``cpus``, ``seed``; others raise ``TypeError``

@@ -300,12 +300,13 @@ def t_backtest_goog(s):
     eq(bt["result"]["params"], {"fast": 5}, "params sent as config")
     # options map to the body: cash, commission
     bt2 = ex.execute_backtest(SMA, "GOOG", {"fast": 5}, date(2010, 1, 1), date(2012, 12, 31),
-                              cash=50000, commission=0.001)
+                              cash=50000, commission=0.001, code_name="sma_cross.py")
     eq(bt2["success"], True, "with options: success")
     eq(bt2["result"]["config"]["cash"], 50000, "cash")
     eq(bt2["result"]["config"]["commission"], 0.001, "commission")
     eq(bt2["results"]["equity"][0]["time"], equity[0]["time"], "date objects as dates")
     check(bt2["results"]["metrics"]["commissions"] > 0, "commissions paid")
+    eq(bt2["result"]["provenance"]["code"], "sma_cross.py", "code_name")
     # datetimes: naive ones as UTC, aware ones converted
     bt3 = ex.execute_backtest(SMA, ["GOOG"], None, datetime(2010, 1, 5),
                               datetime(2012, 6, 29, 20, tzinfo=timezone(timedelta(hours=-5))))
