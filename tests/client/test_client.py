@@ -72,6 +72,16 @@ def raises(exc_type, fn, *a, **kw):
 # ---- a server ----
 
 
+def _die_with_parent():
+    """In the server's child before exec: SIGTERM when this test process
+    dies, even by SIGKILL, so that no server outlives its test."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Server:
     """`stratbox serve` on 127.0.0.1:0 in a temporary directory."""
 
@@ -101,7 +111,8 @@ class Server:
         self.port = 0
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=env)
+                                         stderr=subprocess.STDOUT, env=env,
+                                         preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             m = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log())
