@@ -11,7 +11,8 @@
 #   serve (root)               the job store, and stratbox serve over HTTP
 # and the same suites again from the ASan+UBSan build (build/asan); then
 # the fuzzers, the validator against CPython, the engine against its
-# reference, and the HTML report in headless Chromium.
+# reference, the HTML report in headless Chromium, and the Python client
+# against a live server.
 #
 # Must run as root (it creates the delegated cgroup and switches users);
 # as another user only the unit suite and the unprivileged suites run.
@@ -269,6 +270,19 @@ if [ -x /usr/bin/python3 ] && [ -x "$engine_run" ] && [ -x "$stratbox_bin" ]; th
 else
 	echo
 	echo "backtest vs the strategy run in-process: skipped (no /usr/bin/python3, $engine_run or $stratbox_bin)"
+	echo "0 0 0 1" >>"$results"
+fi
+
+# The Python client (clients/python/stratbox_client.py) against a live
+# `stratbox serve` it starts on loopback (tests/client/test_client.py):
+# executions, backtests, validate, errors, a retry after a dropped answer
+# that keeps one job, 429 with Retry-After, the environment's entry point.
+if [ -x /usr/bin/python3 ] && [ -x "$buildroot/stratbox-serve" ]; then
+	run_script "Python client against a live server" env STRATBOX_DATA_DIR="$root/data" \
+		/usr/bin/python3 tests/client/test_client.py "$buildroot/stratbox"
+else
+	echo
+	echo "Python client against a live server: skipped (no /usr/bin/python3 or no $buildroot/stratbox-serve)"
 	echo "0 0 0 1" >>"$results"
 fi
 
