@@ -132,7 +132,7 @@ int bt_request_from_json(bt_request *req, const json_t *o, const bt_request_sour
 		if (keys[i] == NULL)
 			return sbx_error_set(err, 0,
 					     "unknown key \"%s\" (a backtest has code, symbols, data, "
-					     "start, end, params, strategy, cash, commission, "
+					     "start, end, params (or config), strategy, cash, commission, "
 					     "commission_fixed, spread, margin, fractional, "
 					     "trade_on_close, end_policy, timeout, memory, cpus, "
 					     "cpu_time, seed, code_name, grid, rank)",
@@ -229,7 +229,17 @@ int bt_request_from_json(bt_request *req, const json_t *o, const bt_request_sour
 	if (load_symbols(req, o, src, err) < 0)
 		return -1;
 	j->data = req->inputs.data;
-	req->provenance = json_pack("{s:O}", "data", req->inputs.files);
+	/* the files by name, not by where this machine keeps them */
+	json_t *files = json_deep_copy(req->inputs.files);
+	size_t i;
+	json_t *f;
+	json_array_foreach (files, i, f) {
+		const char *path = json_string_value(json_object_get(f, "file"));
+		const char *base = path ? strrchr(path, '/') : NULL;
+		if (base != NULL)
+			json_object_set_new(f, "file", json_string(base + 1));
+	}
+	req->provenance = files ? json_pack("{s:o}", "data", files) : NULL;
 	if (req->provenance == NULL)
 		return sbx_error_set(err, ENOMEM, "provenance");
 	j->provenance = req->provenance;

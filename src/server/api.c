@@ -359,20 +359,29 @@ static void list_jobs(struct sbx_server *s, const char *tenant, const struct api
 			  "?status=%s: one of queued, running, done, failed, cancelled", st);
 		return;
 	}
-	if (limit == 0)
-		limit = 50;
+	if (limit == 0) {
+		api_error(rs, 400, "bad_query", "?limit=0: a whole number from 1 to %d", MAX_LIST);
+		return;
+	}
 	struct sbx_store_job *jobs = NULL;
 	size_t n = 0;
 	cleanup_error sbx_error *err = NULL;
-	if (sbx_store_list(s->store, tenant, status, (int64_t) cursor, limit, &jobs, &n, &err) < 0) {
+	/* one more than asked: a cursor only when there is a next page */
+	if (sbx_store_list(s->store, tenant, status, (int64_t) cursor, limit + 1, &jobs, &n, &err) <
+	    0) {
 		api_sbx_error(rs, err);
 		return;
+	}
+	bool more = n > limit;
+	if (more) {
+		sbx_store_job_clear(&jobs[limit]);
+		n = limit;
 	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, job_json(&jobs[i], false));
 	json_t *next = json_null();
-	if (n == limit) {
+	if (more) {
 		char c[32];
 		snprintf(c, sizeof(c), "%lld", (long long) jobs[n - 1].seq);
 		json_decref(next);

@@ -138,6 +138,10 @@ void v_backtest_waited_gives_cli_metrics(void)
 	CHECK(json_equal(json_object_get(cli, "metrics"), (json_t *) m),
 	      "the service's metrics differ from the CLI's");
 	CHECK(json_equal(json_object_get(cli, "trades"), (json_t *) jget(r.json, "result.trades")));
+	/* the data files by name: where the server keeps them is its own */
+	const char *file = json_string_value(json_object_get(
+		json_array_get(jget(r.json, "result.provenance.data"), 0), "file"));
+	CHECK(file != NULL && strchr(file, '/') == NULL, "provenance names %s", file);
 	json_decref(cli);
 	free(out);
 
@@ -456,6 +460,14 @@ void v_list_filters_by_status_and_pages(void)
 	http_reply_free(&r);
 	http_json(&s, "GET", "/v1/jobs?status=done", NULL, NULL, &r);
 	CHECK_INT_EQ(json_array_size(json_object_get(r.json, "jobs")), 3);
+	http_reply_free(&r);
+	/* a page that holds the last job exactly: no cursor to an empty page */
+	http_json(&s, "GET", "/v1/jobs?limit=3", NULL, NULL, &r);
+	CHECK_INT_EQ(json_array_size(json_object_get(r.json, "jobs")), 3);
+	CHECK(json_is_null(json_object_get(r.json, "next_cursor")));
+	http_reply_free(&r);
+	http_json(&s, "GET", "/v1/jobs?limit=0", NULL, NULL, &r);
+	CHECK_INT_EQ(r.status, 400);
 	http_reply_free(&r);
 	http_json(&s, "GET", "/v1/datasets", NULL, NULL, &r);
 	CHECK_INT_EQ(r.status, 200);
