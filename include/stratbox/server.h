@@ -36,6 +36,11 @@ struct sbx_server_options {
 	const char *data_dir;	   /* "symbols" are NAME.csv here; NULL: the bundled manifest */
 	const char *policy_path;   /* validator policy; NULL: the default */
 	int log_fd;		   /* one line per event (start, requeue, stop); -1: none */
+	/* redis://[user:password@]host:port[/db] or unix:///path: jobs go to
+	 * `stratbox worker` processes through Redis (include/stratbox/worker.h)
+	 * and no job runs here (no pool is started); NULL: the local workers. */
+	const char *queue_url;
+	unsigned visibility_ms; /* --queue: a job's worker silent this long loses it; 0: 30 s */
 };
 
 struct sbx_server;

@@ -27,12 +27,17 @@ static const char serve_usage[] =
 	"  --data-dir DIR        backtest symbols are DIR/NAME.csv (default: the bundled data)\n"
 	"  --policy FILE         validator policy (JSON)\n"
 	"  --cgroup-parent PATH  where job cgroups go (see stratbox run --help)\n"
+	"  --queue URL           run no job here: publish them to Redis for `stratbox worker`s\n"
+	"                        (redis://[USER:PASSWORD@]HOST[:PORT][/DB], unix:///PATH)\n"
+	"  --visibility-timeout DUR  with --queue: a job whose worker is silent this long\n"
+	"                        is taken by another, and one Redis lost is published\n"
+	"                        again (30s)\n"
 	"\n"
 	"SIGTERM or SIGINT: no new jobs, running ones finish, queued ones wait in the\n"
 	"state directory for the next start.  The API is docs/http-api.md.\n";
 
 enum { O_LISTEN = 256, O_STATE_DIR, O_WORKERS, O_TOKEN_FILE, O_MAX_QUEUE, O_MAX_BODY, O_DATA_DIR,
-       O_POLICY, O_CGROUP_PARENT, O_HELP };
+       O_POLICY, O_CGROUP_PARENT, O_QUEUE, O_VISIBILITY, O_HELP };
 
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
@@ -44,6 +49,8 @@ static const struct option options[] = {
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "policy", required_argument, NULL, O_POLICY },
 	{ "cgroup-parent", required_argument, NULL, O_CGROUP_PARENT },
+	{ "queue", required_argument, NULL, O_QUEUE },
+	{ "visibility-timeout", required_argument, NULL, O_VISIBILITY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,6 +89,11 @@ int cmd_serve(int argc, char **argv)
 		case O_DATA_DIR: o.data_dir = optarg; break;
 		case O_POLICY: o.policy_path = optarg; break;
 		case O_CGROUP_PARENT: o.cgroup_parent = optarg; break;
+		case O_QUEUE: o.queue_url = optarg; break;
+		case O_VISIBILITY:
+			if (cli_parse_visibility(optarg, &o.visibility_ms) < 0)
+				return 2;
+			break;
 		case 'h':
 		case O_HELP: fputs(serve_usage, stdout); return 0;
 		default:

@@ -4,6 +4,10 @@
  *   http.c     libmicrohttpd: requests in, bodies bounded, responses out
  *   api.c      the endpoints: routing, the JSON of a job, errors
  *   worker.c   threads that take queued jobs from the store and run them
+ *   job.c      one job from its request to its result (job.h; worker.c and
+ *              `stratbox worker` alike)
+ *   remote.c   --queue: jobs to `stratbox worker`s through Redis, results
+ *              back (remote.h)
  *   auth.c     bearer tokens: tenants, hashed, compared in constant time
  */
 #ifndef STRATBOX_SERVER_INTERNAL_H
@@ -50,6 +54,7 @@ struct sbx_server {
 	pthread_t *threads;
 	unsigned nthreads;
 	atomic_uint running;
+	struct remote *remote; /* --queue: remote.c; NULL: the local workers run jobs */
 };
 
 void server_log(struct sbx_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

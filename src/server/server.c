@@ -6,6 +6,7 @@
  * Queued jobs stay in the store for the next start. */
 #include "common/util.h"
 #include "server/internal.h"
+#include "server/remote.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -73,6 +74,7 @@ static void server_free(struct sbx_server *s)
 		sbx_pool_stop(s->pool);
 	sbx_check_policy_free(s->policy);
 	sbx_store_close(s->store);
+	remote_free(s->remote);
 	auth_free(s->auth);
 	free(s->threads);
 	free(s->manifest);
@@ -139,8 +141,10 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		return -1;
 	}
 	/* one pool for the whole life of the service: a job costs a
-	 * warm slot, not a pool start (prefaulted: slots wait for requests) */
-	if (sbx_pool_start(&(struct sbx_pool_options){ .warm = s->opt.workers,
+	 * warm slot, not a pool start (prefaulted: slots wait for requests);
+	 * none with --queue, where workers elsewhere run the jobs */
+	if (opt->queue_url == NULL &&
+	    sbx_pool_start(&(struct sbx_pool_options){ .warm = s->opt.workers,
 						       .cgroup_parent = opt->cgroup_parent,
 						       .policy = s->policy,
 						       .prefault = true,
@@ -150,16 +154,16 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		server_free(s);
 		return -1;
 	}
-	s->threads = calloc(s->opt.workers, sizeof(*s->threads));
+	s->threads = calloc(s->opt.workers + REMOTE_THREADS, sizeof(*s->threads));
 	if (s->threads == NULL) {
 		server_free(s);
 		return sbx_error_set(err, ENOMEM, "workers");
 	}
-	if (http_start(s, err) < 0) {
+	if ((opt->queue_url && remote_start(s, err) < 0) || http_start(s, err) < 0) {
 		server_free(s);
 		return -1;
 	}
-	for (unsigned i = 0; i < s->opt.workers; i++) {
+	for (unsigned i = 0; i < s->opt.workers && opt->queue_url == NULL; i++) {
 		int e = pthread_create(&s->threads[i], NULL, worker_main, s);
 		if (e != 0) {
 			server_free(s);
@@ -167,8 +171,11 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		}
 		s->nthreads++;
 	}
+	if (s->remote)
+		server_log(s, "jobs go to stratbox workers through the queue at %s",
+			   remote_where(s->remote));
 	server_log(s, "listening on %s:%u, %u worker(s), state in %s%s", s->host, s->port,
-		   s->opt.workers, opt->state_dir,
+		   s->remote ? 0 : s->opt.workers, opt->state_dir,
 		   auth_enabled(s->auth) ? ""
 					 : "; no --token-file: one tenant, loopback only");
 	*out = s;
