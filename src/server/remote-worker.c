@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "queue/redis.h"
 #include "server/job.h"
+#include "stratbox/sandbox.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -322,6 +323,12 @@ static void *job_thread(void *arg)
 		if (r && e) {
 			wlog(w, "taking over a job a silent worker held (entry %s)",
 			     e->element[0]->str);
+			/* if that worker was on this machine, killed, its job
+			 * cgroups are stale now: remove them (a pool start
+			 * would, and this worker's has happened) */
+			cleanup_error sbx_error *cerr = NULL;
+			if (sbx_cleanup_stale(w->opt.cgroup_parent, &cerr) < 0)
+				wlog(w, "stale job cgroups: %s", cerr->msg);
 		} else if (r && r->type != REDIS_REPLY_ERROR) {
 			rq_reply_free(r);
 			struct rq_cmd rd = { 0 };
