@@ -11,7 +11,15 @@
 	X(bad_requests_give_400_413_415_422) X(queued_job_cancelled_never_runs)                    \
 	X(list_filters_by_status_and_pages) X(non_loopback_without_tokens_refused)                 \
 	X(full_queue_gives_429_with_retry_after) X(sigterm_lets_running_job_finish)             \
-	X(killed_server_restarted_runs_every_job_once)
+	X(killed_server_restarted_runs_every_job_once) REDIS_TESTS(X)
+
+/* serve --queue with stratbox workers around a real redis-server: test_redis.c */
+#define REDIS_TESTS(X)                                                                             \
+	X(redis_bad_queue_url_is_a_usage_error) X(redis_jobs_complete_on_workers_once_each)        \
+	X(redis_killed_worker_job_completes_on_other_once)                                         \
+	X(redis_killed_server_restarted_completes_accepted_jobs)                                   \
+	X(redis_restarted_empty_gets_unfinished_jobs_again)                                        \
+	X(redis_restarted_with_appendonly_keeps_jobs) X(redis_cancelled_jobs_never_run_or_are_stopped)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)
