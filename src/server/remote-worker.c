@@ -61,6 +61,7 @@ struct sbx_worker {
 	bt_request_sources sources;
 	pthread_mutex_t mu;
 	atomic_bool stopping;
+	atomic_bool jobs_done; /* the job threads have ended: the watcher may too */
 	struct wslot *slots;
 	unsigned nslots, nthreads;
 	pthread_t watcher;
@@ -451,7 +452,9 @@ static void *watcher_thread(void *arg)
 	if (c == NULL)
 		return NULL;
 	uint64_t last_claim = 0, every = w->opt.visibility_ms / 3;
-	while (!atomic_load(&w->stopping)) {
+	/* on until the last job has ended: a job finishing after SIGTERM
+	 * is still claimed (and still cancellable) */
+	while (!atomic_load(&w->jobs_done)) {
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = CANCEL_POLL_MS * 1000000L };
 		nanosleep(&ts, NULL);
 		uint64_t now = mono_ms();
@@ -504,6 +507,7 @@ static void worker_free(struct sbx_worker *w)
 	atomic_store(&w->stopping, true);
 	for (unsigned i = 0; i < w->nthreads; i++)
 		pthread_join(w->slots[i].thread, NULL);
+	atomic_store(&w->jobs_done, true);
 	if (w->watcher_started)
 		pthread_join(w->watcher, NULL);
 	if (w->nthreads)
