@@ -122,13 +122,22 @@ static void ack_cmds(struct rq_cmd *ack, struct rq_cmd *del, const char *eid)
 	rq_arg(del, eid);
 }
 
-/* Drop a job entry this worker will not run (ended, or not a job). */
-static void discard(struct rq_conn *c, const char *eid)
+/* Drop a job entry this worker will not run (ended, or not a job: id
+ * NULL).  An ended job's marker goes too: the server may have published
+ * the job again just as it recorded its end, and the job is no longer
+ * the server's to publish. */
+static void discard(struct rq_conn *c, const char *eid, const char *id)
 {
-	struct rq_cmd cmds[2] = { 0 };
+	struct rq_cmd cmds[3] = { 0 };
 	ack_cmds(&cmds[0], &cmds[1], eid);
+	char key[sizeof(RQ_PUBLISHED) + SBX_JOB_ID_LEN];
+	if (id) {
+		snprintf(key, sizeof(key), RQ_PUBLISHED "%s", id);
+		rq_arg(&cmds[2], "DEL");
+		rq_arg(&cmds[2], key);
+	}
 	cleanup_error sbx_error *err = NULL;
-	rq_transaction(c, cmds, 2, &err); /* if it fails, the entry comes back: skipped again */
+	rq_transaction(c, cmds, id ? 3 : 2, &err); /* failed: the entry comes back, skipped again */
 }
 
 /* The server's word on a job: "cancelled", "done", ... (to be freed), or
@@ -212,7 +221,7 @@ static void run_entry(struct wslot *sl, struct rq_conn *c, const struct redisRep
 	const char *request = rq_field(fields, "request", NULL);
 	if (!valid_id(idf, idlen) || kind == NULL || request == NULL) {
 		wlog(w, "queue entry %s is not a job: dropped", eid);
-		discard(c, eid);
+		discard(c, eid, NULL);
 		return;
 	}
 	char id[SBX_JOB_ID_LEN + 1];
@@ -221,7 +230,7 @@ static void run_entry(struct wslot *sl, struct rq_conn *c, const struct redisRep
 	cleanup_free char *ended = ended_on_server(c, id);
 	if (ended) {
 		wlog(w, "job %s: %s on the server: skipped", id, ended);
-		discard(c, eid);
+		discard(c, eid, id);
 		return;
 	}
 	set_busy(sl, id, eid);
