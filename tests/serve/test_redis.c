@@ -517,6 +517,14 @@ static void restart_redis_then_run(bool appendonly)
 	else
 		CHECK_CONTAINS(log, "Redis no longer held 3 unfinished job(s): published them again");
 	free(log);
+	/* once more under a connected server and worker: both find their
+	 * way back (the groups made again), and a new job runs */
+	redis_stop(&r, SIGKILL);
+	redis_start(&r);
+	char *id = submit(&s, "/v1/executions", "print('after the restart')\n", NULL);
+	check_printed(&s, id, "after the restart\n", 1);
+	CHECK_INT_EQ(times_in_logs(ws, 1, id, "done"), 1);
+	free(id);
 	cleanup(&s, &r, ws, 1);
 }
 
