@@ -44,15 +44,17 @@ LIBS := -lseccomp -ljansson -lcap -lunistring -lnettle -lm -lpthread
 # Built into the zygote only (they embed CPython): not library code.
 ZYGOTE_ONLY := src/pyrt/zygote.c src/pyrt/audit.c src/pyrt/lsmod.c
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
-           $(wildcard src/engine/*.c) \
+           $(wildcard src/engine/*.c) src/queue/url.c \
            $(filter-out $(ZYGOTE_ONLY),$(wildcard src/pyrt/*.c))
 # The service (stratbox serve): its own parts, and its front end, linked
 # into stratbox-serve; the static stratbox runs that binary for `serve`
 # (src/cli/serve-exec.c says why).
-SERVE_CLI := src/cli/cmd_serve.c
+# `stratbox worker` (--queue: jobs through Redis) is in stratbox-serve too:
+# it links hiredis and shares the server's job code.
+SERVE_CLI := src/cli/cmd_serve.c src/cli/cmd_worker.c
 SERVE_EXEC := src/cli/serve-exec.c
-SERVER_SRC := $(wildcard src/store/*.c) $(wildcard src/server/*.c)
-SERVER_LIBS := -lmicrohttpd -lsqlite3
+SERVER_SRC := $(wildcard src/store/*.c) $(wildcard src/server/*.c) src/queue/redis.c
+SERVER_LIBS := -lmicrohttpd -lsqlite3 -lhiredis
 CLI_SRC := $(filter-out $(SERVE_CLI) $(SERVE_EXEC),$(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)

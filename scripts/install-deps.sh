@@ -8,14 +8,15 @@
 #          and Node with npm, which fetch and embed the HTML report's chart
 #          library at build time)
 #   test   build + what `make check` needs (bubblewrap, clang for fuzzing,
-#          Chromium to open the HTML reports headless, ...)
+#          Chromium to open the HTML reports headless, redis-server for the
+#          queue's tests, which start their own on a unix socket, ...)
 set -eu
 
 build_pkgs="gcc make libseccomp-dev libcap-dev libjansson-dev libunistring-dev
 libpython3.11-dev python3 python3-numpy python3-pandas util-linux nettle-dev nodejs npm
-libsqlite3-dev libmicrohttpd-dev"
+libsqlite3-dev libmicrohttpd-dev libhiredis-dev"
 test_pkgs="clang libclang-rt-14-dev bubblewrap iproute2 procps chromium fonts-dejavu-core
-python3-yaml openssl"
+python3-yaml openssl redis-server"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

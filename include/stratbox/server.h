@@ -51,6 +51,11 @@ struct sbx_server_options {
 	/* a connection that sends nothing for this long is closed (a client
 	 * that never finishes its request); 0: 60 s */
 	unsigned request_timeout_s;
+	/* redis://[user:password@]host:port[/db] or unix:///path: jobs go to
+	 * `stratbox worker` processes through Redis (include/stratbox/worker.h)
+	 * and no job runs here (no pool is started); NULL: the local workers. */
+	const char *queue_url;
+	unsigned visibility_ms; /* --queue: a job's worker silent this long loses it; 0: 30 s */
 };
 
 struct sbx_server;

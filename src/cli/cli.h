@@ -10,8 +10,13 @@ int cmd_doctor(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
-/* cmd_serve.c in stratbox-serve; serve-exec.c (which runs that) in stratbox */
+/* cmd_serve.c and cmd_worker.c in stratbox-serve; serve-exec.c (which
+ * runs that) in stratbox */
 int cmd_serve(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+/* --visibility-timeout (serve and worker): a duration from 1 s to 24 h, in
+ * ms; -1 after saying what is wrong. */
+int cli_parse_visibility(const char *arg, unsigned *ms);
 
 /* Print "stratbox: <fmt>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

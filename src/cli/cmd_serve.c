@@ -38,6 +38,11 @@ static const char serve_usage[] =
 	"  --plain-http          allow plain HTTP beyond loopback (a TLS proxy in front)\n"
 	"  --request-timeout TIME  close a connection idle this long, e.g. a client that\n"
 	"                        never finishes its request (60s)\n"
+	"  --queue URL           run no job here: publish them to Redis for `stratbox worker`s\n"
+	"                        (redis://[USER:PASSWORD@]HOST[:PORT][/DB], unix:///PATH)\n"
+	"  --visibility-timeout DUR  with --queue: a job whose worker is silent this long\n"
+	"                        is taken by another, and one Redis lost is published\n"
+	"                        again (30s)\n"
 	"\n"
 	"SIGTERM or SIGINT: no new jobs, running ones finish (within --drain-timeout),\n"
 	"queued ones wait in the state directory for the next start.  The API is\n"
@@ -45,7 +50,8 @@ static const char serve_usage[] =
 
 enum { O_LISTEN = 256, O_STATE_DIR, O_WORKERS, O_TOKEN_FILE, O_MAX_QUEUE, O_MAX_BODY, O_DATA_DIR,
        O_POLICY, O_CGROUP_PARENT, O_TENANT_MAX, O_DRAIN, O_RETENTION, O_TLS_CERT, O_TLS_KEY,
-       O_PLAIN_HTTP, O_REQUEST_TIMEOUT, O_HELP };
+       O_PLAIN_HTTP, O_REQUEST_TIMEOUT, O_QUEUE, O_VISIBILITY,
+       O_HELP };
 
 static const struct option options[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
@@ -64,6 +70,8 @@ static const struct option options[] = {
 	{ "tls-key", required_argument, NULL, O_TLS_KEY },
 	{ "plain-http", no_argument, NULL, O_PLAIN_HTTP },
 	{ "request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT },
+	{ "queue", required_argument, NULL, O_QUEUE },
+	{ "visibility-timeout", required_argument, NULL, O_VISIBILITY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -135,6 +143,11 @@ int cmd_serve(int argc, char **argv)
 						     why ? why : "from 1s to 1h"),
 				       2;
 			o.request_timeout_s = (unsigned) (v / 1000000000ull);
+			break;
+		case O_QUEUE: o.queue_url = optarg; break;
+		case O_VISIBILITY:
+			if (cli_parse_visibility(optarg, &o.visibility_ms) < 0)
+				return 2;
 			break;
 		case 'h':
 		case O_HELP: fputs(serve_usage, stdout); return 0;

@@ -17,6 +17,7 @@ static const struct command {
 	{ "backtest", cmd_backtest, "backtest a strategy class over bars: the engine fills its orders" },
 	{ "check", cmd_check, "statically check Python strategy code against the policy" },
 	{ "serve", cmd_serve, "the HTTP service: durable jobs over HTTP on one warm pool" },
+	{ "worker", cmd_worker, "run the jobs of a serve --queue from Redis, on any machine" },
 	{ "doctor", cmd_doctor, "check that this machine can run sandboxes" },
 };
 

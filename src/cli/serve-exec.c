@@ -1,5 +1,5 @@
-/* `stratbox serve` in the static stratbox binary: runs stratbox-serve, found
- * next to this executable, with the same arguments.
+/* `stratbox serve` and `stratbox worker` in the static stratbox binary: run
+ * stratbox-serve, found next to this executable, with the same arguments.
  *
  * The service links libmicrohttpd (and, for TLS, GnuTLS with p11-kit),
  * which Debian ships without the static libraries a static link needs; the
@@ -14,18 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
-int cmd_serve(int argc, char **argv)
+static int exec_serve_binary(int argc, char **argv)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
-		cli_err("serve: cannot find this executable: %s", strerror(errno));
+		cli_err("%s: cannot find this executable: %s", argv[0], strerror(errno));
 		return EXIT_SANDBOX_FAILURE;
 	}
 	exe[n] = '\0';
 	char *slash = strrchr(exe, '/');
 	if (slash == NULL || (size_t) (slash - exe) + sizeof("/stratbox-serve") > sizeof(exe)) {
-		cli_err("serve: cannot find stratbox-serve beside %s", exe);
+		cli_err("%s: cannot find stratbox-serve beside %s", argv[0], exe);
 		return EXIT_SANDBOX_FAILURE;
 	}
 	strcpy(slash + 1, "stratbox-serve");
@@ -36,7 +36,19 @@ int cmd_serve(int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		args[i + 1] = argv[i];
 	execv(exe, args);
-	cli_err("serve: cannot run %s: %s (make builds it beside stratbox)", exe, strerror(errno));
+	cli_err("%s: cannot run %s: %s (make builds it beside stratbox)", argv[0], exe,
+		strerror(errno));
 	free(args);
 	return EXIT_SANDBOX_FAILURE;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	return exec_serve_binary(argc, argv);
+}
+
+/* the worker links hiredis, and shares the server's job code */
+int cmd_worker(int argc, char **argv)
+{
+	return exec_serve_binary(argc, argv);
 }

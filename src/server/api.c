@@ -7,6 +7,7 @@
  * worker parses again, and which an Idempotency-Key retry must match. */
 #include "common/util.h"
 #include "server/internal.h"
+#include "server/remote.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -334,6 +335,7 @@ static void cancel_job(struct sbx_server *s, const char *tenant, const char *id,
 	if (was == SBX_JOB_RUNNING)
 		server_kill_running(s, id);
 	server_job_ended(s);
+	remote_job_cancelled(s, id);
 	struct sbx_store_job j;
 	if (sbx_store_get(s->store, tenant, id, &j, &err) != 1) {
 		api_error(rs, 500, "internal", "job %s vanished", id);
@@ -479,8 +481,9 @@ static void healthz(struct sbx_server *s, struct api_response *rs)
 		api_error(rs, 503, "store", "%s", err->msg);
 		return;
 	}
-	struct sbx_pool_stats ps;
-	sbx_pool_stats(s->pool, &ps);
+	struct sbx_pool_stats ps = { 0 };
+	if (s->pool) /* none with --queue */
+		sbx_pool_stats(s->pool, &ps);
 	pthread_mutex_lock(&s->mu);
 	bool stopping = s->stopping;
 	pthread_mutex_unlock(&s->mu);

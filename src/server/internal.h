@@ -4,6 +4,10 @@
  *   http.c     libmicrohttpd: requests in, bodies bounded, responses out
  *   api.c      the endpoints: routing, the JSON of a job, errors
  *   worker.c   threads that take queued jobs from the store and run them
+ *   job.c      one job from its request to its result (job.h; worker.c and
+ *              `stratbox worker` alike)
+ *   remote.c   --queue: jobs to `stratbox worker`s through Redis, results
+ *              back (remote.h)
  *   auth.c     bearer tokens: tenants, hashed, compared in constant time
  */
 #ifndef STRATBOX_SERVER_INTERNAL_H
@@ -77,12 +81,13 @@ struct sbx_server {
 	unsigned long queued_gen; /* counts jobs queued: a worker's wake-up is never missed */
 	unsigned long ended_gen;  /* counts jobs ended: a waiter's wake-up is never missed */
 	pthread_t *threads;
-	struct worker *workers;
-	unsigned nthreads;
+	struct worker *workers; /* opt.workers of them; the first nworkers run */
+	unsigned nthreads, nworkers; /* threads to join; local worker threads among them */
 	atomic_uint running;
 	struct metrics m;
 	pthread_t janitor; /* retention */
 	bool janitor_started;
+	struct remote *remote; /* --queue: remote.c; NULL: the local workers run jobs */
 };
 
 void server_log(struct sbx_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -107,11 +107,13 @@ char *server_metrics_text(struct sbx_server *s)
 	cleanup_error sbx_error *err = NULL;
 	bool have_counts = sbx_store_counts(s->store, counts, &err) == 0;
 	struct sbx_pool_stats ps;
-	sbx_pool_stats(s->pool, &ps);
+	memset(&ps, 0, sizeof(ps));
+	if (s->pool != NULL) /* --queue: no pool here */
+		sbx_pool_stats(s->pool, &ps);
 	pthread_mutex_lock(&s->mu);
 	struct metrics m = s->m;
-	unsigned workers = s->opt.workers, busy = 0;
-	for (unsigned i = 0; i < s->nthreads; i++)
+	unsigned workers = s->nworkers, busy = 0;
+	for (unsigned i = 0; i < s->nworkers; i++)
 		busy += s->workers[i].id[0] != '\0';
 	pthread_mutex_unlock(&s->mu);
 

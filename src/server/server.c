@@ -6,6 +6,7 @@
  * Queued jobs stay in the store for the next start. */
 #include "common/util.h"
 #include "server/internal.h"
+#include "server/remote.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -78,12 +79,12 @@ static void stop_workers(struct sbx_server *s)
 	deadline_after(&deadline, s->opt.drain_timeout_ms);
 	for (;;) {
 		bool busy = false;
-		for (unsigned i = 0; i < s->nthreads; i++)
+		for (unsigned i = 0; i < s->nworkers; i++)
 			busy = busy || s->workers[i].id[0] != '\0';
 		if (!busy)
 			break;
 		if (pthread_cond_timedwait(&s->ended, &s->mu, &deadline) == ETIMEDOUT) {
-			for (unsigned i = 0; i < s->nthreads; i++) {
+			for (unsigned i = 0; i < s->nworkers; i++) {
 				struct worker *w = &s->workers[i];
 				uint64_t one = 1;
 				if (w->id[0] == '\0')
@@ -100,6 +101,7 @@ static void stop_workers(struct sbx_server *s)
 	for (unsigned i = 0; i < s->nthreads; i++)
 		pthread_join(s->threads[i], NULL);
 	s->nthreads = 0;
+	s->nworkers = 0;
 	if (s->janitor_started)
 		pthread_join(s->janitor, NULL);
 	s->janitor_started = false;
@@ -157,6 +159,7 @@ static void server_free(struct sbx_server *s)
 		sbx_pool_stop(s->pool);
 	sbx_check_policy_free(s->policy);
 	sbx_store_close(s->store);
+	remote_free(s->remote);
 	auth_free(s->auth);
 	free(s->threads);
 	for (unsigned i = 0; s->workers && i < s->opt.workers; i++)
@@ -239,8 +242,10 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		return -1;
 	}
 	/* one pool for the whole life of the service: a job costs a
-	 * warm slot, not a pool start (prefaulted: slots wait for requests) */
-	if (sbx_pool_start(&(struct sbx_pool_options){ .warm = s->opt.workers,
+	 * warm slot, not a pool start (prefaulted: slots wait for requests);
+	 * none with --queue, where workers elsewhere run the jobs */
+	if (opt->queue_url == NULL &&
+	    sbx_pool_start(&(struct sbx_pool_options){ .warm = s->opt.workers,
 						       .cgroup_parent = opt->cgroup_parent,
 						       .policy = s->policy,
 						       .prefault = true,
@@ -250,7 +255,7 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		server_free(s);
 		return -1;
 	}
-	s->threads = calloc(s->opt.workers, sizeof(*s->threads));
+	s->threads = calloc(s->opt.workers + REMOTE_THREADS, sizeof(*s->threads));
 	s->workers = calloc(s->opt.workers, sizeof(*s->workers));
 	if (s->threads == NULL || s->workers == NULL) {
 		server_free(s);
@@ -266,17 +271,18 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 			return sbx_error_set(err, e, "eventfd");
 		}
 	}
-	if (http_start(s, err) < 0) {
+	if ((opt->queue_url && remote_start(s, err) < 0) || http_start(s, err) < 0) {
 		server_free(s);
 		return -1;
 	}
-	for (unsigned i = 0; i < s->opt.workers; i++) {
-		int e = pthread_create(&s->threads[i], NULL, worker_main, &s->workers[i]);
+	for (unsigned i = 0; i < s->opt.workers && opt->queue_url == NULL; i++) {
+		int e = pthread_create(&s->threads[s->nthreads], NULL, worker_main, &s->workers[i]);
 		if (e != 0) {
 			server_free(s);
 			return sbx_error_set(err, e, "worker thread");
 		}
 		s->nthreads++;
+		s->nworkers++;
 	}
 	int e = pthread_create(&s->janitor, NULL, janitor_main, s);
 	if (e != 0) {
@@ -284,8 +290,11 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 		return sbx_error_set(err, e, "retention thread");
 	}
 	s->janitor_started = true;
+	if (s->remote)
+		server_log(s, "jobs go to stratbox workers through the queue at %s",
+			   remote_where(s->remote));
 	server_log(s, "listening on %s:%u (%s), %u worker(s), state in %s%s", s->host, s->port,
-		   s->tls ? "https" : "http", s->opt.workers, opt->state_dir,
+		   s->tls ? "https" : "http", s->remote ? 0 : s->opt.workers, opt->state_dir,
 		   auth_enabled(s->auth) ? ""
 					 : "; no --token-file: one tenant, loopback only");
 	*out = s;

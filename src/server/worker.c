@@ -2,75 +2,21 @@
  * server's pool, write its one result.  A job ends "done" when it ran to a
  * result, whatever the strategy's verdict (result.success says), "failed"
  * only when the service could not run it (its request no longer loads: a
- * dataset gone).  A worker asked to stop finishes its job first, unless
- * the drain runs out of time: then the job is killed and queued again.
- * DELETE of a running job kills it here (struct worker: the id it runs,
- * its cancel flag and fd). */
+ * dataset gone): job.c, which `stratbox worker` shares.  A worker asked to
+ * stop finishes its job first, unless the drain runs out of time: then the
+ * job is killed and queued again.  DELETE of a running job kills it here
+ * (struct worker: the id it runs, its cancel flag and fd).  With --queue,
+ * these threads do not run: remote.c hands jobs to workers through Redis
+ * instead. */
 #include "common/util.h"
 #include "server/internal.h"
+#include "server/job.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-static char *dump(const json_t *o)
-{
-	return json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-}
-
-static json_t *run_execution(struct worker *w, const json_t *rq, bool *failed)
-{
-	struct sbx_server *s = w->s;
-	cleanup_error sbx_error *err = NULL;
-	struct sbx_job_request req;
-	if (sbx_job_request_from_json(&req, rq, NULL, &err) < 0) {
-		*failed = true;
-		return sbx_job_error_json("FAILED", err->msg);
-	}
-	bool ok = false;
-	req.job.cancel_fd = w->cancel_fd;
-	json_t *res = sbx_pool_run_checked(s->pool, s->policy, &req.job, &ok, &err);
-	sbx_job_request_clear(&req);
-	if (res == NULL) {
-		*failed = true;
-		return sbx_job_error_json("FAILED", err ? err->msg : "out of memory");
-	}
-	return res;
-}
-
-static json_t *run_backtest(struct worker *w, const json_t *rq, bool *failed)
-{
-	struct sbx_server *s = w->s;
-	cleanup_error sbx_error *err = NULL;
-	bt_request req;
-	if (bt_request_from_json(&req, rq, &s->sources, &err) < 0) {
-		bt_request_clear(&req);
-		*failed = true;
-		return sbx_job_error_json("FAILED", err->msg);
-	}
-	bool ok = false;
-	req.job.cancel = &w->cancel;
-	json_t *res;
-	if (req.combos != NULL) {
-		/* a sweep: its combinations in one slot, in lockstep (one exchange a
-		 * bar for them all), so that a sweep takes a worker's share of the
-		 * pool like any job */
-		req.job.spin_ns = 0;
-		bt_sweep sw = { .job = &req.job, .combos = req.combos, .parallel = 1,
-				.rank = req.rank };
-		res = bt_sweep_run(s->pool, s->policy, &sw, &err);
-	} else {
-		res = bt_backtest_run(s->pool, s->policy, &req.job, &ok, &err);
-	}
-	bt_request_clear(&req);
-	if (res == NULL) {
-		*failed = true;
-		return sbx_job_error_json("FAILED", err ? err->msg : "out of memory");
-	}
-	return res;
-}
 
 /* Take the job as this worker's (DELETE and the drain find it here); false
  * when it was cancelled between the claim and now. */
@@ -106,23 +52,9 @@ static void run_one(struct worker *w, struct sbx_store_job *j)
 		return;
 	}
 	bool failed = false;
-	json_t *res = NULL;
-	json_error_t je;
-	json_t *rq = json_loads(j->request, 0, &je);
-	if (rq == NULL) {
-		failed = true;
-		res = sbx_job_error_json("FAILED", "the stored request is not JSON");
-	} else if (strcmp(j->kind, "execution") == 0) {
-		res = run_execution(w, rq, &failed);
-	} else if (strcmp(j->kind, "backtest") == 0) {
-		res = run_backtest(w, rq, &failed);
-	} else {
-		failed = true;
-		res = sbx_job_error_json("FAILED", "unknown job kind");
-	}
-	json_decref(rq);
-	char *text = res ? dump(res) : NULL;
-	json_decref(res);
+	struct job_cancel cancel = { .flag = &w->cancel, .fd = w->cancel_fd };
+	char *text = job_run(s->pool, s->policy, &s->sources, j->kind, j->request, &cancel,
+			     &failed);
 	cleanup_error sbx_error *err = NULL;
 	pthread_mutex_lock(&s->mu);
 	bool requeue = w->requeue;
@@ -186,7 +118,7 @@ static void run_one(struct worker *w, struct sbx_store_job *j)
 void server_kill_running(struct sbx_server *s, const char *id)
 {
 	pthread_mutex_lock(&s->mu);
-	for (unsigned i = 0; i < s->nthreads; i++) {
+	for (unsigned i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
 		if (strcmp(w->id, id) == 0) {
 			uint64_t one = 1;

@@ -418,6 +418,73 @@ int sbx_store_finish(sbx_store *s, const char *id, enum sbx_job_status status,
 	return r;
 }
 
+int sbx_store_start(sbx_store *s, const char *id, sbx_error **err)
+{
+	pthread_mutex_lock(&s->mu);
+	sqlite3_stmt *st = NULL;
+	int r;
+	if (sqlite3_prepare_v2(s->db,
+			       "UPDATE jobs SET started_ms = CASE WHEN status = ?1 THEN ?2 ELSE "
+			       "started_ms END, status = ?3, attempts = attempts + 1 "
+			       "WHERE id = ?4 AND status IN (?1, ?3)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		r = db_error(s->db, err, "start");
+	} else {
+		sqlite3_bind_int(st, 1, SBX_JOB_QUEUED);
+		sqlite3_bind_int64(st, 2, now_unix_ms());
+		sqlite3_bind_int(st, 3, SBX_JOB_RUNNING);
+		sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+		r = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) > 0
+						    : db_error(s->db, err, "start");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int sbx_store_unfinished(sbx_store *s, int64_t after_seq, size_t limit,
+			 struct sbx_store_job **jobs, size_t *n, sbx_error **err)
+{
+	*jobs = NULL;
+	*n = 0;
+	struct sbx_store_job *v = calloc(limit ? limit : 1, sizeof(*v));
+	if (v == NULL)
+		return sbx_error_set(err, ENOMEM, "job list");
+	pthread_mutex_lock(&s->mu);
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT " JOB_COLUMNS " FROM jobs WHERE status IN (?1, ?2) AND "
+			       "seq > ?3 ORDER BY seq LIMIT ?4",
+			       -1, &st, NULL) != SQLITE_OK) {
+		r = db_error(s->db, err, "unfinished");
+	} else {
+		sqlite3_bind_int(st, 1, SBX_JOB_QUEUED);
+		sqlite3_bind_int(st, 2, SBX_JOB_RUNNING);
+		sqlite3_bind_int64(st, 3, after_seq);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64) limit);
+		int rc = SQLITE_DONE;
+		while (r == 0 && *n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			if (read_row(st, &v[*n], err) < 0)
+				r = -1;
+			else
+				(*n)++;
+		if (r == 0 && *n < limit && rc != SQLITE_DONE)
+			r = db_error(s->db, err, "unfinished");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (r < 0) {
+		for (size_t i = 0; i < *n; i++)
+			sbx_store_job_clear(&v[i]);
+		free(v);
+		*n = 0;
+		return -1;
+	}
+	*jobs = v;
+	return 0;
+}
+
 int sbx_store_cancel(sbx_store *s, const char *tenant, const char *id, enum sbx_job_status *was,
 		     sbx_error **err)
 {

@@ -75,6 +75,18 @@ int sbx_store_get(sbx_store *s, const char *tenant, const char *id, struct sbx_s
 /* The oldest queued job, now running (attempts counted).  1 taken, 0 none. */
 int sbx_store_claim(sbx_store *s, struct sbx_store_job *out, sbx_error **err);
 
+/* A job a remote worker has started (the Redis queue, src/server/remote.c):
+ * queued -> running, or still running when another worker took it over;
+ * attempts counted either way.  1 changed, 0 when the job has ended (or
+ * is unknown). */
+int sbx_store_start(sbx_store *s, const char *id, sbx_error **err);
+
+/* Jobs not yet ended (queued or running), oldest first, with seq >
+ * after_seq: what the server publishes to the Redis queue again.  *jobs
+ * an array of *n (free each, then it). */
+int sbx_store_unfinished(sbx_store *s, int64_t after_seq, size_t limit,
+			 struct sbx_store_job **jobs, size_t *n, sbx_error **err);
+
 /* End a running job with its result.  1 recorded, 0 when the job was no
  * longer running (cancelled meanwhile): the result is dropped. */
 int sbx_store_finish(sbx_store *s, const char *id, enum sbx_job_status status,

@@ -19,7 +19,15 @@
 	X(retention_deletes_ended_jobs_and_reports) X(metrics_count_the_service)                   \
 	X(tls_serves_https_only) X(hostile_jobs_never_take_a_worker_down)                            \
 	X(slow_clients_cut_off_others_served) X(full_disk_gives_503_not_corruption)               \
-	X(many_clients_none_lost_or_duplicated) X(sweep_over_http_matches_cli)
+	X(many_clients_none_lost_or_duplicated) X(sweep_over_http_matches_cli) REDIS_TESTS(X)
+
+/* serve --queue with stratbox workers around a real redis-server: test_redis.c */
+#define REDIS_TESTS(X)                                                                             \
+	X(redis_bad_queue_url_is_a_usage_error) X(redis_jobs_complete_on_workers_once_each)        \
+	X(redis_killed_worker_job_completes_on_other_once)                                         \
+	X(redis_killed_server_restarted_completes_accepted_jobs)                                   \
+	X(redis_restarted_empty_gets_unfinished_jobs_again)                                        \
+	X(redis_restarted_with_appendonly_keeps_jobs) X(redis_cancelled_jobs_never_run_or_are_stopped)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)

@@ -19,7 +19,9 @@
 	X(seccomp_documented_refusals_hold) X(seccomp_allows_measured_python_syscalls)             \
 	X(proc_table_documented) X(etc_table_documented)                                           \
 	X(copy_sources_sized_symlink_sources_refused) X(job_from_json_reads_every_key)             \
-	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept) ENGINE_TESTS(X) REPORT_TESTS(X)
+	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept)                      \
+	X(queue_url_parses_credentials_db_and_socket) X(queue_url_refuses_bad_ones_saying_why)     \
+	ENGINE_TESTS(X) REPORT_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
