@@ -319,17 +319,22 @@ const rowStatus = (pg, id) => pg.eval(`(document.querySelector(${q(rowSel(id))})
 function watchStatuses(pg, id) {
 	const seen = [];
 	let on = true;
+	const sample = async () => {
+		const s = await rowStatus(pg, id).catch(() => null);
+		if (s && seen[seen.length - 1] !== s)
+			seen.push(s);
+	};
 	const done = (async () => {
 		while (on) {
-			const s = await rowStatus(pg, id).catch(() => null);
-			if (s && seen[seen.length - 1] !== s)
-				seen.push(s);
+			await sample();
 			await sleep(50);
 		}
 	})();
+	/* and a last look: what the waiter saw last is in the list */
 	return { seen, stop: async () => {
 		on = false;
 		await done;
+		await sample();
 	} };
 }
 
