@@ -466,6 +466,13 @@ const PAGE_SAFETY = `(() => {
 	return p;
 })()`;
 
+/* A person reads the table without scrolling sideways (at 1400 px). */
+async function tableFits(pg) {
+	const w = await pg.eval(`(() => { const w = document.querySelector("#jobs .table-wrap");
+		return { scroll: w.scrollWidth, client: w.clientWidth }; })()`);
+	return w.scroll > w.client ? [`the jobs table is wider than the page: ${w.scroll} > ${w.client} px`] : [];
+}
+
 async function shot(pg, name) {
 	if (shots)
 		await pg.screenshot(path.join(shots, name + ".png"));
@@ -643,7 +650,32 @@ async function tenantChecks(browser, srv) {
 			if (!(Math.abs(shownMs(row.run) - run) <= 10))
 				p.push(`run time shown ${row.run}, the API's ${run} ms`);
 			p.push(...expectEq("a report button", row.report, true));
+			p.push(...(await tableFits(pg)));
 			await shot(pg, "4-done");
+		});
+
+		await check("an execution: its verdict and exit code, no report", async (p) => {
+			const r = await request(srv, "POST", "/v1/executions", { token: A,
+				body: { code: "print(\"<b>out</b>\")\nraise SystemExit(3)\n" } });
+			if (r.status !== 202 && r.status !== 200)
+				throw new Error(`execution: ${r.status} ${r.text}`);
+			const id = r.json.id;
+			const job = await waitApi(srv, A, id, (j) => j.status === "done", "done");
+			const row = await waitFor(pg, `(() => {
+				const tr = document.querySelector(${q(rowSel(id))});
+				if (!tr || tr.dataset.status !== "done" || !tr.querySelector(".verdict"))
+					return null;
+				return { verdict: tr.querySelector(".verdict").textContent, kind: tr.querySelector(".kind").textContent,
+					exit: tr.querySelector("td.exit").textContent, code: tr.querySelector("td.exit").dataset.exit,
+					report: !tr.querySelector("button[data-action=report]").hidden,
+					cells: [...tr.children].filter((td) => !td.hidden).length };
+			})()`, "the execution shown done");
+			p.push(...expectEq("verdict", row.verdict, job.result.verdict.status));
+			p.push(...expectEq("kind", row.kind, "execution"));
+			p.push(...expectEq("exit code", row.code, String(job.result.verdict.exit_code)));
+			p.push(...expectEq("as shown", row.exit, `exit code ${job.result.verdict.exit_code}`));
+			p.push(...expectEq("a report button", row.report, false));
+			p.push(...expectEq("cells (the exit code spans the four metrics)", row.cells, 10));
 		});
 
 		await check("its report in the sandboxed frame: charts drawn, an opaque origin that cannot read the token", async (p) => {
@@ -680,6 +712,7 @@ async function tenantChecks(browser, srv) {
 			const shown = await waitFor(pg, `(() => { const j = document.getElementById("json-view"); return !j.hidden && j.textContent; })()`, "the JSON");
 			const job = JSON.parse(shown);
 			p.push(...expectEq("the JSON shown is the job's", job.result.output, HOSTILE.join("\n") + "\n"));
+			p.push(...(await tableFits(pg)));
 			await shot(pg, "6-hostile-json");
 			p.push(...(await pg.eval(PAGE_SAFETY)));
 			/* its report: the frame shows the output as text, runs none of it */
@@ -744,6 +777,7 @@ async function noTokenChecks(browser, srv) {
 			p.push(...expectEq("sharpe", v, String(job.result.metrics.sharpe)));
 			p.push(...expectEq("notice hidden", await pg.eval("document.getElementById('notice').hidden"), true));
 			p.push(...expectEq("no token stored", await pg.eval("sessionStorage.getItem('stratbox.token')"), null));
+			p.push(...expectEq("the token's state", await pg.eval("document.getElementById('token-state').textContent"), "no token needed (one tenant)"));
 			await click(pg, `${rowSel(id)} button[data-action=report]`);
 			await reportFrame(pg, id);
 			p.push(...problemsOf(pg).filter(() => true));

@@ -388,6 +388,8 @@
 			if (needToken)
 				return;
 			render(list.jobs);
+			if (!token())
+				$("token-state").textContent = "no token needed (one tenant)";
 			active = list.jobs.some((j) => !ENDED.has(j.status));
 			if ($("notice").classList.contains("poll"))
 				notice("");
