@@ -351,6 +351,9 @@
 				row.tr.remove();
 				rows.delete(id);
 			}
+		for (const id of results.keys())
+			if (!keep.has(id))
+				results.delete(id);
 		jobs.forEach((job, i) => {
 			const tr = updateRow(job);
 			if (body.children[i] !== tr)
