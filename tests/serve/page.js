@@ -274,6 +274,7 @@ async function waitApi(srv, token, id, pred, what, ms = 60000) {
 /* ---- driving the page ------------------------------------------------------- */
 
 const q = JSON.stringify;
+const VIEW = { width: 1400, height: 1800 }; /* cdp.js's default tab */
 
 async function waitFor(pg, expr, what, ms = 30000) {
 	const deadline = Date.now() + ms;
@@ -474,8 +475,30 @@ async function tableFits(pg) {
 }
 
 async function shot(pg, name) {
-	if (shots)
-		await pg.screenshot(path.join(shots, name + ".png"));
+	if (!shots)
+		return;
+	/* a frame's process paints on its own: let every one of them finish a
+	 * frame or two before the picture */
+	const frames = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))";
+	/* The whole page in the viewport: a capture beyond the viewport
+	 * resizes the view for the picture, and Chromium then often leaves an
+	 * out-of-process frame (the report) blank in it, which a person never
+	 * sees. */
+	const m = await pg.send("Page.getLayoutMetrics");
+	const size = m.cssContentSize || m.contentSize;
+	const width = Math.ceil(size.width), height = Math.max(VIEW.height, Math.ceil(size.height));
+	await pg.send("Emulation.setDeviceMetricsOverride", { width: VIEW.width, height, deviceScaleFactor: 1, mobile: false });
+	try {
+		for (const f of [pg, ...pg.frames])
+			await f.eval(frames).catch(() => {});
+		await sleep(300);
+		const { data } = await pg.send("Page.captureScreenshot",
+			{ format: "png", clip: { x: 0, y: 0, width, height, scale: 1 } });
+		fs.writeFileSync(path.join(shots, name + ".png"), Buffer.from(data, "base64"));
+	} finally {
+		await pg.send("Emulation.setDeviceMetricsOverride", { width: VIEW.width, height: VIEW.height,
+			deviceScaleFactor: 1, mobile: false });
+	}
 }
 
 /* ---- the checks ----------------------------------------------------------- */
