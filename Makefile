@@ -137,6 +137,30 @@ $(REPORT_ASSETS_O): $(REPORT_ASSETS_C) src/engine/report_assets.h
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# The status page's files (GET /, src/server/page.c), embedded byte for byte
+# into stratbox-serve by a generated C source (no build step of their own:
+# what is in the tree is what is served).
+EMBED_TOOL := $(O)/tools/gen-embed
+PAGE_ASSETS := src/server/page/index.html src/server/page/page.js src/server/page/page.css
+PAGE_ASSETS_C := $(O)/gen/page-assets.c
+PAGE_ASSETS_O := $(O)/obj/gen/page-assets.o
+
+$(EMBED_TOOL): tools/gen-embed.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+$(PAGE_ASSETS_C): $(EMBED_TOOL) $(PAGE_ASSETS)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@$(EMBED_TOOL) $@ server/page_assets.h page_index_html=src/server/page/index.html \
+		page_js=src/server/page/page.js page_css=src/server/page/page.css
+
+$(PAGE_ASSETS_O): $(PAGE_ASSETS_C) src/server/page_assets.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
+
 $(O)/libstratbox.a: $(LIB_OBJ) $(PREBUILT_O) $(REPORT_ASSETS_O)
 	@mkdir -p $(dir $@)
 	@echo "  AR      $@"
@@ -149,9 +173,9 @@ $(O)/stratbox: $(CLI_OBJ) $(SERVE_EXEC_OBJ) $(O)/libstratbox.a
 # Dynamic (-pie, not -static-pie): Debian has no static p11-kit for the
 # GnuTLS libmicrohttpd links, and a long-lived service does not care.
 SERVE_LDFLAGS := $(filter-out -static-pie,$(LDFLAGS_ALL)) -pie
-$(O)/stratbox-serve: $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) $(O)/libstratbox.a
+$(O)/stratbox-serve: $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) $(PAGE_ASSETS_O) $(O)/libstratbox.a
 	@echo "  LD      $@"
-	@$(CC) $(SERVE_LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) \
+	@$(CC) $(SERVE_LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) $(PAGE_ASSETS_O) \
 		$(O)/libstratbox.a $(SERVER_LIBS) $(LIBS)
 
 # The zygote embeds CPython, so it links libpython dynamically (numpy and

@@ -11,8 +11,8 @@
 #   serve (root)               the job store, and stratbox serve over HTTP
 # and the same suites again from the ASan+UBSan build (build/asan); then
 # the fuzzers, the validator against CPython, the engine against its
-# reference, the HTML report in headless Chromium, and the Python client
-# against a live server.
+# reference, the HTML report and the status page in headless Chromium,
+# and the Python client against a live server.
 #
 # Must run as root (it creates the delegated cgroup and switches users);
 # as another user only the unit suite and the unprivileged suites run.
@@ -255,6 +255,25 @@ if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -x "$report_gen" 
 else
 	echo
 	echo "HTML report in headless Chromium: skipped (no node, /usr/bin/chromium or $report_gen)"
+	echo "0 0 0 1" >>"$results"
+fi
+
+# The status page (tests/serve/page.js): stratbox-serve started by the
+# test with two tenants (and once without tokens), the page driven in
+# headless Chromium: the token prompt, a backtest submitted through the
+# form and watched from queued to done, cancel, the metrics against the
+# API's, the report in its sandboxed frame, hostile output shown as text,
+# the other tenant's view; through the ASan build's server when there is
+# one.
+serve_dir=$buildroot/asan
+[ -x "$serve_dir/stratbox-serve" ] || serve_dir=$buildroot
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -x "$serve_dir/stratbox-serve" ] &&
+	[ $is_root -eq 1 ]; then
+	run_script "status page in headless Chromium" env ASAN_OPTIONS=detect_leaks=0 \
+		STRATBOX_DATA_DIR="$root/data" node tests/serve/page.js "$serve_dir"
+else
+	echo
+	echo "status page in headless Chromium: skipped (not root, or no node, /usr/bin/chromium or $serve_dir/stratbox-serve)"
 	echo "0 0 0 1" >>"$results"
 fi
 

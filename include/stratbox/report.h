@@ -85,6 +85,17 @@ struct bt_grid_report_options {
 char *bt_report_grid_html(const struct json_t *runs, const struct json_t *best,
 			  const struct bt_grid_report_options *opt, sbx_error **err);
 
+/* The Content-Security-Policy hashes ("sha256-<base64>") of the report's
+ * inline scripts and of its style sheet, as its own policy lists them.  A
+ * page that shows a report in an <iframe srcdoc> must allow them in its
+ * policy too: a srcdoc document inherits its parent's policy, on top of its
+ * own (the status page, src/server/page.c). */
+struct bt_report_sources {
+	const char *scripts[2];
+	const char *style;
+};
+void bt_report_csp_sources(struct bt_report_sources *out);
+
 #ifdef __cplusplus
 }
 #endif

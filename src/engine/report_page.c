@@ -272,3 +272,10 @@ int json_finite(const json_t *v, double *out)
 	*out = json_number_value(v);
 	return isfinite(*out) ? 0 : -1;
 }
+
+void bt_report_csp_sources(struct bt_report_sources *out)
+{
+	out->scripts[0] = bt_report_lwc_js_sha256;
+	out->scripts[1] = bt_report_app_js_sha256;
+	out->style = bt_report_css_sha256;
+}

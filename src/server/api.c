@@ -516,6 +516,8 @@ void api_handle(struct sbx_server *s, const struct api_request *rq, struct api_r
 			return method_not_allowed(rs, "GET");
 		return healthz(s, rs);
 	}
+	if (page_handle(rq, rs))
+		return;
 	bool metrics = strcmp(p, "/metrics") == 0;
 	if (strncmp(p, "/v1/", 4) != 0 && !metrics) {
 		api_error(rs, 404, "not_found", "no such path: %s", p);

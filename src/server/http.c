@@ -74,6 +74,10 @@ static enum MHD_Result send_response(struct sbx_server *s, struct MHD_Connection
 		MHD_add_response_header(r, "Content-Security-Policy", rs->csp);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* nothing here is for another site's frame (clickjacking of the
+	 * status page) or another site's eyes (the URLs carry job ids) */
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	if (rs->location)
 		MHD_add_response_header(r, "Location", rs->location);
 	if (rs->allow)

@@ -147,4 +147,9 @@ void api_report(struct sbx_server *s, const char *tenant, const char *id,
 /* Remove a job's report file, if any (retention, tests). */
 void report_remove(struct sbx_server *s, const char *id);
 
+/* ---- page.c ---- */
+/* GET /, /page.js, /page.css: the status page (no token).  True when the
+ * path is one of its own (rs set), false for any other. */
+bool page_handle(const struct api_request *rq, struct api_response *rs);
+
 #endif

@@ -8,6 +8,7 @@
  *     page.requests   // every URL the page asked for ({url, blocked}: blocked
  *                     // is the reason it never left, e.g. "csp")
  *     await page.eval("document.title");
+ *     await page.attachFrames();  // then page.frames: out-of-process iframes
  *     await page.screenshot("/tmp/x.png");
  *     await b.close();
  *
@@ -160,6 +161,30 @@ class Page {
 		this.problems = [];
 		this.requests = [];
 		this.waiters = [];
+		this.frames = [];
+	}
+
+	/* Frames in processes of their own (Chromium gives a sandboxed iframe
+	 * one): each attached as it appears, held paused until its problems and
+	 * requests are recorded like the page's, then kept in page.frames as a
+	 * Page (eval, problems) while it lives. */
+	async attachFrames() {
+		await this.send("Target.setAutoAttach",
+			{ autoAttach: true, waitForDebuggerOnStart: true, flatten: true });
+	}
+
+	async attachFrame(p) {
+		const f = new Page(this.browser, p.sessionId, p.targetInfo.targetId);
+		f.url = p.targetInfo.url;
+		this.browser.sessions.set(p.sessionId, f);
+		try {
+			for (const d of ["Runtime", "Log", "Network"])
+				await f.send(`${d}.enable`);
+			await f.attachFrames();
+			this.frames.push(f);
+		} finally {
+			await f.send("Runtime.runIfWaitingForDebugger").catch(() => {});
+		}
 	}
 
 	send(method, params = {}) {
@@ -183,6 +208,16 @@ class Page {
 			if (["error", "warning"].includes(p.entry.level))
 				this.problems.push(`${p.entry.source} ${p.entry.level}: ${p.entry.text}` +
 					(p.entry.url ? ` (${p.entry.url})` : ""));
+			break;
+		case "Target.attachedToTarget":
+			if (p.targetInfo.type === "iframe")
+				this.attachFrame(p).catch((e) => this.problems.push(`frame not attached: ${e.message}`));
+			else
+				this.browser.send("Runtime.runIfWaitingForDebugger", {}, p.sessionId).catch(() => {});
+			break;
+		case "Target.detachedFromTarget":
+			this.frames = this.frames.filter((f) => f.sessionId !== p.sessionId);
+			this.browser.sessions.delete(p.sessionId);
 			break;
 		case "Network.requestWillBeSent":
 			this.requests.push({ id: p.requestId, url: p.request.url, blocked: null });
