@@ -235,9 +235,11 @@ try:
     conforms("/v1/datasets", "GET", st, h, t, "GET /v1/datasets")
     st, h, t = request("GET", "/metrics")
     conforms("/metrics", "GET", st, h, t, "GET /metrics")
-    if "/" in paths:
-        st, h, t = request("GET", "/", token=None)
-        conforms("/", "GET", st, h, t, "GET / (no token)")
+    for p in ("/", "/page.js", "/page.css"):
+        if p in paths:
+            for m in ("GET", "HEAD"):
+                st, h, t = request(m, p, token=None)
+                conforms(p, m, st, h, t, "%s %s (no token)" % (m, p))
 
     # a running job: its report is 409, DELETE kills it, the job is 200
     st, h, t = request("POST", "/v1/backtests", {
@@ -280,7 +282,7 @@ try:
     # without a token: 401 wherever security applies
     for p, ops in paths.items():
         for m, op in ops.items():
-            if m not in ("get", "post", "delete", "put", "patch"):
+            if m not in ("get", "head", "post", "delete", "put", "patch"):
                 continue
             if op.get("security", spec.get("security")) == []:
                 continue
@@ -292,9 +294,10 @@ try:
 
     # methods the document does not list: 405, Allow naming the listed ones
     for p, ops in paths.items():
-        listed = sorted(m.upper() for m in ops if m in ("get", "post", "delete", "put", "patch"))
+        listed = sorted(m.upper() for m in ops
+                        if m in ("get", "head", "post", "delete", "put", "patch"))
         url = p.replace("{id}", exec_id or "jaaaaaaaaaaaaaaaaaaaaaaaaa")
-        for m in ("GET", "POST", "DELETE", "PUT", "PATCH"):
+        for m in ("GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"):
             if m in listed:
                 continue
             st, h, t = request(m, url, {} if m in ("POST", "PUT", "PATCH") else None)
