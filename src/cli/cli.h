@@ -3,6 +3,7 @@
 #ifndef STRATBOX_CLI_H
 #define STRATBOX_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 int cmd_run(int argc, char **argv);
@@ -17,6 +18,10 @@ int cmd_worker(int argc, char **argv);
 /* --visibility-timeout (serve and worker): a duration from 1 s to 24 h, in
  * ms; -1 after saying what is wrong. */
 int cli_parse_visibility(const char *arg, unsigned *ms);
+/* For the long-running commands (serve, worker): SIGTERM and SIGINT
+ * blocked in every thread started after this, to be taken by sigwait(set)
+ * in this one; SIGPIPE ignored. */
+void cli_take_stop_signals(sigset_t *set);
 
 /* Print "stratbox: <fmt>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -169,11 +169,7 @@ int cmd_serve(int argc, char **argv)
 	 * thread started below inherits the mask, and the sandbox clears it
 	 * in what it starts. */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_take_stop_signals(&set);
 	cleanup_error sbx_error *err = NULL;
 	struct sbx_server *srv = NULL;
 	if (sbx_server_start(&o, &srv, &err) < 0) {

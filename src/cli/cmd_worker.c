@@ -46,6 +46,16 @@ static const struct option options[] = {
 };
 
 /* --visibility-timeout, shared with serve: from 1 s to a day. */
+void cli_take_stop_signals(sigset_t *set)
+{
+	/* the sandbox clears the mask in what it starts */
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int cli_parse_visibility(const char *arg, unsigned *ms)
 {
 	uint64_t ns = 0;
@@ -97,11 +107,7 @@ int cmd_worker(int argc, char **argv)
 		return 2;
 	}
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_take_stop_signals(&set);
 	cleanup_error sbx_error *err = NULL;
 	struct sbx_worker *w = NULL;
 	if (sbx_worker_start(&o, &w, &err) < 0) {

@@ -174,3 +174,17 @@ void trace_mark(const char *what)
 		fprintf(stderr, "trace %-28s    start\n", what);
 	last = t;
 }
+
+void log_line(int fd, const char *prefix, const char *fmt, va_list ap)
+{
+	if (fd < 0)
+		return;
+	char buf[1024];
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t) n > sizeof(buf) - 2)
+		n = (int) sizeof(buf) - 2;
+	buf[n++] = '\n';
+	dprintf(fd, "%s: %.*s", prefix, n, buf);
+}

@@ -7,6 +7,7 @@
 #include "stratbox/error.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,11 @@ ssize_t read_file_at(int dirfd, const char *path, char *buf, size_t size);
 
 /* Read a whole file into a malloc'd, NUL-terminated buffer (max bytes cap). */
 int read_file_alloc(const char *path, size_t max, char **out, size_t *len, sbx_error **err);
+
+/* One line "PREFIX: message\n" to fd in one write (cut to 1 KiB): the
+ * service's and the worker's logs. */
+void log_line(int fd, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* ---- time ---- */
 uint64_t now_ns(void);  /* CLOCK_MONOTONIC */

@@ -71,19 +71,10 @@ struct sbx_worker {
 static void wlog(struct sbx_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void wlog(struct sbx_worker *w, const char *fmt, ...)
 {
-	if (w->opt.log_fd < 0)
-		return;
-	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	log_line(w->opt.log_fd, "stratbox worker", fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t) n > sizeof(buf) - 2)
-		n = (int) sizeof(buf) - 2;
-	buf[n++] = '\n';
-	dprintf(w->opt.log_fd, "stratbox worker: %.*s", n, buf);
 }
 
 static bool stopped(void *arg)

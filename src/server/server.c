@@ -20,19 +20,10 @@
 
 void server_log(struct sbx_server *s, const char *fmt, ...)
 {
-	if (s->opt.log_fd < 0)
-		return;
-	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	log_line(s->opt.log_fd, "stratbox serve", fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t) n > sizeof(buf) - 2)
-		n = (int) sizeof(buf) - 2;
-	buf[n++] = '\n';
-	dprintf(s->opt.log_fd, "stratbox serve: %.*s", n, buf);
 }
 
 void server_job_queued(struct sbx_server *s)

@@ -442,17 +442,43 @@ int sbx_store_start(sbx_store *s, const char *id, sbx_error **err)
 	return r;
 }
 
+/* Up to limit rows of a prepared SELECT of JOB_COLUMNS (bound; the store's
+ * lock held), into a new array *jobs of *n; the statement is finalized. */
+static int read_rows(sbx_store *s, sqlite3_stmt *st, size_t limit, const char *what,
+		     struct sbx_store_job **jobs, size_t *n, sbx_error **err)
+{
+	*jobs = NULL;
+	*n = 0;
+	struct sbx_store_job *v = calloc(limit ? limit : 1, sizeof(*v));
+	int r = v ? 0 : sbx_error_set(err, ENOMEM, "job list");
+	int rc = SQLITE_DONE;
+	while (r == 0 && *n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (read_row(st, &v[*n], err) < 0)
+			r = -1;
+		else
+			(*n)++;
+	if (r == 0 && *n < limit && rc != SQLITE_DONE)
+		r = db_error(s->db, err, what);
+	sqlite3_finalize(st);
+	if (r < 0) {
+		for (size_t i = 0; v && i < *n; i++)
+			sbx_store_job_clear(&v[i]);
+		free(v);
+		*n = 0;
+		return -1;
+	}
+	*jobs = v;
+	return 0;
+}
+
 int sbx_store_unfinished(sbx_store *s, int64_t after_seq, size_t limit,
 			 struct sbx_store_job **jobs, size_t *n, sbx_error **err)
 {
 	*jobs = NULL;
 	*n = 0;
-	struct sbx_store_job *v = calloc(limit ? limit : 1, sizeof(*v));
-	if (v == NULL)
-		return sbx_error_set(err, ENOMEM, "job list");
 	pthread_mutex_lock(&s->mu);
 	sqlite3_stmt *st = NULL;
-	int r = 0;
+	int r;
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT " JOB_COLUMNS " FROM jobs WHERE status IN (?1, ?2) AND "
 			       "seq > ?3 ORDER BY seq LIMIT ?4",
@@ -463,26 +489,10 @@ int sbx_store_unfinished(sbx_store *s, int64_t after_seq, size_t limit,
 		sqlite3_bind_int(st, 2, SBX_JOB_RUNNING);
 		sqlite3_bind_int64(st, 3, after_seq);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64) limit);
-		int rc = SQLITE_DONE;
-		while (r == 0 && *n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-			if (read_row(st, &v[*n], err) < 0)
-				r = -1;
-			else
-				(*n)++;
-		if (r == 0 && *n < limit && rc != SQLITE_DONE)
-			r = db_error(s->db, err, "unfinished");
-		sqlite3_finalize(st);
+		r = read_rows(s, st, limit, "unfinished", jobs, n, err);
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (r < 0) {
-		for (size_t i = 0; i < *n; i++)
-			sbx_store_job_clear(&v[i]);
-		free(v);
-		*n = 0;
-		return -1;
-	}
-	*jobs = v;
-	return 0;
+	return r;
 }
 
 int sbx_store_cancel(sbx_store *s, const char *tenant, const char *id, enum sbx_job_status *was,
@@ -522,12 +532,9 @@ int sbx_store_list(sbx_store *s, const char *tenant, int status, int64_t before_
 {
 	*jobs = NULL;
 	*n = 0;
-	struct sbx_store_job *v = calloc(limit ? limit : 1, sizeof(*v));
-	if (v == NULL)
-		return sbx_error_set(err, ENOMEM, "job list");
 	pthread_mutex_lock(&s->mu);
 	sqlite3_stmt *st = NULL;
-	int r = 0;
+	int r;
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT " JOB_COLUMNS " FROM jobs WHERE tenant = ?1 AND (?2 < 0 OR "
 			       "status = ?2) AND (?3 <= 0 OR seq < ?3) ORDER BY seq DESC LIMIT ?4",
@@ -538,26 +545,10 @@ int sbx_store_list(sbx_store *s, const char *tenant, int status, int64_t before_
 		sqlite3_bind_int(st, 2, status);
 		sqlite3_bind_int64(st, 3, before_seq);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64) limit);
-		int rc = SQLITE_DONE;
-		while (r == 0 && *n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-			if (read_row(st, &v[*n], err) < 0)
-				r = -1;
-			else
-				(*n)++;
-		if (r == 0 && *n < limit && rc != SQLITE_DONE)
-			r = db_error(s->db, err, "list");
-		sqlite3_finalize(st);
+		r = read_rows(s, st, limit, "list", jobs, n, err);
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (r < 0) {
-		for (size_t i = 0; i < *n; i++)
-			sbx_store_job_clear(&v[i]);
-		free(v);
-		*n = 0;
-		return -1;
-	}
-	*jobs = v;
-	return 0;
+	return r;
 }
 
 int sbx_store_counts(sbx_store *s, size_t counts[SBX_JOB_STATUS_COUNT], sbx_error **err)
