@@ -53,8 +53,9 @@ LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src
 # it links hiredis and shares the server's job code.
 SERVE_CLI := src/cli/cmd_serve.c src/cli/cmd_worker.c
 SERVE_EXEC := src/cli/serve-exec.c
-SERVER_SRC := $(wildcard src/store/*.c) $(wildcard src/server/*.c) src/queue/redis.c
-SERVER_LIBS := -lmicrohttpd -lsqlite3 -lhiredis
+SERVER_SRC := $(wildcard src/store/*.c) $(wildcard src/server/*.c) src/queue/redis.c \
+	      src/queue/tls.c
+SERVER_LIBS := -lmicrohttpd -lsqlite3 -lhiredis -lgnutls
 CLI_SRC := $(filter-out $(SERVE_CLI) $(SERVE_EXEC),$(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/obj/%.o)

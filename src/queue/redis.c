@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -19,6 +20,7 @@
 struct rq_conn {
 	struct rq_url url;
 	redisContext *ctx;
+	struct rq_tls *tls; /* rediss://: the relay under ctx */
 	unsigned timeout_ms;
 	unsigned backoff_ms;
 };
@@ -49,6 +51,9 @@ struct rq_conn *rq_conn_new(const struct rq_url *u, unsigned timeout_ms)
 	c->url.path = dup_or_null(u->path, &oom);
 	c->url.user = dup_or_null(u->user, &oom);
 	c->url.password = dup_or_null(u->password, &oom);
+	c->url.cacert = dup_or_null(u->cacert, &oom);
+	c->url.cert = dup_or_null(u->cert, &oom);
+	c->url.key = dup_or_null(u->key, &oom);
 	c->timeout_ms = timeout_ms ? timeout_ms : 5000;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	if (oom) {
@@ -61,8 +66,10 @@ struct rq_conn *rq_conn_new(const struct rq_url *u, unsigned timeout_ms)
 static void drop(struct rq_conn *c)
 {
 	if (c->ctx)
-		redisFree(c->ctx);
+		redisFree(c->ctx); /* closes its end of a TLS relay too */
 	c->ctx = NULL;
+	rq_tls_close(c->tls);
+	c->tls = NULL;
 }
 
 void rq_conn_free(struct rq_conn *c)
@@ -128,8 +135,22 @@ int rq_conn_ensure(struct rq_conn *c, sbx_error **err)
 	if (c->ctx)
 		return 0;
 	struct timeval tv = tv_ms(c->timeout_ms);
-	c->ctx = c->url.unix_socket ? redisConnectUnixWithTimeout(c->url.path, tv)
-				    : redisConnectWithTimeout(c->url.host, (int) c->url.port, tv);
+	if (c->url.tls) {
+		int fd = -1;
+		if (rq_tls_open(&c->url, c->timeout_ms, &fd, &c->tls, err) < 0) {
+			char *where = rq_url_display(&c->url);
+			sbx_error_wrap(err, "Redis at %s", where ? where : "?");
+			free(where);
+			return -1;
+		}
+		c->ctx = redisConnectFd(fd);
+		if (c->ctx == NULL)
+			close(fd);
+	} else {
+		c->ctx = c->url.unix_socket
+				 ? redisConnectUnixWithTimeout(c->url.path, tv)
+				 : redisConnectWithTimeout(c->url.host, (int) c->url.port, tv);
+	}
 	if (c->ctx == NULL)
 		return sbx_error_set(err, ENOMEM, "Redis connection");
 	if (c->ctx->err)

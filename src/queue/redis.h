@@ -2,6 +2,7 @@
  * `stratbox worker`s on other machines (docs/deploy.md):
  *
  *   url.c     the queue's URL, parsed (pure: unit-tested without Redis)
+ *   tls.c     rediss://: GnuTLS beside hiredis (Debian 12's 0.14 has no TLS)
  *   redis.c   one synchronous hiredis connection per thread: connect
  *             (AUTH, SELECT), commands, transactions, backoff on errors
  *
@@ -41,7 +42,10 @@
 /* ---- url.c ---- */
 
 /*   redis://[[user]:password@]host[:port][/db]   (port 6379, db 0)
- *   rediss://...                                 TLS (refused: see rq_url_parse)
+ *   rediss://...[?cacert=PEM][&cert=PEM&key=PEM] TLS (GnuTLS): the server's
+ *                                                certificate checked against
+ *                                                cacert (else the system's CAs)
+ *                                                and the host name or address
  *   unix://[[user]:password@]/path/to/socket[?db=N]
  * user and password may be percent-encoded (%40 for '@'); an IPv6 host is
  * in brackets ([::1]:6379). */
@@ -53,14 +57,25 @@ struct rq_url {
 	char *path; /* unix socket */
 	char *user, *password; /* NULL: none */
 	unsigned db;
+	char *cacert, *cert, *key; /* rediss://: PEM files; NULL: none */
 };
 /* 0, or -1 with an SBX_ERR_INVALID error saying what is wrong with which
- * part.  rediss:// is refused when hiredis has no TLS (Debian 12's 0.14). */
+ * part. */
 int rq_url_parse(const char *text, struct rq_url *out, sbx_error **err);
 void rq_url_clear(struct rq_url *u);
 /* "redis://host:port/db" or "unix:///path", without the credentials, for
  * logs (to be freed). */
 char *rq_url_display(const struct rq_url *u);
+
+/* ---- tls.c ---- */
+
+/* rediss://: a TLS session to u's host (verified), relayed to *fd, the
+ * plain end hiredis uses (redisConnectFd).  rq_tls_close after hiredis
+ * has closed *fd.  0, or -1 with err. */
+struct rq_tls;
+int rq_tls_open(const struct rq_url *u, unsigned timeout_ms, int *fd, struct rq_tls **out,
+		sbx_error **err);
+void rq_tls_close(struct rq_tls *t);
 
 /* ---- redis.c ---- */
 

@@ -11,12 +11,15 @@
 #include "harness.h"
 #include "helpers.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,9 +47,10 @@ struct redis {
 	pid_t pid;
 	char dir[128];	 /* a temporary directory: the socket, the AOF, the logs */
 	char sock[200];
-	char url[220];
+	char url[600];
 	bool appendonly;
 	char server_bin[PATH_MAX], cli_bin[PATH_MAX];
+	unsigned tls_port; /* > 0: also TLS on 127.0.0.1 there, r->dir's certificates */
 };
 
 static char *redis_cli(struct redis *r, const char *const *args)
@@ -66,10 +70,23 @@ static void redis_start(struct redis *r)
 {
 	char logf[200];
 	snprintf(logf, sizeof(logf), "%s/redis.log", r->dir);
-	const char *argv[] = { r->server_bin, "--port", "0", "--unixsocket", r->sock,
-			       "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
-			       "--appendonly", r->appendonly ? "yes" : "no", "--appendfsync",
-			       "always", "--logfile", logf, "--daemonize", "no", NULL };
+	char port[16], ca[200], cert[200], key[200];
+	snprintf(port, sizeof(port), "%u", r->tls_port);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", r->dir);
+	snprintf(cert, sizeof(cert), "%s/server.pem", r->dir);
+	snprintf(key, sizeof(key), "%s/server.key", r->dir);
+	const char *argv[32] = { r->server_bin, "--port", "0", "--unixsocket", r->sock,
+				 "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
+				 "--appendonly", r->appendonly ? "yes" : "no", "--appendfsync",
+				 "always", "--logfile", logf, "--daemonize", "no" };
+	if (r->tls_port) {
+		/* clients must show a certificate of the same CA (Redis's default) */
+		const char *tls[] = { "--tls-port", port, "--bind", "127.0.0.1", "--tls-cert-file",
+				      cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, NULL };
+		size_t n = 19;
+		for (size_t i = 0; tls[i]; i++)
+			argv[n++] = tls[i];
+	}
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -363,10 +380,10 @@ void v_redis_bad_queue_url_is_a_usage_error(void)
 	state_dir_new(&s);
 	out = test_run_bin(test_stratbox(),
 			   (const char *const[]){ "serve", "--listen", "127.0.0.1:0", "--state-dir",
-						  s.dir, "--queue", "rediss://h:6380", NULL },
+						  s.dir, "--queue", "rediss://h:6380?cert=/c.pem", NULL },
 			   TEST_STDERR_MERGE, &rc);
 	CHECK_INT_EQ(rc, 2);
-	CHECK_CONTAINS(out, "rediss:// (TLS) is not supported");
+	CHECK_CONTAINS(out, "both cert= and key=");
 	free(out);
 	out = test_run_bin(test_stratbox(),
 			   (const char *const[]){ "serve", "--state-dir", s.dir, "--queue",
@@ -601,5 +618,90 @@ void v_redis_cancelled_jobs_never_run_or_are_stopped(void)
 	free(victim);
 	free(hang);
 	free(after);
+	cleanup(&s, &r, ws, 1);
+}
+
+/* A free TCP port on loopback (closed again: redis-server binds it). */
+static unsigned free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0 &&
+	      getsockname(fd, (struct sockaddr *) &a, &len) == 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* rediss://: serve and a worker reach a redis-server over TLS only (its
+ * certificate checked against the URL's cacert and 127.0.0.1, theirs
+ * shown as Redis asks), and a job runs; a server given another CA does
+ * not trust it and says why. */
+void v_redis_tls_jobs_complete_untrusted_refused(void)
+{
+	if (access("/usr/bin/openssl", X_OK) != 0)
+		test_skip("no /usr/bin/openssl");
+	struct redis r;
+	memset(&r, 0, sizeof(r));
+	if (find_bin("redis-server", r.server_bin, sizeof(r.server_bin)) == NULL ||
+	    find_bin("redis-cli", r.cli_bin, sizeof(r.cli_bin)) == NULL)
+		test_skip("redis-server is not installed (apt-get install redis-server)");
+	snprintf(r.dir, sizeof(r.dir), "/tmp/stratbox-redis-test-XXXXXX");
+	CHECK(mkdtemp(r.dir) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(r.sock, sizeof(r.sock), "%s/redis.sock", r.dir);
+	/* a CA, the server's certificate for 127.0.0.1, a client's; and
+	 * another CA that signed neither */
+	char script[2048];
+	snprintf(script, sizeof(script),
+		 "set -e; cd '%s'; k='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n"
+		 "openssl req -x509 $k -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca\n"
+		 "openssl req -x509 $k -keyout other.key -out other.pem -days 1 -subj /CN=other\n"
+		 "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext\n"
+		 "for n in server client; do\n"
+		 "  openssl req $k -keyout $n.key -out $n.csr -subj /CN=$n\n"
+		 "  openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+		 "-out $n.pem -days 1 -extfile san.ext\n"
+		 "done\n",
+		 r.dir);
+	int rc;
+	char *out = test_run_bin("/bin/sh", (const char *const[]){ "-c", script, NULL },
+				 TEST_STDERR_MERGE, &rc);
+	CHECK(rc == 0, "certificates: %s", out);
+	free(out);
+	r.tls_port = free_port();
+	redis_start(&r);
+	snprintf(r.url, sizeof(r.url),
+		 "rediss://127.0.0.1:%u?cacert=%s/ca.pem&cert=%s/client.pem&key=%s/client.key",
+		 r.tls_port, r.dir, r.dir, r.dir);
+	struct server s;
+	state_dir_new(&s);
+	serve_queue(&s, &r);
+	struct worker ws[1];
+	worker_start(&ws[0], &r, "w0");
+	char *id = submit(&s, "/v1/executions", "print('over TLS')\n", NULL);
+	check_printed(&s, id, "over TLS\n", 1);
+	free(id);
+	char *log = server_log_text(&s);
+	CHECK_CONTAINS(log, "rediss://127.0.0.1:");
+	free(log);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	/* another CA: the server does not trust Redis, and says so */
+	char url[600];
+	snprintf(url, sizeof(url),
+		 "rediss://127.0.0.1:%u?cacert=%s/other.pem&cert=%s/client.pem&key=%s/client.key",
+		 r.tls_port, r.dir, r.dir, r.dir);
+	server_start(&s, 1, NULL, (const char *const[]){ "--queue", url, NULL });
+	bool said = false;
+	for (int i = 0; i < 100 && !said; i++) {
+		log = server_log_text(&s);
+		said = strstr(log, "certificate") != NULL;
+		if (said)
+			test_note("untrusted: %.300s", strstr(log, "certificate"));
+		free(log);
+		if (!said)
+			usleep(100 * 1000);
+	}
+	CHECK(said, "the server never said why it could not reach Redis");
 	cleanup(&s, &r, ws, 1);
 }

@@ -27,7 +27,8 @@
 	X(redis_killed_worker_job_completes_on_other_once)                                         \
 	X(redis_killed_server_restarted_completes_accepted_jobs)                                   \
 	X(redis_restarted_empty_gets_unfinished_jobs_again)                                        \
-	X(redis_restarted_with_appendonly_keeps_jobs) X(redis_cancelled_jobs_never_run_or_are_stopped)
+	X(redis_restarted_with_appendonly_keeps_jobs) X(redis_cancelled_jobs_never_run_or_are_stopped) \
+	X(redis_tls_jobs_complete_untrusted_refused)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)

@@ -68,7 +68,10 @@ void u_queue_url_refuses_bad_ones_saying_why(void)
 		{ "", "empty" },
 		{ "localhost:6379", "give redis://" },
 		{ "http://h:6379", "give redis://" },
-		{ "rediss://h:6380", "TLS" },
+		{ "rediss://h:6380?ca=/x", "rediss:// takes cacert=" },
+		{ "rediss://h:6380?cacert=", "rediss:// takes cacert=" },
+		{ "rediss://h:6380?cacert=/a&cacert=/b", "each once" },
+		{ "rediss://h:6380?cert=/c.pem", "both cert= and key=" },
 		{ "redis://", "no host" },
 		{ "redis://:6379", "no host" },
 		{ "redis://h:0", "port '0'" },
@@ -93,4 +96,30 @@ void u_queue_url_refuses_bad_ones_saying_why(void)
 		CHECK(u.host == NULL && u.password == NULL, "'%s' left parts behind", cases[i].in);
 		sbx_error_free(err);
 	}
+}
+
+/* rediss://: TLS, with the CA and the client's certificate as files */
+void u_queue_url_rediss_takes_ca_and_client_cert(void)
+{
+	struct rq_url u;
+	sbx_error *err = NULL;
+	CHECK(rq_url_parse("rediss://:pw@redis.internal:6380/2?cacert=/etc/ca%20dir/ca.pem&"
+			   "cert=/c.pem&key=/k.pem",
+			   &u, &err) == 0,
+	      "%s", err ? err->msg : "");
+	CHECK(u.tls);
+	CHECK_STR_EQ(u.host, "redis.internal");
+	CHECK_INT_EQ(u.port, 6380);
+	CHECK_INT_EQ(u.db, 2);
+	CHECK_STR_EQ(u.password, "pw");
+	CHECK_STR_EQ(u.cacert, "/etc/ca dir/ca.pem");
+	CHECK_STR_EQ(u.cert, "/c.pem");
+	CHECK_STR_EQ(u.key, "/k.pem");
+	char *d = rq_url_display(&u);
+	CHECK_STR_EQ(d, "rediss://redis.internal:6380/2");
+	free(d);
+	rq_url_clear(&u);
+	CHECK(rq_url_parse("rediss://10.0.0.5", &u, &err) == 0);
+	CHECK(u.tls && u.cacert == NULL && u.port == 6379);
+	rq_url_clear(&u);
 }

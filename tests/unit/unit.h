@@ -21,6 +21,7 @@
 	X(copy_sources_sized_symlink_sources_refused) X(job_from_json_reads_every_key)             \
 	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept)                      \
 	X(queue_url_parses_credentials_db_and_socket) X(queue_url_refuses_bad_ones_saying_why)     \
+	X(queue_url_rediss_takes_ca_and_client_cert)                                               \
 	ENGINE_TESTS(X) REPORT_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
