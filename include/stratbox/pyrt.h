@@ -97,6 +97,12 @@ int sbx_pool_run(sbx_pool *pool, const struct sbx_job *job, struct sbx_job_resul
 		 sbx_error **err);
 void sbx_pool_stop(sbx_pool *pool);
 
+/* With opt.prefault, whether new slots are warmed up now: a caller that
+ * knows work is waiting says false (the warm-up buys latency for a job
+ * that would wait for a slot anyway, and takes CPU from the running
+ * ones), and true again when it has none.  Thread-safe; true at start. */
+void sbx_pool_prefault(sbx_pool *pool, bool on);
+
 /* Counters: cheap, any thread. */
 struct sbx_pool_stats {
 	unsigned ready, starting, busy;

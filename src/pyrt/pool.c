@@ -177,6 +177,11 @@ fail:
 	return -1;
 }
 
+void sbx_pool_prefault(sbx_pool *p, bool on)
+{
+	atomic_store(&p->no_prefault, !on);
+}
+
 void sbx_pool_stop(sbx_pool *p)
 {
 	if (p == NULL)

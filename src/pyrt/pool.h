@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,6 +49,7 @@ struct slot {
 
 struct sbx_pool {
 	struct sbx_pool_options opt;
+	atomic_bool no_prefault; /* sbx_pool_prefault(false): work is waiting */
 	char *zygote_path, *package_dir, *allowed_csv;
 	sbx_config *zcfg;
 	sbx_proc *zproc;    /* freed by the monitor's sbx_proc_wait(): not to be touched */

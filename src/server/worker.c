@@ -145,6 +145,12 @@ void *worker_main(void *arg)
 		cleanup_error sbx_error *err = NULL;
 		int r = sbx_store_claim(s->store, &j, &err);
 		if (r == 1) {
+			/* more jobs queued behind this one: the pool's next slots
+			 * skip their warm-up (CPU the running jobs need) */
+			size_t counts[SBX_JOB_STATUS_COUNT];
+			cleanup_error sbx_error *cerr = NULL;
+			if (sbx_store_counts(s->store, counts, &cerr) == 0)
+				sbx_pool_prefault(s->pool, counts[SBX_JOB_QUEUED] == 0);
 			atomic_fetch_add(&s->running, 1);
 			run_one(w, &j);
 			atomic_fetch_sub(&s->running, 1);
