@@ -180,11 +180,53 @@ static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
 }
 
 /* The request must be able to run: parsed as the worker will parse it. */
+/* Per-field limits, before anything is parsed further: a strategy's source,
+ * names, a sweep's spec and the symbols are bounded on their own, not only
+ * by the body's size.  0, or -1 with a 422 naming the field. */
+#define MAX_CODE (1u << 20)
+#define MAX_NAME 255u
+#define MAX_GRID 4096u
+#define MAX_SYMBOLS 16u
+static int check_fields(const json_t *o, struct api_response *rs)
+{
+	static const struct {
+		const char *key;
+		size_t max;
+	} strings[] = { { "code", MAX_CODE },	   { "code_name", MAX_NAME }, { "strategy", MAX_NAME },
+			{ "id", MAX_NAME },	   { "rank", MAX_NAME },      { "end_policy", MAX_NAME },
+			{ "grid", MAX_GRID },	   { "start", MAX_NAME },     { "end", MAX_NAME } };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		const json_t *v = json_object_get(o, strings[i].key);
+		if (json_is_string(v) && json_string_length(v) > strings[i].max) {
+			api_error(rs, 422, "field_too_long", "\"%s\" is %zu bytes: at most %zu",
+				  strings[i].key, json_string_length(v), strings[i].max);
+			return -1;
+		}
+	}
+	const json_t *syms = json_object_get(o, "symbols"), *data = json_object_get(o, "data");
+	size_t n = json_is_array(syms) ? json_array_size(syms) : 0;
+	if (json_is_string(syms)) {
+		n = 1;
+		for (const char *p = json_string_value(syms); *p; p++)
+			n += *p == ',';
+	}
+	if (json_is_object(data))
+		n += json_object_size(data);
+	if (n > MAX_SYMBOLS) {
+		api_error(rs, 422, "too_many_symbols", "%zu symbols: a backtest takes at most %u", n,
+			  MAX_SYMBOLS);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_request(struct sbx_server *s, const char *kind, const json_t *o,
 			 struct api_response *rs)
 {
 	cleanup_error sbx_error *err = NULL;
 	int r;
+	if (check_fields(o, rs) < 0)
+		return -1;
 	if (strcmp(kind, "execution") == 0) {
 		struct sbx_job_request req;
 		r = sbx_job_request_from_json(&req, o, NULL, &err);

@@ -356,6 +356,14 @@ void v_bad_requests_give_400_413_415_422(void)
 	  "not a dataset name");
 	E("POST", "/v1/backtests", NULL, "{\"code\": \"x\", \"data\": {\"X\": \"Date,Close\\nzz,1\\n\"}}",
 	  422, "\"data\".\"X\"");
+	/* per-field limits, each named */
+	E("POST", "/v1/backtests", NULL,
+	  "{\"code\": \"x\", \"symbols\": \"A,B,C,D,E,F,G,H,I,J,K,L,M,N,O,P,Q\"}", 422,
+	  "17 symbols: a backtest takes at most 16");
+	char longname[400];
+	snprintf(longname, sizeof(longname),
+		 "{\"code\": \"x\", \"symbols\": [\"GOOG\"], \"strategy\": \"%0256d\"}", 7);
+	E("POST", "/v1/backtests", NULL, longname, 422, "\"strategy\" is 256 bytes: at most 255");
 	E("POST", "/v1/executions?wait=abc", NULL, "{\"code\": \"x\"}", 400, "?wait=abc");
 	E("GET", "/v1/jobs?status=sleeping", NULL, NULL, 400, "queued, running");
 	E("GET", "/v1/nothing", NULL, NULL, 404, "no such path");
@@ -373,6 +381,17 @@ void v_bad_requests_give_400_413_415_422(void)
 	memcpy(b, "{\"code\": \"", 10);
 	memcpy(b + big - 2, "\"}", 2);
 	expect_error(&s, "POST", "/v1/executions", NULL, b, big, 413, "larger than");
+	free(b);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
+	/* a strategy over 1 MiB in a body the server takes */
+	server_start(&s, 1, NULL, (const char *const[]){ "--max-body", "4M", NULL });
+	big = 1100 * 1024;
+	b = malloc(big + 1);
+	memset(b, '#', big);
+	b[big] = '\0';
+	memcpy(b, "{\"code\": \"", 10);
+	memcpy(b + big - 2, "\"}", 2);
+	expect_error(&s, "POST", "/v1/executions", NULL, b, big, 422, "at most 1048576");
 	free(b);
 #undef E
 	/* nothing was stored */
