@@ -67,6 +67,14 @@ char *bt_report_html(const struct json_t *result, const struct bt_report_options
  * seconds.  A new reference, or NULL with *err when out of memory. */
 struct json_t *bt_report_bars(const bt_data *d, sbx_error **err);
 
+/* The report of what bt_backtest_run or bt_sweep_run gave, whichever it
+ * is (a sweep's result has "runs" and its best run whole in "best"), with
+ * the bars of d charted: what `stratbox backtest --report` writes and the
+ * service's GET /v1/jobs/{id}/report serves.  rank: the sweep's (NULL:
+ * sharpe).  The result is not changed.  NULL with *err as above. */
+char *bt_report_of_result(const struct json_t *result, const bt_data *d, const char *title,
+			  const char *rank, sbx_error **err);
+
 struct bt_grid_report_options {
 	const char *title; /* NULL: "Parameter sweep" */
 	const char *rank;  /* the metric that ranks the runs (its own direction); NULL: "sharpe" */

@@ -374,32 +374,12 @@ static int write_text(const char *path, const char *text, sbx_error **err)
 	return ok ? 0 : sbx_error_set(err, EIO, "%s", path);
 }
 
-static int write_report(const struct bt_opts *o, json_t *res, const json_t *runs,
-			const bt_data *d, sbx_error **err)
+static int write_report(const struct bt_opts *o, const json_t *res, const bt_data *d,
+			sbx_error **err)
 {
 	const char *base = strrchr(o->code_path, '/');
 	base = base ? base + 1 : o->code_path;
-	char *html;
-	json_t *full = json_deep_copy(res);
-	if (full == NULL)
-		return sbx_error_set(err, ENOMEM, "report");
-	json_t *bars = bt_report_bars(d, err);
-	if (bars == NULL) {
-		json_decref(full);
-		return -1;
-	}
-	if (json_is_object(full))
-		json_object_set_new(full, "bars", bars);
-	else
-		json_decref(bars);
-	if (runs != NULL)
-		html = bt_report_grid_html(runs, full,
-					   &(struct bt_grid_report_options){ .title = base,
-									     .rank = o->rank },
-					   err);
-	else
-		html = bt_report_html(full, &(struct bt_report_options){ .title = base }, err);
-	json_decref(full);
+	char *html = bt_report_of_result(res, d, base, o->rank, err);
 	if (html == NULL)
 		return -1;
 	int rc = write_text(o->report, html, err);
@@ -485,8 +465,7 @@ static int run_and_print(const struct bt_opts *o, sbx_pool *pool, const sbx_chec
 	int rc = ok ? 0 : 1;
 	if (emit(o, res, &err) < 0 ||
 	    (o->report &&
-	     write_report(o, combos ? json_object_get(res, "best") : res, runs, data->data, &err) <
-		     0)) {
+	     write_report(o, res, data->data, &err) < 0)) {
 		cli_err("%s", err->msg);
 		rc = 2;
 	}

@@ -1,5 +1,6 @@
-/* The prices a report charts, from the data a backtest ran on
- * (bt_report_bars in include/stratbox/report.h). */
+/* The prices a report charts, from the data a backtest ran on, and a
+ * result's report with them (bt_report_bars, bt_report_of_result in
+ * include/stratbox/report.h). */
 #include "stratbox/report.h"
 
 #include <errno.h>
@@ -45,4 +46,35 @@ json_t *bt_report_bars(const bt_data *d, sbx_error **err)
 		return NULL;
 	}
 	return bars;
+}
+
+char *bt_report_of_result(const json_t *result, const bt_data *d, const char *title,
+			  const char *rank, sbx_error **err)
+{
+	const json_t *runs = json_object_get(result, "runs");
+	bool sweep = json_is_array(runs);
+	const json_t *one = sweep ? json_object_get(result, "best") : result;
+	/* a sweep whose runs all failed has no best run: its ranking alone */
+	json_t *full = json_is_object(one) ? json_deep_copy(one) : NULL;
+	if (json_is_object(one) && full == NULL)
+		return sbx_error_set(err, ENOMEM, "report"), NULL;
+	if (full != NULL) {
+		json_t *bars = bt_report_bars(d, err);
+		if (bars == NULL) {
+			json_decref(full);
+			return NULL;
+		}
+		json_object_set_new(full, "bars", bars);
+	}
+	char *html;
+	if (sweep)
+		html = bt_report_grid_html(
+			runs, full, &(struct bt_grid_report_options){ .title = title, .rank = rank },
+			err);
+	else if (full != NULL)
+		html = bt_report_html(full, &(struct bt_report_options){ .title = title }, err);
+	else
+		html = (sbx_error_set(err, 0, "a report needs a result object"), NULL);
+	json_decref(full);
+	return html;
 }

@@ -18,12 +18,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define REPORT_CSP                                                                                 \
 	"sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; "                 \
 	"style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+/* A kept report larger than this is made again rather than read. */
+#define REPORT_MAX (256u << 20)
 
 static char *report_path(struct sbx_server *s, const char *id)
 {
@@ -36,37 +38,6 @@ void report_remove(struct sbx_server *s, const char *id)
 	if (path != NULL && unlink(path) < 0 && errno != ENOENT)
 		server_log(s, "job %s: cannot remove its report: %s", id, strerror(errno));
 	free(path);
-}
-
-/* The whole file, or NULL (errno ENOENT when there is none). */
-static char *read_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	struct stat st;
-	char *buf = NULL;
-	if (fstat(fd, &st) == 0 && st.st_size >= 0 && (buf = malloc((size_t) st.st_size + 1))) {
-		size_t off = 0;
-		while (off < (size_t) st.st_size) {
-			ssize_t n = read(fd, buf + off, (size_t) st.st_size - off);
-			if (n <= 0)
-				break;
-			off += (size_t) n;
-		}
-		if (off != (size_t) st.st_size) {
-			free(buf);
-			buf = NULL;
-			errno = EIO;
-		} else {
-			buf[off] = '\0';
-			*len = off;
-		}
-	}
-	int e = errno;
-	close(fd);
-	errno = e;
-	return buf;
 }
 
 /* Write text to path through a temporary file and a rename: a reader sees
@@ -105,7 +76,8 @@ static int write_atomic(const char *path, const char *text, size_t len, sbx_erro
 	return rc;
 }
 
-/* The report of a finished backtest from its request and result. */
+/* The report of a finished backtest (or sweep) from its request (read
+ * again for the bars) and result. */
 static char *make_report(struct sbx_server *s, const struct sbx_store_job *j, sbx_error **err)
 {
 	json_error_t je;
@@ -117,36 +89,11 @@ static char *make_report(struct sbx_server *s, const struct sbx_store_job *j, sb
 	if (rq == NULL || !json_is_object(res)) {
 		sbx_error_set(err, 0, "the stored job is not JSON");
 	} else if (bt_request_from_json(&req, rq, &s->sources, err) == 0) {
-		/* a run that did not start (refused) has no bars to show */
-		/* a sweep's result ranks its runs and carries the best one whole */
-		json_t *runs = json_object_get(res, "runs");
-		json_t *one = json_is_array(runs) ? json_object_get(res, "best") : res;
-		json_t *bars = bt_report_bars(req.job.data, err);
-		if (bars != NULL && json_is_object(one)) {
-			json_object_set_new(one, "bars", bars);
-			const char *name = json_string_value(json_object_get(rq, "code_name"));
-			char *title = str_printf("%s (job %s)", name ? name : "strategy.py", j->id);
-			if (json_is_array(runs))
-				html = bt_report_grid_html(
-					runs, one,
-					&(struct bt_grid_report_options){ .title = title,
-									  .rank = req.rank },
-					err);
-			else
-				html = bt_report_html(one, &(struct bt_report_options){ .title = title },
-						      err);
-			free(title);
-		} else if (bars != NULL) {
-			/* a sweep whose runs all failed: the ranking alone */
-			json_decref(bars);
-			const char *name = json_string_value(json_object_get(rq, "code_name"));
-			char *title = str_printf("%s (job %s)", name ? name : "strategy.py", j->id);
-			html = bt_report_grid_html(runs, NULL,
-						   &(struct bt_grid_report_options){ .title = title,
-										     .rank = req.rank },
-						   err);
-			free(title);
-		}
+		const char *name = json_string_value(json_object_get(rq, "code_name"));
+		char *title = str_printf("%s (job %s)", name ? name : "strategy.py", j->id);
+		html = title ? bt_report_of_result(res, req.job.data, title, req.rank, err)
+			     : (sbx_error_set(err, ENOMEM, "report"), NULL);
+		free(title);
 	}
 	bt_request_clear(&req);
 	json_decref(rq);
@@ -189,7 +136,14 @@ void api_report(struct sbx_server *s, const char *tenant, const char *id,
 	}
 	char *path = report_path(s, id);
 	size_t len = 0;
-	char *html = path ? read_file(path, &len) : NULL;
+	char *html = NULL;
+	cleanup_error sbx_error *rerr = NULL;
+	if (path != NULL && read_file_alloc(path, REPORT_MAX, &html, &len, &rerr) < 0) {
+		if (rerr->errnum != ENOENT)
+			server_log(s, "job %s: its kept report is not read (%s): made again", id,
+				   rerr->msg);
+		html = NULL;
+	}
 	if (html == NULL && path != NULL) {
 		html = make_report(s, &j, &err);
 		if (html == NULL) {
