@@ -251,3 +251,38 @@ char *body_with_code(const char *code, const char *extra)
 	json_decref(o);
 	return t;
 }
+
+double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+void wait_status(const struct server *s, const char *token, const char *id, const char *want)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	for (int i = 0; i < 300; i++) {
+		struct http_reply r;
+		http_json(s, "GET", path, token, NULL, &r);
+		bool ok = r.status == 200 && strcmp(jstr(r.json, "status") ?: "", want) == 0;
+		http_reply_free(&r);
+		if (ok)
+			return;
+		usleep(100 * 1000);
+	}
+	test_fail_at(__FILE__, __LINE__, "job %s never became %s", id, want);
+}
+
+char *submit_id(const struct server *s, const char *code)
+{
+	char *body = body_with_code(code, NULL);
+	struct http_reply r;
+	http_json(s, "POST", "/v1/executions", NULL, body, &r);
+	free(body);
+	CHECK_INT_EQ(r.status, 202);
+	char *id = strdup(jstr(r.json, "id"));
+	http_reply_free(&r);
+	return id;
+}

@@ -52,6 +52,14 @@ const json_t *jget(const json_t *o, const char *path);
  * NULL), serialised (to be freed). */
 char *body_with_code(const char *code, const char *extra);
 
+/* Seconds on the monotonic clock. */
+double now_s(void);
+/* Poll the job until its status is want (30 s at most, else the test
+ * fails). */
+void wait_status(const struct server *s, const char *token, const char *id, const char *want);
+/* POST /v1/executions {"code": code} without waiting: its id (202). */
+char *submit_id(const struct server *s, const char *code);
+
 /* The checkout's data/ directory (datasets.json). */
 const char *serve_data_dir(void);
 

@@ -31,24 +31,6 @@ static char *checkout_text(const char *rel, char *found, size_t size)
 	return t;
 }
 
-/* Poll a job until its status is `want` (at most 30 s). */
-static void wait_status(const struct server *s, const char *token, const char *id,
-			const char *want)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
-	for (int i = 0; i < 300; i++) {
-		struct http_reply r;
-		http_json(s, "GET", path, token, NULL, &r);
-		bool ok = r.status == 200 && strcmp(jstr(r.json, "status") ?: "", want) == 0;
-		http_reply_free(&r);
-		if (ok)
-			return;
-		usleep(100 * 1000);
-	}
-	test_fail_at(__FILE__, __LINE__, "job %s never became %s", id, want);
-}
-
 void v_execution_waited_gives_exec_result(void)
 {
 	struct server s;
@@ -401,18 +383,6 @@ void v_bad_requests_give_400_413_415_422(void)
 	http_reply_free(&r);
 	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
 	state_dir_remove(&s);
-}
-
-static char *submit_id(const struct server *s, const char *code)
-{
-	char *body = body_with_code(code, NULL);
-	struct http_reply r;
-	http_json(s, "POST", "/v1/executions", NULL, body, &r);
-	free(body);
-	CHECK_INT_EQ(r.status, 202);
-	char *id = strdup(jstr(r.json, "id"));
-	http_reply_free(&r);
-	return id;
 }
 
 void v_queued_job_cancelled_never_runs(void)

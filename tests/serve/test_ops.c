@@ -15,13 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static char *submit(const struct server *s, const char *token, const char *path,
 		    const char *body, int want)
 {
@@ -31,33 +24,6 @@ static char *submit(const struct server *s, const char *token, const char *path,
 	char *id = strdup(jstr(r.json, "id") ? jstr(r.json, "id") : "");
 	http_reply_free(&r);
 	return id;
-}
-
-static char *submit_code(const struct server *s, const char *code)
-{
-	char *body = body_with_code(code, NULL);
-	char *id = submit(s, NULL, "/v1/executions", body, 202);
-	free(body);
-	return id;
-}
-
-/* Poll until the job's status is want (30 s at most). */
-static void await(const struct server *s, const char *token, const char *id, const char *want)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
-	const char *st = "";
-	for (int i = 0; i < 600; i++) {
-		struct http_reply r;
-		http_json(s, "GET", path, token, NULL, &r);
-		st = jstr(r.json, "status") ? jstr(r.json, "status") : "?";
-		bool done = strcmp(st, want) == 0;
-		http_reply_free(&r);
-		if (done)
-			return;
-		usleep(50 * 1000);
-	}
-	CHECK(false, "job %s never became %s", id, want);
 }
 
 static const char sma[] = "class Sma(BaseStrategy):\n"
@@ -147,7 +113,7 @@ void v_backtest_report_served_and_kept(void)
 				    "        return []\n",
 				    "{\"symbols\": [\"GOOG\"]}");
 	char *sid = submit(&s, "tok-alice-0123456789", "/v1/backtests", slow, 202);
-	await(&s, "tok-alice-0123456789", sid, "running");
+	wait_status(&s, "tok-alice-0123456789", sid, "running");
 	snprintf(path, sizeof(path), "/v1/jobs/%s/report", sid);
 	http_json(&s, "GET", path, "tok-alice-0123456789", NULL, &r);
 	CHECK_INT_EQ(r.status, 409);
@@ -188,8 +154,8 @@ void v_running_job_deleted_is_killed(void)
 	};
 	for (size_t k = 0; k < 2; k++) {
 		char *id = submit(&s, NULL, kinds[k][0], kinds[k][1], 202);
-		await(&s, NULL, id, "running");
-		char *next = submit_code(&s, "print('next')\n");
+		wait_status(&s, NULL, id, "running");
+		char *next = submit_id(&s, "print('next')\n");
 		double t0 = now_s();
 		char path[128];
 		snprintf(path, sizeof(path), "/v1/jobs/%s", id);
@@ -198,7 +164,7 @@ void v_running_job_deleted_is_killed(void)
 		CHECK_INT_EQ(r.status, 200);
 		CHECK_STR_EQ(jstr(r.json, "status"), "cancelled");
 		http_reply_free(&r);
-		await(&s, NULL, next, "done");
+		wait_status(&s, NULL, next, "done");
 		double dt = now_s() - t0;
 		test_note("%s: the next job done %.2f s after the DELETE", kinds[k][0], dt);
 		CHECK(dt < 20, "the killed job held the worker for %.1f s", dt);
@@ -246,8 +212,8 @@ void v_tenant_quota_gives_429(void)
 	snprintf(path, sizeof(path), "/v1/jobs/%s", a1);
 	http_json(&s, "DELETE", path, alice, NULL, &r);
 	http_reply_free(&r);
-	await(&s, "tok-bob-0123456789", b1, "done");
-	await(&s, alice, a3, "done");
+	wait_status(&s, "tok-bob-0123456789", b1, "done");
+	wait_status(&s, alice, a3, "done");
 	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
 	free(a1);
 	free(a2);
@@ -267,8 +233,8 @@ void v_drain_timeout_requeues_running_job(void)
 	struct server s;
 	state_dir_new(&s);
 	server_start(&s, 1, NULL, (const char *const[]){ "--drain-timeout", "1s", NULL });
-	char *id = submit_code(&s, "import time\ntime.sleep(4)\nprint('ran to the end')\n");
-	await(&s, NULL, id, "running");
+	char *id = submit_id(&s, "import time\ntime.sleep(4)\nprint('ran to the end')\n");
+	wait_status(&s, NULL, id, "running");
 	double t0 = now_s();
 	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
 	double dt = now_s() - t0;
@@ -286,7 +252,7 @@ void v_drain_timeout_requeues_running_job(void)
 		      strcmp(jstr(r.json, "status"), "running") == 0,
 	      "%s", r.body);
 	http_reply_free(&r);
-	await(&s, NULL, id, "done");
+	wait_status(&s, NULL, id, "done");
 	http_json(&s, "GET", path, NULL, NULL, &r);
 	CHECK_CONTAINS(jstr(r.json, "result.output"), "ran to the end");
 	CHECK_INT_EQ(json_integer_value(json_object_get(r.json, "attempts")), 2);
@@ -316,8 +282,8 @@ void v_retention_deletes_ended_jobs_and_reports(void)
 	http_reply_free(&r);
 	snprintf(file, sizeof(file), "%s/reports/%s.html", s.dir, id);
 	CHECK(access(file, F_OK) == 0);
-	char *sleeper = submit_code(&s, "import time\ntime.sleep(8)\n");
-	char *waiting = submit_code(&s, "print('waiting')\n");
+	char *sleeper = submit_id(&s, "import time\ntime.sleep(8)\n");
+	char *waiting = submit_id(&s, "print('waiting')\n");
 	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
 	int code = 200;
 	double t0 = now_s();
@@ -390,7 +356,7 @@ void v_metrics_count_the_service(void)
 	http_reply_free(&r);
 	char *sleeper = body_with_code("import time\ntime.sleep(60)\n", NULL);
 	char *sid = submit(&s, alice, "/v1/executions", sleeper, 202);
-	await(&s, alice, sid, "running");
+	wait_status(&s, alice, sid, "running");
 	char *qid = submit(&s, alice, "/v1/executions", ok, 202);
 
 	http_json(&s, "GET", "/metrics", bob, NULL, &r);
@@ -419,7 +385,7 @@ void v_metrics_count_the_service(void)
 	snprintf(path, sizeof(path), "/v1/jobs/%s", sid);
 	http_json(&s, "DELETE", path, alice, NULL, &r);
 	http_reply_free(&r);
-	await(&s, alice, qid, "done");
+	wait_status(&s, alice, qid, "done");
 	http_json(&s, "GET", "/metrics", alice, NULL, &r);
 	CHECK(metric(r.body, "stratbox_jobs_ended_total{kind=\"execution\",status=\"cancelled\"}") ==
 	      1);
