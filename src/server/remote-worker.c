@@ -90,16 +90,6 @@ static uint64_t mono_ms(void)
 	return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
-static bool valid_id(const char *id, size_t len)
-{
-	if (id == NULL || len != SBX_JOB_ID_LEN || id[0] != 'j')
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '2' && id[i] <= '7')))
-			return false;
-	return true;
-}
-
 /* ---- one job ---- */
 
 static void ack_cmds(struct rq_cmd *ack, struct rq_cmd *del, const char *eid)
@@ -210,7 +200,7 @@ static void run_entry(struct wslot *sl, struct rq_conn *c, const struct redisRep
 	const char *idf = rq_field(fields, "id", &idlen);
 	const char *kind = rq_field(fields, "kind", NULL);
 	const char *request = rq_field(fields, "request", NULL);
-	if (!valid_id(idf, idlen) || kind == NULL || request == NULL) {
+	if (!sbx_job_id_valid(idf, idlen) || kind == NULL || request == NULL) {
 		wlog(w, "queue entry %s is not a job: dropped", eid);
 		discard(c, eid, NULL);
 		return;

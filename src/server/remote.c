@@ -306,16 +306,6 @@ static void *publisher_main(void *arg)
 
 /* ---- the results ---- */
 
-static bool valid_id(const char *id, size_t len)
-{
-	if (id == NULL || len != SBX_JOB_ID_LEN || id[0] != 'j')
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '2' && id[i] <= '7')))
-			return false;
-	return true;
-}
-
 /* Acknowledge and delete an event, with what else must happen with it. */
 static int ack_event(struct rq_conn *c, const char *eid, struct rq_cmd *extra, size_t nextra,
 		     sbx_error **err)
@@ -400,7 +390,7 @@ static int handle_event(struct sbx_server *s, struct rq_conn *c, const struct re
 	size_t idlen = 0;
 	const char *type = rq_field(fields, "type", NULL);
 	const char *idf = rq_field(fields, "id", &idlen);
-	if (type == NULL || !valid_id(idf, idlen)) {
+	if (type == NULL || !sbx_job_id_valid(idf, idlen)) {
 		server_log(s, "queue: an event without a type or a job id (%s): dropped", eid);
 		return ack_event(c, eid, NULL, 0, err);
 	}

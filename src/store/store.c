@@ -253,6 +253,16 @@ static int new_id(char id[SBX_JOB_ID_LEN + 1], sbx_error **err)
 	return 0;
 }
 
+bool sbx_job_id_valid(const char *id, size_t len)
+{
+	if (id == NULL || len != SBX_JOB_ID_LEN || id[0] != 'j')
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '2' && id[i] <= '7')))
+			return false;
+	return true;
+}
+
 static int exec_simple(sbx_store *s, const char *sql, sbx_error **err)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)

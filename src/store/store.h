@@ -37,6 +37,8 @@ const char *sbx_job_status_name(enum sbx_job_status s);
 int sbx_job_status_parse(const char *s);
 
 #define SBX_JOB_ID_LEN 26 /* "j" and 25 characters of base32 randomness */
+/* Whether id[0..len) is one (what arrives from Redis is checked). */
+bool sbx_job_id_valid(const char *id, size_t len);
 
 struct sbx_store_job {
 	int64_t seq;			/* order of acceptance; the list's cursor */
