@@ -58,14 +58,19 @@ void state_dir_remove(struct server *s)
 		test_note("could not remove %s", s->dir);
 }
 
-char *server_log_text(const struct server *s)
+char *log_text(const char *path)
 {
-	int fd = open(s->log, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return strdup("");
 	char *t = test_read_all(fd);
 	close(fd);
 	return t;
+}
+
+char *server_log_text(const struct server *s)
+{
+	return log_text(s->log);
 }
 
 void server_start(struct server *s, unsigned workers, const char *token_file,
@@ -88,9 +93,21 @@ void server_start(struct server *s, unsigned workers, const char *token_file,
 	for (size_t i = 0; extra && extra[i] && n < 30; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
+	char *log = NULL;
+	s->pid = spawn_logged(argv, s->log, "listening on ", &log);
+	/* "listening on HOST:PORT (http|https), ..." (an IPv4 host) */
+	const char *colon = strchr(strstr(log, "listening on "), ':');
+	s->port = colon ? (unsigned) atoi(colon + 1) : 0;
+	CHECK(s->port != 0, "no port in: %s", log);
+	free(log);
+	test_note("serve pid %d on port %u", (int) s->pid, s->port);
+}
+
+pid_t spawn_logged(const char *const *argv, const char *logpath, const char *ready, char **log)
+{
 	setenv("STRATBOX_DATA_DIR", serve_data_dir(), 1);
-	int logfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	CHECK(logfd >= 0, "%s: %s", s->log, strerror(errno));
+	int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(logfd >= 0, "%s: %s", logpath, strerror(errno));
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -102,32 +119,26 @@ void server_start(struct server *s, unsigned workers, const char *token_file,
 		_exit(127);
 	}
 	close(logfd);
-	s->pid = pid;
-	s->port = 0;
-	for (int i = 0; i < 600 && s->port == 0; i++) {
-		char *log = server_log_text(s);
-		/* "listening on HOST:PORT (http|https), ..." (an IPv4 host) */
-		const char *at = strstr(log, "listening on ");
-		const char *colon = at ? strchr(at, ':') : NULL;
-		if (colon != NULL)
-			s->port = (unsigned) atoi(colon + 1);
-		int st;
-		if (s->port == 0 && waitpid(pid, &st, WNOHANG) == pid) {
-			s->pid = 0;
-			test_fail_at(__FILE__, __LINE__, "serve exited before listening: %s", log);
+	for (int i = 0; i < 600; i++) {
+		char *text = log_text(logpath);
+		if (strstr(text, ready) != NULL) {
+			*log = text;
+			return pid;
 		}
-		free(log);
-		if (s->port == 0)
-			usleep(50 * 1000);
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			test_fail_at(__FILE__, __LINE__, "%s %s exited before saying \"%s\": %s",
+				     argv[0], argv[1], ready, text);
+		free(text);
+		usleep(50 * 1000);
 	}
-	if (s->port == 0) {
-		char *log = server_log_text(s);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		test_fail_at(__FILE__, __LINE__, "serve did not listen within 30 s: %s", log);
-	}
-	test_note("serve pid %d on port %u", (int) pid, s->port);
+	char *text = log_text(logpath);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	test_fail_at(__FILE__, __LINE__, "%s %s did not say \"%s\" within 30 s: %s", argv[0],
+		     argv[1], ready, text);
 }
+
 
 int server_signal_wait(struct server *s, int sig)
 {

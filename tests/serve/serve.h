@@ -25,6 +25,12 @@ void server_start(struct server *s, unsigned workers, const char *token_file,
 int server_signal_wait(struct server *s, int sig);
 /* The log so far (to be freed). */
 char *server_log_text(const struct server *s);
+/* A file's text, "" when there is none (to be freed). */
+char *log_text(const char *path);
+/* Start argv with its stderr in logpath (stdin and stdout /dev/null) and
+ * wait until the log says ready: its pid, *log the log then (to be
+ * freed).  Fails the test when it exits first or is not ready in 30 s. */
+pid_t spawn_logged(const char *const *argv, const char *logpath, const char *ready, char **log);
 
 struct http_reply {
 	int status;	/* 0: no answer */

@@ -167,50 +167,18 @@ struct worker {
 
 static char *worker_log(const struct worker *w)
 {
-	int fd = open(w->log, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return strdup("");
-	char *t = test_read_all(fd);
-	close(fd);
-	return t;
+	return log_text(w->log);
 }
 
 static void worker_start(struct worker *w, const struct redis *r, const char *name)
 {
 	snprintf(w->log, sizeof(w->log), "%s/%s.log", r->dir, name);
-	setenv("STRATBOX_DATA_DIR", serve_data_dir(), 1);
 	const char *argv[] = { test_stratbox(), "worker", "--queue", r->url, "--workers", "1",
 			       "--visibility-timeout", VISIBILITY, NULL };
-	int logfd = open(w->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	CHECK(logfd >= 0, "%s: %s", w->log, strerror(errno));
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(logfd, 2);
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(null, 1);
-		execv(argv[0], (char *const *) argv);
-		_exit(127);
-	}
-	close(logfd);
-	w->pid = pid;
-	for (int i = 0; i < 600; i++) {
-		char *log = worker_log(w);
-		bool ready = strstr(log, "ready:") != NULL;
-		int st;
-		if (!ready && waitpid(pid, &st, WNOHANG) == pid) {
-			w->pid = 0;
-			test_fail_at(__FILE__, __LINE__, "worker %s exited before ready: %s", name, log);
-		}
-		free(log);
-		if (ready) {
-			test_note("worker %s pid %d", name, (int) pid);
-			return;
-		}
-		usleep(50 * 1000);
-	}
-	test_fail_at(__FILE__, __LINE__, "worker %s not ready within 30 s", name);
+	char *log = NULL;
+	w->pid = spawn_logged(argv, w->log, "ready:", &log);
+	free(log);
+	test_note("worker %s pid %d", name, (int) w->pid);
 }
 
 static int worker_stop(struct worker *w, int sig)
