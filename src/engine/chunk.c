@@ -1,151 +1,25 @@
 /* The host's side of the lockstep: a job on a pool slot running k
- * instances of the strategy, and k engines here that fill their orders.
+ * instances of the strategy (driver.c), and k engines here that fill their
+ * orders, bar by bar (event mode) or from targets checked against prefix
+ * runs (vectorised mode).
  *
- * The region (src/pyrt/lockstep.h) is written only by this thread and read
- * back only where the slot answers: orders and targets are copied out,
- * bounded and validated before anything uses them, and nothing the host
- * wrote earlier is ever read back (its engines hold the truth).  Bars are
- * written one at a time, after the answers for the bar before: the slot's
- * process never holds a bar beyond the one it is deciding on.
- *
- * The job itself runs on a second thread (sbx_pool_run() blocks while its
- * supervisor watches it); when it ends, for whatever reason, that thread
- * sets `done` and wakes this one, which stops waiting for answers. */
+ * Orders and targets are copied out of the region, bounded and validated
+ * before anything uses them, and nothing the host wrote earlier is ever
+ * read back (its engines hold the truth).  Bars are written one at a time,
+ * after the answers for the bar before: the slot's process never holds a
+ * bar beyond the one it is deciding on. */
 #include "common/parse.h"
 #include "common/util.h"
 #include "engine/chunk.h"
-#include "pyrt/lockstep.h"
+#include "engine/driver.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/futex.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/random.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-#define DEFAULT_SPIN_NS 1000000u
-#define REGION_MAX (2ull << 30)
-#define ALIGN64(x) (((x) + 63u) & ~(uint64_t) 63u)
-
-struct driver {
-	struct chunk *c;
-	sbx_pool *pool;
-	struct ls_header *h;
-	struct ls_header lay; /* the layout as made here: never read back from h */
-	size_t size;
-	int fd;
-	int kill_fd; /* an eventfd: written, the job is killed (sbx_job.cancel_fd) */
-	bool killed; /* by the host: cancelled, or it would not end */
-	uint64_t tick_end; /* driver_end: when to say the end again */
-	uint32_t host_seq, slot_seq;
-	struct ls_spin spin;
-	size_t written; /* bars [0, written) are in the region */
-	/* the job's thread */
-	pthread_t th;
-	bool started;
-	atomic_int done;
-	struct sbx_job sj;
-	struct sbx_job_result jr;
-	int run_rc;
-	sbx_error *run_err;
-	bt_engine **eng;
-	bool *failed;
-	size_t *warmup;
-};
-
-static void *job_thread(void *arg)
-{
-	struct driver *d = arg;
-	d->run_rc = sbx_pool_run(d->pool, &d->sj, &d->jr, &d->run_err);
-	atomic_store(&d->done, 1);
-	/* wake the driver if it sleeps on the slot's word */
-	syscall(SYS_futex, &d->h->slot_seq, FUTEX_WAKE, 1, NULL, NULL, 0);
-	return NULL;
-}
-
-/* Kill the strategy's process (once). */
-static void kill_job(struct driver *d)
-{
-	uint64_t one = 1;
-	if (!d->killed && write(d->kill_fd, &one, sizeof(one)) == sizeof(one))
-		d->killed = true;
-}
-
-/* Stop waiting: the job ended, or the caller cancels the backtest (then
- * the job is killed, and ends within the watch's next poll). */
-static bool job_done(void *arg)
-{
-	struct driver *d = arg;
-	const volatile int *cancel = d->c->job->cancel;
-	if (cancel != NULL && *cancel && !d->killed) {
-		d->c->cancelled = true;
-		kill_job(d);
-	}
-	return atomic_load(&d->done) != 0;
-}
-
-/* Wait until the slot has posted `want`; false when the job ended first,
- * or when the slot's count moved on its own (a broken protocol). */
-static bool wait_slot(struct driver *d, uint32_t want)
-{
-	static const struct timespec tick = { 0, 20 * 1000000L };
-	uint32_t now = ls_wait_change(&d->h->slot_seq, want - 1, &d->h->host_sleeping, &d->spin,
-				      &tick, job_done, d);
-	return now == want;
-}
-
-static void post_host(struct driver *d, uint32_t kind, uint64_t upto)
-{
-	d->h->kind = kind;
-	d->h->upto = upto;
-	/* the slot may lie about sleeping: then it only waits for itself */
-	ls_bump(&d->h->host_seq, ++d->host_seq, &d->h->slot_sleeping, kind == LS_END);
-}
-
-static double *col(struct driver *d, size_t sym, int which)
-{
-	return (double *) ((char *) d->h + d->lay.cols_off) +
-	       (sym * 5 + (size_t) which) * d->lay.nbars;
-}
-
-/* Put bars [written, upto) into the region. */
-static void write_bars(struct driver *d, size_t upto)
-{
-	const bt_data *data = d->c->job->data;
-	int64_t *time = (int64_t *) ((char *) d->h + d->lay.time_off);
-	uint8_t *has = (uint8_t *) d->h + d->lay.has_off;
-	for (size_t i = d->written; i < upto; i++) {
-		time[i] = data->time[i];
-		for (size_t s = 0; s < data->nsym; s++) {
-			const bt_symbol *y = &data->sym[s];
-			col(d, s, 0)[i] = y->open[i];
-			col(d, s, 1)[i] = y->high[i];
-			col(d, s, 2)[i] = y->low[i];
-			col(d, s, 3)[i] = y->close[i];
-			col(d, s, 4)[i] = y->volume[i];
-			has[s * data->n + i] = y->has_bar[i];
-		}
-	}
-	if (upto > d->written)
-		d->written = upto;
-}
-
-static struct ls_account *account(struct driver *d, size_t i)
-{
-	return (struct ls_account *) ((char *) d->h + d->lay.acct_off) + i;
-}
-
-static struct ls_answer *answer(struct driver *d, size_t i)
-{
-	return (struct ls_answer *) ((char *) d->h + d->lay.answer_off) + i;
-}
 
 /* The instance's error text, copied out of the region and made valid UTF-8. */
 static char *copy_error(const struct ls_answer *a)
@@ -168,104 +42,6 @@ static void fail_run(struct chunk_run *r, char *msg)
 	else
 		free(msg);
 	r->status = "STRATEGY_ERROR";
-}
-
-/* ---- setting up ---- */
-
-static int region_new(struct driver *d, sbx_error **err)
-{
-	const struct chunk *c = d->c;
-	const bt_data *data = c->job->data;
-	if (data->nsym > LS_MAX_SYMBOLS)
-		return sbx_error_set(err, 0, "a backtest takes at most %u symbols", LS_MAX_SYMBOLS);
-	if (c->k == 0 || c->k > LS_MAX_INSTANCES)
-		return sbx_error_set(err, 0, "at most %u instances in one slot", LS_MAX_INSTANCES);
-	/* config: symbols, strategy, params per instance */
-	json_t *cfg = json_object(), *syms = json_array(), *inst = json_array();
-	for (size_t s = 0; s < data->nsym; s++)
-		json_array_append_new(syms, json_string(data->sym[s].name));
-	for (size_t i = 0; i < c->k; i++)
-		json_array_append_new(inst, json_pack("{s:O}", "params", c->runs[i].params));
-	json_object_set_new(cfg, "symbols", syms);
-	json_object_set_new(cfg, "instances", inst);
-	json_object_set_new(cfg, "cash", json_real(c->job->config.cash));
-	json_object_set_new(cfg, "strategy",
-			    c->job->strategy ? json_string(c->job->strategy) : json_null());
-	cleanup_free char *cfg_text = json_dumps(cfg, JSON_COMPACT | JSON_REAL_PRECISION(17));
-	json_decref(cfg);
-	if (cfg_text == NULL)
-		return sbx_error_set(err, ENOMEM, "backtest config");
-	size_t cfg_len = strlen(cfg_text);
-	if (cfg_len > LS_CONFIG_MAX)
-		return sbx_error_set(err, 0, "the parameters take %zu bytes; at most %u", cfg_len,
-				     LS_CONFIG_MAX);
-	uint64_t n = data->n, off = ALIGN64(sizeof(struct ls_header));
-	struct ls_header h;
-	memset(&h, 0, sizeof(h));
-	h.magic = LS_MAGIC;
-	h.version = LS_VERSION;
-	h.nsym = (uint32_t) data->nsym;
-	h.nbars = n;
-	h.ninst = c->k;
-	h.spin_ns = d->spin.max;
-	h.config_off = off;
-	h.config_len = cfg_len;
-	off = ALIGN64(off + cfg_len);
-	h.time_off = off;
-	off = ALIGN64(off + n * 8);
-	h.cols_off = off;
-	off = ALIGN64(off + data->nsym * 5 * n * 8);
-	h.has_off = off;
-	off = ALIGN64(off + data->nsym * n);
-	h.acct_off = off;
-	off = ALIGN64(off + c->k * sizeof(struct ls_account));
-	h.answer_off = off;
-	off = ALIGN64(off + c->k * sizeof(struct ls_answer));
-	h.targets_off = off;
-	off = ALIGN64(off + c->k * n * 8);
-	h.size = off;
-	if (off > REGION_MAX)
-		return sbx_error_set(err, 0,
-				     "%zu bars of %zu symbols for %zu instances need %llu MiB of "
-				     "shared memory; at most %llu: fewer instances per slot",
-				     (size_t) n, data->nsym, c->k, (unsigned long long) (off >> 20),
-				     (unsigned long long) (REGION_MAX >> 20));
-	d->fd = memfd_create("stratbox-lockstep", MFD_CLOEXEC);
-	if (d->fd < 0)
-		return sbx_error_set(err, errno, "memfd_create");
-	if (ftruncate(d->fd, (off_t) off) < 0)
-		return sbx_error_set(err, errno, "lockstep region of %llu bytes",
-				     (unsigned long long) off);
-	void *p = mmap(NULL, off, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
-	if (p == MAP_FAILED)
-		return sbx_error_set(err, errno, "map the lockstep region");
-	d->h = p;
-	d->size = off;
-	*d->h = h;
-	d->lay = h;
-	memcpy((char *) p + h.config_off, cfg_text, cfg_len);
-	for (size_t i = 0; i < c->k; i++) {
-		struct ls_account *a = account(d, i);
-		a->cash = a->equity = a->available = c->job->config.cash;
-	}
-	return 0;
-}
-
-static void driver_free(struct driver *d)
-{
-	if (d->h != NULL)
-		munmap(d->h, d->size);
-	if (d->fd >= 0)
-		close(d->fd);
-	if (d->kill_fd >= 0)
-		close(d->kill_fd);
-	for (size_t i = 0; d->eng && i < d->c->k; i++)
-		bt_engine_free(d->eng[i]);
-	free(d->eng);
-	free(d->failed);
-	free(d->warmup);
-	sbx_job_result_clear(&d->jr);
-	sbx_error_free(d->run_err);
 }
 
 /* ---- event mode ---- */
@@ -293,7 +69,7 @@ static int to_order(const struct ls_order *o, size_t nsym, bt_order *out)
 static void take_answer(struct driver *d, size_t i, size_t bar)
 {
 	struct chunk_run *r = &d->c->runs[i];
-	const struct ls_answer *a = answer(d, i);
+	const struct ls_answer *a = driver_answer(d, i);
 	uint64_t abar = a->bar;
 	uint32_t n = a->norders, elen = a->error_len;
 	if (elen > 0) {
@@ -339,7 +115,7 @@ static void show_account(struct driver *d, size_t i)
 {
 	bt_account acc;
 	bt_engine_account(d->eng[i], &acc);
-	struct ls_account *a = account(d, i);
+	struct ls_account *a = driver_account(d, i);
 	a->cash = acc.cash;
 	a->equity = acc.equity;
 	a->available = acc.available;
@@ -376,11 +152,11 @@ static void drive_event(struct driver *d)
 			break; /* every instance ruined or failed: nothing to ask */
 		if (bar < wmin)
 			continue;
-		write_bars(d, bar + 1);
+		driver_write_bars(d, bar + 1);
 		for (size_t i = 0; i < c->k; i++)
 			show_account(d, i);
-		post_host(d, LS_BAR, bar + 1);
-		if (!wait_slot(d, ++d->slot_seq)) {
+		driver_post(d, LS_BAR, bar + 1);
+		if (!driver_wait_slot(d, ++d->slot_seq)) {
 			c->host_error = str_printf("the strategy's process ended at bar %zu of %zu, "
 						   "before the backtest did", bar, n);
 			break;
@@ -463,9 +239,9 @@ static void drive_cuts(struct driver *d, struct vector_runs *v, size_t k0, size_
 	uint64_t t0 = ls_now_ns();
 	for (size_t k = k0; k < k1; k++) {
 		size_t upto = c->cuts[k];
-		write_bars(d, upto);
-		post_host(d, LS_CUT, upto);
-		if (!wait_slot(d, ++d->slot_seq)) {
+		driver_write_bars(d, upto);
+		driver_post(d, LS_CUT, upto);
+		if (!driver_wait_slot(d, ++d->slot_seq)) {
 			c->host_error = str_printf("the strategy's process ended at cut %zu of %zu "
 						   "(%zu bars), before the backtest did",
 						   k + 1, c->ncuts, upto);
@@ -475,7 +251,7 @@ static void drive_cuts(struct driver *d, struct vector_runs *v, size_t k0, size_
 		for (size_t i = 0; i < c->k; i++) {
 			if (d->failed[i])
 				continue;
-			const struct ls_answer *a = answer(d, i);
+			const struct ls_answer *a = driver_answer(d, i);
 			if (a->error_len > 0) {
 				d->failed[i] = true;
 				char *e = copy_error(a);
@@ -542,121 +318,13 @@ static void vector_runs_free(const struct chunk *c, struct vector_runs *v)
 
 /* ---- the chunk ---- */
 
-static int driver_init(struct driver *d, sbx_pool *pool, struct chunk *c, sbx_error **err)
-{
-	memset(d, 0, sizeof(*d));
-	d->c = c;
-	d->pool = pool;
-	d->fd = -1;
-	d->kill_fd = eventfd(0, EFD_CLOEXEC);
-	if (d->kill_fd < 0)
-		return sbx_error_set(err, errno, "backtest: eventfd");
-	uint64_t spin = c->job->spin_ns;
-	if (spin == UINT64_MAX) {
-		/* STRATBOX_LOCKSTEP_SPIN_NS: for benchmarks of the exchange */
-		const char *env = getenv("STRATBOX_LOCKSTEP_SPIN_NS");
-		spin = env && *env ? strtoull(env, NULL, 10) : DEFAULT_SPIN_NS;
-	}
-	d->spin.max = d->spin.cur = spin;
-	d->eng = calloc(c->k, sizeof(*d->eng));
-	d->failed = calloc(c->k, sizeof(bool));
-	d->warmup = calloc(c->k, sizeof(size_t));
-	if (d->eng == NULL || d->failed == NULL || d->warmup == NULL)
-		return sbx_error_set(err, ENOMEM, "backtest");
-	return region_new(d, err);
-}
-
-/* Start the strategy's process on the region and wait for its hello.
- * Returns its mode (LS_EVENT, LS_VECTOR), 0 when there was none (the
- * process ended first; a malformed one sets c->host_error), -1 with *err
- * when the job could not start. */
-static int driver_start(struct driver *d, sbx_error **err)
-{
-	const bt_job *job = d->c->job;
-	size_t k = d->c->k;
-	/* the limits are each backtest's: k of them share this process's time */
-	uint64_t timeout = job->timeout_ns ? job->timeout_ns : BT_DEFAULT_TIMEOUT_NS;
-	d->sj = (struct sbx_job){ .code = job->code,
-				  .code_len = job->code_len,
-				  .timeout_ns = timeout * k,
-				  .memory = job->memory,
-				  .millicpus = job->millicpus,
-				  .cpu_time_ns = job->cpu_time_ns * k,
-				  .seed = job->seed,
-				  .has_seed = job->has_seed,
-				  .lockstep_fd = d->fd,
-				  .cancel_fd = d->kill_fd };
-	if (pthread_create(&d->th, NULL, job_thread, d) != 0)
-		return sbx_error_set(err, EAGAIN, "backtest thread");
-	d->started = true;
-	if (!wait_slot(d, ++d->slot_seq)) {
-		if (!atomic_load(&d->done)) {
-			d->c->host_error = strdup("a malformed hello from the strategy");
-			post_host(d, LS_END, 0); /* its runtime waits for a bar: let it end now */
-		}
-		return 0;
-	}
-	uint32_t mode = __atomic_load_n(&d->h->slot_mode, __ATOMIC_ACQUIRE);
-	if (mode != LS_VECTOR && mode != LS_EVENT) {
-		d->c->host_error = str_printf("a malformed hello from the strategy (mode %u)", mode);
-		return 0;
-	}
-	return (int) mode;
-}
-
-/* Stop waiting after the end: the job ended, or the tick is over. */
-static bool end_wait_done(void *arg)
-{
-	struct driver *d = arg;
-	return job_done(d) || ls_now_ns() >= d->tick_end;
-}
-
-/* How long the strategy's process has to end once told to. */
-#define END_GRACE_NS (1000ull * 1000000ull)
-
-/* Tell the process to end and wait for its result.  The end is said again
- * every 20 ms (hostile code can overwrite the word that says it, between
- * the host's write and its runtime's read); a process that has not ended
- * after END_GRACE_NS is killed, and the run is the strategy's error. */
-static int driver_end(struct driver *d, sbx_error **err)
-{
-	if (!d->started)
-		return 0;
-	uint64_t t0 = ls_now_ns();
-	for (;;) {
-		post_host(d, LS_END, d->written);
-		uint32_t seen = __atomic_load_n(&d->h->slot_seq, __ATOMIC_ACQUIRE);
-		static const struct timespec tick = { 0, 20 * 1000000L };
-		d->tick_end = ls_now_ns() + 20 * 1000000ull;
-		(void) ls_wait_change(&d->h->slot_seq, seen, &d->h->host_sleeping, &d->spin,
-				      &tick, end_wait_done, d);
-		if (atomic_load(&d->done))
-			break;
-		if (!d->killed && ls_now_ns() - t0 > END_GRACE_NS) {
-			kill_job(d);
-			d->c->killed_at_end = d->killed;
-			if (d->killed && d->c->host_error == NULL)
-				d->c->host_error = strdup(
-					"the strategy's process did not end when the backtest did");
-		}
-	}
-	pthread_join(d->th, NULL);
-	d->started = false;
-	if (d->run_rc < 0) {
-		*err = d->run_err;
-		d->run_err = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* The hello's warmups and errors; an engine for each instance. */
 static void take_hello(struct driver *d)
 {
 	struct chunk *c = d->c;
 	const bt_job *job = c->job;
 	for (size_t i = 0; i < c->k; i++) {
-		const struct ls_answer *a = answer(d, i);
+		const struct ls_answer *a = driver_answer(d, i);
 		uint64_t w = a->bar;
 		d->warmup[i] = w < job->data->n ? (size_t) w : job->data->n - 1;
 		c->runs[i].config = job->config;
