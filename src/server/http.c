@@ -252,21 +252,19 @@ int http_start(struct sbx_server *s, sbx_error **err)
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
 			 (tls ? MHD_USE_TLS : 0);
+	/* the certificate and key only with TLS: MHD_OPTION_END first without */
+	struct MHD_OptionItem tls_opts[] = {
+		{ tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	errno = 0;
-	if (tls)
-		s->mhd = MHD_start_daemon(
-			flags, (uint16_t) s->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-			(struct sockaddr *) &ss, MHD_OPTION_CONNECTION_LIMIT,
-			(unsigned) CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-			s->opt.request_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL,
-			MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-			MHD_OPTION_END);
-	else
-		s->mhd = MHD_start_daemon(flags, (uint16_t) s->port, NULL, NULL, on_request, s,
-					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
-					  MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
-					  MHD_OPTION_CONNECTION_TIMEOUT, s->opt.request_timeout_s,
-					  MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL, MHD_OPTION_END);
+	s->mhd = MHD_start_daemon(flags, (uint16_t) s->port, NULL, NULL, on_request, s,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTION_LIMIT,
+				  MHD_OPTION_CONNECTION_TIMEOUT, s->opt.request_timeout_s,
+				  MHD_OPTION_NOTIFY_COMPLETED, body_free, NULL, MHD_OPTION_ARRAY,
+				  tls_opts, MHD_OPTION_END);
 	int e = errno;
 	if (key != NULL)
 		explicit_bzero(key, strlen(key));
