@@ -224,6 +224,8 @@ void v_full_disk_gives_503_not_corruption(void)
 	CHECK_INT_EQ(r.status, 202);
 	char *during = strdup(jstr(r.json, "id"));
 	http_reply_free(&r);
+	/* taken by a worker before the disk fills (taking it is a write too) */
+	wait_status(&s, NULL, during, "running");
 	char filler[600];
 	fill_disk(s.dir, filler, sizeof(filler));
 	int full = 0;
