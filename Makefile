@@ -39,11 +39,12 @@ HARDEN := -fstack-protector-strong -fstack-clash-protection -fPIE
 CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) $(HARDEN) \
               -Iinclude -Isrc $(CFLAGS)
 LDFLAGS_ALL := $(LINKMODE) -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLDFLAGS) $(LDFLAGS)
-LIBS := -lseccomp -ljansson -lcap -lunistring -lnettle -lm -lpthread
+LIBS := -lseccomp -ljansson -lcap -lunistring -lnettle -lz -lm -lpthread
 
 # Built into the zygote only (they embed CPython): not library code.
 ZYGOTE_ONLY := src/pyrt/zygote.c src/pyrt/audit.c src/pyrt/lsmod.c
 LIB_SRC := $(wildcard src/common/*.c) $(wildcard src/sandbox/*.c) $(wildcard src/validate/*.c) \
+           $(wildcard src/env/*.c) \
            $(wildcard src/engine/*.c) src/queue/url.c \
            $(filter-out $(ZYGOTE_ONLY),$(wildcard src/pyrt/*.c))
 # The service (stratbox serve): its own parts, and its front end, linked

@@ -14,9 +14,10 @@ set -eu
 
 build_pkgs="gcc make libseccomp-dev libcap-dev libjansson-dev libunistring-dev
 libpython3.11-dev python3 python3-numpy python3-pandas util-linux nettle-dev nodejs npm
-libsqlite3-dev libmicrohttpd-dev libhiredis-dev libgnutls28-dev"
+libsqlite3-dev libmicrohttpd-dev libhiredis-dev libgnutls28-dev zlib1g-dev"
 test_pkgs="clang libclang-rt-14-dev bubblewrap iproute2 procps chromium fonts-dejavu-core
-python3-yaml openssl redis-server"
+python3-yaml openssl redis-server python3-venv python3-scipy python3-statsmodels
+python3-sklearn python3-matplotlib"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;

@@ -52,6 +52,16 @@ struct sbx_pool_options {
 	/* Jobs run without the audit hook (docs/security.md): for tests of
 	 * the kernel layer alone, never for strategies. */
 	bool no_audit_hook;
+	/* The environment the pool runs (docs/environments.md); all NULL: the
+	 * host's, as before environments existed.  include/stratbox/env.h
+	 * fills these from a stored environment (sbx_env_pool_options). */
+	const char *env_name;	  /* shown by `stratbox ps`; NULL: "host" */
+	const char *rootfs;	  /* the sandbox root's /usr, /etc... come from here */
+	const char *python;	  /* the interpreter's path inside the sandbox (sys.prefix) */
+	const char *preload;	  /* modules the zygote imports, comma-separated; NULL: the
+				   * allowed ones that import */
+	const char *site_packages; /* a venv's site-packages (host path), bound read-only */
+	bool no_system_site;	  /* the venv excludes the system's site-packages */
 };
 
 /* One job: Python source and an optional JSON document for
