@@ -181,7 +181,10 @@ $(O)/stratbox-serve: $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) $(PAGE_ASSETS_O) 
 		$(O)/libstratbox.a $(SERVER_LIBS) $(LIBS)
 
 # The zygote embeds CPython, so it links libpython dynamically (numpy and
-# pandas are extension modules loaded with dlopen).
+# pandas are extension modules loaded with dlopen).  Everything else is
+# linked in statically: in an environment's root filesystem (an image,
+# docs/environments.md) the zygote finds only what Python itself needs
+# (libpython3.11, libc, libm, libz, libexpat), never libseccomp or jansson.
 PY_CFLAGS := $(shell python3.11-config --includes 2>/dev/null | sed 's/-I/-isystem /g')
 PY_LIBS := -lpython3.11
 ifeq ($(BUILD),asan)
@@ -197,7 +200,8 @@ ZYGOTE_SRC := $(ZYGOTE_ONLY)
 $(O)/stratbox-zygote: $(ZYGOTE_SRC) src/pyrt/audit.h src/pyrt/lsmod.h src/pyrt/lockstep.h $(O)/libstratbox.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $(ZYGOTE_SRC) \
-		$(O)/libstratbox.a -lseccomp -ljansson -lcap -lunistring $(PY_LIBS) -lm -lpthread
+		$(O)/libstratbox.a -Wl,-Bstatic -lseccomp -ljansson -lcap -lunistring -lnettle -lz \
+		-Wl,-Bdynamic $(PY_LIBS) -lm -lpthread
 endif
 
 # The package imported inside the sandbox, next to the binaries.

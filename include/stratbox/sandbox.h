@@ -80,6 +80,14 @@ int sbx_config_add_bind(sbx_config *cfg, const char *src, const char *dst, bool 
  * false, such a bind is refused and the run is a SANDBOX_ERROR naming the
  * source and the link's target). */
 void sbx_config_set_follow_symlinks(sbx_config *cfg, bool follow);
+/* Build the sandbox's root from the tree at dir (an environment's root
+ * filesystem, docs/environments.md) instead of the host: /usr, the
+ * merged-/usr links (/bin, /lib, ...) and the bound /etc files come from
+ * dir, read-only, and nothing of the host's /usr is visible.  The tree is
+ * trusted to be the caller's (a sealed environment store): its top-level
+ * /usr must be a directory, its links are copied as links.  NULL: the
+ * host's (the default). */
+int sbx_config_set_rootfs(sbx_config *cfg, const char *dir, sbx_error **err);
 /* "NAME=VALUE"; replaces an earlier value of NAME. */
 int sbx_config_add_env(sbx_config *cfg, const char *assignment, sbx_error **err);
 int sbx_config_set_cwd(sbx_config *cfg, const char *dir, sbx_error **err);

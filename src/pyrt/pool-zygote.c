@@ -18,7 +18,36 @@
 
 #define ZYGOTE_IN_SANDBOX "/opt/stratbox/bin/stratbox-zygote"
 #define PACKAGE_IN_SANDBOX "/opt/stratbox/python"
+#define SITE_IN_SANDBOX "/opt/stratbox/site-packages"
 #define ZYGOTE_START_NS (120ull * 1000000000ull)
+
+/* The environment's part of the zygote's sandbox (docs/environments.md):
+ * its root filesystem, the interpreter's path in it, the preload list, a
+ * venv's site-packages bound read-only. */
+static int zygote_environment(struct sbx_pool *p, sbx_config *c, sbx_error **err)
+{
+	const struct sbx_pool_options *o = &p->opt;
+	if (o->rootfs && sbx_config_set_rootfs(c, o->rootfs, err) < 0)
+		return -1;
+	const char *vars[][2] = {
+		{ "STRATBOX_PYTHON", o->python },
+		{ "STRATBOX_PRELOAD", o->preload },
+		{ "STRATBOX_SITE_PACKAGES", o->site_packages ? SITE_IN_SANDBOX : NULL },
+		{ "STRATBOX_NO_SYSTEM_SITE", o->no_system_site ? "1" : NULL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+		if (vars[i][1] == NULL)
+			continue;
+		cleanup_free char *a = str_printf("%s=%s", vars[i][0], vars[i][1]);
+		if (a == NULL)
+			return sbx_error_set(err, ENOMEM, "pool");
+		if (sbx_config_add_env(c, a, err) < 0)
+			return -1;
+	}
+	if (o->site_packages && sbx_config_add_bind(c, o->site_packages, SITE_IN_SANDBOX, false, err) < 0)
+		return -1;
+	return 0;
+}
 
 int zygote_config(struct sbx_pool *p, sbx_error **err)
 {
@@ -27,8 +56,9 @@ int zygote_config(struct sbx_pool *p, sbx_error **err)
 		return sbx_error_set(err, ENOMEM, "pool");
 	p->zcfg = c;
 	char *const argv[] = { (char *) ZYGOTE_IN_SANDBOX };
-	char allowed[2200];
-	snprintf(allowed, sizeof(allowed), "STRATBOX_ALLOWED_IMPORTS=%s", p->allowed_csv);
+	cleanup_free char *allowed = str_printf("STRATBOX_ALLOWED_IMPORTS=%s", p->allowed_csv);
+	if (allowed == NULL)
+		return sbx_error_set(err, ENOMEM, "pool");
 	/* One BLAS/OpenMP thread and a fixed hash seed: deterministic jobs,
 	 * and a zygote without threads, which forking requires. */
 	static const char *const env[] = {
@@ -51,6 +81,8 @@ int zygote_config(struct sbx_pool *p, sbx_error **err)
 			return -1;
 	if (p->opt.cgroup_parent && sbx_config_set_cgroup_parent(c, p->opt.cgroup_parent, err) < 0)
 		return -1;
+	if (zygote_environment(p, c, err) < 0)
+		return sbx_error_wrap(err, "environment %s", p->opt.env_name ? p->opt.env_name : "host");
 	sbx_config_no_wall_limit(c); /* lives as long as the pool */
 	sbx_config_set_policy(c, SBX_POLICY_ZYGOTE);
 	sbx_config_keep_caps(c);

@@ -368,7 +368,19 @@ static void python_start(char *versions, size_t size)
 	config.parse_argv = 0;
 	config.use_hash_seed = 1; /* deterministic: the same hash seed everywhere */
 	config.hash_seed = 0;
-	PyConfig_SetString(&config, &config.program_name, L"/usr/bin/python3");
+	/* The interpreter's path decides sys.prefix, where the standard
+	 * library is looked for: /usr/bin/python3 on Debian, /usr/local/bin
+	 * in an image built from python.org's sources (an environment says,
+	 * docs/environments.md). */
+	const char *python = getenv("STRATBOX_PYTHON");
+	wchar_t *wpython = Py_DecodeLocale(python && python[0] == '/' ? python : "/usr/bin/python3",
+					   NULL);
+	if (wpython == NULL) {
+		fprintf(stderr, "stratbox-zygote: bad STRATBOX_PYTHON\n");
+		_exit(70);
+	}
+	PyConfig_SetString(&config, &config.program_name, wpython);
+	PyMem_RawFree(wpython);
 	/* Before the interpreter exists, so that nothing run in it can have
 	 * been first; Python code cannot remove it (PEP 578). */
 	if (PyImport_AppendInittab("_stratbox_ls", lsmod_init) < 0) {
@@ -394,6 +406,55 @@ static void python_start(char *versions, size_t size)
 	_exit(70);
 }
 
+/* "a,b,c" as a new list of str; NULL with a Python error. */
+static PyObject *csv_list(const char *csv)
+{
+	PyObject *list = PyList_New(0);
+	for (const char *t = csv ? csv : ""; list != NULL && *t;) {
+		size_t n = strcspn(t, ",");
+		if (n > 0) {
+			PyObject *s = PyUnicode_FromStringAndSize(t, (Py_ssize_t) n);
+			if (s == NULL || PyList_Append(list, s) < 0) {
+				Py_XDECREF(s);
+				Py_CLEAR(list);
+				break;
+			}
+			Py_DECREF(s);
+		}
+		t += n + (t[n] == ',');
+	}
+	return list;
+}
+
+/* A venv environment (docs/environments.md): its site-packages (bound
+ * read-only at STRATBOX_SITE_PACKAGES) go first on sys.path, after the
+ * stratbox package; without the system's site-packages
+ * (STRATBOX_NO_SYSTEM_SITE, the venv's include-system-site-packages =
+ * false), the interpreter's dist-/site-packages directories are dropped. */
+static int site_paths(void)
+{
+	PyObject *sys_path = PySys_GetObject("path");
+	if (sys_path == NULL)
+		return -1;
+	if (getenv("STRATBOX_NO_SYSTEM_SITE") != NULL) {
+		for (Py_ssize_t i = PyList_GET_SIZE(sys_path) - 1; i >= 0; i--) {
+			const char *e = PyUnicode_AsUTF8(PyList_GET_ITEM(sys_path, i));
+			if (e == NULL)
+				return -1;
+			if ((strstr(e, "/dist-packages") || strstr(e, "/site-packages")) &&
+			    PySequence_DelItem(sys_path, i) < 0)
+				return -1;
+		}
+	}
+	const char *site = getenv("STRATBOX_SITE_PACKAGES");
+	if (site == NULL)
+		return 0;
+	PyObject *dir = PyUnicode_FromString(site);
+	int r = dir ? PyList_Insert(sys_path, 1, dir) : -1;
+	Py_XDECREF(dir);
+	return r;
+}
+
 /* sys.path, the allowed-import list, the preload; -1 with a Python error. */
 static int python_load(char *versions, size_t size)
 {
@@ -402,19 +463,16 @@ static int python_load(char *versions, size_t size)
 	if (sys_path == NULL || dir == NULL || PyList_Insert(sys_path, 0, dir) < 0)
 		return -1;
 	Py_DECREF(dir);
-	const char *list = getenv("STRATBOX_ALLOWED_IMPORTS");
-	allowed = PyList_New(0);
-	char buf[2048];
-	snprintf(buf, sizeof(buf), "%s", list ? list : "");
-	char *save = NULL;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		PyObject *s = PyUnicode_FromString(t);
-		if (s == NULL || PyList_Append(allowed, s) < 0)
-			return -1;
-		Py_DECREF(s);
-	}
+	allowed = csv_list(getenv("STRATBOX_ALLOWED_IMPORTS"));
+	const char *pre = getenv("STRATBOX_PRELOAD");
+	PyObject *preload = pre ? csv_list(pre) : Py_NewRef(allowed);
+	if (allowed == NULL || preload == NULL || site_paths() < 0)
+		return -1;
 	PyObject *zyg = PyImport_ImportModule("stratbox._zygote");
-	PyObject *v = zyg ? PyObject_CallMethod(zyg, "preload", "OO", allowed, audit_off ? Py_False : Py_True) : NULL;
+	PyObject *v = zyg ? PyObject_CallMethod(zyg, "preload", "OOO", allowed,
+						audit_off ? Py_False : Py_True, preload)
+			  : NULL;
+	Py_DECREF(preload);
 	PyObject *runner = v ? PyImport_ImportModule("stratbox._runner") : NULL;
 	if (runner == NULL)
 		return -1;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 sbx_config *sbx_config_new(void)
 {
@@ -50,6 +51,7 @@ void sbx_config_free(sbx_config *c)
 	free_strv(c->env, c->nenv);
 	free_strv(c->argv, (size_t) c->argc);
 	free(c->cwd);
+	free(c->rootfs);
 	free(c->cgroup_parent);
 	free(c);
 }
@@ -311,5 +313,30 @@ int sbx_config_add_copy(struct sbx_config *c, const char *src, const char *dst, 
 		return sbx_error_set(err, ENOMEM, "copy");
 	}
 	c->ncopies++;
+	return 0;
+}
+
+int sbx_config_set_rootfs(struct sbx_config *c, const char *dir, sbx_error **err)
+{
+	if (dir == NULL) {
+		free(c->rootfs);
+		c->rootfs = NULL;
+		return 0;
+	}
+	if (dir[0] != '/')
+		return sbx_error_set(err, 0, "root filesystem '%s' must be an absolute path", dir);
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return sbx_error_set(err, errno, "root filesystem %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return sbx_error_set(err, ENOTDIR, "root filesystem %s", dir);
+	char *d = strdup(dir);
+	if (d == NULL)
+		return sbx_error_set(err, ENOMEM, "root filesystem");
+	/* "/" and a trailing slash: the host's own paths, not "//usr" */
+	for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';
+	free(c->rootfs);
+	c->rootfs = strcmp(d, "/") == 0 ? (free(d), NULL) : d;
 	return 0;
 }

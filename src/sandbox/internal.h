@@ -58,6 +58,7 @@ struct sbx_config {
 	} copies[4];
 	int ncopies;
 	bool follow_symlinks; /* user bind sources: follow a symlink in the last component */
+	char *rootfs; /* the system directories come from this tree; NULL: the host's */
 };
 
 /* The knobs for a trusted helper (keep_caps, pass_fd, add_dir, add_copy)

@@ -7,7 +7,8 @@
  * its shape is tested without root.
  *
  * The root is a fresh tmpfs holding only read-only binds of what programs
- * need (/usr and the merged-usr links, a handful of /etc files), a /dev with
+ * need (/usr and the merged-usr links, a handful of /etc files: the host's,
+ * or an environment's root filesystem's, sbx_config_set_rootfs), a /dev with
  * five harmless devices, the new pid namespace's /proc, and a private,
  * size-capped /tmp.  Nothing of the host that is not listed here is
  * reachable: /home, /root, /etc/shadow, /var, /sys, other users' files.
@@ -290,29 +291,39 @@ static int add_copy(struct rootfs_plan *p, const char *src, const char *dst, uin
 	return 0;
 }
 
-/* Copy a host symlink (e.g. /lib -> usr/lib, /etc/localtime -> zoneinfo). */
-static int add_symlink_copy(struct rootfs_plan *p, const char *path, sbx_error **err)
+/* Copy a symlink of the system tree (e.g. /lib -> usr/lib, /etc/localtime
+ * -> zoneinfo): its text, resolved later inside the sandbox's own root. */
+static int add_symlink_copy(struct rootfs_plan *p, const char *src, const char *path,
+			    sbx_error **err)
 {
 	char target[512];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	ssize_t n = readlink(src, target, sizeof(target) - 1);
 	if (n < 0)
-		return sbx_error_set(err, errno, "readlink %s", path);
+		return sbx_error_set(err, errno, "readlink %s", src);
 	target[n] = '\0';
 	const char *t = plan_str(p, err, "%s", target);
 	return t ? add_simple(p, OP_SYMLINK, path, t, 0, err) : -1;
 }
 
-static int add_host_entry(struct rootfs_plan *p, const char *path, bool required, sbx_error **err)
+/* An entry of the system tree (the host's, or an environment's root
+ * filesystem, cfg->rootfs) at the same path in the sandbox. */
+static int add_host_entry(struct rootfs_plan *p, const char *root, const char *path, bool required,
+			  sbx_error **err)
 {
+	const char *src = path;
+	if (root != NULL && (src = plan_str(p, err, "%s%s", root, path)) == NULL)
+		return -1;
 	struct stat st;
-	if (lstat(path, &st) < 0) {
-		if (!required && errno == ENOENT)
+	if (lstat(src, &st) < 0) {
+		if (!required && (errno == ENOENT || errno == ENOTDIR))
 			return 0;
-		return sbx_error_set(err, errno, "%s", path);
+		return sbx_error_set(err, errno, "%s", src);
 	}
 	if (S_ISLNK(st.st_mode))
-		return add_symlink_copy(p, path, err);
-	return add_bind(p, path, path, false, !required, false, err);
+		return add_symlink_copy(p, src, path, err);
+	if (root != NULL && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return required ? sbx_error_set(err, EINVAL, "%s is not a file or directory", src) : 0;
+	return add_bind(p, src, path, false, !required, false, err);
 }
 
 static int plan_system(struct rootfs_plan *p, const struct sbx_config *cfg, sbx_error **err)
@@ -336,17 +347,25 @@ static int plan_system(struct rootfs_plan *p, const struct sbx_config *cfg, sbx_
 			return -1;
 	}
 
-	if (add_bind(p, "/usr", "/usr", false, false, false, err) < 0)
+	/* The system tree: the host's, or an environment's root filesystem,
+	 * whose /usr must then be a real directory (no link out of it). */
+	const char *root = cfg->rootfs;
+	if (root != NULL) {
+		const char *usr = plan_str(p, err, "%s/usr", root);
+		if (usr == NULL || add_bind(p, usr, "/usr", false, false, false, err) < 0)
+			return sbx_error_wrap(err, "root filesystem %s", root);
+	} else if (add_bind(p, "/usr", "/usr", false, false, false, err) < 0) {
 		return -1;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(usr_links); i++)
-		if (add_host_entry(p, usr_links[i], false, err) < 0)
+		if (add_host_entry(p, root, usr_links[i], false, err) < 0)
 			return -1;
 	for (size_t i = 0; i < rootfs_netc_entries; i++) {
 		const struct rootfs_etc_entry *e = &rootfs_etc_entries[i];
 		const char *path = plan_str(p, err, "/etc/%s", e->name);
 		if (path == NULL ||
 		    (e->content ? add_simple(p, OP_FILE, path, e->content, 0644, err)
-				: add_host_entry(p, path, false, err)) < 0)
+				: add_host_entry(p, root, path, false, err)) < 0)
 			return -1;
 	}
 

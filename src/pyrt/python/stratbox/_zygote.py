@@ -73,9 +73,14 @@ def _close_audit_gaps():
     subprocess.Popen.__init__ = __init__
 
 
-def preload(allowed_imports, audited=True):
+def preload(allowed_imports, audited=True, preload_list=None):
     """audited: jobs run under the audit hook (False only for tests of the
-    kernel layer alone, sbx_pool_options.no_audit_hook): close its gaps."""
+    kernel layer alone, sbx_pool_options.no_audit_hook): close its gaps.
+    preload_list: the modules imported now (the environment's preload,
+    docs/environments.md); None: every allowed module that imports.  An
+    allowed module left out is imported by the first job that asks."""
+    if preload_list is None:
+        preload_list = allowed_imports
     blocked = audited and not any(n in allowed_imports for n in NATIVE)
     if blocked:
         sys.meta_path.insert(0, _NoNative())
@@ -87,12 +92,14 @@ def preload(allowed_imports, audited=True):
         from . import strategy
 
         for name in allowed_imports:
-            if name in ("__future__", "stratbox"):
-                continue
             if name in strategy.MODULE_ALIASES:
                 # a module name LLM code guesses for BaseStrategy: this one
                 sys.modules[name] = strategy
+        for name in preload_list:
+            if name in ("__future__", "stratbox") or name in strategy.MODULE_ALIASES:
                 continue
+            if name not in allowed_imports and name.partition(".")[0] not in allowed_imports:
+                continue  # a preload never widens the allow-list
             try:
                 importlib.import_module(name)
                 loaded.append(name)
