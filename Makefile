@@ -206,9 +206,13 @@ endif
 
 # The package imported inside the sandbox, next to the binaries.
 PY_PKG := $(wildcard src/pyrt/python/stratbox/*.py)
-$(O)/python/stratbox/__init__.py: $(PY_PKG)
-	@mkdir -p $(dir $@)
+# With it, the audit hook's capability proof (tests/pyrt/hook/), which
+# `stratbox env check` re-runs on an environment's allow-list.
+SELFTEST := tests/pyrt/hook/reach.py tests/pyrt/hook/capabilities.py
+$(O)/python/stratbox/__init__.py: $(PY_PKG) $(SELFTEST)
+	@mkdir -p $(dir $@) $(O)/python/selftest
 	@cp $(PY_PKG) $(dir $@)
+	@cp $(SELFTEST) $(O)/python/selftest/
 
 # ---- tests -------------------------------------------------------------
 # The probe runs inside the sandbox: static, so it needs nothing from the

@@ -62,6 +62,10 @@ struct sbx_pool_options {
 				   * allowed ones that import */
 	const char *site_packages; /* a venv's site-packages (host path), bound read-only */
 	bool no_system_site;	  /* the venv excludes the system's site-packages */
+	/* The environment's libraries need ctypes in the process (scipy
+	 * does): it is loaded instead of kept out; strategies still may not
+	 * import it (docs/security.md says what this concedes). */
+	bool native;
 };
 
 /* One job: Python source and an optional JSON document for

@@ -11,6 +11,16 @@ int cmd_doctor(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_env(int argc, char **argv);
+/* --env and --state-dir, the same in every command (cmd_env.c): the state
+ * directory (NULL after saying why), an open environment (NULL or "host":
+ * the host's; -1 after saying why), the policy that applies (--policy
+ * FILE overrides the environment's allow-list; NULL after saying why). */
+struct sbx_env;
+struct sbx_check_policy;
+char *cli_state_dir(const char *opt);
+int cli_env_open(const char *state_opt, const char *name, struct sbx_env **out);
+struct sbx_check_policy *cli_env_policy(const char *policy_path, const struct sbx_env *env);
 /* cmd_serve.c and cmd_worker.c in stratbox-serve; serve-exec.c (which
  * runs that) in stratbox */
 int cmd_serve(int argc, char **argv);

@@ -5,6 +5,7 @@
  * the data read and aligned, one run or a sweep, and the result printed as
  * a table, JSON, or an HTML report. */
 #include "cli/cli.h"
+#include "stratbox/env.h"
 #include "common/hash.h"
 #include "common/parse.h"
 #include "common/util.h"
@@ -49,7 +50,9 @@ static const char backtest_usage[] =
 	"  --parallel N          sweep runs at once (2)\n"
 	"  --rank METRIC         what ranks a sweep (sharpe), each metric in its own direction\n"
 	"  --seed N              random and numpy seed in the strategy's process\n"
-	"  --policy FILE         validator policy (JSON)\n"
+	"  --policy FILE         validator policy (JSON); replaces the environment's allow-list\n"
+	"  --env NAME            the environment to run on (stratbox env list; default: host)\n"
+	"  --state-dir DIR       where environments are (stratbox env --help)\n"
 	"sandbox\n"
 	"  --timeout SEC         wall-clock limit of the strategy's process (60)\n"
 	"  --memory SIZE         its memory (256M)\n"
@@ -68,6 +71,7 @@ static const char backtest_usage[] =
 struct bt_opts {
 	const char *code_path, *data_dir, *symbols, *start, *end, *config_path, *strategy;
 	const char *grid, *rank, *output, *report, *policy_path, *cgroup_parent;
+	const char *env_name, *state_dir;
 	const char *data[MAX_DATA];
 	size_t ndata;
 	const char *params[MAX_PARAMS];
@@ -82,7 +86,7 @@ enum { O_DATA = 256, O_SYMBOLS, O_DATA_DIR, O_START, O_END, O_CASH, O_COMMISSION
        O_COMMISSION_FIXED, O_SPREAD, O_MARGIN, O_FRACTIONAL, O_TRADE_ON_CLOSE, O_END_POLICY,
        O_STRATEGY, O_CONFIG, O_PARAM, O_GRID, O_PARALLEL, O_RANK, O_SEED, O_POLICY, O_TIMEOUT,
        O_MEMORY, O_CPUS, O_CPU_TIME, O_CGROUP_PARENT, O_JSON, O_OUTPUT, O_REPORT, O_QUIET,
-       O_HELP };
+       O_ENV, O_STATE_DIR, O_HELP };
 
 static const struct option options[] = {
 	{ "data", required_argument, NULL, O_DATA },
@@ -115,6 +119,8 @@ static const struct option options[] = {
 	{ "output", required_argument, NULL, O_OUTPUT },
 	{ "report", required_argument, NULL, O_REPORT },
 	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "env", required_argument, NULL, O_ENV },
+	{ "state-dir", required_argument, NULL, O_STATE_DIR },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -198,6 +204,8 @@ static int parse_args(int argc, char **argv, struct bt_opts *o)
 			o->has_seed = true;
 			break;
 		case O_POLICY: o->policy_path = optarg; break;
+		case O_ENV: o->env_name = optarg; break;
+		case O_STATE_DIR: o->state_dir = optarg; break;
 		case O_TIMEOUT:
 		case O_CPU_TIME:
 			if (parse_duration(optarg, &v, &why) < 0)
@@ -540,11 +548,15 @@ int cmd_backtest(int argc, char **argv)
 		json_decref(combos);
 		return 2;
 	}
-	sbx_check_policy *policy = o.policy_path ? sbx_check_policy_load(o.policy_path, &err)
-						 : sbx_check_policy_default();
-	if (policy == NULL || bt_backtest_policy(policy, &err) < 0) {
-		cli_err("%s", err ? err->msg : "out of memory");
+	sbx_env *env = NULL;
+	sbx_check_policy *policy = NULL;
+	if (cli_env_open(o.state_dir, o.env_name, &env) < 0 ||
+	    (policy = cli_env_policy(o.policy_path, env)) == NULL ||
+	    bt_backtest_policy(policy, &err) < 0) {
+		if (err)
+			cli_err("%s", err->msg);
 		sbx_check_policy_free(policy);
+		sbx_env_free(env);
 		bt_inputs_clear(&data);
 		json_decref(params);
 		json_decref(combos);
@@ -553,17 +565,19 @@ int cmd_backtest(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	int rc = EXIT_SANDBOX_FAILURE;
 	sbx_pool *pool = NULL;
-	if (sbx_pool_start(&(struct sbx_pool_options){ .warm = combos ? o.parallel : 1,
-						       .cgroup_parent = o.cgroup_parent,
-						       .policy = policy,
-						       .log_fd = 2 },
-			   &pool, &err) < 0)
+	struct sbx_pool_options po = { .warm = combos ? o.parallel : 1,
+				       .cgroup_parent = o.cgroup_parent,
+				       .policy = policy,
+				       .log_fd = 2 };
+	sbx_env_pool_options(env, &po);
+	if (sbx_pool_start(&po, &pool, &err) < 0)
 		cli_err("cannot start the Python runtime: %s", err->msg);
 	else
 		rc = run_and_print(&o, pool, policy, code, code_len, &data, params, combos);
 	if (pool)
 		sbx_pool_stop(pool);
 	sbx_check_policy_free(policy);
+	sbx_env_free(env);
 	bt_inputs_clear(&data);
 	json_decref(params);
 	json_decref(combos);

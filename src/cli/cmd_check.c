@@ -5,28 +5,37 @@
  * file, ...). */
 #include "cli/cli.h"
 #include "common/util.h"
+#include "stratbox/env.h"
 #include "stratbox/validate.h"
 
 #include <jansson.h>
 #include <string.h>
 
 static const char check_usage[] =
-	"usage: stratbox check [--policy POLICY.json] [--json] FILE.py\n"
+	"usage: stratbox check [--env NAME] [--state-dir DIR] [--policy POLICY.json] [--json] FILE.py\n"
 	"\n"
 	"Checks Python strategy code against the policy: allowed imports, banned\n"
 	"builtins, dunder access, module internals. Exit 0 when the code may run\n"
 	"(warnings are printed, prefixed \"warning:\"), 1 when it is refused, 2 on\n"
-	"unusable input.\n";
+	"unusable input. --env checks against an environment's allow-list (stratbox env\n"
+	"list); --policy replaces it.\n";
 
 int cmd_check(int argc, char **argv)
 {
-	const char *policy_path = NULL, *file = NULL;
+	const char *policy_path = NULL, *file = NULL, *env_name = NULL, *state_dir = NULL;
 	bool json = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
 			policy_path = argv[++i];
+		} else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc) {
+			env_name = argv[++i];
+		} else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc) {
+			state_dir = argv[++i];
+		} else if (strcmp(argv[i], "--env") == 0 || strcmp(argv[i], "--state-dir") == 0) {
+			cli_err("check: option '%s' needs a value", argv[i]);
+			return 2;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(check_usage, stdout);
 			return 0;
@@ -48,12 +57,13 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	cleanup_error sbx_error *err = NULL;
-	sbx_check_policy *policy = policy_path ? sbx_check_policy_load(policy_path, &err)
-					       : sbx_check_policy_default();
-	if (policy == NULL) {
-		cli_err("%s", err ? err->msg : "out of memory");
+	sbx_env *env = NULL;
+	if (cli_env_open(state_dir, env_name, &env) < 0)
 		return 2;
-	}
+	sbx_check_policy *policy = cli_env_policy(policy_path, env);
+	sbx_env_free(env); /* the policy is a copy */
+	if (policy == NULL)
+		return 2;
 	cleanup_free char *src = NULL;
 	size_t len = 0;
 	/* read up to 64M: the policy's own cap decides what is too large */

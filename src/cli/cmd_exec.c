@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "common/parse.h"
 #include "common/util.h"
+#include "stratbox/env.h"
 #include "stratbox/pyrt.h"
 
 #include <errno.h>
@@ -33,7 +34,10 @@ static const char exec_usage[] =
 	"  --memory SIZE        memory per job (256M)\n"
 	"  --cpu-time SEC       CPU time per job (unlimited)\n"
 	"  --seed N             random and numpy seed (0)\n"
-	"  --policy FILE        validator policy (JSON); its imports also bind at run time\n"
+	"  --env NAME           the environment to run on (stratbox env list; default: host)\n"
+	"  --state-dir DIR      where environments are (stratbox env --help)\n"
+	"  --policy FILE        validator policy (JSON); its imports also bind at run time;\n"
+	"                       replaces the environment's allow-list\n"
 	"  --json               print the result as JSON (always with --batch)\n"
 	"  --batch FILE         one job per line: {\"code\": ..., \"data\": ..., \"timeout\": ...,\n"
 	"                       \"seed\": ..., \"id\": ...}; '-' reads standard input\n"
@@ -42,6 +46,8 @@ static const char exec_usage[] =
 
 struct exec_opts {
 	const char *code_path, *data_path, *batch_path, *policy_path, *cgroup_parent;
+	const char *env_name, *state_dir;
+	struct sbx_env *env;
 	struct sbx_job defaults;
 	bool json;
 	unsigned parallel;
@@ -49,7 +55,7 @@ struct exec_opts {
 };
 
 enum { O_DATA = 256, O_TIMEOUT, O_MEMORY, O_CPU_TIME, O_SEED, O_POLICY, O_JSON, O_BATCH,
-       O_PARALLEL, O_CGROUP_PARENT, O_HELP };
+       O_PARALLEL, O_CGROUP_PARENT, O_ENV, O_STATE_DIR, O_HELP };
 
 static const struct option exec_options[] = {
 	{ "data", required_argument, NULL, O_DATA },
@@ -62,6 +68,8 @@ static const struct option exec_options[] = {
 	{ "batch", required_argument, NULL, O_BATCH },
 	{ "parallel", required_argument, NULL, O_PARALLEL },
 	{ "cgroup-parent", required_argument, NULL, O_CGROUP_PARENT },
+	{ "env", required_argument, NULL, O_ENV },
+	{ "state-dir", required_argument, NULL, O_STATE_DIR },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,6 +90,8 @@ static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
 		case O_JSON: o->json = true; break;
 		case O_BATCH: o->batch_path = optarg; break;
 		case O_CGROUP_PARENT: o->cgroup_parent = optarg; break;
+		case O_ENV: o->env_name = optarg; break;
+		case O_STATE_DIR: o->state_dir = optarg; break;
 		case O_TIMEOUT:
 		case O_CPU_TIME:
 			if (parse_duration(optarg, &v, &why) < 0)
@@ -176,6 +186,7 @@ static struct sbx_pool *start_pool(const struct exec_opts *o, unsigned warm)
 				       .cgroup_parent = o->cgroup_parent,
 				       .policy = o->policy,
 				       .log_fd = 2 };
+	sbx_env_pool_options(o->env, &po);
 	struct sbx_pool *pool = NULL;
 	cleanup_error sbx_error *err = NULL;
 	if (sbx_pool_start(&po, &pool, &err) < 0) {
@@ -401,15 +412,16 @@ int cmd_exec(int argc, char **argv)
 	int r = parse_exec_args(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
-	cleanup_error sbx_error *err = NULL;
-	o.policy = o.policy_path ? sbx_check_policy_load(o.policy_path, &err)
-				 : sbx_check_policy_default();
+	if (cli_env_open(o.state_dir, o.env_name, &o.env) < 0)
+		return 2;
+	o.policy = cli_env_policy(o.policy_path, o.env);
 	if (o.policy == NULL) {
-		cli_err("%s", err ? err->msg : "out of memory");
+		sbx_env_free(o.env);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	int rc = o.batch_path ? exec_batch(&o) : exec_one(&o);
 	sbx_check_policy_free(o.policy);
+	sbx_env_free(o.env);
 	return rc;
 }

@@ -18,6 +18,7 @@ static const struct command {
 	{ "check", cmd_check, "statically check Python strategy code against the policy" },
 	{ "serve", cmd_serve, "the HTTP service: durable jobs over HTTP on one warm pool" },
 	{ "worker", cmd_worker, "run the jobs of a serve --queue from Redis, on any machine" },
+	{ "env", cmd_env, "environments strategies run on: import an image, add, list, check, rm" },
 	{ "doctor", cmd_doctor, "check that this machine can run sandboxes" },
 };
 

@@ -34,6 +34,7 @@ static int zygote_environment(struct sbx_pool *p, sbx_config *c, sbx_error **err
 		{ "STRATBOX_PRELOAD", o->preload },
 		{ "STRATBOX_SITE_PACKAGES", o->site_packages ? SITE_IN_SANDBOX : NULL },
 		{ "STRATBOX_NO_SYSTEM_SITE", o->no_system_site ? "1" : NULL },
+		{ "STRATBOX_NATIVE", o->native ? "1" : NULL },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
 		if (vars[i][1] == NULL)

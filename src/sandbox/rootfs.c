@@ -83,6 +83,7 @@ const struct rootfs_etc_entry rootfs_etc_entries[] = {
 	{ "python3.12", NULL },
 	{ "python3.13", NULL },
 	{ "localtime", NULL },		      /* time zone for datetime/pandas */
+	{ "matplotlibrc", NULL },	      /* Debian's matplotlib defaults (it needs them) */
 	{ "passwd", passwd_content },	      /* root, sandbox (1000), nobody */
 	{ "group", group_content },
 	{ "hosts", hosts_content },	      /* localhost and the hostname */

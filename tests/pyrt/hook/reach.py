@@ -12,6 +12,17 @@ REACH = {}
 _queue = [numpy, pandas, math, json, collections, functools, itertools, operator,
           dataclasses, typing, enum, decimal, fractions, random, re, bisect, heapq,
           copy, abc, statistics, datetime]
+# An environment's own additions to the allow-list (stratbox env check
+# sets EXTRA_ALLOWED before this file): walked from too.
+try:
+    _extra = EXTRA_ALLOWED  # noqa: F821
+except NameError:
+    _extra = ()
+for _n in _extra:
+    try:
+        _queue.append(__import__(_n, fromlist=["_"]))
+    except ImportError:
+        pass
 for _m in _queue:
     REACH[_m.__name__] = _m
 while _queue:

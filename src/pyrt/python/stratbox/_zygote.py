@@ -24,6 +24,7 @@ audit events (docs/security.md), so that the audit hook installed from C
 
 import gc
 import importlib
+import os
 import sys
 import types
 
@@ -81,7 +82,12 @@ def preload(allowed_imports, audited=True, preload_list=None):
     allowed module left out is imported by the first job that asks."""
     if preload_list is None:
         preload_list = allowed_imports
-    blocked = audited and not any(n in allowed_imports for n in NATIVE)
+    # A "native" environment (STRATBOX_NATIVE, docs/environments.md): its
+    # libraries (scipy, and statsmodels and scikit-learn through it) need
+    # ctypes in the process.  Strategy code still may not import it, and
+    # the hook still refuses its audited calls (dlopen, dlsym, ...).
+    native = os.environ.get("STRATBOX_NATIVE") == "1"
+    blocked = audited and not native and not any(n in allowed_imports for n in NATIVE)
     if blocked:
         sys.meta_path.insert(0, _NoNative())
     try:
@@ -103,8 +109,9 @@ def preload(allowed_imports, audited=True, preload_list=None):
             try:
                 importlib.import_module(name)
                 loaded.append(name)
-            except ImportError:
-                pass
+            except Exception as e:  # noqa: BLE001 - one broken module is not the zygote's end
+                print(f"stratbox-zygote: preload of {name} failed: {type(e).__name__}: {e}",
+                      file=sys.stderr)
         # The runner and what pandas imports lazily on first use.
         from . import _runner
 
