@@ -78,6 +78,9 @@ int sbx_env_remove(const char *state, const char *name, sbx_error **err);
  * cannot be read is listed as {"name", "error"}. */
 int sbx_env_list(const char *state, struct json_t **out, sbx_error **err);
 
+/* 0 when name is a valid environment name (1 to 64 of a-z, 0-9, '-', '_',
+ * '.', starting with a letter or digit), else -1 with *err. */
+int sbx_env_name_check(const char *name, sbx_error **err);
 /* Open NAME (NULL or "host": the host's environment). */
 int sbx_env_open(const char *state, const char *name, sbx_env **out, sbx_error **err);
 void sbx_env_free(sbx_env *e);

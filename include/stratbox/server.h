@@ -34,7 +34,10 @@ struct sbx_server_options {
 	size_t max_body;	   /* request body limit in bytes; 0: 16 MiB */
 	const char *cgroup_parent; /* as sbx_pool_options */
 	const char *data_dir;	   /* "symbols" are NAME.csv here; NULL: the bundled manifest */
-	const char *policy_path;   /* validator policy; NULL: the default */
+	const char *policy_path;   /* validator policy (replaces environments' allow-lists);
+				    * NULL: the default */
+	const char *env_dir;	   /* the environment store jobs' "env" names (include/stratbox/
+				    * env.h); NULL: the default, as `stratbox env` */
 	int log_fd;		   /* one line per event (start, requeue, stop); -1: none */
 	/* a tenant's jobs not yet ended (queued or running) before 429; 0: no limit */
 	size_t tenant_max_running;

@@ -27,6 +27,7 @@ struct sbx_worker_options {
 	const char *data_dir;	   /* as the server's: the same files on every machine */
 	const char *cgroup_parent; /* as sbx_pool_options */
 	const char *policy_path;   /* validator policy; NULL: the default */
+	const char *env_dir;	   /* the environment store jobs' "env" names; NULL: the default */
 	unsigned visibility_ms;	   /* as the server's; 0: 30 s */
 	int log_fd;		   /* one line per job and event; -1: none */
 };

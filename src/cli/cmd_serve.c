@@ -25,7 +25,9 @@ static const char serve_usage[] =
 	"  --max-queue N         queued jobs before new ones get 429 (1000)\n"
 	"  --max-body SIZE       request body limit (16M)\n"
 	"  --data-dir DIR        backtest symbols are DIR/NAME.csv (default: the bundled data)\n"
-	"  --policy FILE         validator policy (JSON)\n"
+	"  --policy FILE         validator policy (JSON); replaces environments' allow-lists\n"
+	"  --env-dir DIR         the environments jobs' \"env\" names (stratbox env --help;\n"
+	"                        default $STRATBOX_STATE_DIR or /var/lib/stratbox)\n"
 	"  --cgroup-parent PATH  where job cgroups go (see stratbox run --help)\n"
 	"  --tenant-max-running N  a tenant's jobs queued or running at once before its\n"
 	"                        new ones get 429 (no limit)\n"
@@ -51,7 +53,7 @@ static const char serve_usage[] =
 
 enum { O_LISTEN = 256, O_STATE_DIR, O_WORKERS, O_TOKEN_FILE, O_MAX_QUEUE, O_MAX_BODY, O_DATA_DIR,
        O_POLICY, O_CGROUP_PARENT, O_TENANT_MAX, O_DRAIN, O_RETENTION, O_TLS_CERT, O_TLS_KEY,
-       O_PLAIN_HTTP, O_REQUEST_TIMEOUT, O_QUEUE, O_VISIBILITY,
+       O_PLAIN_HTTP, O_REQUEST_TIMEOUT, O_QUEUE, O_VISIBILITY, O_ENV_DIR,
        O_HELP };
 
 static const struct option options[] = {
@@ -63,6 +65,7 @@ static const struct option options[] = {
 	{ "max-body", required_argument, NULL, O_MAX_BODY },
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "policy", required_argument, NULL, O_POLICY },
+	{ "env-dir", required_argument, NULL, O_ENV_DIR },
 	{ "cgroup-parent", required_argument, NULL, O_CGROUP_PARENT },
 	{ "tenant-max-running", required_argument, NULL, O_TENANT_MAX },
 	{ "drain-timeout", required_argument, NULL, O_DRAIN },
@@ -110,6 +113,7 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case O_DATA_DIR: o.data_dir = optarg; break;
 		case O_POLICY: o.policy_path = optarg; break;
+		case O_ENV_DIR: o.env_dir = optarg; break;
 		case O_CGROUP_PARENT: o.cgroup_parent = optarg; break;
 		case O_TENANT_MAX:
 			if (parse_u64(optarg, &v, &why) < 0 || v < 1 || v > 1000000)

@@ -25,6 +25,8 @@ static const char worker_usage[] =
 	"  --data-dir DIR            backtest symbols are DIR/NAME.csv: the same files as the\n"
 	"                            server's and every other worker's (default: the bundled data)\n"
 	"  --policy FILE             validator policy (JSON): the same as the server's\n"
+	"  --env-dir DIR             the environments jobs' \"env\" names: the same names as\n"
+	"                            the server's (default $STRATBOX_STATE_DIR or /var/lib/stratbox)\n"
 	"  --cgroup-parent PATH      where job cgroups go (see stratbox run --help)\n"
 	"  --visibility-timeout DUR  a job whose worker is silent this long is taken by\n"
 	"                            another (30s; the server's value)\n"
@@ -33,13 +35,15 @@ static const char worker_usage[] =
 	"A worker killed mid-job loses nothing: another takes the job after the\n"
 	"visibility timeout.  docs/deploy.md has the layout.\n";
 
-enum { O_QUEUE = 256, O_WORKERS, O_DATA_DIR, O_POLICY, O_CGROUP_PARENT, O_VISIBILITY, O_HELP };
+enum { O_QUEUE = 256, O_WORKERS, O_DATA_DIR, O_POLICY, O_CGROUP_PARENT, O_VISIBILITY, O_ENV_DIR,
+       O_HELP };
 
 static const struct option options[] = {
 	{ "queue", required_argument, NULL, O_QUEUE },
 	{ "workers", required_argument, NULL, O_WORKERS },
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "policy", required_argument, NULL, O_POLICY },
+	{ "env-dir", required_argument, NULL, O_ENV_DIR },
 	{ "cgroup-parent", required_argument, NULL, O_CGROUP_PARENT },
 	{ "visibility-timeout", required_argument, NULL, O_VISIBILITY },
 	{ "help", no_argument, NULL, O_HELP },
@@ -86,6 +90,7 @@ int cmd_worker(int argc, char **argv)
 			break;
 		case O_DATA_DIR: o.data_dir = optarg; break;
 		case O_POLICY: o.policy_path = optarg; break;
+		case O_ENV_DIR: o.env_dir = optarg; break;
 		case O_CGROUP_PARENT: o.cgroup_parent = optarg; break;
 		case O_VISIBILITY:
 			if (cli_parse_visibility(optarg, &o.visibility_ms) < 0)

@@ -15,7 +15,7 @@ static const char *const keys[] = {
 	"code",	  "symbols",	"data",		"start",    "end",	"params",	  "config",
 	"strategy", "cash",	"commission", "commission_fixed", "spread", "margin", "fractional",
 	"trade_on_close", "end_policy", "timeout", "memory", "cpus", "cpu_time", "seed",
-	"code_name", "grid", "rank", NULL
+	"code_name", "grid", "rank", "env", NULL
 };
 
 /* A sweep's combinations over HTTP: as many as a slot runs in lockstep. */
@@ -135,12 +135,16 @@ int bt_request_from_json(bt_request *req, const json_t *o, const bt_request_sour
 					     "start, end, params (or config), strategy, cash, commission, "
 					     "commission_fixed, spread, margin, fractional, "
 					     "trade_on_close, end_policy, timeout, memory, cpus, "
-					     "cpu_time, seed, code_name, grid, rank)",
+					     "cpu_time, seed, code_name, grid, rank, env)",
 					     key);
 	}
 	const json_t *code = json_object_get(o, "code");
 	if (!json_is_string(code) || json_string_length(code) == 0)
 		return sbx_error_set(err, 0, "\"code\" (a string) is required");
+	/* the environment is the caller's to resolve (include/stratbox/env.h) */
+	if ((v = json_object_get(o, "env")) != NULL &&
+	    (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64))
+		return sbx_error_set(err, 0, "\"env\" must be an environment's name (a string)");
 	bt_job *j = &req->job;
 	j->code = json_string_value(code);
 	j->code_len = json_string_length(code);

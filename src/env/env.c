@@ -40,7 +40,7 @@ static const char *const libpython_paths[] = {
 	"/usr/lib/aarch64-linux-gnu/libpython3.11.so.1.0",
 };
 
-int env_name_check(const char *name, sbx_error **err)
+int sbx_env_name_check(const char *name, sbx_error **err)
 {
 	size_t n = name ? strlen(name) : 0;
 	bool ok = n >= 1 && n <= 64 && ((name[0] >= 'a' && name[0] <= 'z') ||
@@ -457,7 +457,7 @@ static int build_begin(struct build *b, const char *state, const char *name, con
 	b->state = state;
 	b->name = name;
 	b->o = o;
-	if (env_name_check(name, err) < 0)
+	if (sbx_env_name_check(name, err) < 0)
 		return -1;
 	if (strcmp(name, "host") == 0)
 		return sbx_error_set(err, 0, "'host' is the host's own environment, not a name to add");
@@ -804,7 +804,7 @@ int sbx_env_open(const char *state, const char *name, sbx_env **out, sbx_error *
 		return 0;
 	}
 	cleanup_free char *dir = NULL;
-	if (env_name_check(name, err) < 0)
+	if (sbx_env_name_check(name, err) < 0)
 		goto fail;
 	if ((dir = env_dir(state, name)) == NULL) {
 		sbx_error_set(err, ENOMEM, "environment");
@@ -908,7 +908,7 @@ int sbx_env_list(const char *state, json_t **out, sbx_error **err)
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || env_name_check(de->d_name, NULL) < 0)
+		if (de->d_name[0] == '.' || sbx_env_name_check(de->d_name, NULL) < 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -938,7 +938,7 @@ int sbx_env_list(const char *state, json_t **out, sbx_error **err)
 
 int sbx_env_remove(const char *state, const char *name, sbx_error **err)
 {
-	if (env_name_check(name, err) < 0)
+	if (sbx_env_name_check(name, err) < 0)
 		return -1;
 	if (strcmp(name, "host") == 0)
 		return sbx_error_set(err, 0, "the host's environment cannot be removed");

@@ -6,8 +6,6 @@
 
 #include <jansson.h>
 
-/* 0 when name is a valid environment name, else -1 with *err. */
-int env_name_check(const char *name, sbx_error **err);
 /* STATE/envs/NAME (malloc'd). */
 char *env_dir(const char *state, const char *name);
 /* Run the environment's interpreter in a sandbox built from it and import

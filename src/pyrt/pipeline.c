@@ -92,7 +92,7 @@ char *sbx_job_result_to_json(const struct sbx_job_result *r, const struct sbx_ch
 /* ---- a job from JSON ---- */
 
 static const char *const job_keys[] = { "code", "data", "timeout", "cpu_time", "memory",
-					"seed", "id", NULL };
+					"seed", "id", "env", NULL };
 
 static int json_seconds(const json_t *v, const char *key, uint64_t *out, sbx_error **err)
 {
@@ -122,12 +122,16 @@ int sbx_job_request_from_json(struct sbx_job_request *req, const json_t *o,
 		if (job_keys[i] == NULL)
 			return sbx_error_set(err, 0,
 					     "unknown key \"%s\" (a job has code, data, timeout, "
-					     "cpu_time, memory, seed, id)",
+					     "cpu_time, memory, seed, id, env)",
 					     key);
 	}
 	json_t *code = json_object_get(o, "code");
 	if (!json_is_string(code))
 		return sbx_error_set(err, 0, "\"code\" (a string) is required");
+	/* the environment is the caller's to resolve (include/stratbox/env.h) */
+	if ((v = json_object_get(o, "env")) != NULL &&
+	    (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64))
+		return sbx_error_set(err, 0, "\"env\" must be an environment's name (a string)");
 	req->job.code = json_string_value(code);
 	req->job.code_len = json_string_length(code);
 	if ((v = json_object_get(o, "timeout")) && json_seconds(v, "timeout", &req->job.timeout_ns, err) < 0)

@@ -7,6 +7,7 @@
  * worker parses again, and which an Idempotency-Key retry must match. */
 #include "common/util.h"
 #include "server/internal.h"
+#include "server/envs.h"
 #include "server/remote.h"
 
 #include <errno.h>
@@ -220,12 +221,39 @@ static int check_fields(const json_t *o, struct api_response *rs)
 	return 0;
 }
 
+/* The environment a request names ("env", default the host's): its policy,
+ * or -1 with a 422 unknown_env.  With --queue, workers elsewhere have their
+ * own environment stores: only the name's form is checked here, and the
+ * host's policy answers /v1/validate. */
+static int request_env(struct sbx_server *s, const json_t *o, const sbx_check_policy **policy,
+		       struct api_response *rs)
+{
+	const json_t *v = json_object_get(o, "env");
+	*policy = s->policy;
+	if (v == NULL)
+		return 0;
+	cleanup_error sbx_error *err = NULL;
+	if (!json_is_string(v) || sbx_env_name_check(json_string_value(v), &err) < 0) {
+		api_error(rs, 422, "invalid_request", "\"env\": %s",
+			  err ? err->msg : "an environment's name (a string)");
+		return -1;
+	}
+	if (s->remote != NULL)
+		return 0;
+	if (env_pools_policy(s->envs, json_string_value(v), policy, &err) < 0) {
+		api_error(rs, 422, "unknown_env", "\"env\": %s", err->msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_request(struct sbx_server *s, const char *kind, const json_t *o,
 			 struct api_response *rs)
 {
 	cleanup_error sbx_error *err = NULL;
 	int r;
-	if (check_fields(o, rs) < 0)
+	const sbx_check_policy *policy;
+	if (check_fields(o, rs) < 0 || request_env(s, o, &policy, rs) < 0)
 		return -1;
 	if (strcmp(kind, "execution") == 0) {
 		struct sbx_job_request req;
@@ -446,9 +474,9 @@ static void validate(struct sbx_server *s, const struct api_request *rq, struct 
 	const char *key;
 	json_t *v;
 	json_object_foreach (o, key, v) {
-		if (strcmp(key, "code") != 0) {
-			api_error(rs, 422, "invalid_request", "unknown key \"%s\" (validate takes code)",
-				  key);
+		if (strcmp(key, "code") != 0 && strcmp(key, "env") != 0) {
+			api_error(rs, 422, "invalid_request",
+				  "unknown key \"%s\" (validate takes code and env)", key);
 			json_decref(o);
 			return;
 		}
@@ -459,9 +487,14 @@ static void validate(struct sbx_server *s, const struct api_request *rq, struct 
 		json_decref(o);
 		return;
 	}
+	const sbx_check_policy *policy;
+	if (request_env(s, o, &policy, rs) < 0) {
+		json_decref(o);
+		return;
+	}
 	struct sbx_check_result res;
 	cleanup_error sbx_error *err = NULL;
-	if (sbx_check_source(s->policy, json_string_value(code), json_string_length(code), &res,
+	if (sbx_check_source(policy, json_string_value(code), json_string_length(code), &res,
 			     &err) < 0) {
 		json_decref(o);
 		if (err->kind != SBX_ERR_SYNTAX && err->kind != SBX_ERR_INVALID) {

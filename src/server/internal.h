@@ -67,6 +67,7 @@ struct sbx_server {
 	struct auth *auth;
 	sbx_pool *pool;
 	sbx_check_policy *policy;
+	struct env_pools *envs; /* pool and policy, and those of the environments jobs name */
 	char *manifest; /* the bundled manifest's path */
 	bt_request_sources sources;
 	struct MHD_Daemon *mhd;

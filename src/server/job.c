@@ -1,5 +1,6 @@
 /* One job from its request to its result (job.h). */
 #include "server/job.h"
+#include "server/envs.h"
 #include "common/util.h"
 
 #include <jansson.h>
@@ -60,17 +61,24 @@ static json_t *run_backtest(sbx_pool *pool, const sbx_check_policy *policy,
 	return res;
 }
 
-char *job_run(sbx_pool *pool, const sbx_check_policy *policy, const bt_request_sources *sources,
-	      const char *kind, const char *request, const struct job_cancel *cancel,
-	      bool *failed)
+char *job_run(struct env_pools *envs, const bt_request_sources *sources, const char *kind,
+	      const char *request, const struct job_cancel *cancel, bool *failed)
 {
 	*failed = false;
 	json_t *res = NULL;
 	json_error_t je;
 	json_t *rq = json_loads(request, 0, &je);
+	sbx_pool *pool = NULL;
+	const sbx_check_policy *policy = NULL;
+	cleanup_error sbx_error *err = NULL;
 	if (rq == NULL) {
 		*failed = true;
 		res = sbx_job_error_json("FAILED", "the stored request is not JSON");
+	} else if (env_pools_get(envs, json_string_value(json_object_get(rq, "env")), &pool,
+				 &policy, &err) < 0 ||
+		   pool == NULL) {
+		*failed = true;
+		res = sbx_job_error_json("FAILED", err ? err->msg : "no pool runs jobs here");
 	} else if (strcmp(kind, "execution") == 0) {
 		res = run_execution(pool, policy, rq, cancel, failed);
 	} else if (strcmp(kind, "backtest") == 0) {

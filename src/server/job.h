@@ -17,13 +17,15 @@ struct job_cancel {
 	int fd;			  /* readable: kill the execution; <= 0: none */
 };
 
+struct env_pools;
+
 /* Run a job of kind "execution" or "backtest" from its stored request
- * (JSON text) on pool, and give its result as JSON text (to be freed).
- * *failed: the service could not run it (the request no longer loads, a
- * dataset is gone, ...): the job ends "failed", else "done" whatever the
- * strategy's verdict.  NULL only when out of memory. */
-char *job_run(sbx_pool *pool, const sbx_check_policy *policy, const bt_request_sources *sources,
-	      const char *kind, const char *request, const struct job_cancel *cancel,
-	      bool *failed);
+ * (JSON text) on its environment's pool (its "env", envs.h), and give its
+ * result as JSON text (to be freed).  *failed: the service could not run
+ * it (the request no longer loads, a dataset or the environment is gone,
+ * ...): the job ends "failed", else "done" whatever the strategy's
+ * verdict.  NULL only when out of memory. */
+char *job_run(struct env_pools *envs, const bt_request_sources *sources, const char *kind,
+	      const char *request, const struct job_cancel *cancel, bool *failed);
 
 #endif

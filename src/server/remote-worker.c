@@ -19,6 +19,7 @@
 #include "stratbox/worker.h"
 #include "common/util.h"
 #include "queue/redis.h"
+#include "server/envs.h"
 #include "server/job.h"
 #include "stratbox/sandbox.h"
 #include "store/store.h"
@@ -57,6 +58,7 @@ struct sbx_worker {
 	char *where;
 	sbx_pool *pool;
 	sbx_check_policy *policy;
+	struct env_pools *envs; /* the host's pool (pool) and the others jobs name */
 	char *manifest;
 	bt_request_sources sources;
 	pthread_mutex_t mu;
@@ -230,7 +232,7 @@ static void run_entry(struct wslot *sl, struct rq_conn *c, const struct redisRep
 	wlog(w, "job %s: running (%s, %s)", id, kind, sl->consumer);
 	bool failed = false;
 	struct job_cancel cancel = { .flag = &sl->cancel, .fd = sl->efd };
-	char *text = job_run(w->pool, w->policy, &w->sources, kind, request, &cancel, &failed);
+	char *text = job_run(w->envs, &w->sources, kind, request, &cancel, &failed);
 	bool cancelled = sl->cancel != 0;
 	set_busy(sl, NULL, NULL);
 	if (send_result(sl, c, eid, id,
@@ -505,6 +507,7 @@ static void worker_free(struct sbx_worker *w)
 	for (unsigned i = 0; w->slots && i < w->nslots; i++)
 		if (w->slots[i].efd >= 0)
 			close(w->slots[i].efd);
+	env_pools_free(w->envs); /* the pools it started; the host's is ours */
 	if (w->pool)
 		sbx_pool_stop(w->pool);
 	sbx_check_policy_free(w->policy);
@@ -604,7 +607,16 @@ int sbx_worker_start(const struct sbx_worker_options *opt, struct sbx_worker **o
 		worker_free(w);
 		return -1;
 	}
-	if (start_threads(w, err) < 0) {
+	if (env_pools_new(&(struct env_pools_options){ .state_dir = opt->env_dir,
+						      .policy_path = opt->policy_path,
+						      .cgroup_parent = opt->cgroup_parent,
+						      .warm = w->nslots < 2 ? w->nslots : 2,
+						      .prefault = true,
+						      .log_fd = opt->log_fd,
+						      .host_pool = w->pool,
+						      .host_policy = w->policy },
+			  &w->envs, err) < 0 ||
+	    start_threads(w, err) < 0) {
 		worker_free(w);
 		return -1;
 	}

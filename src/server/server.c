@@ -6,6 +6,7 @@
  * Queued jobs stay in the store for the next start. */
 #include "common/util.h"
 #include "server/internal.h"
+#include "server/envs.h"
 #include "server/remote.h"
 
 #include <errno.h>
@@ -146,6 +147,7 @@ static void server_free(struct sbx_server *s)
 		return;
 	stop_workers(s);
 	http_stop(s);
+	env_pools_free(s->envs); /* the pools it started; the host's is ours */
 	if (s->pool)
 		sbx_pool_stop(s->pool);
 	sbx_check_policy_free(s->policy);
@@ -243,6 +245,18 @@ int sbx_server_start(const struct sbx_server_options *opt, struct sbx_server **o
 						       .log_fd = opt->log_fd },
 			   &s->pool, err) < 0) {
 		sbx_error_wrap(err, "cannot start the Python runtime");
+		server_free(s);
+		return -1;
+	}
+	if (env_pools_new(&(struct env_pools_options){ .state_dir = opt->env_dir,
+						      .policy_path = opt->policy_path,
+						      .cgroup_parent = opt->cgroup_parent,
+						      .warm = s->opt.workers < 2 ? s->opt.workers : 2,
+						      .prefault = true,
+						      .log_fd = opt->log_fd,
+						      .host_pool = s->pool,
+						      .host_policy = s->policy },
+			  &s->envs, err) < 0) {
 		server_free(s);
 		return -1;
 	}

@@ -53,8 +53,7 @@ static void run_one(struct worker *w, struct sbx_store_job *j)
 	}
 	bool failed = false;
 	struct job_cancel cancel = { .flag = &w->cancel, .fd = w->cancel_fd };
-	char *text = job_run(s->pool, s->policy, &s->sources, j->kind, j->request, &cancel,
-			     &failed);
+	char *text = job_run(s->envs, &s->sources, j->kind, j->request, &cancel, &failed);
 	cleanup_error sbx_error *err = NULL;
 	pthread_mutex_lock(&s->mu);
 	bool requeue = w->requeue;
