@@ -55,6 +55,7 @@ struct sbx_env_add_options {
 	size_t npreload;
 	bool has_preload;	    /* false: every allowed module that imports */
 	bool native;		    /* its libraries need ctypes in the process (scipy) */
+	const char *cgroup_parent;  /* for the sandboxed probe of its Python */
 	int log_fd;		    /* progress, one line per step; -1: none */
 };
 

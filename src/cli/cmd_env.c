@@ -27,7 +27,7 @@ static const char env_usage[] =
 	"       stratbox env check NAME [--json] [--jobs N]\n"
 	"       stratbox env rm NAME\n"
 	"options for all: --state-dir DIR (default $STRATBOX_STATE_DIR, /var/lib/stratbox as\n"
-	"root, $XDG_DATA_HOME/stratbox otherwise)\n"
+	"root, $XDG_DATA_HOME/stratbox otherwise); --cgroup-parent PATH (add, import, check)\n"
 	"\n"
 	"An environment is what strategies run on: a root filesystem (an image) or\n"
 	"the host's, the Python in it, the modules its zygote preloads, and the\n"
@@ -98,7 +98,7 @@ sbx_check_policy *cli_env_policy(const char *policy_path, const sbx_env *env)
 }
 
 struct env_args {
-	const char *state, *name, *source, *kind;
+	const char *state, *name, *source, *kind, *cgroup_parent;
 	char **allow, **preload;
 	size_t nallow, npreload;
 	bool json, has_preload, native;
@@ -118,12 +118,15 @@ static int parse(int argc, char **argv, const char *sub, struct env_args *a)
 			a->native = true;
 		} else if ((strcmp(o, "--state-dir") == 0 || strcmp(o, "--rootfs") == 0 ||
 			    strcmp(o, "--venv") == 0 || strcmp(o, "--allow") == 0 ||
-			    strcmp(o, "--preload") == 0 || strcmp(o, "--jobs") == 0) &&
+			    strcmp(o, "--preload") == 0 || strcmp(o, "--jobs") == 0 ||
+			    strcmp(o, "--cgroup-parent") == 0) &&
 			   !has) {
 			cli_err("env %s: option '%s' needs a value", sub, o);
 			return -1;
 		} else if (strcmp(o, "--state-dir") == 0) {
 			a->state = argv[++i];
+		} else if (strcmp(o, "--cgroup-parent") == 0) {
+			a->cgroup_parent = argv[++i];
 		} else if (strcmp(o, "--rootfs") == 0 || strcmp(o, "--venv") == 0) {
 			if (a->kind) {
 				cli_err("env add: one of --rootfs, --venv, --host");
@@ -270,6 +273,7 @@ int cmd_env(int argc, char **argv)
 	ao.npreload = a.npreload;
 	ao.has_preload = a.has_preload;
 	ao.native = a.native;
+	ao.cgroup_parent = a.cgroup_parent;
 	if (strcmp(sub, "list") == 0) {
 		rc = a.name ? (cli_err("env list takes no name"), 2) : env_list(state, a.json);
 	} else if (a.name == NULL) {
@@ -295,7 +299,8 @@ int cmd_env(int argc, char **argv)
 		rc = sbx_env_remove(state, a.name, &err) < 0 ? 1 : 0;
 	} else if (strcmp(sub, "check") == 0) {
 		bool ok = false;
-		struct sbx_env_check_options co = { .jobs = a.jobs, .log_fd = 2 };
+		struct sbx_env_check_options co = { .jobs = a.jobs, .log_fd = 2,
+						    .cgroup_parent = a.cgroup_parent };
 		json_t *r = sbx_env_check(state, a.name, &co, &ok, &err);
 		if (r != NULL) {
 			if (a.json)

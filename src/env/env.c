@@ -540,7 +540,8 @@ static int finish_rootfs(struct build *b, const struct env_image_info *info, sbx
 				    json_pack("{s:i, s:i, s:s}", "modes", info->neutralised,
 					      "skipped", info->skipped, "first", info->note));
 	say(b->o, "probing the environment's Python in a sandbox");
-	struct sbx_pool_options po = { .rootfs = b->rootfs, .python = python };
+	struct sbx_pool_options po = { .rootfs = b->rootfs, .python = python,
+				       .cgroup_parent = b->o->cgroup_parent };
 	if (probe_into(b->m, &po, b->o, err) < 0)
 		return -1;
 	say(b->o, "hashing the tree");
@@ -661,7 +662,7 @@ int sbx_env_add_venv(const char *state, const char *name, const char *venv,
 	int r = -1;
 	bool sys_site = strcmp(system_site, "true") == 0;
 	struct sbx_pool_options po = { .python = "/usr/bin/python3", .site_packages = site_real,
-				       .no_system_site = !sys_site };
+				       .no_system_site = !sys_site, .cgroup_parent = o->cgroup_parent };
 	char digest[72];
 	if (build_begin(&b, state, name, "venv", src, o, err) < 0)
 		goto out;
@@ -690,7 +691,8 @@ int sbx_env_add_host(const char *state, const char *name, const struct sbx_env_a
 {
 	struct build b;
 	int r = -1;
-	struct sbx_pool_options po = { .python = "/usr/bin/python3" };
+	struct sbx_pool_options po = { .python = "/usr/bin/python3",
+				       .cgroup_parent = o->cgroup_parent };
 	if (build_begin(&b, state, name, "host", "/", o, err) < 0)
 		goto out;
 	json_object_set_new(b.m, "python", json_string("/usr/bin/python3"));

@@ -84,6 +84,7 @@ const struct rootfs_etc_entry rootfs_etc_entries[] = {
 	{ "python3.13", NULL },
 	{ "localtime", NULL },		      /* time zone for datetime/pandas */
 	{ "matplotlibrc", NULL },	      /* Debian's matplotlib defaults (it needs them) */
+	{ "fonts", NULL },		      /* fontconfig's configuration (matplotlib's text) */
 	{ "passwd", passwd_content },	      /* root, sandbox (1000), nobody */
 	{ "group", group_content },
 	{ "hosts", hosts_content },	      /* localhost and the hostname */

@@ -23,7 +23,7 @@
 	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_lets_library_idioms_run) \
 	X(job_proc_host_entries_hidden) X(checked_run_refuses_before_the_sandbox)               \
 	X(batch_job_keys_enforced) X(backtest_bad_input_exits_2_naming_it) \
-	BACKTEST_TESTS(X)
+	BACKTEST_TESTS(X) ENV_TESTS(X)
 
 /* tests/pyrt/test_backtest.c */
 #define BACKTEST_TESTS(X)                                                                          \
@@ -33,6 +33,12 @@
 	X(bt_limits) X(bt_end_refused) X(bt_cancel) X(bt_sweep_one_fails) X(bt_module_aliases_match) X(bt_base_strategy_imports)     \
 	X(bt_sweep_slots_no_channel) X(bt_forged_racing_answers) X(bt_lookahead_early_post_numpy)  \
 	X(bt_cli)
+
+/* tests/pyrt/test_env.c */
+#define ENV_TESTS(X)                                                                               \
+	X(env_module_allowed_only_where_it_is) X(env_scientific_stack_runs_in_its_environment)     \
+	X(env_check_proves_hook_and_catches_a_changed_tree) X(env_rm_refused_while_open)           \
+	X(env_bad_input_named)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
