@@ -310,7 +310,7 @@ try:
     examples = {
         "/v1/executions": ({"code": "print(1)"}, {
             "data": {"a": 1}, "timeout": 5, "cpu_time": 5, "memory": "256M", "seed": 3,
-            "id": "tag-1"}),
+            "id": "tag-1", "env": "host"}),
         "/v1/backtests": ({"code": goog_code, "symbols": ["GOOG"]}, {
             "code_name": "s.py", "symbols": "GOOG",
             "data": {"X": "Date,Open,High,Low,Close\n2020-01-01,1,2,0.5,1.5\n"
@@ -320,7 +320,7 @@ try:
             "commission_fixed": 1, "spread": 0.01, "margin": 0.5, "fractional": 1,
             "trade_on_close": True, "end_policy": "hold", "timeout": 10, "cpu_time": 10,
             "memory": 268435456, "cpus": 0.5, "seed": 7, "grid": "a=1:2:1",
-            "rank": None}),
+            "rank": None, "env": "host"}),
     }
     for p, (base, values) in examples.items():
         schema = resolve(paths[p]["post"]["requestBody"]["content"]["application/json"]["schema"])

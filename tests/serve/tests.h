@@ -19,7 +19,8 @@
 	X(retention_deletes_ended_jobs_and_reports) X(metrics_count_the_service)                   \
 	X(tls_serves_https_only) X(hostile_jobs_never_take_a_worker_down)                            \
 	X(slow_clients_cut_off_others_served) X(full_disk_gives_503_not_corruption)               \
-	X(many_clients_none_lost_or_duplicated) X(sweep_over_http_matches_cli) REDIS_TESTS(X)
+	X(many_clients_none_lost_or_duplicated) X(sweep_over_http_matches_cli)                     \
+	X(env_field_picks_allow_list_and_pool) REDIS_TESTS(X)
 
 /* serve --queue with stratbox workers around a real redis-server: test_redis.c */
 #define REDIS_TESTS(X)                                                                             \
