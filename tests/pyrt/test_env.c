@@ -363,3 +363,81 @@ void p_env_bad_input_named(void)
 	free(tree);
 	free(state);
 }
+
+/* An image built here from the host's own files (tests/env/mkimage.py: a
+ * two-layer Docker archive, a whiteout and an opaque directory in the
+ * second), imported without Docker: jobs run on its tree, which has
+ * numpy and pandas and nothing else of the host's /usr; the layers'
+ * whiteouts hold; env check verifies it. */
+void p_env_image_runs_on_its_own_tree(void)
+{
+	char *state = t_dir("state"), *work = t_dir("image");
+	char *tar = str_printf("%s/image.tar", work);
+	char *script = str_printf("%s/env/mkimage.py", test_data_dir());
+	char *cmd = str_printf("python3 '%s' docker '%s' >&2", script, tar);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	int rc;
+	char *out = env_cli(state, (const char *const[]){ "env", "import", "img", tar, NULL }, &rc);
+	CHECK_INT_EQ(rc, 0);
+	free(out);
+	out = env_cli(state, (const char *const[]){ "env", "list", "--json", NULL }, &rc);
+	json_t *all = json_loads(out, 0, NULL);
+	json_t *m = json_array_get(all, 1);
+	CHECK_STR_EQ(json_string_value(json_object_get(m, "kind")), "image");
+	CHECK_STR_EQ(json_string_value(json_object_get(m, "format")), "docker-archive");
+	CHECK_INT_EQ(json_integer_value(json_object_get(m, "layers")), 2);
+	CHECK(strncmp(json_string_value(json_object_get(m, "image_digest")) ?: "", "sha256:", 7) == 0,
+	      "%s", out);
+	json_decref(all);
+	free(out);
+
+	/* what a job on it sees: the image's files, the second layer's
+	 * whiteout applied, none of the host's /usr */
+	char code[] = "/tmp/stratbox-envimg-XXXXXX";
+	test_temp_file(code,
+		       "import numpy as np, pandas as pd\n"
+		       "def exists(p):\n"
+		       "    try:\n"
+		       "        open(p, 'rb').close()\n"
+		       "        return True\n"
+		       "    except OSError:\n"
+		       "        return False\n"
+		       "print('layer2' if exists('/etc/stratbox-image') else 'no-layer2',\n"
+		       "      'removed-visible' if exists('/etc/stratbox-removed') else 'whiteout-ok',\n"
+		       "      'old-visible' if exists('/opt/opaque/old') else 'opaque-ok',\n"
+		       "      'host-gcc-visible' if exists('/usr/bin/gcc') else 'no-host-usr',\n"
+		       "      int(pd.Series(np.arange(4.0)).sum()))\n");
+	char pol[600];
+	snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
+	out = env_cli(state, (const char *const[]){ "exec", "--json", "--env", "img", "--policy", pol,
+						    code, NULL },
+		      &rc);
+	CHECK_INT_EQ(rc, 0);
+	CHECK_CONTAINS(out, "\"output\":\"layer2 whiteout-ok opaque-ok no-host-usr 6\\n\"");
+	free(out);
+	/* the same code on the host sees the host's gcc (the test's control) */
+	if (access("/usr/bin/gcc", F_OK) == 0) {
+		out = env_cli(state, (const char *const[]){ "exec", "--json", "--policy", pol, code,
+							    NULL },
+			      &rc);
+		CHECK_CONTAINS(out, "host-gcc-visible");
+		free(out);
+	}
+	out = env_cli(state, (const char *const[]){ "env", "check", "img", "--json", "--jobs", "3",
+						    NULL },
+		      &rc);
+	json_t *r = json_loads(out, 0, NULL);
+	CHECK(r != NULL, "env check: %s", out);
+	CHECK_INT_EQ(rc, 0);
+	CHECK(json_is_true(json_object_get(json_object_get(r, "digest"), "ok")), "%s", out);
+	json_decref(r);
+	free(out);
+	unlink(code);
+	rm_rf(work);
+	rm_rf(state);
+	free(cmd);
+	free(script);
+	free(tar);
+	free(work);
+	free(state);
+}
