@@ -10,6 +10,8 @@
 #                    10M-bar series and back-to-back runs on GOOG.csv
 # bench/validate.c   the static validator's throughput on large inputs
 # bench/backtest.sh  backtests on a warm pool beside their floors (bt_floor.py)
+# bench/env.sh       an image environment beside the host's: first use, warm
+#                    job, batch throughput
 set -eu
 cd "$(dirname "$0")/.."
 sh bench/sandbox.sh "$@"
@@ -24,3 +26,5 @@ echo
 build/bench/validate
 echo
 sh bench/backtest.sh
+echo
+sh bench/env.sh
