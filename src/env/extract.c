@@ -253,6 +253,17 @@ static int record_dir(struct unpack *u, const char *path, uint32_t mode, sbx_err
 	return 0;
 }
 
+/* A parent that resolves to no directory: a file, a symlink out of the
+ * image (resolved inside it, it leads nowhere) or a loop of symlinks. */
+static int not_a_dir(const char *parent, sbx_error **err)
+{
+	int e = errno;
+	if (e == ENOENT || e == ENOTDIR || e == ELOOP || e == EXDEV)
+		return sbx_error_set(err, 0, "its parent %s is not a directory inside the image",
+				     parent);
+	return sbx_error_set(err, e, "opening its parent %s", parent);
+}
+
 /* The parent directory of path (cleaned), made when missing (0755, as
  * `docker load` does), each step resolved inside the root. */
 static int open_parent(struct unpack *u, const char *path, sbx_error **err)
@@ -265,12 +276,10 @@ static int open_parent(struct unpack *u, const char *path, sbx_error **err)
 	else
 		*slash = '\0';
 	int fd = openat2_in_root(u->root, parent, O_PATH | O_DIRECTORY);
-	if (fd >= 0 || errno != ENOENT) {
-		if (fd < 0)
-			return sbx_error_set(err, errno == ENOTDIR ? 0 : errno,
-					     "its parent %s is not a directory", parent);
+	if (fd >= 0)
 		return fd;
-	}
+	if (errno != ENOENT)
+		return not_a_dir(parent, err);
 	cleanup_close int cur = openat2_in_root(u->root, "", O_PATH | O_DIRECTORY);
 	for (char *p = parent;;) {
 		char *end = strchr(p, '/');
@@ -287,8 +296,7 @@ static int open_parent(struct unpack *u, const char *path, sbx_error **err)
 			next = openat2_in_root(u->root, parent, O_PATH | O_DIRECTORY);
 		}
 		if (next < 0)
-			return sbx_error_set(err, errno == ENOTDIR ? 0 : errno,
-					     "its parent %s is not a directory", parent);
+			return not_a_dir(parent, err);
 		close(cur);
 		cur = next;
 		if (!end)
