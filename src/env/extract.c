@@ -435,6 +435,9 @@ static int write_file(struct unpack *u, int parent, const char *leaf, const stru
 	}
 	if (fchmod(fd, mode) < 0)
 		return sbx_error_set(err, errno, "setting its mode");
+	struct timespec t[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = e->mtime } };
+	if (futimens(fd, t) < 0)
+		return sbx_error_set(err, errno, "setting its time");
 	return 0;
 }
 
@@ -557,7 +560,7 @@ int unpack_tar(struct unpack *u, const struct tar_source *src, sbx_error **err)
 	struct tar_entry te;
 	while ((rc = tar_next(r, &te, err)) > 0) {
 		struct xentry e = { .type = te.type, .name = te.name, .link = te.linkname,
-				    .mode = te.mode, .size = te.size };
+				    .mode = te.mode, .size = te.size, .mtime = te.mtime };
 		if ((rc = unpack_entry(u, &e, tar_rd, r, err)) < 0)
 			break;
 	}

@@ -34,6 +34,7 @@ struct xentry {
 	const char *link; /* hard and symbolic links */
 	uint32_t mode;
 	uint64_t size; /* files: the content rd gives */
+	int64_t mtime; /* kept on files: Python checks its .pyc files against their .py's */
 };
 typedef ssize_t (*xread_fn)(void *ctx, void *buf, size_t len, sbx_error **err);
 int unpack_entry(struct unpack *u, const struct xentry *e, xread_fn rd, void *rdctx,

@@ -32,15 +32,15 @@ struct tar_reader {
 	char *name, *linkname;
 	/* pax 'g' records: the defaults of every following entry */
 	char *g_path, *g_linkpath;
-	bool g_has_size;
-	uint64_t g_size;
+	bool g_has_size, g_has_mtime;
+	uint64_t g_size, g_mtime;
 };
 
 /* What the meta entries before a header said about it. */
 struct meta {
 	char *path, *linkpath; /* pax x */
-	bool has_size;
-	uint64_t size;
+	bool has_size, has_mtime;
+	uint64_t size, mtime;
 	char *gnu_name, *gnu_link; /* GNU L and K */
 };
 
@@ -231,8 +231,31 @@ static int set_str(char **dst, const char *v, size_t len, sbx_error **err)
 /* One pax header: "LEN key=value\n" records, LEN counting the whole record.
  * Only path, linkpath and size matter here; sparse files are refused (their
  * content is not what follows the header). */
-static int parse_pax(const char *buf, size_t n, char **path, char **linkpath, bool *has_size,
-		     uint64_t *size, sbx_error **err)
+/* A pax decimal: digits, for mtime an optional fraction (dropped). */
+static int pax_number(const char *v, size_t vlen, bool fraction, uint64_t *out)
+{
+	uint64_t s = 0;
+	size_t k = 0;
+	for (; k < vlen && v[k] >= '0' && v[k] <= '9'; k++) {
+		if (k >= 19)
+			return -1;
+		s = s * 10 + (uint64_t) (v[k] - '0');
+	}
+	if (k == 0 || s > NUM_MAX)
+		return -1;
+	if (k < vlen && !(fraction && v[k] == '.'))
+		return -1;
+	*out = s;
+	return 0;
+}
+
+struct pax_out {
+	char **path, **linkpath;
+	bool *has_size, *has_mtime;
+	uint64_t *size, *mtime;
+};
+
+static int parse_pax(const char *buf, size_t n, const struct pax_out *o, sbx_error **err)
 {
 	size_t pos = 0;
 	while (pos < n) {
@@ -256,21 +279,15 @@ static int parse_pax(const char *buf, size_t n, char **path, char **linkpath, bo
 		if (KEY("path") || KEY("linkpath")) {
 			const char *what = KEY("path") ? "pax path" : "pax linkpath";
 			if (check_name(v, vlen, what, err) < 0 ||
-			    set_str(KEY("path") ? path : linkpath, v, vlen, err) < 0)
+			    set_str(KEY("path") ? o->path : o->linkpath, v, vlen, err) < 0)
 				return -1;
 		} else if (KEY("size")) {
-			uint64_t s = 0;
-			if (vlen == 0 || vlen > 19)
+			if (pax_number(v, vlen, false, o->size) < 0)
 				return sbx_error_set(err, 0, "a pax size that is not a number");
-			for (size_t k = 0; k < vlen; k++) {
-				if (v[k] < '0' || v[k] > '9')
-					return sbx_error_set(err, 0, "a pax size that is not a number");
-				s = s * 10 + (uint64_t) (v[k] - '0');
-			}
-			if (s > NUM_MAX)
-				return sbx_error_set(err, 0, "a pax size that is too large");
-			*has_size = true;
-			*size = s;
+			*o->has_size = true;
+		} else if (KEY("mtime")) {
+			/* before 1970 or unreadable: the time is only kept, never trusted */
+			*o->has_mtime = pax_number(v, vlen, true, o->mtime) == 0;
 		} else if (klen > 11 && memcmp(rec, "GNU.sparse.", 11) == 0) {
 			return sbx_error_set(err, 0, "GNU sparse files are not supported");
 		}
@@ -298,11 +315,11 @@ static int take_meta(struct tar_reader *r, char flag, uint64_t size, struct meta
 	const char *what = flag == 'x' ? "pax header" : "pax global header";
 	if (read_meta_body(r, size, PAX_MAX, what, &body, err) < 0)
 		return -1;
-	if (flag == 'x')
-		return parse_pax(body, (size_t) size, &m->path, &m->linkpath, &m->has_size, &m->size,
-				 err);
-	return parse_pax(body, (size_t) size, &r->g_path, &r->g_linkpath, &r->g_has_size,
-			 &r->g_size, err);
+	struct pax_out local = { &m->path, &m->linkpath, &m->has_size, &m->has_mtime, &m->size,
+				 &m->mtime };
+	struct pax_out global = { &r->g_path, &r->g_linkpath, &r->g_has_size, &r->g_has_mtime,
+				  &r->g_size, &r->g_mtime };
+	return parse_pax(body, (size_t) size, flag == 'x' ? &local : &global, err);
 }
 
 static int type_of(char flag, enum tar_type *t)
@@ -377,8 +394,9 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, sbx_error **err)
 					      "at byte %llu", (unsigned long long) at);
 			goto fail;
 		}
-		uint64_t size, mode;
-		if (parse_num(h + 124, 12, &size) < 0 || parse_num(h + 100, 8, &mode) < 0) {
+		uint64_t size, mode, mtime;
+		if (parse_num(h + 124, 12, &size) < 0 || parse_num(h + 100, 8, &mode) < 0 ||
+		    parse_num(h + 136, 12, &mtime) < 0) {
 			sbx_error_set(err, 0, "a bad number in the tar header at byte %llu",
 				      (unsigned long long) at);
 			goto fail;
@@ -401,6 +419,10 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, sbx_error **err)
 			size = m.size;
 		else if (r->g_has_size)
 			size = r->g_size;
+		if (m.has_mtime)
+			mtime = m.mtime;
+		else if (r->g_has_mtime)
+			mtime = r->g_mtime;
 		if (entry_names(r, h, &m, err) < 0)
 			goto fail;
 		meta_clear(&m);
@@ -411,7 +433,7 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, sbx_error **err)
 		r->pad = (BLOCK - size % BLOCK) % BLOCK;
 		*e = (struct tar_entry){ .type = t, .name = r->name, .linkname = r->linkname,
 					 .mode = (uint32_t) (mode & 07777), .size = size,
-					 .offset = r->pos };
+					 .offset = r->pos, .mtime = (int64_t) mtime };
 		return 1;
 	}
 fail:

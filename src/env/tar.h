@@ -40,6 +40,7 @@ struct tar_entry {
 	uint32_t mode;	 /* the permission bits as stored (07777) */
 	uint64_t size;	 /* bytes of content that follow (files; 0 otherwise) */
 	uint64_t offset; /* where the content starts in the stream */
+	int64_t mtime;	 /* seconds (pax mtime's fraction is dropped) */
 };
 
 struct tar_reader;

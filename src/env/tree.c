@@ -289,6 +289,7 @@ static int copy_pre(void *ctx, int parent, const char *name, const char *rel,
 	case S_IFREG:
 		e.type = TAR_FILE;
 		e.size = (uint64_t) st->st_size;
+		e.mtime = st->st_mtim.tv_sec;
 		fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return sbx_error_set(err, errno, "%s", rel);

@@ -63,7 +63,7 @@ static void header(struct buf *b, const char *name, char type, unsigned mode, ui
 		for (int i = 0; i < 8; i++)
 			h[135 - i] = (unsigned char) (size >> (8 * i));
 	}
-	snprintf((char *) h + 136, 12, "%011o", 0u);
+	snprintf((char *) h + 136, 12, "%011o", 1700000000u); /* kept: .pyc files check it */
 	h[156] = (unsigned char) type;
 	if (link)
 		snprintf((char *) h + 157, 100, "%s", link);
@@ -455,6 +455,11 @@ static void unpack_two_layers(int format, bool gz, char digest_out[72], char tre
 	}
 	CHECK_STR_EQ(text, sorted);
 	free(text);
+	struct stat st;
+	char keep[200];
+	snprintf(keep, sizeof(keep), "%s/etc/keep", p.dest);
+	CHECK(stat(keep, &st) == 0);
+	CHECK_INT_EQ(st.st_mtime, 1700000000);
 	CHECK(env_tree_digest(p.dest, tree_digest, &err) == 0, "%s", err ? err->msg : "");
 	if (digest_out)
 		memcpy(digest_out, info.digest, 72);
