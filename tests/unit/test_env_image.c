@@ -5,6 +5,7 @@
  * (holding one file, "secret") must be exactly as it was, and host paths
  * the attack aims at must not exist.  Runs as root and unprivileged. */
 #include "harness.h"
+#include "helpers.h"
 #include "unit.h"
 
 #include "common/hash.h"
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -976,5 +978,93 @@ void u_env_tree_seal_removes_write_bits_remove_restores(void)
 	CHECK(symlink(p.sentinel, path) == 0);
 	CHECK(env_tree_remove(path, &err) == 0);
 	check_nothing_outside(&p);
+	place_free(&p);
+}
+
+/* ---- the fixture image: the host's own python3, numpy and pandas ---- */
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void enter_root(const void *arg)
+{
+	if (chroot(arg) < 0 || chdir("/") < 0)
+		_exit(127);
+}
+
+/* Build the fixture as format (tests/env/mkimage.py), unpack it; the
+ * tree's digest in digest. */
+static void fixture(const struct place *p, const char *script, const char *format,
+		    const char *dest, char digest[72])
+{
+	const char *const argv[] = { "/usr/bin/python3", script, format, p->archive, NULL };
+	struct test_cmd cmd = { .argv = argv, .err = TEST_STDERR_MERGE };
+	struct test_output o;
+	double t0 = now_s();
+	test_run(&cmd, &o);
+	CHECK(o.exit_code == 0, "mkimage.py %s: %s", format, o.out);
+	test_output_free(&o);
+	double t1 = now_s();
+	struct env_image_info info;
+	sbx_error *err = NULL;
+	CHECK(env_image_unpack(p->archive, dest, NULL, &info, &err) == 0, "%s", err ? err->msg : "");
+	double t2 = now_s();
+	struct stat st;
+	CHECK(stat(p->archive, &st) == 0);
+	test_note("%s: %.1f MB built in %.2f s, unpacked in %.2f s: %llu entries, %llu bytes, "
+		  "%u neutralised, %u skipped", format, (double) st.st_size / 1e6, t1 - t0, t2 - t1,
+		  (unsigned long long) info.files, (unsigned long long) info.bytes,
+		  info.neutralised, info.skipped);
+	CHECK_INT_EQ(info.layers, 2);
+	CHECK_INT_EQ(info.skipped, 0);
+	CHECK(env_tree_digest(dest, digest, &err) == 0, "%s", err ? err->msg : "");
+	CHECK(unlink(p->archive) == 0);
+}
+
+void u_env_fixture_image_imports_numpy_pandas_in_chroot(void)
+{
+	char script[PATH_MAX];
+	FILE *f = test_open_checkout_file("tests/env/mkimage.py", script, sizeof(script));
+	if (!f)
+		test_skip("tests/env/mkimage.py not found (run from the checkout)");
+	fclose(f);
+	if (access("/usr/bin/python3.11", X_OK) < 0)
+		test_skip("no /usr/bin/python3.11 to build the fixture from");
+	struct place p;
+	place_new(&p);
+	char oci[160], d1[72], d2[72];
+	snprintf(oci, sizeof(oci), "%s/dest-oci", p.top);
+	fixture(&p, script, "docker", p.dest, d1);
+	fixture(&p, script, "oci", oci, d2);
+	CHECK_STR_EQ(d1, d2);
+	check_nothing_outside(&p);
+	/* the second layer's whiteout, opaque directory and file */
+	char *s = slurp(at(&p, "etc/stratbox-image"));
+	CHECK_STR_EQ(s, "layer2\n");
+	free(s);
+	CHECK(access(at(&p, "etc/stratbox-removed"), F_OK) < 0 && errno == ENOENT);
+	CHECK(access(at(&p, "opt/opaque/old"), F_OK) < 0 && errno == ENOENT);
+	s = slurp(at(&p, "opt/opaque/new"));
+	CHECK_STR_EQ(s, "new\n");
+	free(s);
+	if (getuid() != 0)
+		test_skip("unpacked and compared; running python in the root needs chroot (root)");
+	const char *const host[] = { "/usr/bin/python3", "-c", "import numpy; print(numpy.__version__)",
+				     NULL };
+	struct test_cmd cmd = { .argv = host, .err = TEST_STDERR_MERGE };
+	struct test_output want, got;
+	test_run(&cmd, &want);
+	const char *const in[] = { "/usr/bin/python3.11", "-c",
+				   "import numpy, pandas; print(numpy.__version__)", NULL };
+	cmd = (struct test_cmd){ .argv = in, .err = TEST_STDERR_MERGE, .child_setup = enter_root,
+				 .child_arg = p.dest };
+	test_run(&cmd, &got);
+	CHECK(got.exit_code == 0, "python in the image: %s", got.out);
+	CHECK_STR_EQ(got.out, want.out);
+	test_output_free(&want);
+	test_output_free(&got);
 	place_free(&p);
 }

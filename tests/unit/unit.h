@@ -64,7 +64,8 @@
 	X(env_zstd_and_unknown_entries_refused_saying_so) X(env_long_gnu_and_pax_names_read)       \
 	X(env_tree_copy_keeps_symlink_text_skips_fifo)                                             \
 	X(env_tree_digest_same_for_equal_trees_changes_with_byte_mode_link)                        \
-	X(env_tree_seal_removes_write_bits_remove_restores)
+	X(env_tree_seal_removes_write_bits_remove_restores)                                        \
+	X(env_fixture_image_imports_numpy_pandas_in_chroot)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
