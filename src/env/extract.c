@@ -382,13 +382,16 @@ static int prune_opaque(struct unpack *u, int dir, char *path, size_t len, sbx_e
 /* .wh.NAME removes NAME made by earlier layers; .wh..wh..opq makes its
  * directory opaque; other .wh..wh. names (aufs bookkeeping) are ignored.
  * A whiteout is never created itself. */
-static int whiteout(struct unpack *u, int parent, const char *path, const char *leaf,
-		    sbx_error **err)
+static int whiteout(struct unpack *u, const char *path, const char *leaf, sbx_error **err)
 {
 	char dir[PATH_MAX];
 	size_t dl = (size_t) (leaf - path) ? (size_t) (leaf - path) - 1 : 0;
 	memcpy(dir, path, dl);
 	dir[dl] = '\0';
+	/* a whiteout in a directory that is not there has nothing to hide */
+	cleanup_close int parent = openat2_in_root(u->root, dir, O_PATH | O_DIRECTORY);
+	if (parent < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : not_a_dir(dir, err);
 	if (strcmp(leaf, ".wh..wh..opq") == 0) {
 		if (mark_layer(u, dir, err) < 0)
 			return -1;
@@ -482,12 +485,12 @@ static const char *skipped_kind(enum tar_type t)
 static int place_entry(struct unpack *u, const char *path, const struct xentry *e, xread_fn rd,
 		       void *ctx, sbx_error **err)
 {
+	const char *leaf = leaf_of(path);
+	if (u->whiteouts && strncmp(leaf, ".wh.", 4) == 0)
+		return whiteout(u, path, leaf, err);
 	cleanup_close int parent = open_parent(u, path, err);
 	if (parent < 0)
 		return -1;
-	const char *leaf = leaf_of(path);
-	if (u->whiteouts && strncmp(leaf, ".wh.", 4) == 0)
-		return whiteout(u, parent, path, leaf, err);
 	if (mark_layer(u, path, err) < 0)
 		return -1;
 	struct stat st;

@@ -245,6 +245,8 @@ int env_tree_digest(const char *root, char out[72], sbx_error **err)
 /* ---- copy ---- */
 struct copy {
 	struct unpack *u;
+	dev_t dest_dev; /* DEST itself, when it lies inside the source: not copied into itself */
+	ino_t dest_ino;
 };
 
 static ssize_t fd_rd(void *ctx, void *buf, size_t len, sbx_error **err)
@@ -268,6 +270,8 @@ static int copy_pre(void *ctx, int parent, const char *name, const char *rel,
 			return sbx_error_set(err, 0, "not a directory");
 		return 1;
 	}
+	if (S_ISDIR(st->st_mode) && st->st_dev == cp->dest_dev && st->st_ino == cp->dest_ino)
+		return 0;
 	struct xentry e = { .name = rel, .link = "", .mode = st->st_mode & 07777 };
 	char target[PATH_MAX];
 	cleanup_close int fd = -1;
@@ -316,7 +320,12 @@ int env_tree_copy(const char *src, const char *dest, const struct env_unpack_lim
 	cleanup_close int dfd = tree_make_dest(dest, err);
 	if (dfd < 0)
 		return -1;
-	struct copy cp = { unpack_new(dfd, lim, info, false) };
+	struct stat dst;
+	struct copy cp = { unpack_new(dfd, lim, info, false), 0, 0 };
+	if (fstat(dfd, &dst) == 0) {
+		cp.dest_dev = dst.st_dev;
+		cp.dest_ino = dst.st_ino;
+	}
 	static const struct walk_ops ops = { copy_pre, NULL };
 	int rc = -1;
 	if (!cp.u)

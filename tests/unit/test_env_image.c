@@ -143,7 +143,10 @@ static void hex_of(const struct buf *b, char hex[65])
 }
 
 /* ---- images ---- */
-enum { DOCKER, OCI };
+/* OCI_MULTI: index.json -> an index of an arm64 image (its blob absent) and
+ * the amd64 one; BOTH: an OCI layout and a manifest.json naming its blobs,
+ * as `docker save` writes since Docker 25. */
+enum { DOCKER, OCI, OCI_MULTI, BOTH };
 struct image {
 	int format;
 	bool gzip;
@@ -234,8 +237,38 @@ static void write_image(struct image *img, const char *path, char digest[72])
 			 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
 			 "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:%s\","
 			 "\"size\":%zu}]}", mhex, strlen(man));
-		member_str(&out, "index.json", index);
 		snprintf(digest, 72, "sha256:%s", mhex);
+		if (img->format == OCI_MULTI) {
+			char inner[1024], ihex[65];
+			snprintf(inner, sizeof(inner),
+				 "{\"schemaVersion\":2,\"mediaType\":"
+				 "\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+				 "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+				 "\"digest\":\"sha256:%064d\",\"size\":10,"
+				 "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
+				 "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+				 "\"digest\":\"sha256:%s\",\"size\":%zu,"
+				 "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}",
+				 0, mhex, strlen(man));
+			sha256_hex(inner, strlen(inner), ihex);
+			snprintf(name, sizeof(name), "blobs/sha256/%s", ihex);
+			member_str(&out, name, inner);
+			snprintf(index, sizeof(index),
+				 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+				 "\"application/vnd.oci.image.index.v1+json\",\"digest\":"
+				 "\"sha256:%s\",\"size\":%zu}]}", ihex, strlen(inner));
+		}
+		if (img->format == BOTH) {
+			char dman[2048], lnames[1024] = "";
+			for (int i = 0; i < img->n; i++)
+				snprintf(lnames + strlen(lnames), sizeof(lnames) - strlen(lnames),
+					 "%s\"blobs/sha256/%s\"", i ? "," : "", raw[i]);
+			snprintf(dman, sizeof(dman), "[{\"Config\":\"blobs/sha256/%s\",\"RepoTags\":"
+				 "[\"t:1\"],\"Layers\":[%s]}]", chex, lnames);
+			member_str(&out, "manifest.json", dman);
+			snprintf(digest, 72, "sha256:%s", chex);
+		}
+		member_str(&out, "index.json", index);
 	}
 	t_end(&out);
 	write_buf(path, &out);
@@ -401,6 +434,8 @@ static void two_layers(struct image *img)
 	t_file(l2, "etc/.wh.stratbox-removed", 0644, "");
 	t_file(l2, "etc/.wh.removed-dir", 0644, "");
 	t_file(l2, "etc/.wh.never-was", 0644, "");
+	t_file(l2, "nowhere/.wh.never-was", 0644, ""); /* makes no directory */
+	t_file(l2, "nowhere2/.wh..wh..opq", 0644, "");
 	t_file(l2, "etc/stratbox-image", 0644, "layer2");
 	img->n = 2;
 }
@@ -432,7 +467,8 @@ static void unpack_two_layers(int format, bool gz, char digest_out[72], char tre
 	sbx_error *err = NULL;
 	int rc = env_image_unpack(p.archive, p.dest, NULL, &info, &err);
 	CHECK(rc == 0, "%s", err ? err->msg : "");
-	CHECK_STR_EQ(info.format, format == DOCKER ? "docker-archive" : "oci-layout");
+	CHECK_STR_EQ(info.format,
+		     format == DOCKER || format == BOTH ? "docker-archive" : "oci-layout");
 	CHECK_STR_EQ(info.digest, want);
 	CHECK_INT_EQ(info.layers, 2);
 	CHECK_INT_EQ(info.skipped, 0);
@@ -481,6 +517,16 @@ void u_env_oci_layout_gives_same_tree_and_digest_as_docker(void)
 	unpack_two_layers(DOCKER, false, NULL, d1);
 	unpack_two_layers(OCI, false, NULL, d2);
 	CHECK_STR_EQ(d1, d2);
+}
+
+void u_env_newer_docker_save_and_oci_indexes_accepted(void)
+{
+	char d1[72], d2[72], d3[72];
+	unpack_two_layers(DOCKER, false, NULL, d1);
+	unpack_two_layers(BOTH, false, NULL, d2);
+	unpack_two_layers(OCI_MULTI, true, NULL, d3);
+	CHECK_STR_EQ(d1, d2);
+	CHECK_STR_EQ(d1, d3);
 }
 
 void u_env_gzip_layers_give_same_tree(void)
@@ -892,6 +938,12 @@ void u_env_tree_copy_keeps_symlink_text_skips_fifo(void)
 	CHECK(env_tree_copy(src, p.dest, NULL, &info, &err) == -1, "DEST must not exist");
 	CHECK_INT_EQ(err->errnum, EEXIST);
 	sbx_error_freep(&err);
+	/* into itself: DEST, inside the source, is not copied into DEST */
+	char inner[200];
+	snprintf(inner, sizeof(inner), "%s/inner", src);
+	CHECK(env_tree_copy(src, inner, NULL, &info, &err) == 0, "%s", err ? err->msg : "");
+	CHECK_INT_EQ(info.files, 6);
+	CHECK(access(at(&p, "../src/inner/inner"), F_OK) < 0 && errno == ENOENT);
 	place_free(&p);
 }
 
