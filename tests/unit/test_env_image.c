@@ -1102,8 +1102,10 @@ void u_env_fixture_image_imports_numpy_pandas_in_chroot(void)
 	s = slurp(at(&p, "opt/opaque/new"));
 	CHECK_STR_EQ(s, "new\n");
 	free(s);
-	if (getuid() != 0)
+	if (getuid() != 0) {
+		place_free(&p);
 		test_skip("unpacked and compared; running python in the root needs chroot (root)");
+	}
 	const char *const host[] = { "/usr/bin/python3", "-c", "import numpy; print(numpy.__version__)",
 				     NULL };
 	struct test_cmd cmd = { .argv = host, .err = TEST_STDERR_MERGE };
