@@ -224,6 +224,8 @@ static int openat2_in_root(int root, const char *path, int flags)
  * keeps them) its parents. */
 static int mark_layer(struct unpack *u, const char *path, sbx_error **err)
 {
+	if (!u->whiteouts) /* a tree copy: no layers */
+		return 0;
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (;;) {

@@ -151,6 +151,7 @@ struct image {
 	int format;
 	bool gzip;
 	bool corrupt_layer; /* a byte of the last layer changed after its digest was taken */
+	bool two_members;   /* each gzip layer as two gzip streams one after the other */
 	struct buf layers[4];
 	int n;
 };
@@ -186,6 +187,17 @@ static void write_image(struct image *img, const char *path, char digest[72])
 		t_end(&img->layers[i]);
 		hex_of(&img->layers[i], diff[i]);
 		blobs[i] = img->gzip ? gzip_of(&img->layers[i]) : img->layers[i];
+		if (img->gzip && img->two_members) { /* cut anywhere: inside a header */
+			struct buf a = { img->layers[i].p, 700, 0 };
+			struct buf b = { img->layers[i].p + 700, img->layers[i].len - 700, 0 };
+			struct buf ga = gzip_of(&a), gb = gzip_of(&b);
+			free(blobs[i].p);
+			blobs[i] = (struct buf){ 0 };
+			put(&blobs[i], ga.p, ga.len);
+			put(&blobs[i], gb.p, gb.len);
+			free(ga.p);
+			free(gb.p);
+		}
 		hex_of(&blobs[i], raw[i]);
 		/* a byte nothing else checks: a gzip header's time, a tar's last zero */
 		if (img->corrupt_layer && i == img->n - 1)
@@ -459,7 +471,7 @@ static void unpack_two_layers(int format, bool gz, char digest_out[72], char tre
 {
 	struct place p;
 	place_new(&p);
-	struct image img = { .format = format, .gzip = gz };
+	struct image img = { .format = format, .gzip = gz, .two_members = format == DOCKER && gz };
 	two_layers(&img);
 	char want[72];
 	write_image(&img, p.archive, want);
