@@ -1,5 +1,5 @@
 /* A streaming reader of untrusted tar archives: ustar, GNU long names and
- * links (L/K), pax extended headers (x, and g for path, linkpath and size).
+ * links (L/K), pax extended headers (x, and g: path, linkpath, size, mtime).
  * It parses; it never touches the file system: extract.c decides what an
  * entry becomes.  Everything it reads is bounded (header sizes, pax records,
  * names at most PATH_MAX - 1 bytes, no NUL inside a name), so a hostile

@@ -11,8 +11,9 @@ The root filesystem holds just enough for Debian's /usr/bin/python3.11 to
 .egg-info, the other files they open (an audit hook sees them: pytz reads
 /usr/share/zoneinfo/tzdata.zi), every shared object mapped after the imports (and the symlinks
 that lead to them, /etc/alternatives included), libpython3.11.so (the
-zygote links it), the dynamic loader, /etc/ld.so.cache and the merged-usr
-links (bin, lib, lib64, sbin).
+zygote links it), the dynamic loader, /etc/ld.so.cache, the merged-usr
+links (bin, lib, lib64, sbin) and empty mount points (dev, proc, sys, tmp,
+run, var/tmp, home, root).
 
 It is written as two layers, to exercise whiteouts and opaque directories:
   layer 1: all the above, /etc/stratbox-removed, /opt/opaque/old
@@ -165,10 +166,10 @@ def add_bytes(tf, rel, data, mode=0o644):
     tf.addfile(ti, io.BytesIO(data))
 
 
-def add_dir(tf, rel):
+def add_dir(tf, rel, mode=0o755):
     ti = tarfile.TarInfo(rel)
     ti.type = tarfile.DIRTYPE
-    ti.mode = 0o755
+    ti.mode = mode
     ti.mtime = 1700000000
     tf.addfile(ti)
 
@@ -184,6 +185,12 @@ def layer1(t):
                     tf.addfile(ti, f)
             else:
                 tf.addfile(ti)
+        # mount points a read-only root needs, as real images have them
+        # (tmp and var/tmp 1777, as in Debian: the unpacker makes them 0755)
+        for d, mode in [("dev", 0o755), ("proc", 0o555), ("sys", 0o555), ("tmp", 0o1777),
+                        ("run", 0o755), ("var", 0o755), ("var/tmp", 0o1777), ("home", 0o755),
+                        ("root", 0o700)]:
+            add_dir(tf, d, mode)
         add_bytes(tf, "etc/stratbox-removed", b"layer1\n")
         add_dir(tf, "opt")
         add_dir(tf, "opt/opaque")
