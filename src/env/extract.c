@@ -367,8 +367,8 @@ static int prune_opaque(struct unpack *u, int dir, char *path, size_t len, sbx_e
 			r = tree_remove_at(dirfd(dd), de->d_name, err);
 		} else {
 			/* this layer's: keep it, but not what lower layers put below it */
-			cleanup_close int sub = openat(dirfd(dd), de->d_name,
-						       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+			cleanup_close int sub = openat(dirfd(dd), de->d_name, flags);
 			if (sub >= 0)
 				r = prune_opaque(u, sub, path, at + nl, err);
 			else if (errno != ENOTDIR && errno != ELOOP)
@@ -417,8 +417,10 @@ static int write_file(struct unpack *u, int parent, const char *leaf, const stru
 		      uint32_t mode, xread_fn rd, void *ctx, sbx_error **err)
 {
 	if (e->size > u->max_bytes - u->info->bytes)
-		return sbx_error_set(err, 0, "%llu bytes: more than the limit of %llu bytes of content",
-				     (unsigned long long) e->size, (unsigned long long) u->max_bytes);
+		return sbx_error_set(err, 0,
+				     "%llu bytes: more than the limit of %llu bytes of content",
+				     (unsigned long long) e->size,
+				     (unsigned long long) u->max_bytes);
 	cleanup_close int fd = openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 						    O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -543,7 +545,8 @@ int unpack_entry(struct unpack *u, const struct xentry *e, xread_fn rd, void *ct
 		return sbx_error_wrap(err, "entry %s", e->name);
 	if (path[0] == '\0') {
 		if (e->type != TAR_DIR)
-			return sbx_error_set(err, 0, "entry %s: the root is not a directory", e->name);
+			return sbx_error_set(err, 0, "entry %s: the root is not a directory",
+					     e->name);
 		return 0; /* the root keeps 0755 */
 	}
 	if (place_entry(u, path, e, rd, ctx, err) < 0)

@@ -105,7 +105,8 @@ static int archive_open(const char *path, struct archive *a, sbx_error **err)
 		return sbx_error_set(err, 0, "the archive is gzip-compressed as a whole: gunzip it "
 					     "first (or docker save without | gzip)");
 	if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-		return sbx_error_set(err, 0, "the archive is zstd-compressed as a whole: unzstd it first");
+		return sbx_error_set(err, 0,
+				     "the archive is zstd-compressed as a whole: unzstd it first");
 	struct tar_source src = { fd_read, fd_skip, a };
 	struct tar_reader *r = tar_reader_new(&src);
 	if (!r)
@@ -113,11 +114,13 @@ static int archive_open(const char *path, struct archive *a, sbx_error **err)
 	struct tar_entry e;
 	size_t cap = 0;
 	int rc;
-	while ((rc = tar_next(r, &e, err)) > 0)
-		if ((e.type == TAR_FILE || e.type == TAR_SYMLINK) && add_member(a, &e, &cap, err) < 0) {
+	while ((rc = tar_next(r, &e, err)) > 0) {
+		bool wanted = e.type == TAR_FILE || e.type == TAR_SYMLINK;
+		if (wanted && add_member(a, &e, &cap, err) < 0) {
 			rc = -1;
 			break;
 		}
+	}
 	tar_reader_free(r);
 	return rc < 0 ? -1 : 0;
 }
@@ -234,7 +237,8 @@ static int plan_diff_ids(struct plan *p, json_t *config, sbx_error **err)
 	for (unsigned i = 0; i < p->n; i++) {
 		const char *d = json_string_value(json_array_get(ids, i));
 		if (!d || strncmp(d, "sha256:", 7) != 0 || !is_hex64(d + 7, strlen(d + 7)))
-			return sbx_error_set(err, 0, "the config's diff_ids[%u] is not a sha256 digest", i);
+			return sbx_error_set(err, 0,
+					     "the config's diff_ids[%u] is not a sha256 digest", i);
 		memcpy(p->l[i].diff_hex, d + 7, 65);
 	}
 	return 0;
@@ -266,8 +270,8 @@ static int plan_docker_image(const struct archive *a, json_t *img, struct plan *
 	if (!cname || !json_is_array(layers))
 		return sbx_error_set(err, 0, "manifest.json: no Config or no Layers");
 	if (!name_digest(cname, chex))
-		return sbx_error_set(err, 0, "manifest.json: the config %s is not named by its digest",
-				     cname);
+		return sbx_error_set(err, 0, "manifest.json: the config %s is not named by its "
+					     "digest", cname);
 	json_t *config = load_json(a, cname, chex, err);
 	int rc = config && plan_layers(p, json_array_size(layers), err) == 0 &&
 			 plan_diff_ids(p, config, err) == 0 ? 0 : -1;
@@ -277,8 +281,9 @@ static int plan_docker_image(const struct archive *a, json_t *img, struct plan *
 	for (unsigned i = 0; i < p->n; i++) {
 		const char *ln = json_string_value(json_array_get(layers, i));
 		if (!ln || !(p->l[i].m = lookup(a, ln)))
-			return sbx_error_set(err, 0, "manifest.json: layer %u (%s) is missing from "
-						     "the archive", i + 1, ln ? ln : "not a string");
+			return sbx_error_set(err, 0, "manifest.json: layer %u (%s) is missing "
+						     "from the archive", i + 1,
+					     ln ? ln : "not a string");
 		if (!name_digest(ln, p->l[i].raw_hex))
 			p->l[i].raw_hex[0] = '\0';
 	}
@@ -293,8 +298,9 @@ static int plan_docker(const struct archive *a, struct plan *p, sbx_error **err)
 		return -1;
 	int rc;
 	if (!json_is_array(man) || json_array_size(man) != 1)
-		rc = sbx_error_set(err, 0, "manifest.json lists %zu images: stratbox imports exactly "
-					   "one (docker save one image)", json_array_size(man));
+		rc = sbx_error_set(err, 0,
+				   "manifest.json lists %zu images: stratbox imports exactly one "
+				   "(docker save one image)", json_array_size(man));
 	else
 		rc = plan_docker_image(a, json_array_get(man, 0), p, err);
 	json_decref(man);
@@ -478,8 +484,8 @@ static int plan_archive(const struct archive *a, struct plan *p,
 			  : lookup(a, "index.json")  ? "oci-layout"
 						     : NULL;
 	if (!fmt)
-		return sbx_error_set(err, 0, "neither a docker-archive (no manifest.json) nor an OCI "
-					     "layout (no index.json)");
+		return sbx_error_set(err, 0, "neither a docker-archive (no manifest.json) nor an "
+					     "OCI layout (no index.json)");
 	snprintf(info->format, sizeof(info->format), "%s", fmt);
 	if ((fmt[0] == 'd' ? plan_docker(a, p, err) : plan_oci(a, p, err)) < 0)
 		return -1;

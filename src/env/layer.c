@@ -171,8 +171,9 @@ static void hex_of(struct sha256_ctx *c, char out[65])
 static int check(const char *what, const char *got, const char *want, sbx_error **err)
 {
 	if (want[0] && strcmp(got, want) != 0)
-		return sbx_error_set(err, 0, "%s is sha256:%s, not sha256:%s as the image says: "
-					     "the archive is damaged or was altered", what, got, want);
+		return sbx_error_set(err, 0,
+				     "%s is sha256:%s, not sha256:%s as the image says: the "
+				     "archive is damaged or was altered", what, got, want);
 	return 0;
 }
 

@@ -99,7 +99,8 @@ static int read_exact(struct tar_reader *r, void *buf, size_t len, bool *at_end,
 		return -1;
 	}
 	if (done < len)
-		return sbx_error_set(err, 0, "truncated archive: it ends at byte %llu, inside an entry",
+		return sbx_error_set(err, 0,
+				     "truncated archive: it ends at byte %llu, inside an entry",
 				     (unsigned long long) r->pos);
 	return 0;
 }
@@ -189,8 +190,10 @@ static int read_meta_body(struct tar_reader *r, uint64_t size, uint64_t max, con
 			  char **out, sbx_error **err)
 {
 	if (size > max)
-		return sbx_error_set(err, 0, "%s of %llu bytes at byte %llu: more than the %llu allowed",
-				     what, (unsigned long long) size, (unsigned long long) r->pos,
+		return sbx_error_set(err, 0,
+				     "%s of %llu bytes at byte %llu: more than the %llu "
+				     "allowed", what,
+				     (unsigned long long) size, (unsigned long long) r->pos,
 				     (unsigned long long) max);
 	char *buf = malloc((size_t) size + 1);
 	if (!buf)
@@ -382,7 +385,8 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, sbx_error **err)
 				return 0;
 			}
 			if (at_end)
-				sbx_error_set(err, 0, "truncated archive: it ends after a meta entry");
+				sbx_error_set(err, 0,
+					      "truncated archive: it ends after a meta entry");
 			goto fail;
 		}
 		if (all_zero(h)) {
@@ -390,8 +394,9 @@ int tar_next(struct tar_reader *r, struct tar_entry *e, sbx_error **err)
 			return 0;
 		}
 		if (!checksum_ok(h)) {
-			sbx_error_set(err, 0, "not a tar archive, or a damaged one: bad header checksum "
-					      "at byte %llu", (unsigned long long) at);
+			sbx_error_set(err, 0,
+				      "not a tar archive, or a damaged one: bad header checksum at "
+				      "byte %llu", (unsigned long long) at);
 			goto fail;
 		}
 		uint64_t size, mode, mtime;

@@ -35,7 +35,7 @@ enum tar_type {
 
 struct tar_entry {
 	enum tar_type type;
-	char *name;	 /* as the archive says, pax and GNU names applied; owned by the reader */
+	char *name;	 /* as the archive says, pax and GNU names applied (the reader's) */
 	char *linkname;	 /* hard and symbolic links, else "" */
 	uint32_t mode;	 /* the permission bits as stored (07777) */
 	uint64_t size;	 /* bytes of content that follow (files; 0 otherwise) */

@@ -113,7 +113,8 @@ static int open_dir(int parent, const char *name, const struct stat *st, sbx_err
 	struct stat now;
 	if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
 		close(fd);
-		return sbx_error_set(err, 0, "directory %s changed while the tree was walked", name);
+		return sbx_error_set(err, 0, "directory %s changed while the tree was walked",
+				     name);
 	}
 	return fd;
 }

@@ -58,7 +58,8 @@
 	X(env_newer_docker_save_and_oci_indexes_accepted)                                          \
 	X(env_wrong_blob_digest_refused_dest_removed) X(env_dotdot_names_refused_nothing_outside)  \
 	X(env_absolute_names_land_inside_dest) X(env_symlink_escapes_written_inside_dest)          \
-	X(env_hardlinks_only_to_earlier_entries_inside) X(env_devices_and_fifos_skipped_and_counted) \
+	X(env_hardlinks_only_to_earlier_entries_inside)                                            \
+	X(env_devices_and_fifos_skipped_and_counted)                                               \
 	X(env_setuid_sticky_and_group_write_cleared_and_counted)                                   \
 	X(env_huge_declared_size_and_truncation_refused)                                           \
 	X(env_decompression_bomb_refused_under_limit)                                              \
