@@ -846,6 +846,7 @@ void u_env_zstd_and_unknown_entries_refused_saying_so(void)
 	header(&img.layers[0], "sparse", 'S', 0644, 0, NULL);
 	expect_refused(&p, &img, NULL, SBX_ERR_INVALID, "tar entry type 'S' is not supported");
 	/* two images in one manifest */
+	char digest[72];
 	struct buf out = { 0 };
 	member_str(&out, "manifest.json", "[{\"Config\":\"a.json\",\"Layers\":[]},"
 					  "{\"Config\":\"b.json\",\"Layers\":[]}]");
@@ -855,6 +856,16 @@ void u_env_zstd_and_unknown_entries_refused_saying_so(void)
 	CHECK(env_image_unpack(p.archive, p.dest, NULL, NULL, &err) == -1);
 	CHECK_CONTAINS(err->msg, "manifest.json lists 2 images: stratbox imports exactly one");
 	sbx_error_freep(&err);
+	/* an existing DEST: refused, and left as it was */
+	img = (struct image){ .format = DOCKER };
+	t_file(&img.layers[0], "f", 0644, "x");
+	img.n = 1;
+	write_image(&img, p.archive, digest);
+	CHECK(mkdir(p.dest, 0700) == 0);
+	CHECK(env_image_unpack(p.archive, p.dest, NULL, NULL, &err) == -1);
+	CHECK_INT_EQ(err->errnum, EEXIST);
+	sbx_error_freep(&err);
+	CHECK(rmdir(p.dest) == 0, "an existing DEST is left alone");
 	/* the whole archive gzipped */
 	struct buf gz = gzip_of(&out);
 	write_buf(p.archive, &gz);
@@ -959,6 +970,7 @@ void u_env_tree_copy_keeps_symlink_text_skips_fifo(void)
 	CHECK(env_tree_copy(src, p.dest, NULL, &info, &err) == -1, "DEST must not exist");
 	CHECK_INT_EQ(err->errnum, EEXIST);
 	sbx_error_freep(&err);
+	CHECK(access(at(&p, "sub/a"), F_OK) == 0, "an existing DEST is left alone");
 	/* into itself: DEST, inside the source, is not copied into DEST */
 	char inner[200];
 	snprintf(inner, sizeof(inner), "%s/inner", src);
