@@ -295,7 +295,16 @@ $(BUILDROOT)/fuzz/fuzz_protocol: $(PROTO_FUZZ_SRC) src/pyrt/protocol.h
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $(PROTO_FUZZ_SRC) -ljansson
 
-fuzz: $(BUILDROOT)/fuzz/fuzz_check $(BUILDROOT)/fuzz/fuzz_protocol
+# ...and the tar reader that reads untrusted image archives.
+TAR_FUZZ_SRC := fuzz/fuzz_tar.c src/env/tar.c src/common/error.c src/common/util.c
+$(BUILDROOT)/fuzz/fuzz_tar: $(TAR_FUZZ_SRC) src/env/tar.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ $(TAR_FUZZ_SRC)
+
+fuzz: $(BUILDROOT)/fuzz/fuzz_check $(BUILDROOT)/fuzz/fuzz_protocol $(BUILDROOT)/fuzz/fuzz_tar
 
 tests: $(TEST_BINS)
 

@@ -158,8 +158,8 @@ for build in release asan; do
 done
 
 # The fuzzers, each for a bounded time, seeded with their corpora: the
-# validator's (tokenizer and policy) and the host's parser of a job's
-# control frames.
+# validator's (tokenizer and policy), the host's parser of a job's
+# control frames, and the tar reader of image layers (src/env/tar.c).
 run_fuzz() { # label binary seed-dir...
 	label=$1 fuzz=$2
 	shift 2
@@ -184,6 +184,7 @@ run_fuzz() { # label binary seed-dir...
 run_fuzz "tokenizer and validator" "$buildroot/fuzz/fuzz_check" tests/validate/escapes \
 	tests/validate/strategies tests/validate/llm tests/validate/llm-dangerous
 run_fuzz "job control frames" "$buildroot/fuzz/fuzz_protocol" fuzz/protocol-seeds
+run_fuzz "image layers' tar reader" "$buildroot/fuzz/fuzz_tar" fuzz/tar-seeds
 
 # The validator against CPython: the differential test (Debian's
 # /usr/bin/python3, the interpreter jobs run on, is the judge; the ASan

@@ -14,7 +14,7 @@
  *     environment's allow-list: every route from a reachable module to a
  *     process, a socket, native code... is refused. */
 #include "env/image.h"
-#include "env/internal.h"
+#include "env/store.h"
 
 #include "common/util.h"
 

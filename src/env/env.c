@@ -10,7 +10,7 @@
  * is src/env/image.c's; running anything in it is always done inside a
  * sandbox, never on the host. */
 #include "env/image.h"
-#include "env/internal.h"
+#include "env/store.h"
 
 #include "common/util.h"
 #include "stratbox/sandbox.h"

@@ -22,7 +22,7 @@
 	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept)                      \
 	X(queue_url_parses_credentials_db_and_socket) X(queue_url_refuses_bad_ones_saying_why)     \
 	X(queue_url_rediss_takes_ca_and_client_cert)                                               \
-	ENGINE_TESTS(X) REPORT_TESTS(X)
+	ENGINE_TESTS(X) REPORT_TESTS(X) ENV_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
@@ -50,6 +50,24 @@
 #define REPORT_TESTS(X)                                                                            \
 	X(report_escape_text) X(report_escape_script_json) X(report_failed_run)                    \
 	X(report_bad_input) X(report_grid_ranking) X(report_bars)
+
+/* Images and trees for environments: test_env_image.c. */
+#define ENV_TESTS(X)                                                                               \
+	X(env_docker_archive_whiteouts_and_opaque_dir_give_expected_tree)                          \
+	X(env_oci_layout_gives_same_tree_and_digest_as_docker) X(env_gzip_layers_give_same_tree)   \
+	X(env_newer_docker_save_and_oci_indexes_accepted)                                          \
+	X(env_wrong_blob_digest_refused_dest_removed) X(env_dotdot_names_refused_nothing_outside)  \
+	X(env_absolute_names_land_inside_dest) X(env_symlink_escapes_written_inside_dest)          \
+	X(env_hardlinks_only_to_earlier_entries_inside)                                            \
+	X(env_devices_and_fifos_skipped_and_counted)                                               \
+	X(env_setuid_sticky_and_group_write_cleared_and_counted)                                   \
+	X(env_huge_declared_size_and_truncation_refused)                                           \
+	X(env_decompression_bomb_refused_under_limit)                                              \
+	X(env_zstd_and_unknown_entries_refused_saying_so) X(env_long_gnu_and_pax_names_read)       \
+	X(env_tree_copy_keeps_symlink_text_skips_fifo)                                             \
+	X(env_tree_digest_same_for_equal_trees_changes_with_byte_mode_link)                        \
+	X(env_tree_seal_removes_write_bits_remove_restores)                                        \
+	X(env_fixture_image_imports_numpy_pandas_in_chroot)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
