@@ -16,9 +16,11 @@ links (bin, lib, lib64, sbin) and empty mount points (dev, proc, sys, tmp,
 run, var/tmp, home, root).
 
 It is written as two layers, to exercise whiteouts and opaque directories:
-  layer 1: all the above, /etc/stratbox-removed, /opt/opaque/old
-  layer 2: a whiteout of /etc/stratbox-removed, /opt/opaque made opaque with
-           a new file "new", and /etc/stratbox-image holding "layer2".
+  layer 1: all the above, D/removed, D/opaque/old
+  layer 2: a whiteout of D/removed, D/opaque made opaque with a new file
+           "new", and D/image holding "layer2"
+(D is /usr/share/stratbox-test: a sandbox built from the image shows its
+/usr, while /etc and /opt are stratbox's own).
 
 Standard library only; prints what it wrote on stderr.
 """
@@ -191,21 +193,23 @@ def layer1(t):
                         ("run", 0o755), ("var", 0o755), ("var/tmp", 0o1777), ("home", 0o755),
                         ("root", 0o700)]:
             add_dir(tf, d, mode)
-        add_bytes(tf, "etc/stratbox-removed", b"layer1\n")
-        add_dir(tf, "opt")
-        add_dir(tf, "opt/opaque")
-        add_bytes(tf, "opt/opaque/old", b"old\n")
+        # the layers' own markers, under /usr/share, which a sandbox built
+        # from the image shows (its /etc and /opt are stratbox's own)
+        add_dir(tf, "usr/share/stratbox-test")
+        add_bytes(tf, "usr/share/stratbox-test/removed", b"layer1\n")
+        add_dir(tf, "usr/share/stratbox-test/opaque")
+        add_bytes(tf, "usr/share/stratbox-test/opaque/old", b"old\n")
     return buf.getvalue()
 
 
 def layer2():
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        add_bytes(tf, "etc/.wh.stratbox-removed", b"")
-        add_dir(tf, "opt/opaque")
-        add_bytes(tf, "opt/opaque/.wh..wh..opq", b"")
-        add_bytes(tf, "opt/opaque/new", b"new\n")
-        add_bytes(tf, "etc/stratbox-image", b"layer2\n")
+        add_bytes(tf, "usr/share/stratbox-test/.wh.removed", b"")
+        add_dir(tf, "usr/share/stratbox-test/opaque")
+        add_bytes(tf, "usr/share/stratbox-test/opaque/.wh..wh..opq", b"")
+        add_bytes(tf, "usr/share/stratbox-test/opaque/new", b"new\n")
+        add_bytes(tf, "usr/share/stratbox-test/image", b"layer2\n")
     return buf.getvalue()
 
 

@@ -402,9 +402,11 @@ void p_env_image_runs_on_its_own_tree(void)
 		       "        return True\n"
 		       "    except OSError:\n"
 		       "        return False\n"
-		       "print('layer2' if exists('/etc/stratbox-image') else 'no-layer2',\n"
-		       "      'removed-visible' if exists('/etc/stratbox-removed') else 'whiteout-ok',\n"
-		       "      'old-visible' if exists('/opt/opaque/old') else 'opaque-ok',\n"
+		       "d = '/usr/share/stratbox-test/'\n"
+		       "print('layer2' if exists(d + 'image') else 'no-layer2',\n"
+		       "      'removed-visible' if exists(d + 'removed') else 'whiteout-ok',\n"
+		       "      'opaque-ok' if exists(d + 'opaque/new') and not exists(d + 'opaque/old')\n"
+		       "      else 'opaque-broken',\n"
 		       "      'host-gcc-visible' if exists('/usr/bin/gcc') else 'no-host-usr',\n"
 		       "      int(pd.Series(np.arange(4.0)).sum()))\n");
 	char pol[600];

@@ -1128,12 +1128,12 @@ void u_env_fixture_image_imports_numpy_pandas_in_chroot(void)
 	CHECK_STR_EQ(d1, d2);
 	check_nothing_outside(&p);
 	/* the second layer's whiteout, opaque directory and file */
-	char *s = slurp(at(&p, "etc/stratbox-image"));
+	char *s = slurp(at(&p, "usr/share/stratbox-test/image"));
 	CHECK_STR_EQ(s, "layer2\n");
 	free(s);
-	CHECK(access(at(&p, "etc/stratbox-removed"), F_OK) < 0 && errno == ENOENT);
-	CHECK(access(at(&p, "opt/opaque/old"), F_OK) < 0 && errno == ENOENT);
-	s = slurp(at(&p, "opt/opaque/new"));
+	CHECK(access(at(&p, "usr/share/stratbox-test/removed"), F_OK) < 0 && errno == ENOENT);
+	CHECK(access(at(&p, "usr/share/stratbox-test/opaque/old"), F_OK) < 0 && errno == ENOENT);
+	s = slurp(at(&p, "usr/share/stratbox-test/opaque/new"));
 	CHECK_STR_EQ(s, "new\n");
 	free(s);
 	if (getuid() != 0) {
