@@ -60,6 +60,8 @@ static const char *const default_module_attributes[] = {
 	"tokenize", "codeop", "pdb", "pty", "timeit", "unittest", "sysconfig",
 	"pathlib", "shutil", "glob", "fileinput", "tempfile", "shlex", "tarfile", "zipfile",
 	"gzip", "bz2", "lzma", "mmap", "linecache", "weakref", "ccompiler",
+	/* matplotlib, when installed: pandas.plotting carries it */
+	"matplotlib", "mpl", "mlines",
 };
 /* Parts of allowed modules that reach further than open(). */
 static const char *const default_denied_members[] = {

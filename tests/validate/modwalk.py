@@ -55,6 +55,16 @@ EXEMPT = {
     "_sre": ("re's C part", []),
     "_string": ("string's C part (splits format field names)", []),
     "_uuid": ("uuid's C part (libuuid)", []),
+    # matplotlib's modules, reachable only where python3-matplotlib is
+    # installed (pandas.plotting._matplotlib carries them); the names are
+    # common in trading and plotting code (self.ticker, df.dates, plt.cm),
+    # and what the modules carry further (os, subprocess, ...) is refused
+    # by its own name, as the walk checks
+    "cm": ("matplotlib.cm: colormaps (plt.cm)", []),
+    "dates": ("matplotlib.dates: date tick locators and formatters", []),
+    "units": ("matplotlib.units: unit converters", []),
+    "ticker": ("matplotlib.ticker: tick locators and formatters (also self.ticker)", []),
+    "patches": ("matplotlib.patches: shapes to draw", []),
 }
 
 SKIP_SUBMODULES = (".tests", "conftest", ".f2py", "distutils", "extbuild", "_pyinstaller")
