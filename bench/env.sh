@@ -32,7 +32,7 @@ awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "  build the archive %.1f s
 i=0
 : >"$work/jobs.jsonl"
 while [ "$i" -lt "$jobs" ]; do
-	echo '{"code": "x = sum(range(1000))\n"}' >>"$work/jobs.jsonl"
+	printf '%s\n' '{"code": "x = sum(range(1000))\n"}' >>"$work/jobs.jsonl"
 	i=$((i + 1))
 done
 
