@@ -225,9 +225,33 @@ static int plan_layers(struct plan *p, size_t n, sbx_error **err)
 	return 0;
 }
 
-/* rootfs.diff_ids of a config, when it has them, into the plan. */
+/* The architecture this stratbox runs on, as images name it. */
+static const char *host_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__i386__)
+	return "386";
+#else
+	return NULL;
+#endif
+}
+
+/* The config's architecture, when it names one, is this machine's: the
+ * zygote, a host binary, runs on the image's loader and libraries.  Then
+ * rootfs.diff_ids, when it has them, into the plan. */
 static int plan_diff_ids(struct plan *p, json_t *config, sbx_error **err)
 {
+	const char *arch = json_string_value(json_object_get(config, "architecture"));
+	const char *want = host_arch();
+	if (arch != NULL && want != NULL && strcmp(arch, want) != 0)
+		return sbx_error_set(err, 0,
+				     "the image is for %s, and this machine runs %s: the zygote, "
+				     "a binary of this machine's, runs on the image's libraries "
+				     "(save the %s variant of the image)",
+				     arch, want, want);
 	json_t *ids = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
 	if (!json_is_array(ids))
 		return 0;

@@ -152,6 +152,7 @@ struct image {
 	bool gzip;
 	bool corrupt_layer; /* a byte of the last layer changed after its digest was taken */
 	bool two_members;   /* each gzip layer as two gzip streams one after the other */
+	const char *arch;   /* the config's architecture; NULL: amd64 */
 	struct buf layers[4];
 	int n;
 };
@@ -213,8 +214,8 @@ static void write_image(struct image *img, const char *path, char digest[72])
 	}
 	char config[2048], chex[65];
 	snprintf(config, sizeof(config),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-		 "\"diff_ids\":[%s]}}", diffs);
+		 "{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[%s]}}", img->arch ? img->arch : "amd64", diffs);
 	sha256_hex(config, strlen(config), chex);
 	if (img->format == DOCKER) {
 		for (int i = 0; i < img->n; i++) {
@@ -609,6 +610,21 @@ void u_env_wrong_blob_digest_refused_dest_removed(void)
 		expect_refused(&p, &img, NULL, SBX_ERR_INVALID,
 			       f == OCI ? "its blob's digest is sha256:"
 					: "its uncompressed digest is sha256:");
+	}
+	place_free(&p);
+}
+
+/* The zygote is a binary of this machine's: an image for another
+ * architecture is refused before anything is written, in either format. */
+void u_env_foreign_architecture_refused(void)
+{
+	struct place p;
+	place_new(&p);
+	for (int f = DOCKER; f <= OCI; f++) {
+		struct image img = { .format = f, .arch = "arm64" };
+		two_layers(&img);
+		expect_refused(&p, &img, NULL, SBX_ERR_INVALID,
+			       "the image is for arm64, and this machine runs amd64");
 	}
 	place_free(&p);
 }

@@ -56,7 +56,7 @@
 	X(env_docker_archive_whiteouts_and_opaque_dir_give_expected_tree)                          \
 	X(env_oci_layout_gives_same_tree_and_digest_as_docker) X(env_gzip_layers_give_same_tree)   \
 	X(env_newer_docker_save_and_oci_indexes_accepted)                                          \
-	X(env_wrong_blob_digest_refused_dest_removed) X(env_dotdot_names_refused_nothing_outside)  \
+	X(env_wrong_blob_digest_refused_dest_removed) X(env_foreign_architecture_refused) X(env_dotdot_names_refused_nothing_outside)  \
 	X(env_absolute_names_land_inside_dest) X(env_symlink_escapes_written_inside_dest)          \
 	X(env_hardlinks_only_to_earlier_entries_inside)                                            \
 	X(env_devices_and_fifos_skipped_and_counted)                                               \
