@@ -110,6 +110,27 @@ void p_env_module_allowed_only_where_it_is(void)
 	CHECK_INT_EQ(rc, 1);
 	CHECK_CONTAINS(out, "\"status\":\"VALIDATION_ERROR\"");
 	free(out);
+	/* a backtest's strategy on it too */
+	char strat[] = "/tmp/stratbox-envbt-XXXXXX";
+	test_temp_file(strat, "import " TEST_MODULE "\n"
+			      "class S(BaseStrategy):\n"
+			      "    def generate_signals(self, d):\n"
+			      "        n = " TEST_MODULE ".double(1)\n"
+			      "        return [self.buy()] if n == 2 and self.position == 0 else []\n");
+	out = env_cli(state, (const char *const[]){ "backtest", strat, "--symbols", "GOOG", "--end",
+						    "2005-06-01", "--env", "mine", "--json", "--quiet",
+						    NULL },
+		      &rc);
+	CHECK_INT_EQ(rc, 0);
+	CHECK_CONTAINS(out, "\"status\":\"OK\"");
+	free(out);
+	out = run_cli((const char *const[]){ "backtest", strat, "--symbols", "GOOG", "--end",
+					     "2005-06-01", "--json", "--quiet", NULL },
+		      &rc);
+	CHECK_INT_EQ(rc, 1);
+	CHECK_CONTAINS(out, "VALIDATION_ERROR");
+	free(out);
+	unlink(strat);
 	/* --policy replaces the environment's allow-list: refused again */
 	char pol[] = "/tmp/stratbox-envpol-XXXXXX";
 	test_temp_file(pol, "{\"allowed_imports\": [\"numpy\"]}");
@@ -434,6 +455,31 @@ void p_env_image_runs_on_its_own_tree(void)
 	CHECK(json_is_true(json_object_get(json_object_get(r, "digest"), "ok")), "%s", out);
 	json_decref(r);
 	free(out);
+
+	/* the unpacked tree added again as a rootfs environment (a copy, as
+	 * `docker export` gives): the same tree, the same digest, and it runs */
+	char *tree = str_printf("%s/envs/img/rootfs", state);
+	out = env_cli(state, (const char *const[]){ "env", "add", "copy", "--rootfs", tree, NULL },
+		      &rc);
+	CHECK_INT_EQ(rc, 0);
+	free(out);
+	out = env_cli(state, (const char *const[]){ "env", "list", "--json", NULL }, &rc);
+	all = json_loads(out, 0, NULL);
+	const char *d1 = json_string_value(json_object_get(json_array_get(all, 1), "digest"));
+	const char *d2 = json_string_value(json_object_get(json_array_get(all, 2), "digest"));
+	CHECK(d1 && d2 && strcmp(d1, d2) == 0 && strcmp(json_string_value(json_object_get(
+							     json_array_get(all, 1), "kind")),
+						     "rootfs") == 0,
+	      "%s", out);
+	json_decref(all);
+	free(out);
+	out = env_cli(state, (const char *const[]){ "exec", "--json", "--env", "copy", "--policy", pol,
+						    code, NULL },
+		      &rc);
+	CHECK_INT_EQ(rc, 0);
+	CHECK_CONTAINS(out, "\"output\":\"layer2 whiteout-ok opaque-ok no-host-usr 6\\n\"");
+	free(out);
+	free(tree);
 	unlink(code);
 	rm_rf(work);
 	rm_rf(state);
