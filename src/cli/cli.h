@@ -11,6 +11,9 @@ int cmd_doctor(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 /* cmd_serve.c and cmd_worker.c in stratbox-serve; serve-exec.c (which
  * runs that) in stratbox */
 int cmd_serve(int argc, char **argv);

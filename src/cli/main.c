@@ -18,6 +18,9 @@ static const struct command {
 	{ "check", cmd_check, "statically check Python strategy code against the policy" },
 	{ "serve", cmd_serve, "the HTTP service: durable jobs over HTTP on one warm pool" },
 	{ "worker", cmd_worker, "run the jobs of a serve --queue from Redis, on any machine" },
+	{ "ps", cmd_ps, "the sandboxes and pools running on this machine" },
+	{ "kill", cmd_kill, "end one sandbox or pool listed by ps" },
+	{ "cleanup", cmd_cleanup, "remove what killed sandboxes and pools left behind" },
 	{ "doctor", cmd_doctor, "check that this machine can run sandboxes" },
 };
 
