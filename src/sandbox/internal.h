@@ -5,7 +5,8 @@
  * privs.c drops privileges and applies rlimits; cgroup.c (+ cgroup-v1.c,
  * cgroup-v2.c, cgroup-none.c) applies the resource limits; launch.c clones
  * the namespaces and runs the in-sandbox init; supervise.c watches the run;
- * verdict.c decides and prints the outcome; run.c ties them together.
+ * verdict.c decides and prints the outcome; run.c ties them together;
+ * registry.c and registry-sweep.c keep the run directory (`stratbox ps`).
  *
  * Code marked "child side" runs between clone() and execve(): it must not
  * allocate or take locks, so everything it needs is prepared by the parent.

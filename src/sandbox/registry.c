@@ -17,9 +17,12 @@
  * a rename; its end two unlinks and two closes; every start's sweep a
  * readdir and an open+flock+close per entry.  Registering is best effort:
  * a run directory that cannot be used never stops a sandbox.
+ *
+ * This file writes and reads entries; registry-sweep.c removes what dead
+ * supervisors left and carries out `stratbox kill`.
  */
 #include "common/util.h"
-#include "sandbox/internal.h"
+#include "sandbox/registry.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,13 +39,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ID_LEN 8
-/* an entry being written by a live supervisor takes microseconds: one
- * older than this was left by a supervisor that died mid-way */
-#define NEW_ENTRY_GRACE_NS (10ull * 1000000000ull)
-/* how long `kill` waits for a supervisor to end what it was asked to */
-#define KILL_WAIT_NS (5ull * 1000000000ull)
-#define POOL_STOP_WAIT_NS (30ull * 1000000000ull)
 
 struct sbx_registration {
 	char *dir;
@@ -73,7 +69,7 @@ int sbx_run_dir(char *buf, size_t size, sbx_error **err)
 /* Open the run directory (making it when `make`), refusing one that is not
  * ours alone: a directory someone else can write could hold entries that
  * name their processes, and `kill` signals what an entry names. */
-static int open_dir(const char *dir, bool make, sbx_error **err)
+int registry_open_dir(const char *dir, bool make, sbx_error **err)
 {
 	if (make && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return sbx_error_set(err, errno, "run directory %s", dir);
@@ -92,7 +88,7 @@ static int open_dir(const char *dir, bool make, sbx_error **err)
 	return fd;
 }
 
-static bool valid_id(const char *s, size_t len)
+bool registry_valid_id(const char *s, size_t len)
 {
 	if (len != ID_LEN)
 		return false;
@@ -102,7 +98,7 @@ static bool valid_id(const char *s, size_t len)
 	return true;
 }
 
-static double unix_now(void)
+double registry_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -213,7 +209,7 @@ static void format_entry(struct text *t, const char *id, const struct reg_fields
 	putf(t, "supervisor_start", "%llu", self_start);
 	putf(t, "pid", "%d", (int) f->pid);
 	putf(t, "pid_start", "%llu", f->pid_start);
-	putf(t, "created", "%.3f", unix_now());
+	putf(t, "created", "%.3f", registry_now());
 	for (int i = 0; f->cgroups && f->cgroups[i]; i++)
 		put(t, "cgroup", f->cgroups[i]);
 	for (int i = 0; f->cgroup_parents && f->cgroup_parents[i]; i++)
@@ -226,7 +222,7 @@ static struct sbx_registration *reg_new(const struct reg_fields *f, sbx_error **
 	char dir[PATH_MAX];
 	if (sbx_run_dir(dir, sizeof(dir), err) < 0)
 		return NULL;
-	cleanup_close int dfd = open_dir(dir, true, err);
+	cleanup_close int dfd = registry_open_dir(dir, true, err);
 	if (dfd < 0)
 		return NULL;
 	struct sbx_registration *r = calloc(1, sizeof(*r));
@@ -423,7 +419,7 @@ static void parse_entry(char *text, struct sbx_entry *e)
 
 /* Open an entry and learn whether its supervisor lives.  Returns the fd
  * (holding the lock when *stale and `keep_lock`), or -1 when it is gone. */
-static int open_entry(int dfd, const char *name, bool keep_lock, struct sbx_entry *e)
+int registry_open_entry(int dfd, const char *name, bool keep_lock, struct sbx_entry *e)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -538,17 +534,17 @@ static int by_created(const void *a, const void *b)
 	return x->created < y->created ? -1 : x->created > y->created;
 }
 
-static bool entry_name(const char *name, char *id)
+bool registry_entry_name(const char *name, char *id)
 {
 	const char *dot = strchr(name, '.');
-	if (dot == NULL || strcmp(dot, ".entry") != 0 || !valid_id(name, (size_t) (dot - name)))
+	if (dot == NULL || strcmp(dot, ".entry") != 0 || !registry_valid_id(name, (size_t) (dot - name)))
 		return false;
 	memcpy(id, name, ID_LEN);
 	id[ID_LEN] = '\0';
 	return true;
 }
 
-static int list_fd(int dfd, bool measure, struct sbx_entry **out, size_t *n, sbx_error **err)
+int registry_list(int dfd, bool measure, struct sbx_entry **out, size_t *n, sbx_error **err)
 {
 	*out = NULL;
 	*n = 0;
@@ -563,10 +559,10 @@ static int list_fd(int dfd, bool measure, struct sbx_entry **out, size_t *n, sbx
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		char id[ID_LEN + 1];
-		if (!entry_name(de->d_name, id))
+		if (!registry_entry_name(de->d_name, id))
 			continue;
 		struct sbx_entry e;
-		int fd = open_entry(dfd, de->d_name, false, &e);
+		int fd = registry_open_entry(dfd, de->d_name, false, &e);
 		if (fd < 0)
 			continue;
 		close(fd);
@@ -611,422 +607,8 @@ int sbx_entries_list(const char *run_dir, struct sbx_entry **out, size_t *n, sbx
 	struct stat st;
 	if (stat(run_dir, &st) < 0 && errno == ENOENT)
 		return 0;
-	cleanup_close int dfd = open_dir(run_dir, false, err);
+	cleanup_close int dfd = registry_open_dir(run_dir, false, err);
 	if (dfd < 0)
 		return -1;
-	return list_fd(dfd, true, out, n, err);
-}
-
-/* ---- removing what a dead supervisor left ------------------------------ */
-
-struct sweep {
-	uint64_t older_than_ns; /* entries, cgroups */
-	bool dry_run;
-	void (*removed)(void *ctx, const char *what, const char *path);
-	void *ctx;
-	const char *dir;
-	int n;
-};
-
-static void said(struct sweep *sw, const char *what, const char *path)
-{
-	sw->n++;
-	if (sw->removed != NULL)
-		sw->removed(sw->ctx, what, path);
-}
-
-static void said_cgroup(void *ctx, const char *path)
-{
-	said(ctx, "cgroup", path);
-}
-
-/* Signal a process only if it is still the one recorded: the pidfd pins
- * the pid, the start time (read after opening it) proves it is that one. */
-static int signal_verified(pid_t pid, unsigned long long start, int sig)
-{
-	if (pid <= 0 || start == 0)
-		return -ESRCH;
-	int pfd = (int) syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0)
-		return -errno;
-	unsigned long long now = 0;
-	int r = -ESRCH;
-	if (proc_starttime(pid, &now) == 0 && now == start)
-		r = syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) == 0 ? 0 : -errno;
-	close(pfd);
-	return r;
-}
-
-static bool old_enough(double created, uint64_t older_than_ns)
-{
-	return older_than_ns == 0 || (unix_now() - created) * 1e9 >= (double) older_than_ns;
-}
-
-/* Remove one stale entry (locked by us through fd) and what it names. */
-static void remove_stale(int dfd, const char *id, const struct sbx_entry *e, struct sweep *sw)
-{
-	char path[PATH_MAX + 32];
-	if (!sw->dry_run) {
-		/* the init dies with its supervisor (PR_SET_PDEATHSIG); one
-		 * that did not is still exactly the recorded process */
-		signal_verified(e->pid, e->pid_start, SIGKILL);
-		struct cg_sweep how = { sw->older_than_ns, false };
-		for (int i = 0; i < e->ncgroup; i++) {
-			const char *base = strrchr(e->cgroup[i], '/');
-			if (base == NULL || !cgroup_name_is_stale(base + 1))
-				continue; /* not ours, or its maker lives */
-			if (cgroup_rmdir_retry(e->cgroup[i]) == 0 && access(e->cgroup[i], F_OK) < 0)
-				said(sw, "cgroup", e->cgroup[i]);
-		}
-		for (int i = 0; i < e->ncgroup_parent; i++)
-			cgroup_sweep_dir(e->cgroup_parent[i], &how, said_cgroup, sw);
-	} else {
-		for (int i = 0; i < e->ncgroup; i++) {
-			const char *base = strrchr(e->cgroup[i], '/');
-			if (base != NULL && cgroup_name_is_stale(base + 1) && access(e->cgroup[i], F_OK) == 0)
-				said(sw, "cgroup", e->cgroup[i]);
-		}
-		struct cg_sweep how = { sw->older_than_ns, true };
-		for (int i = 0; i < e->ncgroup_parent; i++)
-			cgroup_sweep_dir(e->cgroup_parent[i], &how, said_cgroup, sw);
-	}
-	char name[32];
-	snprintf(name, sizeof(name), "%s.kill", id);
-	if (!sw->dry_run)
-		unlinkat(dfd, name, 0); /* part of the entry */
-	snprintf(name, sizeof(name), "%s.entry", id);
-	snprintf(path, sizeof(path), "%s/%s", sw->dir, name);
-	if (sw->dry_run || unlinkat(dfd, name, 0) == 0)
-		said(sw, "run entry", path);
-}
-
-/* Leftovers that are not whole entries: an entry never renamed into place,
- * a kill FIFO whose entry is gone. */
-static void sweep_partial(int dfd, const char *name, struct sweep *sw)
-{
-	char path[PATH_MAX + 32], other[40];
-	snprintf(path, sizeof(path), "%s/%s", sw->dir, name);
-	if (strncmp(name, ".new-", 5) == 0 && valid_id(name + 5, strlen(name + 5))) {
-		struct stat st;
-		int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			return;
-		bool stale = flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
-			     st.st_nlink > 0 &&
-			     old_enough((double) st.st_mtim.tv_sec,
-					sw->older_than_ns > NEW_ENTRY_GRACE_NS ? sw->older_than_ns
-									 : NEW_ENTRY_GRACE_NS);
-		if (stale && (sw->dry_run || unlinkat(dfd, name, 0) == 0))
-			said(sw, "unfinished run entry", path);
-		close(fd);
-		return;
-	}
-	size_t len = strlen(name);
-	if (len == ID_LEN + 5 && strcmp(name + ID_LEN, ".kill") == 0 && valid_id(name, ID_LEN)) {
-		/* its supervisor makes it after .new-ID and removes it after
-		 * ID.entry: with neither, nobody will read it */
-		snprintf(other, sizeof(other), "%.*s.entry", ID_LEN, name);
-		if (faccessat(dfd, other, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			return;
-		snprintf(other, sizeof(other), ".new-%.*s", ID_LEN, name);
-		if (faccessat(dfd, other, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			return;
-		if (sw->dry_run || unlinkat(dfd, name, 0) == 0)
-			said(sw, "kill FIFO", path);
-	}
-}
-
-static void sweep_fd(int dfd, struct sweep *sw)
-{
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
-	if (d == NULL) {
-		if (dup >= 0)
-			close(dup);
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		char id[ID_LEN + 1];
-		if (!entry_name(de->d_name, id)) {
-			if (de->d_name[0] != '.' || strncmp(de->d_name, ".new-", 5) == 0)
-				sweep_partial(dfd, de->d_name, sw);
-			continue;
-		}
-		struct sbx_entry e;
-		int fd = open_entry(dfd, de->d_name, true, &e);
-		if (fd < 0)
-			continue;
-		if (e.stale && old_enough(e.created, sw->older_than_ns))
-			remove_stale(dfd, id, &e, sw);
-		close(fd);
-	}
-	closedir(d);
-}
-
-void registry_sweep(void)
-{
-	char dir[PATH_MAX];
-	if (sbx_run_dir(dir, sizeof(dir), NULL) < 0)
-		return;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0)
-		return; /* none yet: nothing to sweep */
-	struct stat st;
-	if (fstat(dfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 022) == 0) {
-		struct sweep sw = { .dir = dir };
-		sweep_fd(dfd, &sw);
-	}
-	close(dfd);
-}
-
-/* ---- kill ------------------------------------------------------------ */
-
-/* Whether the entry is gone now; a stale one (its supervisor died after
- * being asked) is removed here. */
-static bool entry_gone(int dfd, const char *dir, const char *id)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "%s.entry", id);
-	struct sbx_entry e;
-	int fd = open_entry(dfd, name, true, &e);
-	if (fd < 0)
-		return true;
-	if (e.stale) {
-		struct sweep sw = { .dir = dir };
-		remove_stale(dfd, id, &e, &sw);
-		close(fd);
-		return true;
-	}
-	close(fd);
-	return false;
-}
-
-static bool wait_gone(int dfd, const char *dir, const char *id, uint64_t ns)
-{
-	uint64_t deadline = now_ns() + ns;
-	while (!entry_gone(dfd, dir, id)) {
-		if (now_ns() >= deadline)
-			return false;
-		struct timespec ts = { 0, 10000000L };
-		nanosleep(&ts, NULL);
-	}
-	return true;
-}
-
-static int find_entry(int dfd, const char *dir, const char *id, struct sbx_entry *out,
-		      sbx_error **err)
-{
-	struct sbx_entry *all = NULL;
-	size_t n = 0;
-	if (list_fd(dfd, false, &all, &n, err) < 0)
-		return -1;
-	int found = -1, matches = 0;
-	size_t idl = strlen(id);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(all[i].id, id) == 0) {
-			found = (int) i;
-			matches = 1;
-			break;
-		}
-		if (idl > 0 && strncmp(all[i].id, id, idl) == 0) {
-			found = (int) i;
-			matches++;
-		}
-	}
-	if (matches == 1)
-		*out = all[found];
-	free(all);
-	if (matches == 0)
-		return sbx_error_set(err, 0, "no sandbox or pool with id '%s' in %s (see stratbox ps)",
-				     id, dir);
-	if (matches > 1)
-		return sbx_error_set(err, 0, "id '%s' is ambiguous: give more of it", id);
-	if (out->stale)
-		return sbx_error_set(err, 0,
-				     "%s is not running: its supervisor (pid %d) is gone; `stratbox "
-				     "cleanup` removes what it left",
-				     out->id, out->supervisor_pid);
-	return 0;
-}
-
-/* Ask a sandbox's supervisor to kill it; kill it from here if it does not. */
-static int kill_sandbox(int dfd, const char *dir, const struct sbx_entry *e, sbx_error **err)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "%s.kill", e->id);
-	int fd = openat(dfd, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		ssize_t w = write(fd, "k", 1);
-		(void) w; /* the writer's close wakes the supervisor as well */
-		close(fd);
-		if (wait_gone(dfd, dir, e->id, KILL_WAIT_NS))
-			return 0;
-	}
-	/* no reader, or it did not act: the sandbox's init (the kernel then
-	 * ends its pid namespace) and whatever its cgroup holds */
-	signal_verified(e->pid, e->pid_start, SIGKILL);
-	for (int i = 0; i < e->ncgroup; i++)
-		cgroup_kill_listed(e->cgroup[i]);
-	if (wait_gone(dfd, dir, e->id, KILL_WAIT_NS))
-		return 0;
-	return sbx_error_set(err, ETIMEDOUT, "%s: killed its sandbox, but its supervisor (pid %d) "
-					     "keeps its entry",
-			     e->id, e->supervisor_pid);
-}
-
-int sbx_entry_kill(const char *run_dir, const char *id, struct sbx_entry *which, sbx_error **err)
-{
-	char buf[PATH_MAX];
-	if (run_dir == NULL && sbx_run_dir(buf, sizeof(buf), err) < 0)
-		return -1;
-	const char *dir = run_dir ? run_dir : buf;
-	cleanup_close int dfd = open_dir(dir, false, err);
-	if (dfd < 0)
-		return -1;
-	struct sbx_entry e;
-	if (find_entry(dfd, dir, id, &e, err) < 0)
-		return -1;
-	if (which != NULL)
-		*which = e;
-	if (strcmp(e.kind, "pool") != 0)
-		return kill_sandbox(dfd, dir, &e, err);
-	/* A pool lives and ends with its owner: ask it to stop as SIGTERM
-	 * asks (exec --batch, serve and worker stop cleanly on it). */
-	int r = signal_verified(e.supervisor_pid, e.supervisor_start, SIGTERM);
-	if (r < 0 && r != -ESRCH)
-		return sbx_error_set(err, -r, "%s: SIGTERM to its owner, pid %d", e.id,
-				     e.supervisor_pid);
-	if (wait_gone(dfd, dir, e.id, POOL_STOP_WAIT_NS))
-		return 0;
-	return sbx_error_set(err, ETIMEDOUT, "%s: its owner (pid %d) was sent SIGTERM and still runs",
-			     e.id, e.supervisor_pid);
-}
-
-/* ---- cleanup ---------------------------------------------------------- */
-
-/* Newest modification time in a tree (not following links), in Unix
- * seconds: a writer that is alive touches something in it. */
-static double newest_mtime(int dfd, const char *name, int depth)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	double t = (double) st.st_mtim.tv_sec;
-	if (!S_ISDIR(st.st_mode) || depth > 64)
-		return t;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return t;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		double c = newest_mtime(dirfd(d), de->d_name, depth + 1);
-		if (c > t)
-			t = c;
-	}
-	closedir(d);
-	return t;
-}
-
-static int remove_tree(int dfd, const char *name, int depth)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0);
-	if (depth > 64)
-		return -1;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	/* an unpacked image may hold directories without write permission */
-	fchmod(dirfd(d), 0700);
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			remove_tree(dirfd(d), de->d_name, depth + 1);
-	closedir(d);
-	return unlinkat(dfd, name, AT_REMOVEDIR);
-}
-
-/* The temporary files stratbox makes under a state directory, by name:
- * an environment being imported (envs/.tmp-*) and a report being written
- * (reports/ID.html.tmp.TID).  Everything else there is left alone. */
-static bool temp_name(const char *sub, const char *name)
-{
-	if (strcmp(sub, "envs") == 0)
-		return strncmp(name, ".tmp-", 5) == 0 && name[5] != '\0';
-	const char *t = strstr(name, ".html.tmp.");
-	return t != NULL && t != name && strspn(t + 10, "0123456789") == strlen(t + 10) &&
-	       t[10] != '\0';
-}
-
-static void sweep_state(const char *state, struct sweep *sw, uint64_t min_age_ns)
-{
-	static const char *const subs[] = { "envs", "reports" };
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%s/%s", state, subs[i]);
-		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-		if (d == NULL) {
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		struct dirent *de;
-		while ((de = readdir(d)) != NULL) {
-			if (!temp_name(subs[i], de->d_name))
-				continue;
-			if (!old_enough(newest_mtime(dirfd(d), de->d_name, 0), min_age_ns))
-				continue;
-			char path[PATH_MAX + 256];
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if (sw->dry_run || remove_tree(dirfd(d), de->d_name, 0) == 0)
-				said(sw, "temporary file", path);
-		}
-		closedir(d);
-	}
-}
-
-int sbx_cleanup(const struct sbx_cleanup_options *o,
-		void (*removed)(void *ctx, const char *what, const char *path), void *ctx,
-		sbx_error **err)
-{
-	char buf[PATH_MAX];
-	if (o->run_dir == NULL && sbx_run_dir(buf, sizeof(buf), err) < 0)
-		return -1;
-	const char *dir = o->run_dir ? o->run_dir : buf;
-	struct sweep sw = { o->older_than_ns, o->dry_run, removed, ctx, dir, 0 };
-	struct stat st;
-	if (stat(dir, &st) == 0) {
-		cleanup_close int dfd = open_dir(dir, false, err);
-		if (dfd < 0)
-			return -1;
-		sweep_fd(dfd, &sw);
-	}
-	/* job cgroups whose maker is gone, entry or not (one killed before it
-	 * registered, or by a stratbox without a run directory) */
-	const struct cgroup_backend *b = cgroup_backend_get(err);
-	struct cg_sweep how = { o->older_than_ns, o->dry_run };
-	for (int i = 0; b != NULL && i < b->nh; i++) {
-		cleanup_free char *pdir = cgroup_parent_dir(&b->h[i], o->cgroup_parent);
-		if (pdir != NULL)
-			cgroup_sweep_dir(pdir, &how, said_cgroup, &sw);
-	}
-	if (o->state_dir != NULL)
-		sweep_state(o->state_dir, &sw,
-			    o->older_than_ns ? o->older_than_ns : SBX_CLEANUP_TMP_MIN_AGE_NS);
-	return sw.n;
+	return registry_list(dfd, true, out, n, err);
 }
