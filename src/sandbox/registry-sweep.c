@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,9 +69,10 @@ static void said_cgroup(void *ctx, const char *path)
 	said(ctx, "cgroup", path);
 }
 
-/* Signal a process only if it is still the one recorded: the pidfd pins
- * the pid, the start time (read after opening it) proves it is that one. */
-static int signal_verified(pid_t pid, unsigned long long start, int sig)
+/* A pidfd of a process only if it is still the one recorded: the pidfd
+ * pins the pid, the start time (read after opening it) proves it is that
+ * one.  -errno otherwise. */
+static int pidfd_verified(pid_t pid, unsigned long long start)
 {
 	if (pid <= 0 || start == 0)
 		return -ESRCH;
@@ -78,9 +80,19 @@ static int signal_verified(pid_t pid, unsigned long long start, int sig)
 	if (pfd < 0)
 		return -errno;
 	unsigned long long now = 0;
-	int r = -ESRCH;
-	if (proc_starttime(pid, &now) == 0 && now == start)
-		r = syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) == 0 ? 0 : -errno;
+	if (proc_starttime(pid, &now) < 0 || now != start) {
+		close(pfd);
+		return -ESRCH;
+	}
+	return pfd;
+}
+
+static int signal_verified(pid_t pid, unsigned long long start, int sig)
+{
+	int pfd = pidfd_verified(pid, start);
+	if (pfd < 0)
+		return pfd;
+	int r = syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) == 0 ? 0 : -errno;
 	close(pfd);
 	return r;
 }
@@ -173,6 +185,8 @@ static void sweep_fd(int dfd, struct sweep *sw)
 			close(dup);
 		return;
 	}
+	/* a dup shares the directory's offset: another pass must start over */
+	rewinddir(d);
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		char id[ID_LEN + 1];
@@ -303,6 +317,31 @@ static int kill_sandbox(int dfd, const char *dir, const struct sbx_entry *e, sbx
 			     e->id, e->supervisor_pid);
 }
 
+/* A pool lives and ends with its owner: ask it to stop as SIGTERM asks
+ * (serve and worker stop cleanly on it; exec dies of it). */
+static int kill_pool(int dfd, const char *dir, const struct sbx_entry *e, sbx_error **err)
+{
+	cleanup_close int pfd = pidfd_verified(e->supervisor_pid, e->supervisor_start);
+	if (pfd >= 0 && syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0) < 0)
+		return sbx_error_set(err, errno, "%s: SIGTERM to its owner, pid %d", e->id,
+				     e->supervisor_pid);
+	if (!wait_gone(dfd, dir, e->id, POOL_STOP_WAIT_NS))
+		return sbx_error_set(err, ETIMEDOUT,
+				     "%s: its owner (pid %d) was sent SIGTERM and still runs", e->id,
+				     e->supervisor_pid);
+	/* An owner that dies of it leaves its zygote's entry and the
+	 * cgroups, swept here as the next start would; its pool's entry is
+	 * freed a moment before its other descriptors are, so first let it
+	 * finish exiting (an owner that lives on unregistered everything). */
+	if (pfd >= 0) {
+		struct pollfd pf = { pfd, POLLIN, 0 };
+		poll(&pf, 1, 2000);
+	}
+	struct sweep sw = { .dir = dir };
+	sweep_fd(dfd, &sw);
+	return 0;
+}
+
 int sbx_entry_kill(const char *run_dir, const char *id, struct sbx_entry *which, sbx_error **err)
 {
 	char buf[PATH_MAX];
@@ -319,21 +358,7 @@ int sbx_entry_kill(const char *run_dir, const char *id, struct sbx_entry *which,
 		*which = e;
 	if (strcmp(e.kind, "pool") != 0)
 		return kill_sandbox(dfd, dir, &e, err);
-	/* A pool lives and ends with its owner: ask it to stop as SIGTERM
-	 * asks (exec --batch, serve and worker stop cleanly on it). */
-	int r = signal_verified(e.supervisor_pid, e.supervisor_start, SIGTERM);
-	if (r < 0 && r != -ESRCH)
-		return sbx_error_set(err, -r, "%s: SIGTERM to its owner, pid %d", e.id,
-				     e.supervisor_pid);
-	if (wait_gone(dfd, dir, e.id, POOL_STOP_WAIT_NS)) {
-		/* an owner that dies of SIGTERM (exec) leaves its zygote's
-		 * entry and its cgroups: swept as the next start would */
-		struct sweep sw = { .dir = dir };
-		sweep_fd(dfd, &sw);
-		return 0;
-	}
-	return sbx_error_set(err, ETIMEDOUT, "%s: its owner (pid %d) was sent SIGTERM and still runs",
-			     e.id, e.supervisor_pid);
+	return kill_pool(dfd, dir, &e, err);
 }
 
 /* ---- cleanup ---------------------------------------------------------- */

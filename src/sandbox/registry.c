@@ -555,6 +555,8 @@ int registry_list(int dfd, bool measure, struct sbx_entry **out, size_t *n, sbx_
 			close(dup);
 		return sbx_error_set(err, errno, "run directory");
 	}
+	/* a dup shares the directory's offset: another pass must start over */
+	rewinddir(d);
 	size_t cap = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
