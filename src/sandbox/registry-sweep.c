@@ -348,6 +348,11 @@ int sbx_entry_kill(const char *run_dir, const char *id, struct sbx_entry *which,
 	if (run_dir == NULL && sbx_run_dir(buf, sizeof(buf), err) < 0)
 		return -1;
 	const char *dir = run_dir ? run_dir : buf;
+	struct stat st;
+	if (stat(dir, &st) < 0 && errno == ENOENT)
+		return sbx_error_set(err, 0, "no sandbox or pool with id '%s': nothing runs (%s does "
+					     "not exist)",
+				     id, dir);
 	cleanup_close int dfd = registry_open_dir(dir, false, err);
 	if (dfd < 0)
 		return -1;
