@@ -115,7 +115,7 @@ static void remove_stale(int dfd, const char *id, const struct sbx_entry *e, str
 			const char *base = strrchr(e->cgroup[i], '/');
 			if (base == NULL || !cgroup_name_is_stale(base + 1))
 				continue; /* not ours, or its maker lives */
-			if (cgroup_rmdir_retry(e->cgroup[i]) == 0 && access(e->cgroup[i], F_OK) < 0)
+			if (access(e->cgroup[i], F_OK) == 0 && cgroup_rmdir_retry(e->cgroup[i]) == 0)
 				said(sw, "cgroup", e->cgroup[i]);
 		}
 		for (int i = 0; i < e->ncgroup_parent; i++)
