@@ -115,15 +115,17 @@ static void remove_stale(int dfd, const char *id, const struct sbx_entry *e, str
 			const char *base = strrchr(e->cgroup[i], '/');
 			if (base == NULL || !cgroup_name_is_stale(base + 1))
 				continue; /* not ours, or its maker lives */
-			if (access(e->cgroup[i], F_OK) == 0 && cgroup_rmdir_retry(e->cgroup[i]) == 0)
-				said(sw, "cgroup", e->cgroup[i]);
+			const char *cg = e->cgroup[i];
+			if (access(cg, F_OK) == 0 && cgroup_rmdir_retry(cg) == 0)
+				said(sw, "cgroup", cg);
 		}
 		for (int i = 0; i < e->ncgroup_parent; i++)
 			cgroup_sweep_dir(e->cgroup_parent[i], &how, said_cgroup, sw);
 	} else {
 		for (int i = 0; i < e->ncgroup; i++) {
 			const char *base = strrchr(e->cgroup[i], '/');
-			if (base != NULL && cgroup_name_is_stale(base + 1) && access(e->cgroup[i], F_OK) == 0)
+			if (base != NULL && cgroup_name_is_stale(base + 1) &&
+			    access(e->cgroup[i], F_OK) == 0)
 				said(sw, "cgroup", e->cgroup[i]);
 		}
 		struct cg_sweep how = { sw->older_than_ns, true };
@@ -162,7 +164,8 @@ static void sweep_partial(int dfd, const char *name, struct sweep *sw)
 		return;
 	}
 	size_t len = strlen(name);
-	if (len == ID_LEN + 5 && strcmp(name + ID_LEN, ".kill") == 0 && registry_valid_id(name, ID_LEN)) {
+	if (len == ID_LEN + 5 && strcmp(name + ID_LEN, ".kill") == 0 &&
+	    registry_valid_id(name, ID_LEN)) {
 		/* its supervisor makes it after .new-ID and removes it after
 		 * ID.entry: with neither, nobody will read it */
 		snprintf(other, sizeof(other), "%.*s.entry", ID_LEN, name);

@@ -155,8 +155,8 @@ static void join_argv(char *const *argv, const char *prefix, char *out, size_t s
 	for (int i = 0; argv != NULL && argv[i] != NULL && off + 1 < size; i++) {
 		const char *a = argv[i];
 		bool quote = *a == '\0' || strpbrk(a, " \t\n'\"\\$") != NULL;
-		int n = snprintf(out + off, size - off, "%s%s%s%s", off ? " " : "", quote ? "'" : "",
-				 a, quote ? "'" : "");
+		const char *q = quote ? "'" : "";
+		int n = snprintf(out + off, size - off, "%s%s%s%s", off ? " " : "", q, a, q);
 		if (n < 0 || (size_t) n >= size - off)
 			break;
 		off += (size_t) n;
@@ -409,7 +409,8 @@ static void parse_entry(char *text, struct sbx_entry *e)
 			e->created = strtod(v, NULL);
 		else if (strcmp(line, "cgroup") == 0 && e->ncgroup < SBX_ENTRY_MAX_CGROUPS)
 			snprintf(e->cgroup[e->ncgroup++], sizeof(e->cgroup[0]), "%s", v);
-		else if (strcmp(line, "cgroup_parent") == 0 && e->ncgroup_parent < SBX_ENTRY_MAX_CGROUPS)
+		else if (strcmp(line, "cgroup_parent") == 0 &&
+			 e->ncgroup_parent < SBX_ENTRY_MAX_CGROUPS)
 			snprintf(e->cgroup_parent[e->ncgroup_parent++], sizeof(e->cgroup_parent[0]),
 				 "%s", v);
 		else if (strcmp(line, "command") == 0)
@@ -499,7 +500,8 @@ static void measure_procs(const char *dir, struct sbx_entry *e)
 		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
 			   &t[0], &t[1], &t[2], &t[3]) != 4)
 			continue;
-		e->cpu_ns += (t[0] + t[1] + t[2] + t[3]) * (1000000000ull / (unsigned long long) tick);
+		unsigned long long ns_per_tick = 1000000000ull / (unsigned long long) tick;
+		e->cpu_ns += (t[0] + t[1] + t[2] + t[3]) * ns_per_tick;
 		e->have_cpu = true;
 	}
 }
@@ -508,7 +510,8 @@ static void measure_procs(const char *dir, struct sbx_entry *e)
 static void measure_pool(struct sbx_entry *e)
 {
 	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "stratbox-%d-%llu-", e->supervisor_pid, e->supervisor_start);
+	snprintf(prefix, sizeof(prefix), "stratbox-%d-%llu-", e->supervisor_pid,
+		 e->supervisor_start);
 	unsigned most = 0;
 	for (int i = 0; i < e->ncgroup_parent; i++) {
 		cleanup_dir DIR *d = opendir(e->cgroup_parent[i]);
@@ -537,7 +540,8 @@ static int by_created(const void *a, const void *b)
 bool registry_entry_name(const char *name, char *id)
 {
 	const char *dot = strchr(name, '.');
-	if (dot == NULL || strcmp(dot, ".entry") != 0 || !registry_valid_id(name, (size_t) (dot - name)))
+	if (dot == NULL || strcmp(dot, ".entry") != 0 ||
+	    !registry_valid_id(name, (size_t) (dot - name)))
 		return false;
 	memcpy(id, name, ID_LEN);
 	id[ID_LEN] = '\0';
