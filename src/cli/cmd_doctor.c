@@ -249,7 +249,9 @@ static void check_rundir(struct check *c)
 	if (stale > 0) {
 		c->result = WARN;
 		snprintf(c->fix + off, sizeof(c->fix) - off,
-			 "; their supervisors were killed: `stratbox cleanup` removes what they left");
+			 "; their supervisors were killed: any stratbox start removes what they "
+			 "left (this doctor's own sandboxes did), `stratbox cleanup` without "
+			 "starting one");
 	}
 	free(v);
 }
@@ -285,6 +287,9 @@ int cmd_doctor(int argc, char **argv)
 		{ .name = "run directory", .required = false },
 		/* environments: their check goes here (issue 11) */
 	};
+	/* first: every sandbox start, the checks' own below included, sweeps
+	 * the stale entries this reports */
+	check_rundir(&checks[7]);
 	check_kernel(&checks[0]);
 	check_userns(&checks[1]);
 	check_seccomp(&checks[2]);
@@ -292,7 +297,6 @@ int cmd_doctor(int argc, char **argv)
 	check_python(&checks[4]);
 	check_run(&checks[5]);
 	check_pool(&checks[6], parent);
-	check_rundir(&checks[7]); /* after the runs above: their entries are gone */
 
 	size_t n = sizeof(checks) / sizeof(checks[0]);
 	bool ok = true;

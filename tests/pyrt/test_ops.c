@@ -325,6 +325,44 @@ void p_killed_run_never_listed_live_and_cleaned_up(void)
 	check_cleanup_removes_all(1);
 }
 
+/* doctor names a killed run's stale entry (and its own sandbox runs
+ * sweep it, as every start does). */
+void p_doctor_reports_stale_entry(void)
+{
+	char token[64], id[16];
+	snprintf(token, sizeof(token), "sbx-doctor-%d", (int) getpid());
+	int out;
+	pid_t sup = start_run(token, false, &out);
+	wait_listed("run", id, sizeof(id));
+	kill_and_reap(sup, SIGKILL);
+	close(out);
+	CHECK(gone_within(token, 5000));
+	const char *parent = t_cgroup_parent();
+	int rc;
+	char *o = run_cli(parent ? (const char *const[]){ "doctor", "--json", "--cgroup-parent",
+							  parent, NULL }
+				 : (const char *const[]){ "doctor", "--json", NULL },
+			  &rc);
+	json_t *d = json_loads(o, 0, NULL);
+	CHECK(d != NULL, "doctor --json printed: %.300s", o);
+	free(o);
+	json_t *checks = json_object_get(d, "checks"), *c = NULL;
+	for (size_t i = 0; i < json_array_size(checks); i++)
+		if (strcmp(jstr(json_array_get(checks, i), "name"), "run directory") == 0)
+			c = json_array_get(checks, i);
+	CHECK(c != NULL, "no run directory check");
+	CHECK_STR_EQ(jstr(c, "status"), "warn");
+	CHECK(json_is_false(json_object_get(c, "required")));
+	CHECK_CONTAINS(jstr(c, "detail"), run_dir());
+	CHECK_CONTAINS(jstr(c, "detail"), ": 0 running, 1 stale");
+	char want[64];
+	snprintf(want, sizeof(want), "stale: run %s (supervisor pid %d)", id, (int) sup);
+	CHECK_CONTAINS(jstr(c, "fix"), want);
+	json_decref(d);
+	CHECK_INT_EQ(run_dir_files(), 0);
+	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
+}
+
 /* The next start sweeps a killed run's entry (and its cgroup). */
 void p_next_start_sweeps_killed_run(void)
 {
