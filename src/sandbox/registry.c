@@ -197,8 +197,11 @@ struct reg_fields {
 
 static void format_entry(struct text *t, const char *id, const struct reg_fields *f)
 {
-	unsigned long long self_start = 0;
-	proc_starttime(getpid(), &self_start);
+	/* ours, once per process (a fork has its own) */
+	static _Thread_local pid_t self_pid;
+	static _Thread_local unsigned long long self_start;
+	if (self_pid != getpid() && proc_starttime(getpid(), &self_start) == 0)
+		self_pid = getpid();
 	put(t, "version", "1");
 	put(t, "id", id);
 	put(t, "kind", f->kind);
@@ -237,8 +240,6 @@ static struct sbx_registration *reg_new(const struct reg_fields *f, sbx_error **
 		random_id(r->id);
 		snprintf(tmp, sizeof(tmp), ".new-%s", r->id);
 		snprintf(name, sizeof(name), "%s.entry", r->id);
-		if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			continue; /* the id is taken */
 		r->lock_fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 				    0600);
 		if (r->lock_fd < 0 && errno != EEXIST)
@@ -265,7 +266,8 @@ static struct sbx_registration *reg_new(const struct reg_fields *f, sbx_error **
 			goto fail_unlink;
 		}
 	}
-	if (renameat(dfd, tmp, dfd, name) < 0) {
+	/* never over a live entry: 32 random bits rarely meet, but may */
+	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) < 0) {
 		sbx_error_set(err, errno, "run directory %s: %s", dir, name);
 		if (r->kill_fd >= 0) {
 			char fifo[32];
