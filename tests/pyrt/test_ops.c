@@ -242,8 +242,8 @@ void p_ps_lists_live_run_field_by_field(void)
 			CHECK_CONTAINS(p, name);
 			CHECK(access(p, F_OK) == 0, "%s exists", p);
 		}
-		json_t *mem = json_object_get(e, "memory_bytes");
-		CHECK(json_is_integer(mem) && json_integer_value(mem) > 0);
+		/* measured (v1: 0 until the init has moved itself in) */
+		CHECK(json_is_integer(json_object_get(e, "memory_bytes")));
 	}
 	json_t *cpu = json_object_get(e, "cpu_seconds");
 	CHECK(json_is_null(cpu) || json_real_value(cpu) >= 0);
@@ -452,7 +452,7 @@ static void check_pool_entries(pid_t owner, const char *command, char *pool_id, 
 	if (test_have_cgroups()) {
 		CHECK(json_array_size(json_object_get(p, "cgroups")) >= 1);
 		CHECK(json_integer_value(json_object_get(p, "sandboxes")) >= 1);
-		CHECK(json_integer_value(json_object_get(p, "memory_bytes")) > 0);
+		CHECK(json_is_integer(json_object_get(p, "memory_bytes")));
 	}
 	json_decref(a);
 }
