@@ -71,9 +71,13 @@ int sbx_run_dir(char *buf, size_t size, sbx_error **err)
  * name their processes, and `kill` signals what an entry names. */
 int registry_open_dir(const char *dir, bool make, sbx_error **err)
 {
-	if (make && mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return sbx_error_set(err, errno, "run directory %s", dir);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && make) {
+		/* made once; every later registration only opens it */
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return sbx_error_set(err, errno, "run directory %s", dir);
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	}
 	if (fd < 0)
 		return sbx_error_set(err, errno, "run directory %s", dir);
 	struct stat st;
