@@ -160,10 +160,69 @@ static int count_entries(const char *dir, char *first, size_t size)
 	return n;
 }
 
-static int snap_mounts, snap_tmp, snap_shm;
+/* Every suite's sandboxes and pools register in a run directory of the
+ * suite's own (STRATBOX_RUN_DIR, docs/operations.md), made here unless the
+ * caller gave one: another user's stratbox on the machine registers
+ * elsewhere, and whatever is in it after a test is that test's. */
+static char own_run_dir[64];
+static pid_t own_run_dir_maker;
+
+static void remove_own_run_dir(void)
+{
+	if (getpid() != own_run_dir_maker) /* a test's forked child exiting */
+		return;
+	DIR *d = opendir(own_run_dir);
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d != NULL)
+		closedir(d);
+	rmdir(own_run_dir);
+}
+
+static void use_own_run_dir(void)
+{
+	const char *set = getenv("STRATBOX_RUN_DIR");
+	if (own_run_dir[0] != '\0' || (set != NULL && *set != '\0'))
+		return;
+	snprintf(own_run_dir, sizeof(own_run_dir), "/tmp/stratbox-test-run.XXXXXX");
+	if (mkdtemp(own_run_dir) == NULL) {
+		own_run_dir[0] = '\0';
+		return;
+	}
+	own_run_dir_maker = getpid();
+	setenv("STRATBOX_RUN_DIR", own_run_dir, 1);
+	atexit(remove_own_run_dir);
+}
+
+/* Files in the run directory: entries, kill FIFOs, unfinished entries. */
+static int count_run_entries(char *first, size_t size)
+{
+	const char *dir = getenv("STRATBOX_RUN_DIR");
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (d == NULL)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (first && size)
+			snprintf(first, size, "%s/%s", dir, e->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int snap_mounts, snap_tmp, snap_shm, snap_run;
 
 void leftovers_snapshot(void)
 {
+	use_own_run_dir(); /* before /tmp is counted: it is made there */
+	/* ours starts empty; a given one may hold entries of others */
+	snap_run = getenv("STRATBOX_RUN_DIR") && own_run_dir[0] ? 0 : count_run_entries(NULL, 0);
 	snap_mounts = count_lines("/proc/self/mountinfo");
 	snap_tmp = count_entries("/tmp", NULL, 0);
 	snap_shm = count_entries("/dev/shm", NULL, 0);
@@ -188,6 +247,12 @@ const char *leftovers_check(void)
 	}
 	if ((n = count_processes_with("stratbox-zygote")) > 0) {
 		snprintf(msg, sizeof(msg), "%d stratbox-zygote process(es)", n);
+		return msg;
+	}
+	/* none at all, as for job cgroups: what a failed test left is swept
+	 * by the next one's first start and not held against it */
+	if ((n = count_run_entries(first, sizeof(first))) > snap_run) {
+		snprintf(msg, sizeof(msg), "%d file(s) in the run directory (e.g. %s)", n, first);
 		return msg;
 	}
 	if (count_lines("/proc/self/mountinfo") != snap_mounts)

@@ -194,6 +194,86 @@ int sbx_cgroup_probe(const char *cgroup_parent, struct sbx_cgroup_report *out, s
  * start of every run).  Returns the number removed, or -1. */
 int sbx_cleanup_stale(const char *cgroup_parent, sbx_error **err);
 
+/* ---- what runs on this machine: the run directory ---------------------
+ *
+ * Every sandbox (sbx_proc_start: `stratbox run`, a pool's zygote) and every
+ * Python pool registers itself in a run directory while it lives, with a
+ * lock its supervisor holds: when the supervisor dies, however it dies,
+ * its entry is recognisably stale.  The directory is STRATBOX_RUN_DIR when
+ * set, else /run/stratbox for root, $XDG_RUNTIME_DIR/stratbox, or
+ * /tmp/stratbox-run-UID when XDG_RUNTIME_DIR is unset.  Layout and rules:
+ * docs/operations.md. */
+
+/* The run directory this process uses (not created): 0, or -1 when the
+ * name does not fit. */
+int sbx_run_dir(char *buf, size_t size, sbx_error **err);
+
+/* The environment a sandbox runs (shown by `stratbox ps`); NULL or "" is
+ * the host's.  At most 63 bytes. */
+int sbx_config_set_env_name(sbx_config *cfg, const char *name, sbx_error **err);
+
+#define SBX_ENTRY_MAX_CGROUPS 8
+struct sbx_entry {
+	char id[16];	  /* what `stratbox ps` shows and `stratbox kill` takes */
+	char kind[16];	  /* "run", "zygote" (a pool's), "pool" */
+	char env[64];	  /* the environment's name; "host" */
+	char parent[16];  /* a zygote's pool, or "" */
+	unsigned uid;	  /* the supervisor's effective uid */
+	int supervisor_pid;
+	unsigned long long supervisor_start; /* clock ticks after boot (/proc/PID/stat) */
+	int pid;	  /* the sandbox's init; 0 for a pool (see supervisor_pid) */
+	unsigned long long pid_start;
+	double created;	  /* Unix time, seconds */
+	/* a run's or zygote's job cgroup, one per hierarchy (v1) */
+	char cgroup[SBX_ENTRY_MAX_CGROUPS][512];
+	int ncgroup;
+	/* a pool's: where the cgroups of its zygote and slots are made */
+	char cgroup_parent[SBX_ENTRY_MAX_CGROUPS][512];
+	int ncgroup_parent;
+	char command[1024]; /* the command line (a pool: its owner's) */
+	bool stale;	  /* its supervisor is gone */
+	/* measured from its cgroups when live (sbx_entries_list) */
+	bool have_memory, have_cpu;
+	uint64_t memory_bytes, cpu_ns;
+	unsigned cgroups_live; /* a pool: job cgroups of its owner now (zygote and slots) */
+};
+
+/* Every entry of run_dir (NULL: sbx_run_dir()), oldest first, stale ones
+ * marked, live ones measured.  *out is malloc'd (free()); a missing
+ * directory has no entries. */
+int sbx_entries_list(const char *run_dir, struct sbx_entry **out, size_t *n, sbx_error **err);
+
+/* End one sandbox or pool by id (or a unique prefix of one).  A run or a
+ * zygote: its supervisor is asked to kill it (its verdict is
+ * SANDBOX_ERROR, "killed: ..."), or, if it does not within a few seconds,
+ * its init and cgroup are killed from here.  A pool: its owner is sent
+ * SIGTERM (a pool lives and ends with the process that made it).  Returns
+ * once its entry is gone, with *which (may be NULL) filled; -1 with an
+ * SBX_ERR_INVALID error when no live entry has that id, SBX_ERR_SYSTEM
+ * when it could not be ended. */
+int sbx_entry_kill(const char *run_dir, const char *id, struct sbx_entry *which, sbx_error **err);
+
+/* What killed supervisors left: stale run-directory entries with their
+ * cgroups, stale job cgroups under cgroup_parent (NULL: our own cgroup),
+ * and stratbox's temporary files in state_dir (NULL: none).  Nothing a
+ * live supervisor holds is touched.  Each thing removed (or, dry_run,
+ * that would be) is named to removed(ctx, what, path); returns how many,
+ * or -1. */
+struct sbx_cleanup_options {
+	const char *run_dir;	   /* NULL: sbx_run_dir() */
+	const char *cgroup_parent; /* as sbx_config_set_cgroup_parent */
+	const char *state_dir;	   /* NULL: no temporary files are looked for */
+	uint64_t older_than_ns;	   /* only what is older; temporary files: untouched for this
+				    * long (0: SBX_CLEANUP_TMP_MIN_AGE_NS for them) */
+	bool dry_run;
+};
+/* A temporary file may belong to a live writer that holds no lock stratbox
+ * can test: without --older-than, only those untouched this long go. */
+#define SBX_CLEANUP_TMP_MIN_AGE_NS (10ull * 60 * 1000000000ull)
+int sbx_cleanup(const struct sbx_cleanup_options *o,
+		void (*removed)(void *ctx, const char *what, const char *path), void *ctx,
+		sbx_error **err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,9 @@ struct sbx_check_policy;
 char *cli_state_dir(const char *opt);
 int cli_env_open(const char *state_opt, const char *name, struct sbx_env **out);
 struct sbx_check_policy *cli_env_policy(const char *policy_path, const struct sbx_env *env);
+int cmd_ps(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 /* cmd_serve.c and cmd_worker.c in stratbox-serve; serve-exec.c (which
  * runs that) in stratbox */
 int cmd_serve(int argc, char **argv);

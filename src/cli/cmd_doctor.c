@@ -219,6 +219,43 @@ static void check_run(struct check *c)
 	sbx_verdict_clear(&v);
 }
 
+/* The run directory (docs/operations.md): usable, and what killed
+ * supervisors left in it. */
+static void check_rundir(struct check *c)
+{
+	char dir[4096];
+	struct sbx_entry *v = NULL;
+	size_t n = 0, stale = 0;
+	cleanup_error sbx_error *err = NULL;
+	if (sbx_run_dir(dir, sizeof(dir), &err) < 0 || sbx_entries_list(dir, &v, &n, &err) < 0) {
+		c->result = WARN;
+		snprintf(c->detail, sizeof(c->detail), "%s", err->msg);
+		snprintf(c->fix, sizeof(c->fix),
+			 "sandboxes still run, but `stratbox ps` and `kill` cannot see them; set "
+			 "STRATBOX_RUN_DIR to a directory only you can write");
+		return;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].stale)
+			continue;
+		stale++;
+		int k = snprintf(c->fix + off, sizeof(c->fix) - off, "%s%s %s (supervisor pid %d)",
+				 off ? ", " : "stale: ", v[i].kind, v[i].id, v[i].supervisor_pid);
+		if (k > 0 && (size_t) k < sizeof(c->fix) - off)
+			off += (size_t) k;
+	}
+	snprintf(c->detail, sizeof(c->detail), "%.1200s: %zu running, %zu stale", dir, n - stale, stale);
+	if (stale > 0) {
+		c->result = WARN;
+		snprintf(c->fix + off, sizeof(c->fix) - off,
+			 "; their supervisors were killed: any stratbox start removes what they "
+			 "left (this doctor's own sandboxes did), `stratbox cleanup` without "
+			 "starting one");
+	}
+	free(v);
+}
+
 int cmd_doctor(int argc, char **argv)
 {
 	bool json = false;
@@ -247,7 +284,12 @@ int cmd_doctor(int argc, char **argv)
 		{ .name = "python runtime", .required = true },
 		{ .name = "sandboxed run", .required = true },
 		{ .name = "warm pool", .required = true },
+		{ .name = "run directory", .required = false },
+		/* environments: their check goes here (issue 11) */
 	};
+	/* first: every sandbox start, the checks' own below included, sweeps
+	 * the stale entries this reports */
+	check_rundir(&checks[7]);
 	check_kernel(&checks[0]);
 	check_userns(&checks[1]);
 	check_seccomp(&checks[2]);

@@ -19,6 +19,9 @@ static const struct command {
 	{ "serve", cmd_serve, "the HTTP service: durable jobs over HTTP on one warm pool" },
 	{ "worker", cmd_worker, "run the jobs of a serve --queue from Redis, on any machine" },
 	{ "env", cmd_env, "environments strategies run on: import an image, add, list, check, rm" },
+	{ "ps", cmd_ps, "the sandboxes and pools running on this machine" },
+	{ "kill", cmd_kill, "end one sandbox or pool listed by ps" },
+	{ "cleanup", cmd_cleanup, "remove what killed sandboxes and pools left behind" },
 	{ "doctor", cmd_doctor, "check that this machine can run sandboxes" },
 };
 

@@ -93,6 +93,7 @@ static char *allowed_list(const sbx_check_policy *policy)
 /* What sbx_pool_start() set up, once no thread runs. */
 static void pool_free(struct sbx_pool *p)
 {
+	sbx_unregister(p->reg);
 	sbx_config_free(p->zcfg);
 	free(p->zygote_path);
 	free(p->package_dir);
@@ -104,6 +105,15 @@ static void pool_free(struct sbx_pool *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p);
+}
+
+/* In the run directory for `stratbox ps` and `kill` (best effort: a pool
+ * runs without); its zygotes name it as their owner. */
+static void pool_register(struct sbx_pool *p)
+{
+	struct sbx_register_info ri = { "pool", p->opt.env_name, p->opt.cgroup_parent, NULL };
+	if (sbx_register(&ri, &p->reg, NULL) == 0)
+		sbx_config_set_owner(p->zcfg, sbx_registration_id(p->reg));
 }
 
 int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error **err)
@@ -150,8 +160,10 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 		goto fail;
 	}
 	if (zygote_config(p, err) < 0 ||
-	    (opt->no_audit_hook && sbx_config_add_env(p->zcfg, "STRATBOX_AUDIT_HOOK=off", err) < 0))
+	    (opt->no_audit_hook && sbx_config_add_env(p->zcfg, "STRATBOX_AUDIT_HOOK=off", err) < 0) ||
+	    sbx_config_set_env_name(p->zcfg, opt->env_name, err) < 0)
 		goto fail;
+	pool_register(p);
 	/* The first zygote starts here, so a broken set-up is an error now. */
 	if (zygote_start(p, err) < 0) {
 		zygote_reset(p);

@@ -77,6 +77,7 @@ struct sbx_pool {
 	uint64_t jobs, zygote_starts, slots_forked;
 	char versions[256];
 	char last_error[256];
+	sbx_registration *reg; /* the pool's run-directory entry, or NULL */
 };
 
 /* Default limits of a slot's cgroup until a job sets its own. */

@@ -248,7 +248,7 @@ char *cgroup_parent_dir(const struct cg_hierarchy *h, const char *parent)
  * The command name (field 2) may contain spaces and parentheses, so parse
  * from the last ')'.  A zombie (state Z or X) counts as gone: a killed
  * supervisor whose parent has not reaped it yet is dead all the same. */
-static int proc_starttime(pid_t pid, unsigned long long *out)
+int proc_starttime(pid_t pid, unsigned long long *out)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
@@ -486,10 +486,16 @@ int sbx_cleanup_stale(const char *parent, sbx_error **err)
 
 int cgroup_cleanup_dir(const char *parent_dir)
 {
+	return cgroup_sweep_dir(parent_dir, NULL, NULL, NULL);
+}
+
+int cgroup_sweep_dir(const char *parent_dir, const struct cg_sweep *how,
+		     void (*removed)(void *ctx, const char *path), void *ctx)
+{
 	cleanup_dir DIR *d = opendir(parent_dir);
 	if (d == NULL)
 		return errno == ENOENT || errno == EACCES ? 0 : -errno;
-	int removed = 0;
+	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_type != DT_DIR || strncmp(e->d_name, "stratbox-", 9) != 0)
@@ -498,11 +504,31 @@ int cgroup_cleanup_dir(const char *parent_dir)
 			continue;
 		char path[1200];
 		snprintf(path, sizeof(path), "%s/%s", parent_dir, e->d_name);
+		if (how != NULL && how->older_than_ns > 0) {
+			/* a cgroup directory's ctime is when it was made: the
+			 * kernel never changes it afterwards */
+			struct stat st;
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (stat(path, &st) < 0 ||
+			    (uint64_t) (now.tv_sec - st.st_ctim.tv_sec) * 1000000000ull <
+				    how->older_than_ns)
+				continue;
+		}
+		if (how != NULL && how->dry_run) {
+			n++;
+			if (removed != NULL)
+				removed(ctx, path);
+			continue;
+		}
 		kill_members(path);
-		if (cgroup_rmdir_retry(path) == 0)
-			removed++;
+		if (cgroup_rmdir_retry(path) == 0) {
+			n++;
+			if (removed != NULL)
+				removed(ctx, path);
+		}
 	}
-	return removed;
+	return n;
 }
 
 unsigned long long cgroup_keyed(const char *text, const char *key)

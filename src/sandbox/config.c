@@ -340,3 +340,18 @@ int sbx_config_set_rootfs(struct sbx_config *c, const char *dir, sbx_error **err
 	c->rootfs = strcmp(d, "/") == 0 ? (free(d), NULL) : d;
 	return 0;
 }
+int sbx_config_set_env_name(struct sbx_config *c, const char *name, sbx_error **err)
+{
+	if (name == NULL)
+		name = "";
+	if (strlen(name) >= sizeof(c->env_name) || strchr(name, '\n') != NULL)
+		return sbx_error_set(err, 0, "environment name '%s': at most %zu bytes, one line",
+				     name, sizeof(c->env_name) - 1);
+	snprintf(c->env_name, sizeof(c->env_name), "%s", name);
+	return 0;
+}
+
+void sbx_config_set_owner(struct sbx_config *c, const char *owner_id)
+{
+	snprintf(c->owner, sizeof(c->owner), "%s", owner_id ? owner_id : "");
+}

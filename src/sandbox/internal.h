@@ -5,7 +5,8 @@
  * privs.c drops privileges and applies rlimits; cgroup.c (+ cgroup-v1.c,
  * cgroup-v2.c, cgroup-none.c) applies the resource limits; launch.c clones
  * the namespaces and runs the in-sandbox init; supervise.c watches the run;
- * verdict.c decides and prints the outcome; run.c ties them together.
+ * verdict.c decides and prints the outcome; run.c ties them together;
+ * registry.c and registry-sweep.c keep the run directory (`stratbox ps`).
  *
  * Code marked "child side" runs between clone() and execve(): it must not
  * allocate or take locks, so everything it needs is prepared by the parent.
@@ -59,6 +60,10 @@ struct sbx_config {
 	int ncopies;
 	bool follow_symlinks; /* user bind sources: follow a symlink in the last component */
 	char *rootfs; /* the system directories come from this tree; NULL: the host's */
+	/* For the run directory (registry.c): the environment's name ("":
+	 * the host's) and the registered owner (a pool's id, for its zygote). */
+	char env_name[64];
+	char owner[16];
 };
 
 /* The knobs for a trusted helper (keep_caps, pass_fd, add_dir, add_copy)
@@ -283,6 +288,18 @@ unsigned cgroup_controller_mask(const char *list);
 unsigned long long cgroup_keyed(const char *text, const char *key);
 /* Remove stale job cgroups in one parent directory; returns how many. */
 int cgroup_cleanup_dir(const char *parent_dir);
+/* The same, for `stratbox cleanup`: only those made more than
+ * older_than_ns ago, or none at all (dry_run: only named), each one
+ * named to removed() (may be NULL).  Returns how many, or -errno. */
+struct cg_sweep {
+	uint64_t older_than_ns;
+	bool dry_run;
+};
+int cgroup_sweep_dir(const char *parent_dir, const struct cg_sweep *how,
+		     void (*removed)(void *ctx, const char *path), void *ctx);
+/* Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot;
+ * -1 when the process is gone or a zombie. */
+int proc_starttime(pid_t pid, unsigned long long *out);
 /* Move the calling (single-threaded) process into the cgroups whose
  * `tasks` descriptors are given (join_fds); closes them.  Returns 0 or
  * -errno.  Async-signal-safe: called in the sandbox's init and in slots. */
@@ -345,6 +362,23 @@ void cgroup_rearm_event(int fd);
  * cgroup.  Returns the length read or -errno; buf is NUL-terminated. */
 ssize_t cgroup_read_stat(struct sbx_cgroup *cg, enum cg_stat_file which, const char *dir,
 			 const char *file, char *buf, size_t size);
+
+/* ---------- registry.c ---------- */
+/* What sbx_proc_start() registers of a sandbox. */
+struct reg_sandbox {
+	const struct sbx_config *cfg;
+	pid_t pid;		    /* the init */
+	const struct sbx_cgroup *cg; /* or NULL */
+};
+/* Register a sandbox with a kill FIFO (registry_kill_fd()); NULL when the
+ * run directory cannot be used (best effort). */
+struct sbx_registration *registry_add_sandbox(const struct reg_sandbox *sb);
+/* The read end of the entry's kill FIFO: readable when `stratbox kill`
+ * asks for the sandbox to end; -1 without one. */
+int registry_kill_fd(const struct sbx_registration *r);
+/* Remove stale entries (and what they name) from the run directory: every
+ * sandbox start does. */
+void registry_sweep(void);
 
 /* ---------- verdict.c ---------- */
 enum stop_reason {

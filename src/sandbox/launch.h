@@ -65,6 +65,7 @@ struct supervisor {
 	struct passthrough *pass; /* SBX_OUTPUT_PASSTHROUGH: the writer thread */
 	bool out_eof, err_eof, ctl_eof, status_eof, pass_out_broken, pass_err_broken;
 	int notify_fd;
+	int kill_fd;	     /* readable: `stratbox kill` asks for the end (registry.c), or -1 */
 	bool proc_exited, killed;
 	uint64_t t_go, t_end, t_kill;
 	uint64_t cpu_rate_milli;    /* how fast the job can burn CPU time */

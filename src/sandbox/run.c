@@ -215,6 +215,7 @@ struct sbx_proc {
 	int join[CTL_MAX_FDS], njoin; /* v1: for the init to move itself */
 	uint64_t t0;
 	sbx_verdict v; /* filled as it goes: limits, backend, setup time */
+	struct sbx_registration *reg; /* in the run directory, or NULL */
 };
 
 /* Clone the init, make and attach its cgroup. */
@@ -319,6 +320,7 @@ int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_v, s
 	p->v.cgroup_backend = p->b->ops->name;
 	trace_mark("cgroup detect");
 	(void) p->b->ops->cleanup_stale(p->b, cfg->cgroup_parent, NULL);
+	registry_sweep();
 	trace_mark("stale cleanup");
 	if (proc_launch(p, err) < 0) {
 		while (p->njoin > 0)
@@ -336,6 +338,12 @@ int sbx_proc_start(const sbx_config *cfg, sbx_proc **out, sbx_verdict *fail_v, s
 		free(p);
 		return -1;
 	}
+	/* registered while the init builds its root; gone only after the
+	 * cgroup is (sbx_proc_wait) */
+	struct reg_sandbox rs = { cfg, l->init_pid, p->cg };
+	p->reg = registry_add_sandbox(&rs);
+	p->s.kill_fd = registry_kill_fd(p->reg);
+	trace_mark("register");
 	proc_go(p);
 	*out = p;
 	return 0;
@@ -369,6 +377,7 @@ void sbx_proc_wait(sbx_proc *p, sbx_verdict *v)
 			    v->message && *v->message ? "; " : "", derr->msg);
 	}
 	launch_release(&p->l);
+	sbx_unregister(p->reg);
 	v->teardown_ns = now_ns() - t_td;
 	trace_mark("teardown");
 	/* the sandbox and its cgroup are gone: only now wait for our reader */

@@ -36,6 +36,26 @@ void sbx_config_no_wall_limit(sbx_config *cfg);
 /* The limits a configuration gives (defaults where none was set). */
 void sbx_config_limits(const sbx_config *cfg, struct sbx_limits *out);
 
+/* ---- registering in the run directory (stratbox/sandbox.h) ------------
+ *
+ * sbx_proc_start() registers every sandbox itself; a runtime registers
+ * what it runs on top (a pool) for its life. */
+struct sbx_register_info {
+	const char *kind;	   /* "pool" */
+	const char *env_name;	   /* NULL: "host" */
+	const char *cgroup_parent; /* where its sandboxes' cgroups go (NULL: our own cgroup) */
+	const char *command;	   /* NULL: this process's command line */
+};
+typedef struct sbx_registration sbx_registration;
+/* Best effort: -1 when the run directory cannot be used (the caller goes
+ * on; `stratbox doctor` says why). */
+int sbx_register(const struct sbx_register_info *info, sbx_registration **out, sbx_error **err);
+const char *sbx_registration_id(const sbx_registration *r);
+/* Remove the entry and release its lock (NULL: nothing). */
+void sbx_unregister(sbx_registration *r);
+/* The sandbox belongs to the registered owner id (a pool's zygote). */
+void sbx_config_set_owner(sbx_config *cfg, const char *owner_id);
+
 /* ---- job cgroups ------------------------------------------------------- */
 
 typedef struct sbx_cgroup sbx_cgroup;

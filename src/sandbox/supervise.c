@@ -48,6 +48,7 @@ void supervisor_init(struct supervisor *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->out_fd = s->err_fd = s->ctl_fd = s->status_fd = s->pidfd = s->notify_fd = -1;
+	s->kill_fd = -1;
 	s->syscall_nr = -1;
 }
 
@@ -463,7 +464,7 @@ static void check_cgroup(struct supervisor *s, bool cpu_due)
 	s->next_cpu_check = now_ns() + wait;
 }
 
-enum { EV_OUT, EV_ERR, EV_CTL, EV_STATUS, EV_PIDFD, EV_NOTIFY, EV_CANCEL, EV_CG };
+enum { EV_OUT, EV_ERR, EV_CTL, EV_STATUS, EV_PIDFD, EV_NOTIFY, EV_CANCEL, EV_KILL, EV_CG };
 
 /* Done: the process is gone, its output drained, its control channel
  * closed, and (when a separate source reports it) its status known. */
@@ -556,6 +557,8 @@ void supervise(struct supervisor *s)
 			add_pollfd(p, tag, &n, s->notify_fd, POLLIN, EV_NOTIFY);
 		if (cfg->cancel_fd >= 0 && !s->killed)
 			add_pollfd(p, tag, &n, cfg->cancel_fd, POLLIN, EV_CANCEL);
+		if (s->kill_fd >= 0 && !s->killed)
+			add_pollfd(p, tag, &n, s->kill_fd, POLLIN, EV_KILL);
 		if (!s->killed)
 			for (int i = 0; i < ncg; i++)
 				add_pollfd(p, tag, &n, cg_fds[i], cg_ev[i], EV_CG + i);
@@ -598,6 +601,12 @@ void supervise(struct supervisor *s)
 				break;
 			case EV_CANCEL:
 				note_message(s, "interrupted: stratbox was asked to stop; the command was killed");
+				stop(s, STOP_CANCEL);
+				break;
+			case EV_KILL:
+				/* a byte, or a writer that closed (POLLHUP): only the
+				 * run directory's owner can open the FIFO */
+				note_message(s, "killed: `stratbox kill` ended the sandbox");
 				stop(s, STOP_CANCEL);
 				break;
 			default:

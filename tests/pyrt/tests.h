@@ -23,7 +23,16 @@
 	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_lets_library_idioms_run) \
 	X(job_proc_host_entries_hidden) X(checked_run_refuses_before_the_sandbox)               \
 	X(batch_job_keys_enforced) X(backtest_bad_input_exits_2_naming_it) \
-	BACKTEST_TESTS(X) ENV_TESTS(X)
+	OPS_TESTS(X) BACKTEST_TESTS(X) ENV_TESTS(X)
+
+/* tests/pyrt/test_ops.c */
+#define OPS_TESTS(X)                                                                               \
+	X(ps_lists_live_run_field_by_field) X(kill_ends_run_with_sandbox_error_killed)             \
+	X(killed_run_never_listed_live_and_cleaned_up) X(next_start_sweeps_killed_run)             \
+	X(doctor_reports_stale_entry)                                                              \
+	X(cleanup_never_touches_live_run) X(killed_idle_pool_cleaned_up)                           \
+	X(killed_batch_job_cleaned_up) X(kill_pool_ends_its_owner)                                 \
+	X(cleanup_removes_only_stale_temp_files) X(ps_kill_cleanup_usage_errors_exit_2)
 
 /* tests/pyrt/test_backtest.c */
 #define BACKTEST_TESTS(X)                                                                          \

@@ -441,6 +441,15 @@ void v_redis_killed_worker_job_completes_on_other_once(void)
 	CHECK_INT_EQ(count_in_logs(&ws[0], 1, id, "done"), 0);
 	wait_xlen(&r, "stratbox:jobs", 0);
 	free(id);
+	/* the killed worker's pool and zygote are stale in the run directory
+	 * (docs/operations.md): cleanup removes them, and the live worker's
+	 * stay until it stops */
+	int rc;
+	char *out = test_run_bin(test_stratbox(), (const char *const[]){ "cleanup", NULL },
+				 TEST_STDERR_INHERIT, &rc);
+	CHECK_INT_EQ(rc, 0);
+	CHECK_CONTAINS(out, "removed run entry ");
+	free(out);
 	cleanup(&s, &r, ws, 2);
 }
 
