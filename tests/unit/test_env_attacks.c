@@ -5,6 +5,7 @@
  * /tmp and a "host" directory beside it that the tree's links point at;
  * no plan op may take its source from there. */
 #include "common/util.h"
+#include "env/image.h"
 #include "harness.h"
 #include "sandbox/internal.h"
 #include "unit.h"
@@ -13,8 +14,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct atk {
@@ -179,4 +184,56 @@ void u_envatk_tree_usr_link_refused_usr_or_etc_file_binds_nothing(void)
 		      "a bind at %s from a tree whose etc is a file", p.ops[j].dst);
 	rootfs_plan_free(&p);
 	atk_cleanup(&a);
+}
+
+/* The owner of a tree given to `env add --rootfs` (or of a venv, which
+ * `env check` hashes in place) swaps a regular file for a fifo between the
+ * walk's look at it and the copy's (or the digest's) open: the open of a
+ * fifo with no writer blocked for ever (an `env add` or `env check` that
+ * never ends).  Now an entry that is not the file the walk saw is an
+ * error, "changed while it was read".  A racing process exchanges the two
+ * names (renameat2 RENAME_EXCHANGE) as fast as it can while the tree is
+ * copied and hashed again and again; each copy and digest must end, and a
+ * failure must say why. */
+void u_envatk_tree_file_swapped_for_fifo_never_hangs_copy_or_digest(void)
+{
+	char base[96], src[128], f[160], g[160];
+	snprintf(base, sizeof(base), "/tmp/sb-unit-envatk-race-%d", (int) getpid());
+	snprintf(src, sizeof(src), "%s/src", base);
+	snprintf(f, sizeof(f), "%s/f", src);
+	snprintf(g, sizeof(g), "%s/g", src);
+	sh("rm -rf '%s' && mkdir -p '%s' && echo data > '%s' && mkfifo '%s'", base, src, f, g);
+	pid_t racer = fork();
+	CHECK(racer >= 0);
+	if (racer == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a test that hangs and is killed takes it along */
+		for (;;)
+			syscall(SYS_renameat2, AT_FDCWD, f, AT_FDCWD, g, RENAME_EXCHANGE);
+	}
+	int changed = 0;
+	for (int i = 0; i < 400; i++) {
+		char dest[160];
+		snprintf(dest, sizeof(dest), "%s/d%d", base, i);
+		struct env_unpack_limits lim = { ENV_DEFAULT_MAX_BYTES, ENV_DEFAULT_MAX_FILES };
+		struct env_image_info info = { 0 };
+		sbx_error *err = NULL;
+		if (env_tree_copy(src, dest, &lim, &info, &err) < 0) {
+			CHECK(strstr(err->msg, "changed while it was read") != NULL, "copy: %s",
+			      err->msg);
+			changed++;
+			sbx_error_freep(&err);
+		}
+		char digest[72];
+		if (env_tree_digest(src, digest, &err) < 0) {
+			CHECK(strstr(err->msg, "changed while it was read") != NULL, "digest: %s",
+			      err->msg);
+			changed++;
+			sbx_error_freep(&err);
+		}
+		env_tree_remove(dest, NULL);
+	}
+	kill(racer, SIGKILL);
+	waitpid(racer, NULL, 0);
+	test_note("%d of 800 walks saw the swap", changed);
+	sh("rm -rf '%s'", base);
 }

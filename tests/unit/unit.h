@@ -73,7 +73,8 @@
 #define ENV_ATTACK_TESTS(X)                                                                        \
 	X(envatk_tree_etc_symlink_binds_nothing_of_the_host)                                       \
 	X(envatk_tree_links_copied_as_text_not_followed)                                           \
-	X(envatk_tree_usr_link_refused_usr_or_etc_file_binds_nothing)
+	X(envatk_tree_usr_link_refused_usr_or_etc_file_binds_nothing)                             \
+	X(envatk_tree_file_swapped_for_fifo_never_hangs_copy_or_digest)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
