@@ -8,6 +8,7 @@
 #include "serve.h"
 #include "tests.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,5 +177,96 @@ void v_envatk_env_rm_refused_while_jobs_queued(void)
 	free(err);
 	free(id);
 	free(busy);
+	state_dir_remove(&s);
+}
+
+/* Processes below pid (its descendants) whose comm is name, not counting
+ * those below another such process (a zygote's forked slots). */
+static int envatk_count_below(pid_t top, const char *name)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	CHECK(d != NULL);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		pid_t pid = (pid_t) atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		char comm[64] = "";
+		bool match = false;
+		for (pid_t p = pid; p > 1;) {
+			char path[64], buf[512];
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int) p);
+			FILE *f = fopen(path, "r");
+			if (f == NULL)
+				break;
+			size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[len] = '\0';
+			char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+			if (open == NULL || close == NULL)
+				break;
+			if (p == pid)
+				snprintf(comm, sizeof(comm), "%.*s", (int) (close - open - 1), open + 1);
+			else if (strncmp(open + 1, name, strlen(name)) == 0 &&
+				 open[1 + strlen(name)] == ')')
+				break; /* a zygote's slot, not a zygote */
+			int ppid = 0;
+			if (sscanf(close + 2, "%*c %d", &ppid) != 1)
+				break;
+			if (ppid == top) {
+				match = strcmp(comm, name) == 0;
+				break;
+			}
+			p = ppid;
+		}
+		n += match;
+	}
+	closedir(d);
+	return n;
+}
+
+/* How many pools a client can make the service start: one per environment
+ * of the store that a job names, and no more.  Names the store does not
+ * have start nothing and keep nothing (422 unknown_env, however many);
+ * naming the same environments again starts nothing new.  The store is the
+ * operator's, so the number of environments in it is the bound (no
+ * `--max-envs`: a store of N environments lets any client start N
+ * zygotes, each with its warm slots). */
+void v_envatk_pools_bounded_by_the_store(void)
+{
+	struct server s;
+	state_dir_new(&s);
+	char store[300];
+	snprintf(store, sizeof(store), "%s/envs-store", s.dir);
+	envatk_add(store, "e1");
+	envatk_add(store, "e2");
+	server_start(&s, 1, NULL, (const char *const[]){ "--env-dir", store, NULL });
+	int zygotes = envatk_count_below(s.pid, "stratbox-zygote");
+	test_note("zygotes at start: %d", zygotes);
+	CHECK(zygotes >= 1, "no zygote below the service %d", (int) s.pid);
+	struct http_reply r;
+	for (int i = 0; i < 64; i++) {
+		char extra[64];
+		snprintf(extra, sizeof(extra), "{\"env\": \"not-here-%d\"}", i);
+		char *body = body_with_code("print(1)\n", extra);
+		http_json(&s, "POST", "/v1/executions", NULL, body, &r);
+		CHECK_INT_EQ(r.status, 422);
+		CHECK_STR_EQ(jstr(r.json, "error.code"), "unknown_env");
+		http_reply_free(&r);
+		free(body);
+	}
+	CHECK_INT_EQ(envatk_count_below(s.pid, "stratbox-zygote"), zygotes);
+	for (int i = 0; i < 6; i++) {
+		char *body = body_with_code("print('ok')\n", i % 2 ? "{\"env\": \"e1\"}"
+								: "{\"env\": \"e2\"}");
+		http_json(&s, "POST", "/v1/executions?wait=60", NULL, body, &r);
+		CHECK_INT_EQ(r.status, 200);
+		CHECK_STR_EQ(jstr(r.json, "result.output"), "ok\n");
+		http_reply_free(&r);
+		free(body);
+	}
+	CHECK_INT_EQ(envatk_count_below(s.pid, "stratbox-zygote"), 3 * zygotes);
+	CHECK_INT_EQ(server_signal_wait(&s, SIGTERM), 0);
 	state_dir_remove(&s);
 }

@@ -34,7 +34,7 @@
 /* tests/serve/test_env_attacks.c */
 #define ENV_ATTACK_TESTS(X)                                                                        \
 	X(envatk_env_field_hostile_values_refused_nothing_opened)                                  \
-	X(envatk_env_rm_refused_while_jobs_queued)
+	X(envatk_env_rm_refused_while_jobs_queued) X(envatk_pools_bounded_by_the_store)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)
