@@ -658,6 +658,17 @@ int sbx_env_add_venv(const char *state, const char *name, const char *venv,
 	if (site_real == NULL || stat(site_real, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sbx_error_set(err, errno ? errno : ENOTDIR, "virtualenv site-packages %s",
 				     site ? site : "");
+	/* What is bound into every job is the resolved directory: a venv
+	 * whose site-packages (or lib, or python3.11) links out of it would
+	 * have its maker choose a host directory (/root, another user's
+	 * home) for every job to read. */
+	size_t srclen = strlen(src);
+	if (strncmp(site_real, src, srclen) != 0 || site_real[srclen] != '/')
+		return sbx_error_set(err, 0,
+				     "virtualenv %s: its site-packages is %s, outside the virtualenv "
+				     "(through a symlink); only a venv's own directory is bound into "
+				     "jobs",
+				     src, site_real);
 	struct build b;
 	int r = -1;
 	bool sys_site = strcmp(system_site, "true") == 0;

@@ -70,10 +70,10 @@ static void a_cli(const char *state, const char *const *args, struct test_output
 	test_run(&c, o);
 }
 
-/* The names in STATE/envs, sorted, one per line ("" when none). */
+/* The names in a directory, sorted, one per line ("" when none, or no directory). */
 static char *a_ls(const char *dir)
 {
-	char *cmd = str_printf("ls -A '%s' 2>&1", dir);
+	char *cmd = str_printf("ls -A '%s' 2>/dev/null", dir);
 	FILE *f = popen(cmd, "r");
 	CHECK(f != NULL, "%s", cmd);
 	char buf[4096];
@@ -532,5 +532,70 @@ void p_envatk_concurrent_add_same_name_one_wins(void)
 	free(ls);
 	free(envs);
 	a_rm_rf(state);
+	free(state);
+}
+
+/* A venv made by someone else, whose lib/python3.11/site-packages is a
+ * symlink to a host directory (/root, another user's home, the state
+ * directory): `env add --venv` resolved it and the pools bound the link's
+ * target read-only at /opt/stratbox/site-packages in every job (found: a
+ * job read the host directory's files there).  Refused now, naming the
+ * target, and nothing is stored; a link to a place inside the venv is
+ * still taken. */
+void p_envatk_venv_site_packages_link_out_refused(void)
+{
+	char *state = a_dir("state"), *work = a_dir("venv"), *secret = a_host_secret();
+	char *cmd = str_printf("/usr/bin/python3 -m venv --system-site-packages --without-pip '%s/v' && "
+			       "rm -rf '%s/v/lib/python3.11/site-packages' && "
+			       "ln -s '%s' '%s/v/lib/python3.11/site-packages'",
+			       work, work, secret, work);
+	a_sh(cmd);
+	char *venv = str_printf("%s/v", work);
+	struct test_output o;
+	a_cli(state, (const char *const[]){ "env", "add", "evil", "--venv", venv, NULL }, &o);
+	if (o.exit_code == 0) {
+		char code[] = "/tmp/stratbox-envatk-XXXXXX";
+		test_temp_file(code, "def rd(p):\n"
+				     "    try:\n"
+				     "        return open(p).read().strip()\n"
+				     "    except OSError as e:\n"
+				     "        return type(e).__name__\n"
+				     "print(rd('/opt/stratbox/site-packages/localtime'))\n");
+		char pol[600];
+		snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
+		struct test_output x;
+		a_cli(state, (const char *const[]){ "exec", "--json", "--env", "evil", "--policy", pol,
+						    code, NULL },
+		      &x);
+		unlink(code);
+		CHECK(false, "a venv whose site-packages -> %s was added; a job there read: %s",
+		      secret, x.out);
+	}
+	CHECK_INT_EQ(o.exit_code, 1);
+	char *want = str_printf("its site-packages is %s, outside the virtualenv", secret);
+	CHECK_CONTAINS(o.err, want);
+	test_output_free(&o);
+	char *envs = str_printf("%s/envs", state);
+	char *ls = a_ls(envs);
+	CHECK_STR_EQ(ls, "");
+	free(ls);
+	/* a link inside the venv is fine */
+	free(cmd);
+	cmd = str_printf("mkdir '%s/v/sp' && rm '%s/v/lib/python3.11/site-packages' && "
+			 "ln -s ../../sp '%s/v/lib/python3.11/site-packages'",
+			 work, work, work);
+	a_sh(cmd);
+	a_cli(state, (const char *const[]){ "env", "add", "inside", "--venv", venv, NULL }, &o);
+	CHECK(o.exit_code == 0, "add: %s", o.err);
+	test_output_free(&o);
+	free(envs);
+	free(want);
+	free(venv);
+	free(cmd);
+	a_rm_rf(secret);
+	a_rm_rf(work);
+	a_rm_rf(state);
+	free(secret);
+	free(work);
 	free(state);
 }
