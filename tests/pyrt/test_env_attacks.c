@@ -442,8 +442,9 @@ void p_envatk_rm_refused_while_exec_runs(void)
 }
 
 /* `env import` killed (SIGKILL) in the middle of unpacking: what is left
- * is STATE/envs/.tmp-NAME-PID only, which `env list` does not show; the
- * name is free and a second import of it works. */
+ * is STATE/envs/.tmp-NAME-PID only, which `env list` does not show and no
+ * command takes as a name; the name is free and a second import of it
+ * works. */
 void p_envatk_killed_import_leaves_only_its_tmp(void)
 {
 	char *state = a_dir("state"), *work = a_dir("image");
@@ -480,6 +481,32 @@ void p_envatk_killed_import_leaves_only_its_tmp(void)
 	CHECK(json_array_size(all) == 1, "env list: %s", o.out);
 	json_decref(all);
 	test_output_free(&o);
+	/* the half-made tree is nobody's environment: no command takes its
+	 * name (a usage error, exit 2), and it stays as it was */
+	char *tname = str_printf(".tmp-big-%d", (int) pid);
+	char code[] = "/tmp/stratbox-envatk-XXXXXX";
+	test_temp_file(code, "print(1)\n");
+	const char *const uses[][6] = {
+		{ "exec", "--env", tname, code, NULL },
+		{ "check", "--env", tname, code, NULL },
+		{ "env", "check", tname, NULL },
+		{ "env", "rm", tname, NULL },
+		{ "env", "add", tname, "--host", NULL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(uses); i++) {
+		a_cli(state, uses[i], &o);
+		CHECK(o.exit_code == 2, "%s %s: exit %d: %s", uses[i][0], uses[i][1], o.exit_code,
+		      o.err);
+		char *msg = str_printf("environment name '%s': 1 to 64 of a-z", tname);
+		CHECK_CONTAINS(o.err, msg);
+		free(msg);
+		test_output_free(&o);
+	}
+	unlink(code);
+	free(tname);
+	ls = a_ls(envs);
+	CHECK_STR_EQ(ls, want);
+	free(ls);
 	a_cli(state, (const char *const[]){ "env", "import", "big", tar, NULL }, &o);
 	CHECK(o.exit_code == 0, "second import: %s", o.err);
 	test_output_free(&o);
