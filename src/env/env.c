@@ -823,18 +823,35 @@ int sbx_env_open(const char *state, const char *name, sbx_env **out, sbx_error *
 		sbx_error_set(err, ENOMEM, "environment");
 		goto fail;
 	}
-	e->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (e->lock_fd < 0) {
-		if (errno == ENOENT)
-			sbx_error_set(err, 0,
-				      "no environment %s in %s (`stratbox env list` shows them)",
-				      name, state);
-		else
-			sbx_error_set(err, errno, "environment %s", dir);
-		goto fail;
+	/* shared: `env rm` takes it exclusively and refuses while we hold it.
+	 * The lock must be on the directory we then read: an open that waited
+	 * while `env rm` removed the environment, and someone added one of the
+	 * same name, holds the old directory; look again. */
+	for (int tries = 0;; tries++) {
+		e->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (e->lock_fd < 0) {
+			if (errno == ENOENT)
+				sbx_error_set(err, 0,
+					      "no environment %s in %s (`stratbox env list` shows "
+					      "them)",
+					      name, state);
+			else
+				sbx_error_set(err, errno, "environment %s", dir);
+			goto fail;
+		}
+		flock(e->lock_fd, LOCK_SH);
+		struct stat held, now;
+		if (fstat(e->lock_fd, &held) == 0 && stat(dir, &now) == 0 &&
+		    held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+			break;
+		close(e->lock_fd);
+		e->lock_fd = -1;
+		if (tries == 8) {
+			sbx_error_set(err, 0, "environment %s keeps changing while it is opened",
+				      name);
+			goto fail;
+		}
 	}
-	/* shared: `env rm` takes it exclusively and refuses while we hold it */
-	flock(e->lock_fd, LOCK_SH);
 	if (env_load(e, dir, name, err) < 0)
 		goto fail;
 	*out = e;

@@ -10,15 +10,18 @@
  * python3.11, numpy, pandas) with one more layer from tests/env/addlayer.py. */
 #include "common/util.h"
 #include "pyrt.h"
+#include "stratbox/env.h"
 #include "tests.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -624,5 +627,82 @@ void p_envatk_venv_site_packages_link_out_refused(void)
 	a_rm_rf(state);
 	free(secret);
 	free(work);
+	free(state);
+}
+
+struct open_arg {
+	const char *state;
+	sbx_env *env;
+	int rc;
+};
+
+static void *open_thread(void *p)
+{
+	struct open_arg *a = p;
+	sbx_error *err = NULL;
+	a->rc = sbx_env_open(a->state, "held", &a->env, &err);
+	sbx_error_free(err);
+	return NULL;
+}
+
+/* Whether a process waits for a flock on path's inode ("-> FLOCK" in
+ * /proc/locks). */
+static bool flock_waiter(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return false;
+	FILE *f = fopen("/proc/locks", "r");
+	if (f == NULL)
+		return false;
+	char line[256], want[64];
+	snprintf(want, sizeof(want), ":%lu ", (unsigned long) st.st_ino);
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "-> FLOCK") && strstr(line, want);
+	fclose(f);
+	return found;
+}
+
+/* An open that waited on `env rm`'s lock while the environment was removed
+ * and another of the same name was put in its place: it loaded the new
+ * one's manifest but held its lock on the old, removed directory, so the
+ * new one could be removed under its pool (found: sbx_env_remove
+ * succeeded).  Now the open locks the directory it reads. */
+void p_envatk_open_racing_rm_and_re_add_holds_what_it_loaded(void)
+{
+	char *state = a_dir("state");
+	struct test_output o;
+	a_cli(state, (const char *const[]){ "env", "add", "held", "--host", NULL }, &o);
+	CHECK(o.exit_code == 0, "add: %s", o.err);
+	test_output_free(&o);
+	char *dir = str_printf("%s/envs/held", state);
+	char *old = str_printf("%s/envs/.tmp-rm-held-test", state);
+	/* what `env rm` holds while it renames and removes */
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0, "lock %s", dir);
+	struct open_arg a = { .state = state };
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, open_thread, &a) == 0);
+	for (int i = 0; i < 500 && !flock_waiter(dir); i++)
+		sleep_ms(10);
+	CHECK(flock_waiter(dir), "the open never waited for the lock");
+	/* removed, and the name re-made (a new directory, the same content) */
+	CHECK(rename(dir, old) == 0, "rename");
+	char *cmd = str_printf("cp -a '%s' '%s'", old, dir);
+	a_sh(cmd);
+	close(fd);
+	pthread_join(t, NULL);
+	CHECK_INT_EQ(a.rc, 0);
+	sbx_error *err = NULL;
+	int r = sbx_env_remove(state, "held", &err);
+	CHECK(r < 0, "the environment an open pool loaded was removed under it");
+	CHECK_CONTAINS(err->msg, "environment held is in use");
+	sbx_error_free(err);
+	sbx_env_free(a.env);
+	free(cmd);
+	free(old);
+	free(dir);
+	a_rm_rf(state);
 	free(state);
 }

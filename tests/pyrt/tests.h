@@ -46,7 +46,8 @@
 	X(envatk_usr_or_python_link_to_host_refused) X(envatk_image_links_resolve_inside_the_sandbox) \
 	X(envatk_image_job_refusals_same_as_host) X(envatk_rm_refused_while_exec_runs)             \
 	X(envatk_killed_import_leaves_only_its_tmp) X(envatk_concurrent_add_same_name_one_wins)     \
-	X(envatk_venv_site_packages_link_out_refused)
+	X(envatk_venv_site_packages_link_out_refused)                                              \
+	X(envatk_open_racing_rm_and_re_add_holds_what_it_loaded)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
