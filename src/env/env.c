@@ -778,6 +778,17 @@ static int env_load(sbx_env *e, const char *dir, const char *name, sbx_error **e
 		if (e->site_packages == NULL)
 			return sbx_error_set(err, 0, "environment %s: its manifest has no site_packages",
 					     name);
+		/* The venv stays where it is, its maker's: the pool binds this
+		 * path, so it must still lead where it did when it was added
+		 * (no symlink swapped in above it since, to a host directory).
+		 * A check at open, not at the bind: it narrows the race to the
+		 * pool's start, and `env check` compares the content. */
+		cleanup_free char *now = realpath(e->site_packages, NULL);
+		if (now == NULL || strcmp(now, e->site_packages) != 0)
+			return sbx_error_set(err, now ? 0 : errno,
+					     "environment %s: its site-packages %s now leads to %s, "
+					     "not where it was when it was added",
+					     name, e->site_packages, now ? now : "nothing");
 	} else {
 		return sbx_error_set(err, 0, "environment %s: unknown kind '%s'", name, kind);
 	}

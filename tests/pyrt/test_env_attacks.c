@@ -706,3 +706,58 @@ void p_envatk_open_racing_rm_and_re_add_holds_what_it_loaded(void)
 	a_rm_rf(state);
 	free(state);
 }
+
+/* A venv added as it should be, whose maker then swaps a directory above
+ * its site-packages for a symlink (lib/python3.11 -> a host directory
+ * holding a site-packages): the pool bound the path as it now resolved,
+ * the host directory's site-packages (found: a job read it).  The
+ * environment is refused at open now, saying where it leads. */
+void p_envatk_venv_swapped_after_add_refused_at_open(void)
+{
+	char *state = a_dir("state"), *work = a_dir("venv"), *secret = a_host_secret();
+	char *cmd = str_printf("/usr/bin/python3 -m venv --system-site-packages --without-pip "
+			       "'%s/v' && mkdir '%s/site-packages' && "
+			       "echo HOST-SECRET > '%s/site-packages/secret.txt' && "
+			       "chmod -R a+rX '%s'",
+			       work, secret, secret, secret);
+	a_sh(cmd);
+	char *venv = str_printf("%s/v", work);
+	struct test_output o;
+	a_cli(state, (const char *const[]){ "env", "add", "swapped", "--venv", venv, NULL }, &o);
+	CHECK(o.exit_code == 0, "add: %s", o.err);
+	test_output_free(&o);
+	free(cmd);
+	cmd = str_printf("mv '%s/v/lib/python3.11' '%s/v/lib/python3.11.old' && "
+			 "ln -s '%s' '%s/v/lib/python3.11'",
+			 work, work, secret, work);
+	a_sh(cmd);
+	char code[] = "/tmp/stratbox-envatk-XXXXXX";
+	test_temp_file(code, "def rd(p):\n"
+			     "    try:\n"
+			     "        return open(p).read().strip()\n"
+			     "    except OSError as e:\n"
+			     "        return type(e).__name__\n"
+			     "print(rd('/opt/stratbox/site-packages/secret.txt'))\n");
+	char pol[600];
+	snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
+	a_cli(state, (const char *const[]){ "exec", "--json", "--env", "swapped", "--policy", pol,
+					    code, NULL },
+	      &o);
+	CHECK(strstr(o.out, "HOST-SECRET") == NULL, "a job read the host's file: %s", o.out);
+	CHECK_INT_EQ(o.exit_code, 2);
+	char *want = str_printf("its site-packages %s/v/lib/python3.11/site-packages now leads to "
+				"%s/site-packages",
+				work, secret);
+	CHECK_CONTAINS(o.err, want);
+	test_output_free(&o);
+	free(want);
+	unlink(code);
+	free(venv);
+	free(cmd);
+	a_rm_rf(secret);
+	a_rm_rf(work);
+	a_rm_rf(state);
+	free(secret);
+	free(work);
+	free(state);
+}

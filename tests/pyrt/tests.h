@@ -47,7 +47,8 @@
 	X(envatk_image_job_refusals_same_as_host) X(envatk_rm_refused_while_exec_runs)             \
 	X(envatk_killed_import_leaves_only_its_tmp) X(envatk_concurrent_add_same_name_one_wins)     \
 	X(envatk_venv_site_packages_link_out_refused)                                              \
-	X(envatk_open_racing_rm_and_re_add_holds_what_it_loaded)
+	X(envatk_open_racing_rm_and_re_add_holds_what_it_loaded)                                   \
+	X(envatk_venv_swapped_after_add_refused_at_open)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)
