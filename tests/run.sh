@@ -52,7 +52,7 @@ stage_build() { # build-dir name
 	mkdir -p "$stage/$2/data/pyrt" "$stage/$2/data/validate"
 	cp tests/pyrt/permissive-policy.json "$stage/$2/data/pyrt/"
 	cp -r tests/pyrt/hook "$stage/$2/data/pyrt/"
-	mkdir -p "$stage/$2/data/env" && cp tests/env/mkimage.py "$stage/$2/data/env/"
+	mkdir -p "$stage/$2/data/env" && cp tests/env/mkimage.py tests/env/addlayer.py "$stage/$2/data/env/"
 	# the backtest attacks (tests/pyrt/test_backtest.c) and their bars
 	cp -r tests/pyrt/lookahead "$stage/$2/data/pyrt/"
 	mkdir -p "$stage/$2/data/bars" && cp data/GOOG.csv "$stage/$2/data/bars/"

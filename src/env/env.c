@@ -658,6 +658,17 @@ int sbx_env_add_venv(const char *state, const char *name, const char *venv,
 	if (site_real == NULL || stat(site_real, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sbx_error_set(err, errno ? errno : ENOTDIR, "virtualenv site-packages %s",
 				     site ? site : "");
+	/* What is bound into every job is the resolved directory: a venv
+	 * whose site-packages (or lib, or python3.11) links out of it would
+	 * have its maker choose a host directory (/root, another user's
+	 * home) for every job to read. */
+	size_t srclen = strlen(src);
+	if (strncmp(site_real, src, srclen) != 0 || site_real[srclen] != '/')
+		return sbx_error_set(err, 0,
+				     "virtualenv %s: its site-packages is %s, outside the virtualenv "
+				     "(through a symlink); only a venv's own directory is bound into "
+				     "jobs",
+				     src, site_real);
 	struct build b;
 	int r = -1;
 	bool sys_site = strcmp(system_site, "true") == 0;
@@ -767,6 +778,17 @@ static int env_load(sbx_env *e, const char *dir, const char *name, sbx_error **e
 		if (e->site_packages == NULL)
 			return sbx_error_set(err, 0, "environment %s: its manifest has no site_packages",
 					     name);
+		/* The venv stays where it is, its maker's: the pool binds this
+		 * path, so it must still lead where it did when it was added
+		 * (no symlink swapped in above it since, to a host directory).
+		 * A check at open, not at the bind: it narrows the race to the
+		 * pool's start, and `env check` compares the content. */
+		cleanup_free char *now = realpath(e->site_packages, NULL);
+		if (now == NULL || strcmp(now, e->site_packages) != 0)
+			return sbx_error_set(err, now ? 0 : errno,
+					     "environment %s: its site-packages %s now leads to %s, "
+					     "not where it was when it was added",
+					     name, e->site_packages, now ? now : "nothing");
 	} else {
 		return sbx_error_set(err, 0, "environment %s: unknown kind '%s'", name, kind);
 	}
@@ -812,18 +834,35 @@ int sbx_env_open(const char *state, const char *name, sbx_env **out, sbx_error *
 		sbx_error_set(err, ENOMEM, "environment");
 		goto fail;
 	}
-	e->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (e->lock_fd < 0) {
-		if (errno == ENOENT)
-			sbx_error_set(err, 0,
-				      "no environment %s in %s (`stratbox env list` shows them)",
-				      name, state);
-		else
-			sbx_error_set(err, errno, "environment %s", dir);
-		goto fail;
+	/* shared: `env rm` takes it exclusively and refuses while we hold it.
+	 * The lock must be on the directory we then read: an open that waited
+	 * while `env rm` removed the environment, and someone added one of the
+	 * same name, holds the old directory; look again. */
+	for (int tries = 0;; tries++) {
+		e->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (e->lock_fd < 0) {
+			if (errno == ENOENT)
+				sbx_error_set(err, 0,
+					      "no environment %s in %s (`stratbox env list` shows "
+					      "them)",
+					      name, state);
+			else
+				sbx_error_set(err, errno, "environment %s", dir);
+			goto fail;
+		}
+		flock(e->lock_fd, LOCK_SH);
+		struct stat held, now;
+		if (fstat(e->lock_fd, &held) == 0 && stat(dir, &now) == 0 &&
+		    held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+			break;
+		close(e->lock_fd);
+		e->lock_fd = -1;
+		if (tries == 8) {
+			sbx_error_set(err, 0, "environment %s keeps changing while it is opened",
+				      name);
+			goto fail;
+		}
 	}
-	/* shared: `env rm` takes it exclusively and refuses while we hold it */
-	flock(e->lock_fd, LOCK_SH);
 	if (env_load(e, dir, name, err) < 0)
 		goto fail;
 	*out = e;

@@ -161,12 +161,31 @@ static void hash_str(struct sha256_ctx *c, const char *s)
 	sha256_update(c, strlen(s), (const uint8_t *) s);
 }
 
-static int hash_file(int parent, const char *name, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
-		     sbx_error **err)
+/* Open the regular file the walk saw as st.  A tree (a --rootfs source, a
+ * venv hashed in place) may belong to someone else, who can swap the entry
+ * between the walk's look and this open: a fifo opened without O_NONBLOCK
+ * and no writer blocks for ever.  So the open does not block, and what it
+ * opened must be the file the walk saw. */
+static int open_seen_file(int parent, const char *name, const struct stat *st, sbx_error **err)
 {
-	cleanup_close int fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "reading");
+	struct stat now;
+	if (fstat(fd, &now) < 0 || !S_ISREG(now.st_mode) || now.st_dev != st->st_dev ||
+	    now.st_ino != st->st_ino) {
+		close(fd);
+		return sbx_error_set(err, 0, "changed while it was read (not the file it was)");
+	}
+	return fd;
+}
+
+static int hash_file(int parent, const char *name, const struct stat *st,
+		     char hex[SHA256_HEX_LEN + 1], uint64_t *size, sbx_error **err)
+{
+	cleanup_close int fd = open_seen_file(parent, name, st, err);
+	if (fd < 0)
+		return -1;
 	struct sha256_ctx c;
 	sha256_init(&c);
 	uint8_t buf[65536];
@@ -204,7 +223,7 @@ static int digest_pre(void *ctx, int parent, const char *name, const char *rel,
 	if (S_ISREG(st->st_mode)) {
 		char hex[SHA256_HEX_LEN + 1];
 		uint64_t size;
-		if (hash_file(parent, name, hex, &size, err) < 0)
+		if (hash_file(parent, name, st, hex, &size, err) < 0)
 			return sbx_error_wrap(err, "%s", rel);
 		snprintf(head, sizeof(head), " %" PRIu64 ":", size);
 		hash_str(c, head);
@@ -294,9 +313,9 @@ static int copy_pre(void *ctx, int parent, const char *name, const char *rel,
 		e.type = TAR_FILE;
 		e.size = (uint64_t) st->st_size;
 		e.mtime = st->st_mtim.tv_sec;
-		fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open_seen_file(parent, name, st, err);
 		if (fd < 0)
-			return sbx_error_set(err, errno, "%s", rel);
+			return sbx_error_wrap(err, "%s", rel);
 		break;
 	default:
 		return sbx_error_set(err, 0, "%s: an entry of an unknown type", rel);

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -307,14 +308,56 @@ static int add_symlink_copy(struct rootfs_plan *p, const char *src, const char *
 	return t ? add_simple(p, OP_SYMLINK, path, t, 0, err) : -1;
 }
 
+/* In an environment's tree, every directory above an entry (the "etc" of
+ * "/etc/ld.so.cache") must be a directory of the tree itself.  A source is
+ * opened by path, here and in the child, and the kernel follows a symlink
+ * in every component but the last: a tree whose etc is "-> /etc", or
+ * "-> ../../../../home/someone", had the plan bind the host's own files
+ * (whatever the link names that holds a "fonts" or a "localtime").
+ * Returns 0 (go on), 1 (a parent is missing or not a directory: the entry
+ * is not there) or -1 (a parent is a symlink: refused). */
+static int tree_parents_are_dirs(const char *root, const char *path, sbx_error **err)
+{
+	for (const char *s = strchr(path + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		char dir[PATH_MAX];
+		if (snprintf(dir, sizeof(dir), "%s%.*s", root, (int) (s - path), path) >=
+		    (int) sizeof(dir))
+			return sbx_error_set(err, ENAMETOOLONG, "%s%s", root, path);
+		struct stat st;
+		if (lstat(dir, &st) < 0)
+			return errno == ENOENT || errno == ENOTDIR ? 1
+								   : sbx_error_set(err, errno, "%s", dir);
+		if (S_ISLNK(st.st_mode)) {
+			char target[256];
+			ssize_t n = readlink(dir, target, sizeof(target) - 1);
+			target[n < 0 ? 0 : n] = '\0';
+			return sbx_error_set(err, ELOOP,
+					     "root filesystem %s: %.*s is a symlink to %s; an "
+					     "environment's %.*s must be a directory of its own",
+					     root, (int) (s - path), path, target, (int) (s - path),
+					     path);
+		}
+		if (!S_ISDIR(st.st_mode))
+			return 1;
+	}
+	return 0;
+}
+
 /* An entry of the system tree (the host's, or an environment's root
  * filesystem, cfg->rootfs) at the same path in the sandbox. */
 static int add_host_entry(struct rootfs_plan *p, const char *root, const char *path, bool required,
 			  sbx_error **err)
 {
 	const char *src = path;
-	if (root != NULL && (src = plan_str(p, err, "%s%s", root, path)) == NULL)
-		return -1;
+	if (root != NULL) {
+		int r = tree_parents_are_dirs(root, path, err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			return required ? sbx_error_set(err, ENOENT, "%s%s", root, path) : 0;
+		if ((src = plan_str(p, err, "%s%s", root, path)) == NULL)
+			return -1;
+	}
 	struct stat st;
 	if (lstat(src, &st) < 0) {
 		if (!required && (errno == ENOENT || errno == ENOTDIR))

@@ -23,7 +23,7 @@
 	X(hook_refuses_frame_access) X(hook_refuses_unallowed_imports) X(hook_lets_library_idioms_run) \
 	X(job_proc_host_entries_hidden) X(checked_run_refuses_before_the_sandbox)               \
 	X(batch_job_keys_enforced) X(backtest_bad_input_exits_2_naming_it) \
-	OPS_TESTS(X) BACKTEST_TESTS(X) ENV_TESTS(X)
+	OPS_TESTS(X) BACKTEST_TESTS(X) ENV_TESTS(X) ENV_ATTACK_TESTS(X)
 
 /* tests/pyrt/test_ops.c */
 #define OPS_TESTS(X)                                                                               \
@@ -48,6 +48,16 @@
 	X(env_module_allowed_only_where_it_is) X(env_scientific_stack_runs_in_its_environment)     \
 	X(env_check_proves_hook_and_catches_a_changed_tree) X(env_rm_refused_while_open)           \
 	X(env_bad_input_named) X(env_image_runs_on_its_own_tree)
+
+/* tests/pyrt/test_env_attacks.c */
+#define ENV_ATTACK_TESTS(X)                                                                        \
+	X(envatk_etc_symlink_out_of_tree_refused_nothing_stored)                                   \
+	X(envatk_usr_or_python_link_to_host_refused) X(envatk_image_links_resolve_inside_the_sandbox) \
+	X(envatk_image_job_refusals_same_as_host) X(envatk_rm_refused_while_exec_runs)             \
+	X(envatk_killed_import_leaves_only_its_tmp) X(envatk_concurrent_add_same_name_one_wins)     \
+	X(envatk_venv_site_packages_link_out_refused)                                              \
+	X(envatk_open_racing_rm_and_re_add_holds_what_it_loaded)                                   \
+	X(envatk_venv_swapped_after_add_refused_at_open)
 
 #define DECLARE(name) void p_##name(void);
 PYRT_TESTS(DECLARE)

@@ -20,7 +20,7 @@
 	X(tls_serves_https_only) X(hostile_jobs_never_take_a_worker_down)                            \
 	X(slow_clients_cut_off_others_served) X(full_disk_gives_503_not_corruption)               \
 	X(many_clients_none_lost_or_duplicated) X(sweep_over_http_matches_cli)                     \
-	X(env_field_picks_allow_list_and_pool) REDIS_TESTS(X)
+	X(env_field_picks_allow_list_and_pool) REDIS_TESTS(X) ENV_ATTACK_TESTS(X)
 
 /* serve --queue with stratbox workers around a real redis-server: test_redis.c */
 #define REDIS_TESTS(X)                                                                             \
@@ -30,6 +30,11 @@
 	X(redis_restarted_empty_gets_unfinished_jobs_again)                                        \
 	X(redis_restarted_with_appendonly_keeps_jobs) X(redis_cancelled_jobs_never_run_or_are_stopped) \
 	X(redis_tls_jobs_complete_untrusted_refused)
+
+/* tests/serve/test_env_attacks.c */
+#define ENV_ATTACK_TESTS(X)                                                                        \
+	X(envatk_env_field_hostile_values_refused_nothing_opened)                                  \
+	X(envatk_env_rm_refused_while_jobs_queued) X(envatk_pools_bounded_by_the_store)
 
 #define DECLARE(name) void v_##name(void);
 SERVE_TESTS(DECLARE)

@@ -22,7 +22,7 @@
 	X(job_from_json_names_bad_values) X(error_kind_from_errno_place_kept)                      \
 	X(queue_url_parses_credentials_db_and_socket) X(queue_url_refuses_bad_ones_saying_why)     \
 	X(queue_url_rediss_takes_ca_and_client_cert)                                               \
-	ENGINE_TESTS(X) REPORT_TESTS(X) ENV_TESTS(X)
+	ENGINE_TESTS(X) REPORT_TESTS(X) ENV_TESTS(X) ENV_ATTACK_TESTS(X)
 
 /* The backtest engine: test_engine.c (the broker), test_engine_data.c (readers,
  * manifest, alignment, calendar), test_engine_metrics.c (formulas, JSON). */
@@ -68,6 +68,13 @@
 	X(env_tree_digest_same_for_equal_trees_changes_with_byte_mode_link)                        \
 	X(env_tree_seal_removes_write_bits_remove_restores)                                        \
 	X(env_fixture_image_imports_numpy_pandas_in_chroot)
+
+/* tests/unit/test_env_attacks.c */
+#define ENV_ATTACK_TESTS(X)                                                                        \
+	X(envatk_tree_etc_symlink_binds_nothing_of_the_host)                                       \
+	X(envatk_tree_links_copied_as_text_not_followed)                                           \
+	X(envatk_tree_usr_link_refused_usr_or_etc_file_binds_nothing)                             \
+	X(envatk_tree_file_swapped_for_fifo_never_hangs_copy_or_digest)
 
 #define DECLARE(name) void u_##name(void);
 UNIT_TESTS(DECLARE)
