@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "common/parse.h"
 #include "common/util.h"
+#include "stratbox/env.h"
 #include "stratbox/sandbox.h"
 
 #include <getopt.h>
@@ -38,28 +39,6 @@ static void removed(void *ctx, const char *what, const char *path)
 {
 	const struct printed *p = ctx;
 	printf("%s %s %s\n", p->dry_run ? "would remove" : "removed", what, path);
-}
-
-/* The state directory as the issue defines it: --state-dir, then
- * STRATBOX_STATE_DIR, then the default for this user.  (The environments'
- * code owns the definition; this must agree with it.) */
-static const char *state_dir(const char *opt, char *buf, size_t size)
-{
-	const char *env = getenv("STRATBOX_STATE_DIR");
-	if (opt != NULL)
-		return opt;
-	if (env != NULL && *env)
-		return env;
-	if (geteuid() == 0)
-		return "/var/lib/stratbox";
-	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	if (xdg != NULL && xdg[0] == '/')
-		snprintf(buf, size, "%s/stratbox", xdg);
-	else if (home != NULL && home[0] == '/')
-		snprintf(buf, size, "%s/.local/share/stratbox", home);
-	else
-		return NULL;
-	return buf;
 }
 
 int cmd_cleanup(int argc, char **argv)
@@ -99,8 +78,10 @@ int cmd_cleanup(int argc, char **argv)
 		cli_err("cleanup: unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	char buf[4096];
-	o.state_dir = state_dir(state, buf, sizeof(buf));
+	/* the environments' state directory, as `stratbox env` finds it; none
+	 * (no $HOME, say): only the run directory and cgroups are swept */
+	cleanup_free char *sdir = sbx_env_state_dir(state, NULL);
+	o.state_dir = sdir;
 	struct printed p = { o.dry_run };
 	cleanup_error sbx_error *err = NULL;
 	int n = sbx_cleanup(&o, removed, &p, &err);

@@ -5,9 +5,11 @@
  * a usage error (docs/cli.md has every command's exit codes). */
 #include "cli/cli.h"
 #include "common/util.h"
+#include "stratbox/env.h"
 #include "stratbox/pyrt.h"
 #include "stratbox/sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -256,17 +258,70 @@ static void check_rundir(struct check *c)
 	free(v);
 }
 
+/* The environments (docs/environments.md): each one's manifest readable,
+ * and what a killed import left.  Not their zygotes: `stratbox env check
+ * NAME` starts one and proves it. */
+static void check_envs(struct check *c, const char *state_opt)
+{
+	cleanup_error sbx_error *err = NULL;
+	cleanup_free char *state = sbx_env_state_dir(state_opt, &err);
+	json_t *all = NULL;
+	if (state == NULL || sbx_env_list(state, &all, &err) < 0) {
+		c->result = WARN;
+		snprintf(c->detail, sizeof(c->detail), "%s", err ? err->msg : "out of memory");
+		snprintf(c->fix, sizeof(c->fix), "set STRATBOX_STATE_DIR or --state-dir");
+		return;
+	}
+	size_t off = 0, bad = 0, i;
+	json_t *m;
+	json_array_foreach(all, i, m) {
+		const char *e = json_string_value(json_object_get(m, "error"));
+		int k = snprintf(c->detail + off, sizeof(c->detail) - off, "%s%s (%s)",
+				 off ? ", " : "", json_string_value(json_object_get(m, "name")),
+				 e ? "unreadable" : json_string_value(json_object_get(m, "kind")));
+		if (k > 0 && (size_t) k < sizeof(c->detail) - off)
+			off += (size_t) k;
+		if (e != NULL) {
+			bad++;
+			snprintf(c->fix, sizeof(c->fix), "%s: `stratbox env rm` it and add it again",
+				 e);
+		}
+	}
+	/* what a killed `env import` or `env add` left */
+	cleanup_free char *envs = str_printf("%s/envs", state);
+	DIR *d = envs ? opendir(envs) : NULL;
+	size_t tmps = 0;
+	for (struct dirent *de; d && (de = readdir(d)) != NULL;)
+		tmps += strncmp(de->d_name, ".tmp-", 5) == 0;
+	if (d)
+		closedir(d);
+	snprintf(c->detail + off, sizeof(c->detail) - off, " in %.600s%s", state,
+		 tmps ? "; unfinished imports left" : "");
+	if (bad || tmps) {
+		c->result = WARN;
+		if (tmps && !bad)
+			snprintf(c->fix, sizeof(c->fix),
+				 "%zu .tmp-* director%s in %s/envs: an import or add that was killed "
+				 "(or one still running): `stratbox cleanup` removes those nothing "
+				 "holds",
+				 tmps, tmps == 1 ? "y" : "ies", state);
+	}
+	json_decref(all);
+}
+
 int cmd_doctor(int argc, char **argv)
 {
 	bool json = false;
-	const char *parent = NULL;
+	const char *parent = NULL, *state_dir = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+		if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc) {
+			state_dir = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else if (strcmp(argv[i], "--cgroup-parent") == 0 && i + 1 < argc) {
 			parent = argv[++i];
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: stratbox doctor [--json] [--cgroup-parent PATH]\n");
+			printf("usage: stratbox doctor [--json] [--cgroup-parent PATH] [--state-dir DIR]\n");
 			return 0;
 		} else if (strcmp(argv[i], "--cgroup-parent") == 0) {
 			cli_err("doctor: option '--cgroup-parent' needs a value");
@@ -285,7 +340,7 @@ int cmd_doctor(int argc, char **argv)
 		{ .name = "sandboxed run", .required = true },
 		{ .name = "warm pool", .required = true },
 		{ .name = "run directory", .required = false },
-		/* environments: their check goes here (issue 11) */
+		{ .name = "environments", .required = false },
 	};
 	/* first: every sandbox start, the checks' own below included, sweeps
 	 * the stale entries this reports */
@@ -297,6 +352,7 @@ int cmd_doctor(int argc, char **argv)
 	check_python(&checks[4]);
 	check_run(&checks[5]);
 	check_pool(&checks[6], parent);
+	check_envs(&checks[8], state_dir);
 
 	size_t n = sizeof(checks) / sizeof(checks[0]);
 	bool ok = true;

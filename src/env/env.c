@@ -433,6 +433,7 @@ struct build {
 	const struct sbx_env_add_options *o;
 	char *envs, *tmp, *final, *rootfs;
 	json_t *m;
+	int lock_fd; /* tmp, LOCK_EX while we build: `stratbox cleanup` leaves it alone */
 };
 
 static void build_free(struct build *b)
@@ -443,6 +444,8 @@ static void build_free(struct build *b)
 			dprintf(b->o->log_fd, "stratbox: could not remove %s: %s\n", b->tmp, e->msg);
 		sbx_error_free(e);
 	}
+	if (b->lock_fd >= 0)
+		close(b->lock_fd);
 	free(b->envs);
 	free(b->tmp);
 	free(b->final);
@@ -454,6 +457,7 @@ static int build_begin(struct build *b, const char *state, const char *name, con
 		       const char *source, const struct sbx_env_add_options *o, sbx_error **err)
 {
 	memset(b, 0, sizeof(*b));
+	b->lock_fd = -1;
 	b->state = state;
 	b->name = name;
 	b->o = o;
@@ -485,6 +489,10 @@ static int build_begin(struct build *b, const char *state, const char *name, con
 		b->tmp = NULL;
 		return sbx_error_set(err, e, "%s/.tmp-%s-%d", b->envs, name, (int) getpid());
 	}
+	/* a live build is told from a killed one by this lock, whatever its age */
+	b->lock_fd = open(b->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return sbx_error_set(err, errno, "lock %s", b->tmp);
 	b->rootfs = str_printf("%s/rootfs", b->tmp);
 	char created[32];
 	now_iso(created, sizeof(created));

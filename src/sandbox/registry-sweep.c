@@ -438,6 +438,18 @@ static bool temp_name(const char *sub, const char *name)
 	       t[10] != '\0';
 }
 
+/* An environment being built (env import/add) or removed (env rm) holds
+ * an exclusive flock on its directory (src/env/env.c) until it is done. */
+static bool tmp_env_live(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool live = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return live;
+}
+
 static void sweep_state(const char *state, struct sweep *sw, uint64_t min_age_ns)
 {
 	static const char *const subs[] = { "envs", "reports" };
@@ -455,6 +467,8 @@ static void sweep_state(const char *state, struct sweep *sw, uint64_t min_age_ns
 		while ((de = readdir(d)) != NULL) {
 			if (!temp_name(subs[i], de->d_name))
 				continue;
+			if (i == 0 && tmp_env_live(dirfd(d), de->d_name))
+				continue; /* an import (or rm) still at work holds it */
 			if (!old_enough(newest_mtime(dirfd(d), de->d_name, 0), min_age_ns))
 				continue;
 			char path[PATH_MAX + 256];

@@ -15,7 +15,13 @@ struct env_entry {
 	sbx_env *env;		 /* held open: `env rm` refuses while we run it */
 	sbx_check_policy *policy; /* the environment's, or --policy's */
 	sbx_pool *pool;		 /* NULL until its first job */
+	uint64_t failed_ns;	 /* its pool's last failed start (monotonic), 0: none */
+	char *why;		 /* ...and why, given to every job for FAIL_HOLD_NS */
 };
+
+/* A pool that would not start is not tried again for each job that names
+ * it (each try holds the table while a zygote starts), only after this. */
+#define FAIL_HOLD_NS (30ull * 1000000000ull)
 
 struct env_pools {
 	struct env_pools_options o;
@@ -51,6 +57,7 @@ void env_pools_free(struct env_pools *ep)
 		sbx_check_policy_free(ep->e[i].policy);
 		sbx_env_free(ep->e[i].env);
 		free(ep->e[i].name);
+		free(ep->e[i].why);
 	}
 	free(ep->e);
 	free(ep->state);
@@ -120,7 +127,11 @@ int env_pools_get(struct env_pools *ep, const char *name, sbx_pool **pool,
 	}
 	pthread_mutex_lock(&ep->mu);
 	struct env_entry *x = entry(ep, name, err);
-	if (x != NULL && x->pool == NULL) {
+	if (x != NULL && x->pool == NULL && x->failed_ns != 0 &&
+	    now_ns() - x->failed_ns < FAIL_HOLD_NS) {
+		sbx_error_set(err, 0, "%s (not tried again for 30 s)", x->why ? x->why : "");
+		x = NULL;
+	} else if (x != NULL && x->pool == NULL) {
 		struct sbx_pool_options po = { .warm = ep->o.warm,
 					       .cgroup_parent = ep->o.cgroup_parent,
 					       .policy = x->policy,
@@ -129,6 +140,9 @@ int env_pools_get(struct env_pools *ep, const char *name, sbx_pool **pool,
 		sbx_env_pool_options(x->env, &po);
 		if (sbx_pool_start(&po, &x->pool, err) < 0) {
 			sbx_error_wrap(err, "environment %s: cannot start its Python runtime", name);
+			free(x->why);
+			x->why = err && *err ? strdup((*err)->msg) : NULL;
+			x->failed_ns = now_ns();
 			x = NULL;
 		}
 	}

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -487,5 +488,39 @@ void p_env_image_runs_on_its_own_tree(void)
 	free(script);
 	free(tar);
 	free(work);
+	free(state);
+}
+
+/* What a killed import leaves (STATE/envs/.tmp-*): doctor reports it,
+ * cleanup removes it; a build still at work holds its directory's lock,
+ * and cleanup leaves that one alone whatever its age. */
+void p_env_killed_import_cleaned_live_one_kept(void)
+{
+	char *state = t_dir("state");
+	char *dead = str_printf("%s/envs/.tmp-gone-999999", state);
+	char *live = str_printf("%s/envs/.tmp-busy-1", state);
+	char *cmd = str_printf("mkdir -p '%s/rootfs/usr' '%s' && touch -d '2 hours ago' '%s' "
+			       "'%s/rootfs' '%s/rootfs/usr' '%s'",
+			       dead, live, dead, dead, dead, live);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	int lock = open(live, O_RDONLY | O_DIRECTORY);
+	CHECK(lock >= 0 && flock(lock, LOCK_EX) == 0, "lock %s", live);
+	int rc;
+	char *out = run_cli((const char *const[]){ "doctor", "--state-dir", state, NULL }, &rc);
+	CHECK_CONTAINS(out, "unfinished imports left");
+	free(out);
+	out = run_cli((const char *const[]){ "cleanup", "--state-dir", state, NULL }, &rc);
+	CHECK_INT_EQ(rc, 0);
+	CHECK_CONTAINS(out, dead);
+	CHECK_NOT_CONTAINS(out, live);
+	free(out);
+	struct stat st;
+	CHECK(lstat(dead, &st) < 0, "%s is still there", dead);
+	CHECK(lstat(live, &st) == 0, "%s was removed while held", live);
+	close(lock);
+	rm_rf(state);
+	free(cmd);
+	free(dead);
+	free(live);
 	free(state);
 }

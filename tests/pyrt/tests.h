@@ -47,7 +47,8 @@
 #define ENV_TESTS(X)                                                                               \
 	X(env_module_allowed_only_where_it_is) X(env_scientific_stack_runs_in_its_environment)     \
 	X(env_check_proves_hook_and_catches_a_changed_tree) X(env_rm_refused_while_open)           \
-	X(env_bad_input_named) X(env_image_runs_on_its_own_tree)
+	X(env_bad_input_named) X(env_image_runs_on_its_own_tree)                       \
+	X(env_killed_import_cleaned_live_one_kept)
 
 /* tests/pyrt/test_env_attacks.c */
 #define ENV_ATTACK_TESTS(X)                                                                        \
