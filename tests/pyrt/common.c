@@ -1,9 +1,11 @@
 #include "pyrt.h"
 
+#include "common/util.h"
 #include "leftovers.h"
 #include "sandbox/internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -209,4 +211,20 @@ void t_check_result_lines(char *out, const char *const want[][2], size_t n)
 		line = strtok_r(NULL, "\n", &save);
 	}
 	CHECK(line == NULL, "extra output: %s", line);
+}
+
+char *t_temp_dir(const char *what)
+{
+	char *d = str_printf("/tmp/stratbox-%s-XXXXXX", what);
+	CHECK(d != NULL && mkdtemp(d) != NULL, "mkdtemp");
+	chmod(d, 0755);
+	return d;
+}
+
+void t_rm_rf(const char *dir)
+{
+	char *cmd = str_printf("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", dir, dir);
+	if (cmd && system(cmd) != 0)
+		test_note("could not remove %s", dir);
+	free(cmd);
 }

@@ -16,22 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A directory everyone can read (the sandbox's user, an unprivileged run). */
-static char *t_dir(const char *what)
-{
-	char *d = str_printf("/tmp/stratbox-%s-XXXXXX", what);
-	CHECK(d != NULL && mkdtemp(d) != NULL, "mkdtemp");
-	chmod(d, 0755);
-	return d;
-}
-
-static void rm_rf(const char *dir)
-{
-	char *cmd = str_printf("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", dir, dir);
-	if (cmd && system(cmd) != 0)
-		test_note("could not remove %s", dir);
-	free(cmd);
-}
 
 /* stratbox ARGS... --state-dir STATE [--cgroup-parent P] */
 static char *env_cli(const char *state, const char *const *args, int *rc)
@@ -62,7 +46,7 @@ static void write_file(const char *path, const char *text)
 /* A venv with the system's site-packages and a module of the tests' own. */
 static char *make_venv(void)
 {
-	char *d = t_dir("venv");
+	char *d = t_temp_dir("venv");
 	char *cmd = str_printf("/usr/bin/python3 -m venv --system-site-packages --without-pip '%s/v'",
 			       d);
 	CHECK(system(cmd) == 0, "%s", cmd);
@@ -80,7 +64,7 @@ static const char strategy_using_module[] =
 
 void p_env_module_allowed_only_where_it_is(void)
 {
-	char *state = t_dir("state"), *venv = make_venv();
+	char *state = t_temp_dir("state"), *venv = make_venv();
 	char *vdir = str_printf("%s/v", venv);
 	char code[] = "/tmp/stratbox-envcode-XXXXXX";
 	test_temp_file(code, strategy_using_module);
@@ -163,8 +147,8 @@ void p_env_module_allowed_only_where_it_is(void)
 	free(out);
 	unlink(code);
 	unlink(pol);
-	rm_rf(venv);
-	rm_rf(state);
+	t_rm_rf(venv);
+	t_rm_rf(state);
 	free(vdir);
 	free(venv);
 	free(state);
@@ -197,7 +181,7 @@ void p_env_scientific_stack_runs_in_its_environment(void)
 {
 	if (!have_scientific_stack())
 		test_skip("Debian's python3-scipy, -statsmodels, -sklearn, -matplotlib not installed");
-	char *state = t_dir("state");
+	char *state = t_temp_dir("state");
 	char code[] = "/tmp/stratbox-envsci-XXXXXX";
 	test_temp_file(code, scientific_strategy);
 	int rc;
@@ -230,7 +214,7 @@ void p_env_scientific_stack_runs_in_its_environment(void)
 	free(out);
 	unlink(bad);
 	unlink(code);
-	rm_rf(state);
+	t_rm_rf(state);
 	free(state);
 }
 
@@ -239,7 +223,7 @@ void p_env_scientific_stack_runs_in_its_environment(void)
  * tree changed since it was added is reported. */
 void p_env_check_proves_hook_and_catches_a_changed_tree(void)
 {
-	char *state = t_dir("state"), *venv = make_venv();
+	char *state = t_temp_dir("state"), *venv = make_venv();
 	char *vdir = str_printf("%s/v", venv);
 	int rc;
 	char *out = env_cli(state, (const char *const[]){ "env", "add", "mine", "--venv", vdir,
@@ -282,8 +266,8 @@ void p_env_check_proves_hook_and_catches_a_changed_tree(void)
 	json_decref(r);
 	free(out);
 	free(mod);
-	rm_rf(venv);
-	rm_rf(state);
+	t_rm_rf(venv);
+	t_rm_rf(state);
 	free(vdir);
 	free(venv);
 	free(state);
@@ -292,7 +276,7 @@ void p_env_check_proves_hook_and_catches_a_changed_tree(void)
 /* A pool holds its environment open: `env rm` refuses until it is gone. */
 void p_env_rm_refused_while_open(void)
 {
-	char *state = t_dir("state");
+	char *state = t_temp_dir("state");
 	int rc;
 	char *out = env_cli(state, (const char *const[]){ "env", "add", "held", "--host", "--allow",
 							  "this", NULL },
@@ -309,14 +293,14 @@ void p_env_rm_refused_while_open(void)
 	err = NULL;
 	sbx_env_free(e);
 	CHECK(sbx_env_remove(state, "held", &err) == 0, "remove: %s", err ? err->msg : "");
-	rm_rf(state);
+	t_rm_rf(state);
 	free(state);
 }
 
 /* Bad input: each refusal names what is wrong. */
 void p_env_bad_input_named(void)
 {
-	char *state = t_dir("state"), *tree = t_dir("tree");
+	char *state = t_temp_dir("state"), *tree = t_temp_dir("tree");
 	int rc;
 	char *out;
 	/* a name that is not one: a usage error */
@@ -380,8 +364,8 @@ void p_env_bad_input_named(void)
 	free(ls);
 	free(cmd);
 	free(p);
-	rm_rf(tree);
-	rm_rf(state);
+	t_rm_rf(tree);
+	t_rm_rf(state);
 	free(tree);
 	free(state);
 }
@@ -393,7 +377,7 @@ void p_env_bad_input_named(void)
  * whiteouts hold; env check verifies it. */
 void p_env_image_runs_on_its_own_tree(void)
 {
-	char *state = t_dir("state"), *work = t_dir("image");
+	char *state = t_temp_dir("state"), *work = t_temp_dir("image");
 	char *tar = str_printf("%s/image.tar", work);
 	char *script = str_printf("%s/env/mkimage.py", test_data_dir());
 	char *cmd = str_printf("python3 '%s' docker '%s' >&2", script, tar);
@@ -482,8 +466,8 @@ void p_env_image_runs_on_its_own_tree(void)
 	free(out);
 	free(tree);
 	unlink(code);
-	rm_rf(work);
-	rm_rf(state);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(cmd);
 	free(script);
 	free(tar);
@@ -496,7 +480,7 @@ void p_env_image_runs_on_its_own_tree(void)
  * and cleanup leaves that one alone whatever its age. */
 void p_env_killed_import_cleaned_live_one_kept(void)
 {
-	char *state = t_dir("state");
+	char *state = t_temp_dir("state");
 	char *dead = str_printf("%s/envs/.tmp-gone-999999", state);
 	char *live = str_printf("%s/envs/.tmp-busy-1", state);
 	char *cmd = str_printf("mkdir -p '%s/rootfs/usr' '%s' && touch -d '2 hours ago' '%s' "
@@ -518,7 +502,7 @@ void p_env_killed_import_cleaned_live_one_kept(void)
 	CHECK(lstat(dead, &st) < 0, "%s is still there", dead);
 	CHECK(lstat(live, &st) == 0, "%s was removed while held", live);
 	close(lock);
-	rm_rf(state);
+	t_rm_rf(state);
 	free(cmd);
 	free(dead);
 	free(live);

@@ -27,21 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *a_dir(const char *what)
-{
-	char *d = str_printf("/tmp/stratbox-%s-XXXXXX", what);
-	CHECK(d != NULL && mkdtemp(d) != NULL, "mkdtemp");
-	chmod(d, 0755);
-	return d;
-}
-
-static void a_rm_rf(const char *dir)
-{
-	char *cmd = str_printf("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", dir, dir);
-	if (cmd && system(cmd) != 0)
-		test_note("could not remove %s", dir);
-	free(cmd);
-}
 
 static void a_sh(const char *cmd)
 {
@@ -114,7 +99,7 @@ static char *a_image(const char *work, const char *entries)
  * at: the names the sandbox takes from an /etc. */
 static char *a_host_secret(void)
 {
-	char *d = a_dir("hostsecret");
+	char *d = t_temp_dir("hostsecret");
 	char *cmd = str_printf("mkdir -p '%s/fonts' '%s/alternatives' '%s/python3' && "
 			       "for f in localtime ld.so.cache matplotlibrc fonts/f "
 			       "python3/sitecustomize.py; do echo HOST-SECRET > '%s'/$f; done && "
@@ -145,7 +130,7 @@ static char *a_snapshot(const char *dir)
  * out with "..". */
 void p_envatk_etc_symlink_out_of_tree_refused_nothing_stored(void)
 {
-	char *state = a_dir("state"), *work = a_dir("image"), *secret = a_host_secret();
+	char *state = t_temp_dir("state"), *work = t_temp_dir("image"), *secret = a_host_secret();
 	char *before = a_snapshot(secret);
 	char *entries = str_printf("wh:etc sym:etc:%s", secret);
 	char *evil = a_image(work, entries);
@@ -188,9 +173,9 @@ void p_envatk_etc_symlink_out_of_tree_refused_nothing_stored(void)
 	free(envs);
 	free(evil);
 	free(entries);
-	a_rm_rf(secret);
-	a_rm_rf(work);
-	a_rm_rf(state);
+	t_rm_rf(secret);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);
@@ -204,7 +189,7 @@ void p_envatk_etc_symlink_out_of_tree_refused_nothing_stored(void)
  * tests/unit/test_env_attacks.c), and nothing is stored. */
 void p_envatk_usr_or_python_link_to_host_refused(void)
 {
-	char *state = a_dir("state"), *work = a_dir("image");
+	char *state = t_temp_dir("state"), *work = t_temp_dir("image");
 	static const struct {
 		const char *entries, *want;
 	} cases[] = {
@@ -228,8 +213,8 @@ void p_envatk_usr_or_python_link_to_host_refused(void)
 		free(evil);
 	}
 	free(envs);
-	a_rm_rf(work);
-	a_rm_rf(state);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(work);
 	free(state);
 }
@@ -248,7 +233,7 @@ static const char read_probe[] =
  * host directory with "..": none shows the host's bytes. */
 void p_envatk_image_links_resolve_inside_the_sandbox(void)
 {
-	char *state = a_dir("state"), *work = a_dir("image"), *secret = a_host_secret();
+	char *state = t_temp_dir("state"), *work = t_temp_dir("image"), *secret = a_host_secret();
 	char *entries = str_printf("wh:etc/localtime sym:etc/localtime:%s/localtime "
 				   "sym:usr/share/stratbox-test/shadow:/etc/shadow "
 				   "sym:usr/share/stratbox-test/up:../../../../../../..%s "
@@ -279,9 +264,9 @@ void p_envatk_image_links_resolve_inside_the_sandbox(void)
 	free(src);
 	free(evil);
 	free(entries);
-	a_rm_rf(secret);
-	a_rm_rf(work);
-	a_rm_rf(state);
+	t_rm_rf(secret);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);
@@ -294,7 +279,7 @@ void p_envatk_image_links_resolve_inside_the_sandbox(void)
  * of the tree's files is the same SYSCALL_VIOLATION. */
 void p_envatk_image_job_refusals_same_as_host(void)
 {
-	char *state = a_dir("state"), *work = a_dir("image");
+	char *state = t_temp_dir("state"), *work = t_temp_dir("image");
 	char *tar = a_image(work, NULL);
 	struct test_output o;
 	a_cli(state, (const char *const[]){ "env", "import", "img", tar, NULL }, &o);
@@ -363,8 +348,8 @@ void p_envatk_image_job_refusals_same_as_host(void)
 	}
 	unlink(code);
 	free(tar);
-	a_rm_rf(work);
-	a_rm_rf(state);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(work);
 	free(state);
 }
@@ -398,7 +383,7 @@ static void sleep_ms(long ms)
  * the exec is done, removed. */
 void p_envatk_rm_refused_while_exec_runs(void)
 {
-	char *state = a_dir("state");
+	char *state = t_temp_dir("state");
 	struct test_output o;
 	a_cli(state, (const char *const[]){ "env", "add", "held", "--host", NULL }, &o);
 	CHECK(o.exit_code == 0, "add: %s", o.err);
@@ -440,7 +425,7 @@ void p_envatk_rm_refused_while_exec_runs(void)
 	free(envs);
 	free(dir);
 	unlink(code);
-	a_rm_rf(state);
+	t_rm_rf(state);
 	free(state);
 }
 
@@ -450,7 +435,7 @@ void p_envatk_rm_refused_while_exec_runs(void)
  * works. */
 void p_envatk_killed_import_leaves_only_its_tmp(void)
 {
-	char *state = a_dir("state"), *work = a_dir("image");
+	char *state = t_temp_dir("state"), *work = t_temp_dir("image");
 	char *tar = a_image(work, NULL);
 	const char *v[32];
 	a_argv(v, state, (const char *const[]){ "env", "import", "big", tar, NULL });
@@ -518,8 +503,8 @@ void p_envatk_killed_import_leaves_only_its_tmp(void)
 	free(probe);
 	free(tmp);
 	free(tar);
-	a_rm_rf(work);
-	a_rm_rf(state);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(work);
 	free(state);
 }
@@ -528,7 +513,7 @@ void p_envatk_killed_import_leaves_only_its_tmp(void)
  * the name exists (or was added meanwhile), and no .tmp-* is left. */
 void p_envatk_concurrent_add_same_name_one_wins(void)
 {
-	char *state = a_dir("state");
+	char *state = t_temp_dir("state");
 	enum { N = 3 };
 	pid_t pids[N];
 	int fds[N];
@@ -561,7 +546,7 @@ void p_envatk_concurrent_add_same_name_one_wins(void)
 	CHECK_STR_EQ(ls, "same\n");
 	free(ls);
 	free(envs);
-	a_rm_rf(state);
+	t_rm_rf(state);
 	free(state);
 }
 
@@ -574,7 +559,7 @@ void p_envatk_concurrent_add_same_name_one_wins(void)
  * still taken. */
 void p_envatk_venv_site_packages_link_out_refused(void)
 {
-	char *state = a_dir("state"), *work = a_dir("venv"), *secret = a_host_secret();
+	char *state = t_temp_dir("state"), *work = t_temp_dir("venv"), *secret = a_host_secret();
 	char *cmd = str_printf("/usr/bin/python3 -m venv --system-site-packages --without-pip '%s/v' && "
 			       "rm -rf '%s/v/lib/python3.11/site-packages' && "
 			       "ln -s '%s' '%s/v/lib/python3.11/site-packages'",
@@ -622,9 +607,9 @@ void p_envatk_venv_site_packages_link_out_refused(void)
 	free(want);
 	free(venv);
 	free(cmd);
-	a_rm_rf(secret);
-	a_rm_rf(work);
-	a_rm_rf(state);
+	t_rm_rf(secret);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);
@@ -671,7 +656,7 @@ static bool flock_waiter(const char *path)
  * succeeded).  Now the open locks the directory it reads. */
 void p_envatk_open_racing_rm_and_re_add_holds_what_it_loaded(void)
 {
-	char *state = a_dir("state");
+	char *state = t_temp_dir("state");
 	struct test_output o;
 	a_cli(state, (const char *const[]){ "env", "add", "held", "--host", NULL }, &o);
 	CHECK(o.exit_code == 0, "add: %s", o.err);
@@ -703,7 +688,7 @@ void p_envatk_open_racing_rm_and_re_add_holds_what_it_loaded(void)
 	free(cmd);
 	free(old);
 	free(dir);
-	a_rm_rf(state);
+	t_rm_rf(state);
 	free(state);
 }
 
@@ -714,7 +699,7 @@ void p_envatk_open_racing_rm_and_re_add_holds_what_it_loaded(void)
  * environment is refused at open now, saying where it leads. */
 void p_envatk_venv_swapped_after_add_refused_at_open(void)
 {
-	char *state = a_dir("state"), *work = a_dir("venv"), *secret = a_host_secret();
+	char *state = t_temp_dir("state"), *work = t_temp_dir("venv"), *secret = a_host_secret();
 	char *cmd = str_printf("/usr/bin/python3 -m venv --system-site-packages --without-pip "
 			       "'%s/v' && mkdir '%s/site-packages' && "
 			       "echo HOST-SECRET > '%s/site-packages/secret.txt' && "
@@ -754,9 +739,9 @@ void p_envatk_venv_swapped_after_add_refused_at_open(void)
 	unlink(code);
 	free(venv);
 	free(cmd);
-	a_rm_rf(secret);
-	a_rm_rf(work);
-	a_rm_rf(state);
+	t_rm_rf(secret);
+	t_rm_rf(work);
+	t_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);
