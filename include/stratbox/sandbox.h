@@ -215,7 +215,8 @@ int sbx_config_set_env_name(sbx_config *cfg, const char *name, sbx_error **err);
 #define SBX_ENTRY_MAX_CGROUPS 8
 struct sbx_entry {
 	char id[16];	  /* what `stratbox ps` shows and `stratbox kill` takes */
-	char kind[16];	  /* "run", "zygote" (a pool's), "pool" */
+	char kind[16];	  /* "run", "zygote" (a pool's), "pool"; "slot": a live pool's slot,
+			   * found in its cgroups (id POOL.SEQ, not an entry of its own) */
 	char env[64];	  /* the environment's name; "host" */
 	char parent[16];  /* a zygote's pool, or "" */
 	unsigned uid;	  /* the supervisor's effective uid */

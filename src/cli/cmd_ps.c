@@ -76,7 +76,7 @@ static json_t *entry_json(const struct sbx_entry *e, double now)
 
 static void print_table(const struct sbx_entry *v, size_t n, bool all, double now)
 {
-	printf("%-8s  %-6s  %-12s  %7s  %5s  %7s  %8s  %s\n", "ID", "KIND", "ENV", "PID", "AGE",
+	printf("%-11s  %-6s  %-12s  %7s  %5s  %7s  %8s  %s\n", "ID", "KIND", "ENV", "PID", "AGE",
 	       "MEMORY", "CPU", "COMMAND");
 	for (size_t i = 0; i < n; i++) {
 		const struct sbx_entry *e = &v[i];
@@ -88,7 +88,7 @@ static void print_table(const struct sbx_entry *v, size_t n, bool all, double no
 			snprintf(mem, sizeof(mem), "%.1fM", (double) e->memory_bytes / 1048576.0);
 		if (e->have_cpu)
 			snprintf(cpu, sizeof(cpu), "%.2fs", (double) e->cpu_ns / 1e9);
-		printf("%-8s  %-6s  %-12s  %7d  %5s  %7s  %8s  %s%s\n", e->id, e->kind, e->env,
+		printf("%-11s  %-6s  %-12s  %7d  %5s  %7s  %8s  %s%s\n", e->id, e->kind, e->env,
 		       e->pid > 0 ? e->pid : e->supervisor_pid, age, mem, cpu,
 		       e->stale ? "[stale] " : "", e->command);
 	}

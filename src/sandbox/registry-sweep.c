@@ -320,6 +320,26 @@ static int kill_sandbox(int dfd, const char *dir, const struct sbx_entry *e, sbx
 			     e->id, e->supervisor_pid);
 }
 
+/* A pool's slot (registry.c's add_slots): every process of its cgroup
+ * killed; the pool sees the slot end, as when a slot crashes, and the job
+ * it ran (if any) ends SIGNALED, killed by SIGKILL.  The pool goes on. */
+static int kill_slot(const struct sbx_entry *e, sbx_error **err)
+{
+	uint64_t until = now_ns() + KILL_WAIT_NS;
+	for (;;) {
+		int left = 0;
+		for (int i = 0; i < e->ncgroup; i++) {
+			int r = cgroup_kill_listed(e->cgroup[i]);
+			left += r > 0 ? r : 0;
+		}
+		if (left == 0)
+			return 0;
+		if (now_ns() > until)
+			return sbx_error_set(err, ETIMEDOUT, "%s: its processes outlive SIGKILL", e->id);
+		usleep(10000);
+	}
+}
+
 /* A pool lives and ends with its owner: ask it to stop as SIGTERM asks
  * (serve and worker stop cleanly on it; exec dies of it). */
 static int kill_pool(int dfd, const char *dir, const struct sbx_entry *e, sbx_error **err)
@@ -364,6 +384,8 @@ int sbx_entry_kill(const char *run_dir, const char *id, struct sbx_entry *which,
 		return -1;
 	if (which != NULL)
 		*which = e;
+	if (strcmp(e.kind, "slot") == 0)
+		return kill_slot(&e, err);
 	if (strcmp(e.kind, "pool") != 0)
 		return kill_sandbox(dfd, dir, &e, err);
 	return kill_pool(dfd, dir, &e, err);

@@ -537,6 +537,79 @@ static void measure_pool(struct sbx_entry *e)
 	e->cgroups_live = most;
 }
 
+/* A pool's slots: the job cgroups its owner made other than its zygotes'
+ * (each a slot forked ahead, or running a job), listed as entries of kind
+ * "slot" with ids POOL.SEQ.  Nothing is registered per job (the warm path
+ * stays free of file writes): they are found in the pool's cgroup parents. */
+static int add_slots(struct sbx_entry **out, size_t *n, size_t *cap, bool measure)
+{
+	size_t nbase = *n;
+	for (size_t p = 0; p < nbase; p++) {
+		const struct sbx_entry *pool = &(*out)[p];
+		if (strcmp(pool->kind, "pool") != 0 || pool->stale || pool->ncgroup_parent == 0)
+			continue;
+		char prefix[64];
+		int pl = snprintf(prefix, sizeof(prefix), "stratbox-%d-%llu-", pool->supervisor_pid,
+				  pool->supervisor_start);
+		cleanup_dir DIR *d = opendir(pool->cgroup_parent[0]);
+		struct dirent *de;
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			unsigned seq;
+			char tail;
+			if (strncmp(de->d_name, prefix, (size_t) pl) != 0 ||
+			    sscanf(de->d_name + pl, "%u%c", &seq, &tail) != 1)
+				continue;
+			bool zygote = false; /* its own entry shows it */
+			for (size_t z = 0; z < nbase && !zygote; z++) {
+				const char *c = (*out)[z].cgroup[0];
+				const char *base = strrchr(c, '/');
+				zygote = strcmp((*out)[z].parent, pool->id) == 0 && base != NULL &&
+					 strcmp(base + 1, de->d_name) == 0;
+			}
+			if (zygote)
+				continue;
+			if (*n == *cap) {
+				size_t nc = *cap ? *cap * 2 : 8;
+				struct sbx_entry *bigger = realloc(*out, nc * sizeof(**out));
+				if (bigger == NULL)
+					return -1;
+				*out = bigger;
+				*cap = nc;
+				pool = &(*out)[p];
+			}
+			struct sbx_entry *e = &(*out)[(*n)++];
+			memset(e, 0, sizeof(*e));
+			snprintf(e->id, sizeof(e->id), "%.8s.%u", pool->id, seq);
+			snprintf(e->kind, sizeof(e->kind), "slot");
+			snprintf(e->env, sizeof(e->env), "%s", pool->env);
+			snprintf(e->parent, sizeof(e->parent), "%s", pool->id);
+			e->uid = pool->uid;
+			e->supervisor_pid = pool->supervisor_pid;
+			e->supervisor_start = pool->supervisor_start;
+			for (int i = 0; i < pool->ncgroup_parent && i < SBX_ENTRY_MAX_CGROUPS; i++)
+				snprintf(e->cgroup[e->ncgroup++], sizeof(e->cgroup[0]), "%.400s/%.100s",
+					 pool->cgroup_parent[i], de->d_name);
+			struct stat st;
+			if (stat(e->cgroup[0], &st) == 0)
+				e->created = (double) st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+			char path[700];
+			snprintf(path, sizeof(path), "%s/cgroup.procs", e->cgroup[0]);
+			cleanup_fclose FILE *f = fopen(path, "re");
+			if (f == NULL || fscanf(f, "%d", &e->pid) != 1)
+				e->pid = 0;
+			snprintf(e->command, sizeof(e->command),
+				 "a slot of pool %s: ready, or running a job", pool->id);
+			if (measure) {
+				for (int i = 0; i < e->ncgroup; i++)
+					measure_cgroup(e->cgroup[i], e);
+				for (int i = 0; i < e->ncgroup && !e->have_cpu; i++)
+					measure_procs(e->cgroup[i], e);
+			}
+		}
+	}
+	return 0;
+}
+
 static int by_created(const void *a, const void *b)
 {
 	const struct sbx_entry *x = a, *y = b;
@@ -602,6 +675,12 @@ int registry_list(int dfd, bool measure, struct sbx_entry **out, size_t *n, sbx_
 		(*out)[(*n)++] = e;
 	}
 	closedir(d);
+	if (add_slots(out, n, &cap, measure) < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return sbx_error_set(err, ENOMEM, "run directory");
+	}
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), by_created);
 	return 0;

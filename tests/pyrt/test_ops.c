@@ -589,6 +589,70 @@ void p_kill_pool_ends_its_owner(void)
 	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
 }
 
+/* A pool's slots are listed (found in its cgroups: nothing is registered
+ * per job), each with its environment, pid and figures; `kill POOL.SEQ`
+ * ends one slot, and the job it ran ends SIGNALED; the pool goes on to
+ * its end. */
+void p_ps_lists_pool_slots_kill_slot_ends_its_job(void)
+{
+	if (!test_have_cgroups())
+		test_skip("slots are found through their cgroups");
+	char path[] = "/tmp/stratbox-ops-XXXXXX";
+	int out;
+	pid_t owner = start_batch(path, &out);
+	char pool_id[16];
+	check_pool_entries(owner, "exec --batch", pool_id, sizeof(pool_id));
+	wait_job_running(owner);
+	json_t *a = ps(false);
+	size_t slots = 0;
+	char ids[8][16];
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+		if (strcmp(jstr(e, "kind"), "slot") != 0)
+			continue;
+		CHECK_STR_EQ(jstr(e, "pool"), pool_id);
+		CHECK_STR_EQ(jstr(e, "env"), "host");
+		CHECK(strncmp(jstr(e, "id"), pool_id, strlen(pool_id)) == 0 &&
+			      jstr(e, "id")[strlen(pool_id)] == '.',
+		      "slot id %s", jstr(e, "id"));
+		CHECK(json_integer_value(json_object_get(e, "pid")) > 0);
+		CHECK(json_is_integer(json_object_get(e, "memory_bytes")));
+		if (slots < 8)
+			snprintf(ids[slots++], sizeof(ids[0]), "%s", jstr(e, "id"));
+	}
+	json_decref(a);
+	CHECK(slots >= 1, "no slot listed");
+	/* every slot listed, the job's among them */
+	int rc, killed = 0;
+	for (size_t i = 0; i < slots; i++) {
+		/* once the job's slot is gone the batch ends, and its pool with it:
+		 * the slots after that one are no longer there to kill */
+		char *said = run_cli((const char *const[]){ "kill", ids[i], NULL }, &rc);
+		if (rc == 0) {
+			char want[64];
+			snprintf(want, sizeof(want), "slot %s ended\n", ids[i]);
+			CHECK_STR_EQ(said, want);
+			killed++;
+		}
+		free(said);
+	}
+	CHECK(killed >= 1, "no slot could be killed");
+	char *res = test_read_all(out);
+	close(out);
+	CHECK_CONTAINS(res, "\"status\":\"SIGNALED\"");
+	CHECK_CONTAINS(res, "killed by signal 9");
+	free(res);
+	int st;
+	CHECK(waitpid(owner, &st, 0) == owner);
+	unlink(path);
+	char *said = run_cli((const char *const[]){ "kill", "ffffffff.7", NULL }, &rc);
+	CHECK_INT_EQ(rc, 1);
+	free(said);
+	CHECK(gone_within("stratbox-zygote", 5000));
+	CHECK_INT_EQ(run_dir_files(), 0);
+	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
+}
+
 static void make_file(const char *path, bool old)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

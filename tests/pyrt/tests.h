@@ -32,7 +32,8 @@
 	X(doctor_reports_stale_entry)                                                              \
 	X(cleanup_never_touches_live_run) X(killed_idle_pool_cleaned_up)                           \
 	X(killed_batch_job_cleaned_up) X(kill_pool_ends_its_owner)                                 \
-	X(cleanup_removes_only_stale_temp_files) X(ps_kill_cleanup_usage_errors_exit_2)
+	X(cleanup_removes_only_stale_temp_files) X(ps_kill_cleanup_usage_errors_exit_2)           \
+	X(ps_lists_pool_slots_kill_slot_ends_its_job)
 
 /* tests/pyrt/test_backtest.c */
 #define BACKTEST_TESTS(X)                                                                          \
