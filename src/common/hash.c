@@ -26,26 +26,36 @@ void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
 	to_hex(d, out);
 }
 
-int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1], sbx_error **err)
+int sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1], uint64_t *size)
 {
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "%s", path);
 	struct sha256_ctx c;
 	sha256_init(&c);
 	uint8_t buf[65536];
+	uint64_t total = 0;
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sbx_error_set(err, errno, "%s", path);
+			return -errno;
 		if (n == 0)
 			break;
 		sha256_update(&c, (size_t) n, buf);
+		total += (uint64_t) n;
 	}
 	uint8_t d[SHA256_DIGEST_SIZE];
 	sha256_digest(&c, sizeof(d), d);
 	to_hex(d, out);
+	if (size != NULL)
+		*size = total;
 	return 0;
+}
+
+int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1], sbx_error **err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "%s", path);
+	int r = sha256_fd_hex(fd, out, NULL);
+	return r < 0 ? sbx_error_set(err, -r, "%s", path) : 0;
 }

@@ -186,26 +186,8 @@ static int hash_file(int parent, const char *name, const struct stat *st,
 	cleanup_close int fd = open_seen_file(parent, name, st, err);
 	if (fd < 0)
 		return -1;
-	struct sha256_ctx c;
-	sha256_init(&c);
-	uint8_t buf[65536];
-	*size = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sbx_error_set(err, errno, "reading");
-		if (n == 0)
-			break;
-		sha256_update(&c, (size_t) n, buf);
-		*size += (uint64_t) n;
-	}
-	uint8_t d[SHA256_DIGEST_SIZE];
-	sha256_digest(&c, sizeof(d), d);
-	for (size_t i = 0; i < sizeof(d); i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return 0;
+	int r = sha256_fd_hex(fd, hex, size);
+	return r < 0 ? sbx_error_set(err, -r, "reading") : 0;
 }
 
 /* One record per entry: "T MODE LEN:PATH" and, for a file, " SIZE:SHA256",
