@@ -948,11 +948,16 @@ int sbx_env_list(const char *state, json_t **out, sbx_error **err)
 		return sbx_error_set(err, ENOMEM, "environments");
 	json_array_append_new(*out, host_manifest());
 	cleanup_free char *envs = envs_dir(state, false, err);
-	if (envs == NULL)
+	cleanup_dir DIR *d = envs ? opendir(envs) : NULL;
+	if (d == NULL && (envs == NULL || errno != ENOENT)) {
+		if (envs != NULL)
+			sbx_error_set(err, errno, "%s", envs);
+		json_decref(*out); /* nothing half-listed for the caller to free */
+		*out = NULL;
 		return -1;
-	cleanup_dir DIR *d = opendir(envs);
+	}
 	if (d == NULL)
-		return errno == ENOENT ? 0 : sbx_error_set(err, errno, "%s", envs);
+		return 0;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
