@@ -1,4 +1,5 @@
-/* What env.c (the store) shares with check.c (env check): src/env/ only. */
+/* What env.c (the store), add.c (adding) and check.c (env check) share:
+ * src/env/ only. */
 #ifndef STRATBOX_ENV_STORE_H
 #define STRATBOX_ENV_STORE_H
 
@@ -6,6 +7,8 @@
 
 #include <jansson.h>
 
+/* STATE/envs (malloc'd), made first when create; NULL with *err. */
+char *envs_dir(const char *state, bool create, sbx_error **err);
 /* STATE/envs/NAME (malloc'd). */
 char *env_dir(const char *state, const char *name);
 /* Run the environment's interpreter in a sandbox built from it and import
