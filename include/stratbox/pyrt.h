@@ -35,6 +35,9 @@ extern "C" {
 
 typedef struct sbx_pool sbx_pool;
 
+/* Where a venv environment's site-packages is bound in its sandboxes. */
+#define SBX_SITE_PACKAGES_IN_SANDBOX "/opt/stratbox/site-packages"
+
 struct sbx_pool_options {
 	unsigned warm;		     /* ready slots kept forked ahead (default 2) */
 	const char *cgroup_parent;   /* as sbx_config_set_cgroup_parent; NULL: own cgroup */
@@ -60,7 +63,8 @@ struct sbx_pool_options {
 	const char *python;	  /* the interpreter's path inside the sandbox (sys.prefix) */
 	const char *preload;	  /* modules the zygote imports, comma-separated; NULL: the
 				   * allowed ones that import */
-	const char *site_packages; /* a venv's site-packages (host path), bound read-only */
+	const char *site_packages; /* a venv's site-packages (host path), bound read-only at
+				    * SBX_SITE_PACKAGES_IN_SANDBOX */
 	bool no_system_site;	  /* the venv excludes the system's site-packages */
 	/* The environment's libraries need ctypes in the process (scipy
 	 * does): it is loaded instead of kept out; strategies still may not

@@ -172,9 +172,8 @@ int env_probe(const struct sbx_pool_options *po, const char *const *modules, siz
 	    (po->cgroup_parent && sbx_config_set_cgroup_parent(c, po->cgroup_parent, err) < 0))
 		goto out;
 	if (po->site_packages) {
-		cleanup_free char *pp = str_printf("PYTHONPATH=%s", "/opt/stratbox/site-packages");
-		if (pp == NULL || sbx_config_add_env(c, pp, err) < 0 ||
-		    sbx_config_add_bind(c, po->site_packages, "/opt/stratbox/site-packages", false,
+		if (sbx_config_add_env(c, "PYTHONPATH=" SBX_SITE_PACKAGES_IN_SANDBOX, err) < 0 ||
+		    sbx_config_add_bind(c, po->site_packages, SBX_SITE_PACKAGES_IN_SANDBOX, false,
 					err) < 0)
 			goto out;
 	}

@@ -18,7 +18,6 @@
 
 #define ZYGOTE_IN_SANDBOX "/opt/stratbox/bin/stratbox-zygote"
 #define PACKAGE_IN_SANDBOX "/opt/stratbox/python"
-#define SITE_IN_SANDBOX "/opt/stratbox/site-packages"
 #define ZYGOTE_START_NS (120ull * 1000000000ull)
 
 /* The environment's part of the zygote's sandbox (docs/environments.md):
@@ -32,7 +31,7 @@ static int zygote_environment(struct sbx_pool *p, sbx_config *c, sbx_error **err
 	const char *vars[][2] = {
 		{ "STRATBOX_PYTHON", o->python },
 		{ "STRATBOX_PRELOAD", o->preload },
-		{ "STRATBOX_SITE_PACKAGES", o->site_packages ? SITE_IN_SANDBOX : NULL },
+		{ "STRATBOX_SITE_PACKAGES", o->site_packages ? SBX_SITE_PACKAGES_IN_SANDBOX : NULL },
 		{ "STRATBOX_NO_SYSTEM_SITE", o->no_system_site ? "1" : NULL },
 		{ "STRATBOX_NATIVE", o->native ? "1" : NULL },
 	};
@@ -45,7 +44,7 @@ static int zygote_environment(struct sbx_pool *p, sbx_config *c, sbx_error **err
 		if (sbx_config_add_env(c, a, err) < 0)
 			return -1;
 	}
-	if (o->site_packages && sbx_config_add_bind(c, o->site_packages, SITE_IN_SANDBOX, false, err) < 0)
+	if (o->site_packages && sbx_config_add_bind(c, o->site_packages, SBX_SITE_PACKAGES_IN_SANDBOX, false, err) < 0)
 		return -1;
 	return 0;
 }
