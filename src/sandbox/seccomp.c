@@ -335,14 +335,19 @@ static int build_zygote_policy(scmp_filter_ctx ctx, sbx_error **err)
 		return -1;
 	/* the new mount API too: a slot's /proc is hidden in part with it
 	 * (rootfs_proc_protect(), shared with `run`) */
-	static const char *const extra[] = { "mount",	     "umount2",	    "unshare",
-					     "open_tree",    "move_mount",  "mount_setattr",
-					     "fsopen",	     "fsconfig",    "fsmount" };
+	static const char *const extra[] = { "mount",	  "umount2",	   "open_tree",
+					     "move_mount", "mount_setattr", "fsopen",
+					     "fsconfig",  "fsmount" };
 	if (add_names(ctx, extra, ARRAY_SIZE(extra), err) < 0)
 		return -1;
 	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				 SCMP_A0(SCMP_CMP_MASKED_EQ,
 					 CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP, 0));
+	/* unshare: a slot's mount, IPC, cgroup and pid namespaces (zygote.c) */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(unshare), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ,
+					     CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS, 0));
 	/* back into its own pid namespace after forking a slot into a new one */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setns), 1,

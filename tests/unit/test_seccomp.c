@@ -349,6 +349,20 @@ void u_seccomp_zygote_refusals_rank_below_job_notify(void)
 	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWPID, 0) == ALLOW);
 	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWUSER, 0) == SECCOMP_RET_TRACE);
 	CHECK(action(p, X86_64, SYS_clone, SIGCHLD | CLONE_NEWNET, 0) == SECCOMP_RET_TRACE);
+	/* unshare likewise: the namespaces a slot makes itself (zygote.c),
+	 * never a user, network or UTS one, alone or among others */
+	static const unsigned long unshare_ok[] = { CLONE_NEWNS | CLONE_NEWIPC, CLONE_NEWCGROUP,
+						    CLONE_NEWPID, 0 };
+	for (size_t i = 0; i < sizeof(unshare_ok) / sizeof(unshare_ok[0]); i++)
+		CHECK(action(p, X86_64, SYS_unshare, unshare_ok[i], 0) == ALLOW,
+		      "unshare(%#lx) refused", unshare_ok[i]);
+	static const unsigned long unshare_no[] = { CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWUTS,
+						    CLONE_NEWNS | CLONE_NEWUSER,
+						    CLONE_NEWPID | CLONE_NEWNET,
+						    CLONE_NEWIPC | CLONE_NEWUTS };
+	for (size_t i = 0; i < sizeof(unshare_no) / sizeof(unshare_no[0]); i++)
+		CHECK(action(p, X86_64, SYS_unshare, unshare_no[i], 0) == SECCOMP_RET_TRACE,
+		      "unshare(%#lx) allowed", unshare_no[i]);
 	CHECK(action(p, AUDIT_ARCH_I386, 3, 0, 0) == SECCOMP_RET_TRACE);
 }
 
