@@ -371,6 +371,7 @@ void u_seccomp_zygote_refusals_rank_below_job_notify(void)
  * Names must be ones libseccomp knows, so a typo is not a silent pass. */
 struct refusals {
 	size_t calls;
+	char names[128][64];
 };
 
 static void refusal_row(const char *path, const char *line, void *arg)
@@ -411,6 +412,8 @@ static void refusal_row(const char *path, const char *line, void *arg)
 		if (zyg)
 			CHECK(action(pzyg, X86_64, nr, 0, 0) == SECCOMP_RET_TRACE, "ZYGOTE allows %s",
 			      name);
+		if (rf->calls < sizeof(rf->names) / sizeof(rf->names[0]))
+			snprintf(rf->names[rf->calls], sizeof(rf->names[0]), "%s", name);
 		rf->calls++;
 		p = end;
 	}
@@ -422,6 +425,23 @@ void u_seccomp_documented_refusals_hold(void)
 	size_t rows = doc_table_rows("docs/sandbox.md", "### Refused calls", "| `", refusal_row,
 				     &rf);
 	CHECK(rows >= 10 && rf.calls >= 50, "only %zu rows, %zu calls", rows, rf.calls);
+	/* and the other way: the headline calls cannot leave the table (a row
+	 * dropped from the doc would otherwise drop its checks with it) */
+	static const char *const headline[] = {
+		"ptrace",	     "process_vm_readv", "mount",	    "pivot_root",
+		"unshare",	     "setns",		 "keyctl",	    "bpf",
+		"perf_event_open",   "userfaultfd",	 "io_uring_setup",  "kexec_load",
+		"init_module",	     "open_by_handle_at", "reboot",	    "modify_ldt",
+		"io_setup",	     "personality",	 "execve",	    "fork",
+		"socket",	     "connect",		 "shmget",
+	};
+	for (size_t i = 0; i < sizeof(headline) / sizeof(headline[0]); i++) {
+		bool found = false;
+		for (size_t k = 0; k < rf.calls && k < sizeof(rf.names) / sizeof(rf.names[0]); k++)
+			found = found || strcmp(rf.names[k], headline[i]) == 0;
+		CHECK(found, "docs/sandbox.md's table of refused calls no longer names `%s`",
+		      headline[i]);
+	}
 	test_note("%zu calls in %zu rows", rf.calls, rows);
 }
 
