@@ -279,6 +279,8 @@ int cmd_env(int argc, char **argv)
 	} else if (a.name == NULL) {
 		cli_err("env %s: which environment? (%s)", sub,
 			strcmp(sub, "import") == 0 ? "env import NAME IMAGE.tar" : "a NAME");
+	} else if (sbx_env_name_check(a.name, &err) < 0) {
+		rc = 2; /* a name the user got wrong is a usage error */
 	} else if (strcmp(sub, "import") == 0) {
 		if (a.source == NULL) {
 			cli_err("env import: the image archive is missing (env import NAME IMAGE.tar)");
@@ -315,9 +317,6 @@ int cmd_env(int argc, char **argv)
 	}
 	if (err != NULL) {
 		cli_err("env %s %s: %s", sub, a.name ? a.name : "", err->msg);
-		/* a name or an option the user got wrong is a usage error */
-		if (rc == 1 && err->kind == SBX_ERR_INVALID && strstr(err->msg, "environment name"))
-			rc = 2;
 	} else if (rc == 0 && (strcmp(sub, "import") == 0 || strcmp(sub, "add") == 0)) {
 		printf("environment %s added (stratbox env check %s tries it)\n", a.name, a.name);
 	} else if (rc == 0 && strcmp(sub, "rm") == 0) {

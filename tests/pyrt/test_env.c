@@ -307,6 +307,14 @@ void p_env_bad_input_named(void)
 	out = env_cli(state, (const char *const[]){ "env", "add", "Bad/Name", "--host", NULL }, &rc);
 	CHECK_INT_EQ(rc, 2);
 	free(out);
+	static const char *const named[] = { "rm", "check", "import" };
+	for (size_t i = 0; i < 3; i++) {
+		out = env_cli(state, (const char *const[]){ "env", named[i], "../x", NULL }, &rc);
+		CHECK_INT_EQ(rc, 2);
+		CHECK(out != NULL && out[0] == '\0', "env %s: a usage error printed on stdout",
+		      named[i]);
+		free(out);
+	}
 	out = env_cli(state, (const char *const[]){ "env", "add", "host", "--host", NULL }, &rc);
 	CHECK_INT_EQ(rc, 1);
 	free(out);
