@@ -191,6 +191,11 @@ int sbx_job_check(const sbx_check_policy *policy, const struct sbx_job *job,
  * pool is stopping (SBX_ERR_STOPPED), out of memory. */
 struct json_t *sbx_pool_run_checked(sbx_pool *pool, const sbx_check_policy *policy,
 				    const struct sbx_job *job, bool *ok, sbx_error **err);
+/* The second half of that, for a caller that checked the job itself with
+ * sbx_job_check (to start no pool for refused code): run it and return its
+ * result with warnings (taken over, may be NULL) added. */
+struct json_t *sbx_pool_run_json(sbx_pool *pool, const struct sbx_job *job,
+				 struct json_t *warnings, bool *ok, sbx_error **err);
 
 #ifdef __cplusplus
 }

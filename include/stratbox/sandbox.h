@@ -176,6 +176,10 @@ int sbx_proc_pidfd(const sbx_proc *p);
 
 /* The verdict as one JSON object (malloc'd, no trailing newline). */
 char *sbx_verdict_to_json(const sbx_verdict *v);
+/* The same as a jansson object (a new reference), for a caller that adds
+ * to it or puts it in a document of its own. */
+struct json_t;
+struct json_t *sbx_verdict_json(const sbx_verdict *v);
 void sbx_verdict_clear(sbx_verdict *v);
 
 /* What the cgroup layer can do for this process: the backend in use and

@@ -223,8 +223,8 @@ static int exec_one(struct exec_opts *o)
 	job.code_len = code_len;
 	job.data = data;
 	job.data_len = data_len;
-	json_t *refusal = NULL;
-	if (sbx_job_check(o->policy, &job, &refusal, NULL, &err) < 0) {
+	json_t *refusal = NULL, *warnings = NULL;
+	if (sbx_job_check(o->policy, &job, &refusal, &warnings, &err) < 0) {
 		cli_err("%s: %s", o->code_path, err->msg);
 		return 2;
 	}
@@ -234,11 +234,14 @@ static int exec_one(struct exec_opts *o)
 		return 1;
 	}
 	struct sbx_pool *pool = start_pool(o, 1);
-	if (pool == NULL)
+	if (pool == NULL) {
+		json_decref(warnings);
 		return EXIT_SANDBOX_FAILURE;
+	}
 	bool ok = false;
 	int rc = EXIT_SANDBOX_FAILURE;
-	json_t *res = sbx_pool_run_checked(pool, o->policy, &job, &ok, &err);
+	/* checked above: run it, with the warnings the check gave */
+	json_t *res = sbx_pool_run_json(pool, &job, warnings, &ok, &err);
 	if (res != NULL) {
 		print_result(o->code_path, res, o->json);
 		rc = (int) json_integer_value(
@@ -288,7 +291,8 @@ static char *run_item(struct batch *b, struct batch_item *it, bool *success)
 {
 	json_error_t je;
 	*success = false;
-	json_t *o = json_loads(it->line, 0, &je);
+	/* as the service reads a request: a key given twice is refused */
+	json_t *o = json_loads(it->line, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL)
 		return invalid_job(it->lineno, je.text, NULL);
 	json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;

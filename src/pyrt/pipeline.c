@@ -69,9 +69,7 @@ json_t *sbx_job_result_json(const struct sbx_job_result *r, const struct sbx_che
 	json_object_set_new(m, "warm", json_boolean(r->warm));
 	json_object_set_new(m, "protocol_errors", json_integer(r->protocol_errors));
 	json_object_set_new(o, "metrics", m);
-	char *vs = sbx_verdict_to_json(v);
-	json_t *vj = vs ? json_loads(vs, JSON_ALLOW_NUL, NULL) : NULL;
-	free(vs);
+	json_t *vj = sbx_verdict_json(v);
 	if (vj != NULL) {
 		json_object_del(vj, "stdout");
 		json_object_del(vj, "stderr");
@@ -231,6 +229,13 @@ json_t *sbx_pool_run_checked(sbx_pool *pool, const sbx_check_policy *policy,
 		return NULL;
 	if (refusal != NULL)
 		return refusal;
+	return sbx_pool_run_json(pool, job, warnings, ok, err);
+}
+
+json_t *sbx_pool_run_json(sbx_pool *pool, const struct sbx_job *job, json_t *warnings, bool *ok,
+			  sbx_error **err)
+{
+	*ok = false;
 	struct sbx_job_result res;
 	if (sbx_pool_run(pool, job, &res, err) < 0) {
 		json_decref(warnings);

@@ -157,7 +157,7 @@ static json_t *unenforced_list(const char *csv)
 	return a;
 }
 
-char *sbx_verdict_to_json(const sbx_verdict *v)
+json_t *sbx_verdict_json(const sbx_verdict *v)
 {
 	json_t *o = json_object();
 	if (o == NULL)
@@ -216,8 +216,13 @@ char *sbx_verdict_to_json(const sbx_verdict *v)
 	json_object_set_new(l, "output_limit_bytes", json_integer((json_int_t) v->limits.output));
 	json_object_set_new(l, "tmp_size_bytes", json_integer((json_int_t) v->limits.tmp));
 	json_object_set_new(o, "limits", l);
+	return o;
+}
 
-	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+char *sbx_verdict_to_json(const sbx_verdict *v)
+{
+	json_t *o = sbx_verdict_json(v);
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(o);
 	return s;
 }

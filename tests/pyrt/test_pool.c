@@ -177,7 +177,9 @@ void p_batch_results_one_per_line_in_order(void)
 		"{\"id\": \"e\", \"code\": \"import stratbox\\nprint(stratbox.data()['v'])\", \"data\": {\"v\": 5}}\n"
 		"{\"id\": \"f\", \"code\": \"while True: pass\", \"timeout\": 0.2}\n"
 		"{\"id\": \"g\"}\n"
-		"{\"id\": 8, \"code\": \"import random\\nprint(random.random())\", \"seed\": 1}\n";
+		"{\"id\": 8, \"code\": \"import random\\nprint(random.random())\", \"seed\": 1}\n"
+		/* a key twice: refused, as the service refuses it (which one would win?) */
+		"{\"code\": \"print(1)\", \"code\": \"print(2)\"}\n";
 	test_temp_file(path, jobs);
 	int rc;
 	const char *parent = t_cgroup_parent();
@@ -198,6 +200,7 @@ void p_batch_results_one_per_line_in_order(void)
 		{ "\"id\":\"f\"", "\"status\":\"TIMEOUT_WALL\"" },
 		{ "\"id\":\"g\"", "\"status\":\"INVALID_JOB\"" },
 		{ "\"id\":8", "\"status\":\"OK\"" },
+		{ "line 10:", "duplicate object key" },
 	};
 	t_check_result_lines(out, want, sizeof(want) / sizeof(want[0]));
 	free(out);
