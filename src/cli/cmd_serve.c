@@ -179,7 +179,7 @@ int cmd_serve(int argc, char **argv)
 	struct sbx_server *srv = NULL;
 	if (sbx_server_start(&o, &srv, &err) < 0) {
 		cli_err("%s", err->msg);
-		return err->kind == SBX_ERR_INVALID ? 2 : EXIT_SANDBOX_FAILURE;
+		return err->kind == SBX_ERR_INVALID || err->kind == SBX_ERR_SYNTAX ? 2 : EXIT_SANDBOX_FAILURE;
 	}
 	int sig = 0;
 	sigwait(&set, &sig);

@@ -118,7 +118,7 @@ int cmd_worker(int argc, char **argv)
 	struct sbx_worker *w = NULL;
 	if (sbx_worker_start(&o, &w, &err) < 0) {
 		cli_err("%s", err->msg);
-		return err->kind == SBX_ERR_INVALID ? 2 : EXIT_SANDBOX_FAILURE;
+		return err->kind == SBX_ERR_INVALID || err->kind == SBX_ERR_SYNTAX ? 2 : EXIT_SANDBOX_FAILURE;
 	}
 	int sig = 0;
 	sigwait(&set, &sig);

@@ -325,7 +325,12 @@ sbx_check_policy *sbx_check_policy_load(const char *path, sbx_error **err)
 	json_error_t je;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
-		sbx_error_set(err, 0, "policy %s:%d: %s", path, je.line, je.text);
+		if (je.line > 0) /* the file's text: where it went wrong */
+			sbx_error_set_at(err, SBX_ERR_SYNTAX, (unsigned) je.line,
+					 je.column > 0 ? (unsigned) je.column : 0, "policy %s:%d: %s",
+					 path, je.line, je.text);
+		else /* no text at all: it could not be read */
+			sbx_error_set(err, 0, "policy %s: %s", path, je.text);
 		return NULL;
 	}
 	sbx_check_policy *p = sbx_check_policy_default();
