@@ -36,6 +36,17 @@ int cli_parse_visibility(const char *arg, unsigned *ms);
  * in this one; SIGPIPE ignored. */
 void cli_take_stop_signals(sigset_t *set);
 
+/* For the commands that run jobs on a pool (exec, backtest; interrupt.c):
+ * SIGINT, SIGTERM and SIGHUP blocked in every thread started after this
+ * and taken by one of ours, which sets a flag and makes the returned
+ * eventfd readable (a job's cancel_fd); -1 when it cannot.  A second
+ * signal ends the process at once. */
+int cli_interrupt_start(void);
+/* The flag, for a backtest's cancel (bt_job). */
+const volatile int *cli_interrupt_flag(void);
+/* The signal taken, or 0 while none was. */
+int cli_interrupted(void);
+
 /* Print "stratbox: <fmt>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct sbx_error;

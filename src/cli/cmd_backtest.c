@@ -448,7 +448,8 @@ static int run_and_print(const struct bt_opts *o, sbx_pool *pool, const sbx_chec
 		       .seed = o->seed,
 		       .has_seed = o->has_seed,
 		       .spin_ns = combos ? 0 : UINT64_MAX,
-		       .provenance = prov };
+		       .provenance = prov,
+		       .cancel = cli_interrupt_flag() };
 	json_t *res = NULL, *runs = NULL;
 	bool ok = false;
 	if (combos) {
@@ -563,6 +564,7 @@ int cmd_backtest(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	(void) cli_interrupt_start(); /* the flag is bt_job's cancel */
 	int rc = EXIT_SANDBOX_FAILURE;
 	sbx_pool *pool = NULL;
 	struct sbx_pool_options po = { .warm = combos ? o.parallel : 1,
@@ -576,6 +578,11 @@ int cmd_backtest(int argc, char **argv)
 		rc = run_and_print(&o, pool, policy, code, code_len, &data, params, combos);
 	if (pool)
 		sbx_pool_stop(pool);
+	if (cli_interrupted()) {
+		cli_err("interrupted (%s): the strategy's process was stopped",
+			strsignal(cli_interrupted()));
+		rc = EXIT_SANDBOX_FAILURE;
+	}
 	sbx_check_policy_free(policy);
 	sbx_env_free(env);
 	bt_inputs_clear(&data);

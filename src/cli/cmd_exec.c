@@ -319,6 +319,22 @@ static char *run_item(struct batch *b, struct batch_item *it, bool *success)
 	return line;
 }
 
+static char *not_run(const struct batch_item *it)
+{
+	json_t *o = json_loads(it->line, JSON_REJECT_DUPLICATES, NULL);
+	json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;
+	char *msg = str_printf("line %zu: not run: stratbox was interrupted (%s)", it->lineno,
+			       strsignal(cli_interrupted()));
+	json_t *r = sbx_job_error_json("SANDBOX_ERROR", msg ? msg : "not run");
+	free(msg);
+	if (r != NULL && id != NULL)
+		json_object_set(r, "id", id);
+	char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+	json_decref(r);
+	json_decref(o);
+	return s;
+}
+
 static void *batch_worker(void *arg)
 {
 	struct batch *b = arg;
@@ -329,7 +345,9 @@ static void *batch_worker(void *arg)
 		if (i >= b->n)
 			return NULL;
 		bool success = false;
-		char *line = run_item(b, &b->items[i], &success);
+		/* interrupted: the lines not started yet are not run, and say so */
+		char *line = cli_interrupted() ? not_run(&b->items[i])
+					       : run_item(b, &b->items[i], &success);
 		pthread_mutex_lock(&b->mu);
 		b->items[i].success = success && line != NULL;
 		b->items[i].result = line ? line : strdup("{\"success\":false,\"status\":\"SANDBOX_ERROR\"}");
@@ -402,6 +420,8 @@ static int exec_batch(struct exec_opts *o)
 	trace_mark("all results");
 	sbx_pool_stop(b.pool);
 	trace_mark("pool stopped");
+	if (cli_interrupted())
+		rc = EXIT_SANDBOX_FAILURE;
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.items[i].line);
 		free(b.items[i].result);
@@ -424,7 +444,12 @@ int cmd_exec(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	int cancel = cli_interrupt_start();
+	if (cancel > 0)
+		o.defaults.cancel_fd = cancel;
 	int rc = o.batch_path ? exec_batch(&o) : exec_one(&o);
+	if (cli_interrupted())
+		rc = EXIT_SANDBOX_FAILURE;
 	sbx_check_policy_free(o.policy);
 	sbx_env_free(o.env);
 	return rc;

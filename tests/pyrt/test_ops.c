@@ -561,9 +561,9 @@ void p_killed_batch_job_cleaned_up(void)
 	check_cleanup_removes_all(2);
 }
 
-/* kill POOL: its owner is sent SIGTERM; exec, which does not catch it,
- * dies of it, and kill removes what it left (the zygote's entry, the
- * cgroups). */
+/* kill POOL: its owner is sent SIGTERM; exec stops its running job
+ * (SANDBOX_ERROR, interrupted) and its pool, and exits 125, leaving
+ * nothing (no entry, no cgroup) for kill or a later start to remove. */
 void p_kill_pool_ends_its_owner(void)
 {
 	char path[] = "/tmp/stratbox-ops-XXXXXX";
@@ -581,7 +581,11 @@ void p_kill_pool_ends_its_owner(void)
 	free(said);
 	int st;
 	CHECK(waitpid(owner, &st, 0) == owner);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "exec's status %d", st);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 125, "exec's status %#x", st);
+	char *lines = test_read_all(out);
+	CHECK_CONTAINS(lines, "\"status\":\"SANDBOX_ERROR\"");
+	CHECK_CONTAINS(lines, "interrupted: stratbox was asked to stop");
+	free(lines);
 	close(out);
 	unlink(path);
 	CHECK(gone_within("stratbox-zygote", 5000));
@@ -772,4 +776,77 @@ void p_ps_kill_cleanup_usage_errors_exit_2(void)
 		CHECK_CONTAINS(out, "usage: stratbox ");
 		free(out);
 	}
+}
+
+/* SIGINT, SIGTERM and SIGHUP on `exec` (one job, a batch) and `backtest`
+ * (one run, a sweep): the running jobs are stopped, their results say so,
+ * a batch's lines not started are reported as not run, the command exits
+ * 125, and nothing is left: no entry, no cgroup, no process (the suite's
+ * leftover check after the test, and here before any sweep could run). */
+void p_interrupted_exec_and_backtest_stop_their_jobs_and_leave_nothing(void)
+{
+	char code[] = "/tmp/stratbox-ops-XXXXXX", batch[] = "/tmp/stratbox-ops-XXXXXX",
+	     strat[] = "/tmp/stratbox-ops-XXXXXX";
+	test_temp_file(code, "import time\ntime.sleep(600)\n");
+	test_temp_file(batch, "{\"id\": 1, \"code\": \"import time\\ntime.sleep(600)\"}\n"
+			      "{\"id\": 2, \"code\": \"print(2)\"}\n");
+	test_temp_file(strat, "import time\n"
+			      "class Slow(BaseStrategy):\n"
+			      "    def generate_signals(self, current_data):\n"
+			      "        time.sleep(0.05)\n"
+			      "        return []\n");
+	const char *parent = t_cgroup_parent();
+	char data[1024];
+	const char *staged = getenv("STRATBOX_TEST_DATA"); /* tests/run.sh: bars/ in it */
+	if (staged != NULL)
+		snprintf(data, sizeof(data), "%s/bars/GOOG.csv", staged);
+	else
+		snprintf(data, sizeof(data), "data/GOOG.csv");
+	struct {
+		const char *argv[16];
+		int sig;
+		const char *want[2];
+	} cases[] = {
+		{ { "exec", "--json", "--timeout", "600", code }, SIGTERM,
+		  { "\"status\":\"SANDBOX_ERROR\"", "interrupted: stratbox was asked to stop" } },
+		{ { "exec", "--batch", batch, "--parallel", "1", "--timeout", "600" }, SIGINT,
+		  { "interrupted: stratbox was asked to stop", "line 2: not run: stratbox was interrupted" } },
+		{ { "backtest", strat, "--data", data, "--json" }, SIGHUP,
+		  { "\"status\":\"CANCELLED\"", "cancelled: the strategy's process was killed" } },
+		{ { "backtest", strat, "--data", data, "--json", "--grid", "x=1:2:1", "--parallel", "2" },
+		  SIGTERM, { "\"status\":\"CANCELLED\"", "cancelled: the strategy's process was killed" } },
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const char *argv[24] = { test_stratbox() };
+		size_t n = 1;
+		for (size_t i = 0; cases[k].argv[i]; i++)
+			argv[n++] = cases[k].argv[i];
+		if (parent != NULL) {
+			argv[n++] = "--cgroup-parent";
+			argv[n++] = parent;
+		}
+		argv[n] = NULL;
+		int out;
+		pid_t owner = test_start(&(struct test_cmd){ .argv = argv, .err = TEST_STDERR_INHERIT },
+					 &out);
+		char pool_id[16];
+		wait_listed("pool", pool_id, sizeof(pool_id));
+		sleep_ms(1500); /* the job under way (had it not started, it is stopped as it starts) */
+		CHECK(kill(owner, cases[k].sig) == 0);
+		char *text = test_read_all(out);
+		int st;
+		CHECK(waitpid(owner, &st, 0) == owner);
+		close(out);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 125, "%s: status %#x", argv[1], st);
+		CHECK_CONTAINS(text, cases[k].want[0]);
+		CHECK_CONTAINS(text, cases[k].want[1]);
+		free(text);
+		/* what it made, it removed itself: nothing for a sweep to find */
+		CHECK_INT_EQ(run_dir_files(), 0);
+		CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
+		CHECK(gone_within("stratbox-zygote", 5000));
+	}
+	unlink(code);
+	unlink(batch);
+	unlink(strat);
 }
