@@ -227,6 +227,10 @@ enum {
 };
 
 #define BT_ALL_SYMBOLS (-1) /* close or cancel: every symbol */
+/* Orders waiting at once, per run: the order past it is the strategy's
+ * error (the engine keeps no unbounded state for untrusted code, and each
+ * bar looks at every pending order). */
+#define BT_MAX_PENDING 1000
 
 typedef struct bt_order {
 	int action;   /* a bt_action; anything else is refused */

@@ -273,7 +273,7 @@ static void drop_pending(bt_engine *e, int sym, bool entries_only)
 	}
 }
 
-static int take_order(bt_engine *e, const bt_order *o, sbx_error **err)
+static int take_order(bt_engine *e, size_t j, const bt_order *o, sbx_error **err)
 {
 	if (o->action == BT_CANCEL) {
 		drop_pending(e, o->symbol, false);
@@ -281,6 +281,12 @@ static int take_order(bt_engine *e, const bt_order *o, sbx_error **err)
 	}
 	if (o->action == BT_CLOSE)
 		drop_pending(e, o->symbol, true);
+	size_t adds = o->symbol == BT_ALL_SYMBOLS ? e->d->nsym : 1;
+	if (e->npend + adds > BT_MAX_PENDING)
+		return order_error(e, j, o, err,
+				   "%zu pending orders already, and at most %d may wait at once: "
+				   "cancel some first (self.cancel())",
+				   e->npend, BT_MAX_PENDING);
 	struct pending p = { .action = o->action, .has = o->has, .size = o->size,
 			     .limit = o->limit, .stop = o->stop, .sl = o->sl, .tp = o->tp,
 			     .bar = e->t };
@@ -329,7 +335,7 @@ int bt_engine_submit(bt_engine *e, const bt_order *orders, size_t n, sbx_error *
 		if (check_order(e, j, &orders[j], err) < 0)
 			return -1;
 	for (size_t j = 0; j < n; j++)
-		if (take_order(e, &orders[j], err) < 0)
+		if (take_order(e, j, &orders[j], err) < 0)
 			return -1;
 	return after_submit(e, err);
 }

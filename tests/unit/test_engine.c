@@ -684,3 +684,56 @@ void u_engine_runs_share_data_across_threads(void)
 	bt_data_free(d);
 	bt_series_free(s);
 }
+
+/* A strategy cannot make the trusted engine keep unbounded state: orders
+ * that never fill pile up to BT_MAX_PENDING, and the order past it is the
+ * strategy's error, naming the bar and the order (64 a bar, for 16 bars,
+ * would be 1,024).  A cancel makes room again. */
+void u_engine_pending_orders_capped(void)
+{
+	enum { N = 40 };
+	double ohlc[N][4];
+	for (size_t i = 0; i < N; i++) {
+		ohlc[i][0] = ohlc[i][3] = 100;
+		ohlc[i][1] = 101;
+		ohlc[i][2] = 99;
+	}
+	bt_data *d = te_data(ohlc, N);
+	bt_config c = te_config(1000);
+	bt_engine *e = NULL;
+	sbx_error *err = NULL;
+	CHECK(bt_engine_new(d, &c, &e, &err) == 0);
+	bt_order o[64];
+	for (size_t j = 0; j < 64; j++)
+		o[j] = BUY(1, 1, NA, NA, NA); /* a limit at 1: never reached */
+	int rc = 0;
+	size_t bar = 0;
+	while (rc == 0 && bt_engine_next(e, &err) > 0) {
+		rc = bt_engine_submit(e, o, 64, &err);
+		bar++;
+	}
+	CHECK(rc < 0, "every order was taken");
+	CHECK_INT_EQ(bar, BT_MAX_PENDING / 64 + 1);
+	char want[128];
+	snprintf(want, sizeof(want), "order %d (buy X)", BT_MAX_PENDING % 64 + 1);
+	CHECK_CONTAINS(err->msg, want);
+	CHECK_CONTAINS(err->msg, "pending orders");
+	sbx_error_free(err);
+	err = NULL;
+	bt_engine_free(e);
+	/* cancel, and there is room again */
+	CHECK(bt_engine_new(d, &c, &e, &err) == 0);
+	bt_order oc[65];
+	oc[0] = CANCEL();
+	for (size_t j = 1; j < 65; j++)
+		oc[j] = o[j - 1];
+	while ((rc = bt_engine_next(e, &err)) > 0)
+		CHECK(bt_engine_submit(e, oc, 65, &err) == 0, "%s", err->msg);
+	CHECK_INT_EQ(rc, 0);
+	bt_result *r = NULL;
+	CHECK(bt_engine_finish(e, &r, &err) == 0);
+	CHECK_INT_EQ(r->orders.placed, 64 * N);
+	bt_result_free(r);
+	bt_engine_free(e);
+	bt_data_free(d);
+}
