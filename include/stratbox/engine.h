@@ -231,6 +231,11 @@ enum {
  * error (the engine keeps no unbounded state for untrusted code, and each
  * bar looks at every pending order). */
 #define BT_MAX_PENDING 1000
+/* Trades open at once, per run, likewise: the opening past it is the
+ * strategy's error.  Valuing the account and sizing an order look at
+ * every open trade, so this bounds the engine's work a bar (at most a
+ * second or two of the host's time a run, however the strategy tries). */
+#define BT_MAX_OPEN_TRADES 5000
 
 typedef struct bt_order {
 	int action;   /* a bt_action; anything else is refused */

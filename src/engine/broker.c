@@ -125,8 +125,10 @@ static int close_part(bt_engine *e, size_t k, int64_t q, double px, size_t b, bt
 	if (q == total) {
 		if (!isnan(o->sl) || !isnan(o->tp))
 			e->nsltp--;
-		memmove(&e->open[k], &e->open[k + 1], (e->nopen - k - 1) * sizeof(e->open[0]));
-		e->nopen--;
+		/* closed: left in place with no units, and the array compacted
+		 * once by the caller's loop (compact_open): removing each one
+		 * at once made closing n trades O(n^2) */
+		o->units = 0;
 	} else {
 		o->units -= sign * q;
 		o->entry_comm -= share;
@@ -134,9 +136,24 @@ static int close_part(bt_engine *e, size_t k, int64_t q, double px, size_t b, bt
 	return 0;
 }
 
+/* Drop the trades close_part() emptied, keeping the order (FIFO). */
+static void compact_open(bt_engine *e)
+{
+	size_t j = 0;
+	for (size_t k = 0; k < e->nopen; k++)
+		if (e->open[k].units != 0)
+			e->open[j++] = e->open[k];
+	e->nopen = j;
+}
+
 static int open_trade(bt_engine *e, int sym, int64_t units, double price, size_t b, double sl,
 		      double tp, size_t sltp_from, sbx_error **err)
 {
+	if (e->nopen >= BT_MAX_OPEN_TRADES)
+		return sbx_error_set(err, 0,
+				     "%zu trades open already, and at most %d may be open at once: "
+				     "close some first (self.close())",
+				     e->nopen, BT_MAX_OPEN_TRADES);
 	if (grow((void **) &e->open, &e->capopen, e->nopen + 1, sizeof(struct open_trade), err) < 0)
 		return -1;
 	double size = (double) units * e->unit;
@@ -158,23 +175,22 @@ static int reduce_fifo(bt_engine *e, int sym, int dir, int64_t q, double px, siz
 		       bt_exit_reason why, int64_t *closed, sbx_error **err)
 {
 	*closed = 0;
-	for (size_t k = 0; k < e->nopen && q != 0;) {
+	int rc = 0;
+	for (size_t k = 0; k < e->nopen && q != 0; k++) {
 		struct open_trade *o = &e->open[k];
-		if (o->sym != sym || (dir > 0 && o->units < 0) || (dir < 0 && o->units > 0)) {
-			k++;
+		if (o->units == 0 || o->sym != sym || (dir > 0 && o->units < 0) ||
+		    (dir < 0 && o->units > 0))
 			continue;
-		}
 		int64_t have = o->units > 0 ? o->units : -o->units;
 		int64_t take = (q < 0 || q >= have) ? have : q;
-		if (close_part(e, k, take, px, b, why, err) < 0)
-			return -1;
+		if ((rc = close_part(e, k, take, px, b, why, err)) < 0)
+			break;
 		*closed += take;
 		if (q > 0)
 			q -= take;
-		if (take < have)
-			k++;
 	}
-	return 0;
+	compact_open(e);
+	return rc;
 }
 
 static double adjusted(const bt_engine *e, bool lng, double px)
@@ -367,19 +383,20 @@ static struct bar_px bar_of(const bt_engine *e, int s, size_t t, bool point)
  * (only_new: just the trades opened at this bar's open). */
 static int sltp_pass(bt_engine *e, size_t t, bool point, bool only_new, sbx_error **err)
 {
-	for (size_t k = 0; k < e->nopen && e->nsltp > 0;) {
+	int rc = 0;
+	for (size_t k = 0; k < e->nopen && e->nsltp > 0; k++) {
 		const struct open_trade *o = &e->open[k];
 		bool due = only_new ? (o->entry_bar == t && o->sltp_from == t) : o->sltp_from <= t;
 		bool closed = false;
-		if (due && e->d->sym[o->sym].has_bar[t] && (!isnan(o->sl) || !isnan(o->tp))) {
+		if (o->units != 0 && due && e->d->sym[o->sym].has_bar[t] &&
+		    (!isnan(o->sl) || !isnan(o->tp))) {
 			struct bar_px b = bar_of(e, o->sym, t, point);
-			if (check_sltp(e, k, b.o, b.h, b.l, t, &closed, err) < 0)
-				return -1;
+			if ((rc = check_sltp(e, k, b.o, b.h, b.l, t, &closed, err)) < 0)
+				break;
 		}
-		if (!closed)
-			k++;
 	}
-	return 0;
+	compact_open(e);
+	return rc;
 }
 
 static bool is_market(const struct pending *p)
@@ -482,10 +499,14 @@ int broker_fill_on_close(bt_engine *e, size_t t, sbx_error **err)
 int broker_close_all(bt_engine *e, const double *px, size_t t, bt_exit_reason why,
 		     sbx_error **err)
 {
-	while (e->nopen > 0) {
-		const struct open_trade *o = &e->open[0];
-		if (close_part(e, 0, o->units > 0 ? o->units : -o->units, px[o->sym], t, why, err) < 0)
-			return -1;
+	int rc = 0;
+	for (size_t k = 0; k < e->nopen; k++) {
+		const struct open_trade *o = &e->open[k];
+		if (o->units != 0 &&
+		    (rc = close_part(e, k, o->units > 0 ? o->units : -o->units, px[o->sym], t, why,
+				     err)) < 0)
+			break;
 	}
-	return 0;
+	compact_open(e);
+	return rc;
 }

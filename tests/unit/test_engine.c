@@ -737,3 +737,63 @@ void u_engine_pending_orders_capped(void)
 	bt_engine_free(e);
 	bt_data_free(d);
 }
+
+/* Trades open at once are capped likewise (BT_MAX_OPEN_TRADES): the fill
+ * past it is the strategy's error, naming the bar.  Below the cap, a close
+ * of thousands of trades takes each once, oldest first (they were removed
+ * one by one, with the array moved each time: quadratic). */
+void u_engine_open_trades_capped_and_closed_in_order(void)
+{
+	enum { N = 120 };
+	double ohlc[N][4];
+	for (size_t i = 0; i < N; i++) {
+		ohlc[i][0] = ohlc[i][3] = 100;
+		ohlc[i][1] = 101;
+		ohlc[i][2] = 99;
+	}
+	bt_data *d = te_data(ohlc, N);
+	bt_config c = te_config(1e9);
+	bt_engine *e = NULL;
+	sbx_error *err = NULL;
+	bt_order o[64];
+	for (size_t j = 0; j < 64; j++)
+		o[j] = BUY(1, NA, NA, NA, NA);
+	/* 64 a bar, filled at the next open: the fill of bar 79 (79 * 64 > 5000) fails */
+	CHECK(bt_engine_new(d, &c, &e, &err) == 0);
+	int rc = 0;
+	size_t bar = 0;
+	while ((rc = bt_engine_next(e, &err)) > 0) {
+		CHECK(bt_engine_submit(e, o, 64, &err) == 0, "%s", err->msg);
+		bar++;
+	}
+	CHECK(rc < 0, "every trade was opened");
+	CHECK_INT_EQ(bar, BT_MAX_OPEN_TRADES / 64 + 1);
+	CHECK_CONTAINS(err->msg, "trades open already");
+	sbx_error_free(err);
+	err = NULL;
+	bt_engine_free(e);
+	/* 60 bars of 64 (3,840 trades, each 1 unit at 100), one close: every
+	 * trade closed once, in the order opened, at the next open */
+	CHECK(bt_engine_new(d, &c, &e, &err) == 0);
+	bar = 0;
+	bt_order cl = CLOSE();
+	while ((rc = bt_engine_next(e, &err)) > 0) {
+		if (bar < 60)
+			CHECK(bt_engine_submit(e, o, 64, &err) == 0, "%s", err->msg);
+		else if (bar == 60)
+			CHECK(bt_engine_submit(e, &cl, 1, &err) == 0, "%s", err->msg);
+		bar++;
+	}
+	CHECK_INT_EQ(rc, 0);
+	bt_result *r = NULL;
+	CHECK(bt_engine_finish(e, &r, &err) == 0);
+	CHECK_INT_EQ(r->ntrades, 60 * 64);
+	for (size_t k = 0; k < r->ntrades; k++) {
+		CHECK_INT_EQ(r->trades[k].entry_bar, 1 + k / 64);
+		CHECK_INT_EQ(r->trades[k].exit_bar, 61);
+		CHECK_NEAR(r->trades[k].size, 1);
+	}
+	bt_result_free(r);
+	bt_engine_free(e);
+	bt_data_free(d);
+}
