@@ -36,7 +36,7 @@ void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 
 /* Release one retired slot (without the lock; preparer, or the pool's
  * stop).  Its cgroup is kept for a new slot when the backend can make it
- * as good as new (see cgroup_ops.recycle): a mkdir and rmdir in every v1
+ * as good as new (see sbx_cgroup_recycle()): a mkdir and rmdir in every v1
  * hierarchy per job cost more than the rest of the host's work. */
 static void release_slot(struct sbx_pool *p, struct slot *s)
 {

@@ -5,7 +5,7 @@
  *   dispatcher --Z_SPAWN(fds)-->  fork into new pid ns  -->   mounts, [prefault],
  *   preparer <--S_READY (SCM_CREDENTIALS: host pid)--------   S_READY, waits
  *   create the slot's cgroup; S_ATTACHED (v1: with its `tasks` files,
- *   the slot moves itself: cgroup_join_self()) -->
+ *   the slot moves itself: sbx_child_join_cgroup()) -->
  *   job thread --S_JOB(code, data)----------------------->    drops privileges,
  *   supervise: output, limits, seccomp listener               seccomp, runs,
  *   job thread <--CTL_EXITING(code)------------------------   announces, exits
