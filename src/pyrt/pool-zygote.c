@@ -90,17 +90,6 @@ int zygote_config(struct sbx_pool *p, sbx_error **err)
 	return 0;
 }
 
-/* Receive one message and, with SO_PASSCRED on, the sender's pid as the
- * kernel translated it into our pid namespace (0 when absent).  No
- * descriptors are accepted here. */
-ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid)
-{
-	struct ctl_recv_info info;
-	ssize_t n = ctl_recv(fd, m, sizeof(*m), flags, 0, &info);
-	*pid = info.pid;
-	return n;
-}
-
 /* Kill the zygote's sandbox: through our own pidfd, never through zproc,
  * which the monitor frees as soon as the sandbox is gone. */
 static void zygote_kill(struct sbx_pool *p)
