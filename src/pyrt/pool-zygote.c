@@ -180,7 +180,10 @@ void zygote_reset(struct sbx_pool *p)
 		struct zmsg m;
 		memset(&m, 0, sizeof(m));
 		m.type = Z_STOP;
-		send(p->chan, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* best effort, and never blocking on a zygote that reads no
+		 * more: the channel is closed below anyway */
+		fcntl(p->chan, F_SETFL, O_NONBLOCK);
+		(void) ctl_send_fds(p->chan, &m, sizeof(m), NULL, 0);
 	}
 	if (p->zmon_running) {
 		zygote_kill(p);
@@ -330,7 +333,8 @@ static bool dispatch_once(struct sbx_pool *p)
 	if (pf[0].revents) {
 		struct zmsg m;
 		for (;;) {
-			ssize_t r = recv(p->chan, &m, sizeof(m), MSG_DONTWAIT);
+			pid_t pid; /* none: SO_PASSCRED is off after Z_READY */
+			ssize_t r = recv_with_pid(p->chan, &m, MSG_DONTWAIT, &pid);
 			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
 				return false;
 			if (r < 0)
