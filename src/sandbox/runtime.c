@@ -152,10 +152,9 @@ void sbx_watch_finish(sbx_watch *w, const struct sbx_usage *reaped, sbx_verdict 
 		s->proc_stime_ns = reaped->stime_ns;
 		s->proc_maxrss = reaped->maxrss;
 	}
-	uint64_t setup = v->setup_ns;
+	/* neither writes v->setup_ns: the caller's stays */
 	sandbox_verdict_limits(v, s->cfg);
 	sandbox_collect_verdict(v, s);
-	v->setup_ns = setup;
 	v->cgroup_backend = sbx_cgroup_backend_name();
 	supervisor_deliver(s);
 	v->teardown_ns = now_ns() - s->t_end;
