@@ -113,24 +113,21 @@ static void *zygote_monitor(void *arg)
 /* Start a zygote and wait until it has imported everything. */
 int zygote_start(struct sbx_pool *p, sbx_error **err)
 {
+	cleanup_close int chan = -1, zchan = -1; /* our end, the zygote's */
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return sbx_error_set(err, errno, "pool channel");
+	chan = sv[0], zchan = sv[1];
 	sbx_config_clear_fds(p->zcfg);
-	if (sbx_config_pass_fd(p->zcfg, sv[1], ZYG_FD_POOL, err) < 0) {
-		close(sv[0]);
-		close(sv[1]);
+	if (sbx_config_pass_fd(p->zcfg, zchan, ZYG_FD_POOL, err) < 0)
 		return -1;
-	}
 	trace_mark("zygote start");
 	int r = sbx_proc_start(p->zcfg, &p->zproc, NULL, err);
-	close(sv[1]);
-	if (r < 0) {
-		close(sv[0]);
+	pool_close_fd(&zchan); /* the zygote has its own: its exit must reach us as EOF */
+	if (r < 0)
 		return sbx_error_wrap(err, "start the zygote");
-	}
 	p->zygote_starts++;
-	p->chan = sv[0];
+	p->chan = steal_fd(&chan);
 	p->zpidfd = sbx_proc_pidfd(p->zproc); /* before the monitor can free zproc */
 	p->zpid = 0;
 	int one = 1; /* its Z_READY carries its pid */
