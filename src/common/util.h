@@ -7,6 +7,7 @@
 #include "stratbox/error.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,12 +25,17 @@ static inline void cleanup_freep(void *p)
 void cleanup_closep(int *fd);
 void cleanup_fclosep(FILE **f);
 void cleanup_closedirp(DIR **d);
+static inline void cleanup_decrefp(json_t **j)
+{
+	json_decref(*j);
+}
 
 #define cleanup_free __attribute__((cleanup(cleanup_freep)))
 #define cleanup_close __attribute__((cleanup(cleanup_closep)))
 #define cleanup_fclose __attribute__((cleanup(cleanup_fclosep)))
 #define cleanup_dir __attribute__((cleanup(cleanup_closedirp)))
 #define cleanup_error __attribute__((cleanup(sbx_error_freep)))
+#define cleanup_decref __attribute__((cleanup(cleanup_decrefp))) /* a jansson reference */
 
 static inline void *steal_ptr_(void **pp)
 {

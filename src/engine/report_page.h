@@ -13,12 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-static inline void cleanup_decrefp(json_t **j)
-{
-	json_decref(*j);
-}
-#define cleanup_decref __attribute__((cleanup(cleanup_decrefp)))
-
 /* <!DOCTYPE html> up to the opening <main>.  With charts, the policy
  * allows exactly the two inline scripts page_end() writes; without, no
  * script at all. */

@@ -173,14 +173,12 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 	memset(res, 0, sizeof(*res));
 	res->verdict.syscall_nr = -1;
 	uint64_t t0 = now_ns();
-	sbx_config *cfg = NULL;
+	cleanup_config sbx_config *cfg = NULL;
 	if (job_config(job, &cfg, err) < 0)
 		return -1;
 	struct slot *s = take_slot(p);
-	if (s == NULL) {
-		sbx_config_free(cfg);
+	if (s == NULL)
 		return sbx_error_set_at(err, SBX_ERR_STOPPED, 0, 0, "the pool is stopping");
-	}
 	res->queue_ns = now_ns() - t0;
 	res->warm = true;
 
@@ -204,9 +202,11 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 	};
 	cleanup_error sbx_error *lerr = NULL;
 	sbx_watch *w = NULL;
-	int fds[3] = { sealed_memfd("strategy.py", job->code, job->code_len),
-		       job->data ? sealed_memfd("data.json", job->data, job->data_len) : -1,
-		       job->lockstep_fd > 0 ? job->lockstep_fd : -1 };
+	cleanup_close int code_fd = sealed_memfd("strategy.py", job->code, job->code_len);
+	cleanup_close int data_fd =
+		job->data ? sealed_memfd("data.json", job->data, job->data_len) : -1;
+	/* the lockstep region is the caller's */
+	const int fds[3] = { code_fd, data_fd, job->lockstep_fd > 0 ? job->lockstep_fd : -1 };
 	if (fds[0] < 0 || (job->data && fds[1] < 0) ||
 	    (s->cg != NULL && sbx_cgroup_set_limits(s->cg, &lim, &lerr) < 0) ||
 	    sbx_watch_new(&spec, &w, &lerr) < 0) {
@@ -218,10 +218,6 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 		*lost = start_and_watch(p, s, job, cfg, w, &ctx, res, fds, t0);
 	}
 	pyrt_reports_clear(&ctx.reports);
-	for (int i = 0; i < 2; i++) /* the lockstep region is the caller's */
-		if (fds[i] >= 0)
-			close(fds[i]);
-	sbx_config_free(cfg);
 	pthread_mutex_lock(&p->mu);
 	s->job_done = true;
 	if (!s->exited)

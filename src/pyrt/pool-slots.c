@@ -1,6 +1,8 @@
 /* A slot's life on the host, and the preparer thread: a new slot's cgroup
  * (a recycled one after its rest, or a new one), its attachment, and the
- * release of finished slots off every job's path. */
+ * release of finished slots off every job's path.  Also what every other
+ * pool file needs underneath: the wake-ups, the slot list, receiving a
+ * pool message.  This file calls none of the others (pool.h). */
 #include "pyrt/pool.h"
 
 #include "common/util.h"
@@ -14,6 +16,43 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+void pool_default_limits(struct sbx_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->memory = SBX_DEFAULT_MEMORY;
+	lim->pids = SBX_DEFAULT_PIDS;
+	lim->millicpus = SBX_DEFAULT_MILLICPUS;
+}
+
+void pool_wake_preparer(struct sbx_pool *p)
+{
+	char c = 1;
+	if (write(p->pwake_w, &c, 1) < 0)
+		return; /* a full pipe already wakes it */
+}
+
+void pool_wake(struct sbx_pool *p)
+{
+	char c = 1;
+	/* both, always: a full pipe already wakes its reader, and must not keep
+	 * the other from being written (the preparer would sleep through) */
+	ssize_t a = write(p->wake_w, &c, 1);
+	ssize_t b = write(p->pwake_w, &c, 1);
+	(void) a;
+	(void) b;
+}
+
+/* Receive one message and, with SO_PASSCRED on, the sender's pid as the
+ * kernel translated it into our pid namespace (0 when absent).  No
+ * descriptors are accepted here. */
+ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid)
+{
+	struct ctl_recv_info info;
+	ssize_t n = ctl_recv(fd, m, sizeof(*m), flags, 0, &info);
+	*pid = info.pid;
+	return n;
+}
 
 void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 {
@@ -36,7 +75,7 @@ void pool_retire_slot(struct sbx_pool *p, struct slot *s)
 
 /* Release one retired slot (without the lock; preparer, or the pool's
  * stop).  Its cgroup is kept for a new slot when the backend can make it
- * as good as new (see cgroup_ops.recycle): a mkdir and rmdir in every v1
+ * as good as new (see sbx_cgroup_recycle()): a mkdir and rmdir in every v1
  * hierarchy per job cost more than the rest of the host's work. */
 static void release_slot(struct sbx_pool *p, struct slot *s)
 {

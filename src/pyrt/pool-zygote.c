@@ -90,17 +90,6 @@ int zygote_config(struct sbx_pool *p, sbx_error **err)
 	return 0;
 }
 
-/* Receive one message and, with SO_PASSCRED on, the sender's pid as the
- * kernel translated it into our pid namespace (0 when absent).  No
- * descriptors are accepted here. */
-ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid)
-{
-	struct ctl_recv_info info;
-	ssize_t n = ctl_recv(fd, m, sizeof(*m), flags, 0, &info);
-	*pid = info.pid;
-	return n;
-}
-
 /* Kill the zygote's sandbox: through our own pidfd, never through zproc,
  * which the monitor frees as soon as the sandbox is gone. */
 static void zygote_kill(struct sbx_pool *p)
@@ -124,24 +113,21 @@ static void *zygote_monitor(void *arg)
 /* Start a zygote and wait until it has imported everything. */
 int zygote_start(struct sbx_pool *p, sbx_error **err)
 {
+	cleanup_close int chan = -1, zchan = -1; /* our end, the zygote's */
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return sbx_error_set(err, errno, "pool channel");
+	chan = sv[0], zchan = sv[1];
 	sbx_config_clear_fds(p->zcfg);
-	if (sbx_config_pass_fd(p->zcfg, sv[1], ZYG_FD_POOL, err) < 0) {
-		close(sv[0]);
-		close(sv[1]);
+	if (sbx_config_pass_fd(p->zcfg, zchan, ZYG_FD_POOL, err) < 0)
 		return -1;
-	}
 	trace_mark("zygote start");
 	int r = sbx_proc_start(p->zcfg, &p->zproc, NULL, err);
-	close(sv[1]);
-	if (r < 0) {
-		close(sv[0]);
+	pool_close_fd(&zchan); /* the zygote has its own: its exit must reach us as EOF */
+	if (r < 0)
 		return sbx_error_wrap(err, "start the zygote");
-	}
 	p->zygote_starts++;
-	p->chan = sv[0];
+	p->chan = steal_fd(&chan);
 	p->zpidfd = sbx_proc_pidfd(p->zproc); /* before the monitor can free zproc */
 	p->zpid = 0;
 	int one = 1; /* its Z_READY carries its pid */
@@ -191,7 +177,10 @@ void zygote_reset(struct sbx_pool *p)
 		struct zmsg m;
 		memset(&m, 0, sizeof(m));
 		m.type = Z_STOP;
-		send(p->chan, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* best effort, and never blocking on a zygote that reads no
+		 * more: the channel is closed below anyway */
+		fcntl(p->chan, F_SETFL, O_NONBLOCK);
+		(void) ctl_send_fds(p->chan, &m, sizeof(m), NULL, 0);
 	}
 	if (p->zmon_running) {
 		zygote_kill(p);
@@ -341,7 +330,8 @@ static bool dispatch_once(struct sbx_pool *p)
 	if (pf[0].revents) {
 		struct zmsg m;
 		for (;;) {
-			ssize_t r = recv(p->chan, &m, sizeof(m), MSG_DONTWAIT);
+			pid_t pid; /* none: SO_PASSCRED is off after Z_READY */
+			ssize_t r = recv_with_pid(p->chan, &m, MSG_DONTWAIT, &pid);
 			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
 				return false;
 			if (r < 0)

@@ -5,7 +5,7 @@
  *   dispatcher --Z_SPAWN(fds)-->  fork into new pid ns  -->   mounts, [prefault],
  *   preparer <--S_READY (SCM_CREDENTIALS: host pid)--------   S_READY, waits
  *   create the slot's cgroup; S_ATTACHED (v1: with its `tasks` files,
- *   the slot moves itself: cgroup_join_self()) -->
+ *   the slot moves itself: sbx_child_join_cgroup()) -->
  *   job thread --S_JOB(code, data)----------------------->    drops privileges,
  *   supervise: output, limits, seccomp listener               seccomp, runs,
  *   job thread <--CTL_EXITING(code)------------------------   announces, exits
@@ -34,32 +34,6 @@
 #include <unistd.h>
 #include <libgen.h>
 #include <limits.h>
-
-void pool_default_limits(struct sbx_limits *lim)
-{
-	memset(lim, 0, sizeof(*lim));
-	lim->memory = SBX_DEFAULT_MEMORY;
-	lim->pids = SBX_DEFAULT_PIDS;
-	lim->millicpus = SBX_DEFAULT_MILLICPUS;
-}
-
-void pool_wake_preparer(struct sbx_pool *p)
-{
-	char c = 1;
-	if (write(p->pwake_w, &c, 1) < 0)
-		return; /* a full pipe already wakes it */
-}
-
-void pool_wake(struct sbx_pool *p)
-{
-	char c = 1;
-	/* both, always: a full pipe already wakes its reader, and must not keep
-	 * the other from being written (the preparer would sleep through) */
-	ssize_t a = write(p->wake_w, &c, 1);
-	ssize_t b = write(p->pwake_w, &c, 1);
-	(void) a;
-	(void) b;
-}
 
 /* Where the zygote binary and the Python package live: next to us. */
 static char *beside_exe(const char *name)

@@ -1,12 +1,17 @@
 /* Internals of the Python pool, shared by its files:
  *
- *   pool.c         the pool's life: options, start, stop, wake-ups
+ *   pool.c         the pool's life: options, start, stop
  *   pool-zygote.c  the zygote and the dispatcher thread that owns it
- *   pool-slots.c   a slot's life on the host, and the preparer thread
+ *   pool-slots.c   a slot's life on the host, the preparer thread, and
+ *                  what the others share: wake-ups, the slot list,
+ *                  receiving a pool message
  *   pool-stats.c   counters and memory figures
  *   job.c          one job on a slot
  *   pipeline.c     the job pipeline: a job from JSON, check, run, the
  *                  result as JSON (only the public API: no pool internals)
+ *
+ * Calls between them go one way, never back: pool.c -> pool-zygote.c ->
+ * pool-slots.c (pool.c and job.c call pool-slots.c too).
  *
  * The pool stands on the sandbox's face for runtimes (sandbox/runtime.h)
  * and nothing else of the sandbox. */
@@ -80,12 +85,17 @@ struct sbx_pool {
 	sbx_registration *reg; /* the pool's run-directory entry, or NULL */
 };
 
+/* pool-slots.c */
 /* Default limits of a slot's cgroup until a job sets its own. */
 void pool_default_limits(struct sbx_limits *lim);
 /* Wake the dispatcher (refill, stop) and the preparer (slots to attach or
  * release). */
 void pool_wake(struct sbx_pool *p);
 void pool_wake_preparer(struct sbx_pool *p);
+/* Receive one message (through sandbox/ctl.h's ctl_recv(): no descriptors
+ * kept) and, with SO_PASSCRED on, the sender's pid as the kernel
+ * translated it into our pid namespace (0 when absent). */
+ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid);
 /* Unlink a slot from the pool and put it on the retired list, killing
  * what is left of it (call with p->mu held).  The preparer closes its
  * descriptors and recycles or removes its cgroup outside the lock: a
@@ -101,9 +111,6 @@ int zygote_start(struct sbx_pool *p, sbx_error **err);
 /* The zygote is gone (or stopping): forget it and every slot not in use. */
 void zygote_reset(struct sbx_pool *p);
 void *dispatcher(void *arg);
-/* Receive one message and, with SO_PASSCRED on, the sender's pid as the
- * kernel translated it into our pid namespace (0 when absent). */
-ssize_t recv_with_pid(int fd, struct zmsg *m, int flags, pid_t *pid);
 
 static inline void pool_close_fd(int *fd)
 {

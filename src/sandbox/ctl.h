@@ -12,7 +12,15 @@
  *
  * Everything here is async-signal-safe: the child side calls it between
  * clone() and execve(), where nothing may allocate or take a lock.
- * Exported to runtimes built on the sandbox (see sandbox/runtime.h). */
+ * Exported to runtimes built on the sandbox (see sandbox/runtime.h).
+ *
+ * Every control socket is read with ctl_recv() and written with the
+ * senders below (pyrt's pool channel and slot sockets too), with one
+ * deliberate exception: a pool slot's job side writes with write(2),
+ * because the job's seccomp policy allows no sendto (its CTL_EXITING in
+ * src/pyrt/zygote.c, its frames in the Python runner).  The supervisor
+ * also reads CTL_STATUS from a pipe with read(2) when a runtime supplies
+ * one (supervise.c): a pipe, not a control socket. */
 #ifndef STRATBOX_SANDBOX_CTL_H
 #define STRATBOX_SANDBOX_CTL_H
 

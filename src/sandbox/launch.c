@@ -41,15 +41,6 @@
 /* Fixed descriptor numbers in the command before execve. */
 #define FD_CTL 3
 
-static int recv_msg(int fd, struct ctl_msg *m)
-{
-	ssize_t n;
-	do
-		n = recv(fd, m, sizeof(*m), 0);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t) sizeof(*m) ? 0 : -1;
-}
-
 /* ------------------------------------------------------------------ */
 /* The command (pid 2).                                                */
 
@@ -293,7 +284,9 @@ static int init_main(void *arg)
 	nkeep += rootfs_plan_fds(&l->plan, keep + nkeep, (int) ARRAY_SIZE(keep) - nkeep);
 	close_all_except(keep, nkeep);
 
-	if (l->userns && (recv_msg(l->ctl_child, &m) < 0 || m.type != CTL_MAPS_READY))
+	int none[1], nnone = 0; /* MAPS_READY carries no descriptors */
+	if (l->userns && (ctl_recv_fds(l->ctl_child, &m, sizeof(m), none, 0, &nnone) != 1 ||
+			  m.type != CTL_MAPS_READY))
 		_exit(1);
 	if (l->root_userns) {
 		/* Created by root: we are uid 0 on the host and unmapped here.

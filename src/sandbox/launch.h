@@ -79,6 +79,14 @@ struct supervisor {
 
 /* Zero a supervisor and mark every descriptor absent. */
 void supervisor_init(struct supervisor *s);
+/* Point a supervisor at the process it watches, the one wiring both
+ * `stratbox run` (run.c) and a runtime's watch (runtime.c) use: its
+ * configuration, its cgroup (or NULL), its stdout and stderr pipes, its
+ * control socket, the pidfd whose readiness means it is gone, and how
+ * fast it can burn CPU time (cpu_rate_milli).  The caller sets what only
+ * it has (reap_pid; status_fd, frames, accept_exiting...). */
+void supervisor_attach(struct supervisor *s, const struct sbx_config *cfg, struct sbx_cgroup *cg,
+		       int out_fd, int err_fd, int ctl_fd, int pidfd);
 
 /* Run the event loop from GO until the sandbox is gone and its output
  * drained.  Never fails: problems become evidence.  It never waits for

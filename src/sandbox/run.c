@@ -62,12 +62,6 @@ static int fail_verdict(sbx_verdict *v, sbx_error **err, uint64_t t0)
 	return -1;
 }
 
-static uint64_t online_cpus_milli(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return (uint64_t) (n > 0 ? n : 1) * 1000u;
-}
-
 static const char *describe_status(const sbx_verdict *v, const struct sbx_config *cfg, char *buf,
 				   size_t size)
 {
@@ -280,16 +274,8 @@ static void proc_go(sbx_proc *p)
 	if (!(p->cg->usable & CG_MEMORY))
 		go.data_limit = cfg->memory;
 	struct supervisor *s = &p->s;
-	s->cfg = cfg;
-	s->cg = p->cg;
-	s->out_fd = l->out_r;
-	s->err_fd = l->err_r;
-	s->ctl_fd = l->ctl_parent;
-	s->pidfd = l->init_pidfd;
+	supervisor_attach(s, cfg, p->cg, l->out_r, l->err_r, l->ctl_parent, l->init_pidfd);
 	s->reap_pid = l->init_pid;
-	s->cpu_rate_milli = (p->cg->usable & CG_CPU) ? cfg->millicpus : online_cpus_milli();
-	if (s->cpu_rate_milli > online_cpus_milli())
-		s->cpu_rate_milli = online_cpus_milli();
 	s->t_go = now_ns();
 	p->v.setup_ns = s->t_go - p->t0;
 	if (ctl_send_fds(l->ctl_parent, &go, sizeof(go), p->join, p->njoin) < 0)

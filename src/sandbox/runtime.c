@@ -101,18 +101,13 @@ int sbx_watch_new(const struct sbx_watch_spec *spec, sbx_watch **out, sbx_error 
 		return sbx_error_set(err, ENOMEM, "watch");
 	struct supervisor *s = &w->sv;
 	supervisor_init(s);
-	s->cfg = spec->cfg;
-	s->cg = spec->cg;
-	s->out_fd = spec->out_fd;
-	s->err_fd = spec->err_fd;
-	s->ctl_fd = spec->ctl_fd;
+	supervisor_attach(s, spec->cfg, spec->cg, spec->out_fd, spec->err_fd, spec->ctl_fd,
+			  spec->pidfd);
 	s->status_fd = spec->status_fd;
-	s->pidfd = spec->pidfd;
 	s->on_frame = spec->on_frame;
 	s->frame_ctx = spec->frame_ctx;
 	s->accept_exiting = spec->accept_exiting;
 	s->ctl_hostile_after_listener = spec->ctl_hostile_after_listener;
-	s->cpu_rate_milli = spec->cfg->millicpus;
 	if (sandbox_alloc_streams(s, spec->cfg, err) < 0) {
 		free(s->out.data);
 		free(s->err.data);
@@ -157,10 +152,9 @@ void sbx_watch_finish(sbx_watch *w, const struct sbx_usage *reaped, sbx_verdict 
 		s->proc_stime_ns = reaped->stime_ns;
 		s->proc_maxrss = reaped->maxrss;
 	}
-	uint64_t setup = v->setup_ns;
+	/* neither writes v->setup_ns: the caller's stays */
 	sandbox_verdict_limits(v, s->cfg);
 	sandbox_collect_verdict(v, s);
-	v->setup_ns = setup;
 	v->cgroup_backend = sbx_cgroup_backend_name();
 	supervisor_deliver(s);
 	v->teardown_ns = now_ns() - s->t_end;

@@ -35,6 +35,13 @@ int sbx_config_add_copy(sbx_config *cfg, const char *src, const char *dst, sbx_e
 void sbx_config_no_wall_limit(sbx_config *cfg);
 /* The limits a configuration gives (defaults where none was set). */
 void sbx_config_limits(const sbx_config *cfg, struct sbx_limits *out);
+/* A configuration freed at the end of its scope (common/util.h's idiom;
+ * hand it on with steal_pointer()). */
+static inline void sbx_config_freep(sbx_config **c)
+{
+	sbx_config_free(*c);
+}
+#define cleanup_config __attribute__((cleanup(sbx_config_freep)))
 
 /* ---- registering in the run directory (stratbox/sandbox.h) ------------
  *

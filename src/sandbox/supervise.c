@@ -52,6 +52,30 @@ void supervisor_init(struct supervisor *s)
 	s->syscall_nr = -1;
 }
 
+static uint64_t online_cpus_milli(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (uint64_t) (n > 0 ? n : 1) * 1000u;
+}
+
+void supervisor_attach(struct supervisor *s, const struct sbx_config *cfg, struct sbx_cgroup *cg,
+		       int out_fd, int err_fd, int ctl_fd, int pidfd)
+{
+	s->cfg = cfg;
+	s->cg = cg;
+	s->out_fd = out_fd;
+	s->err_fd = err_fd;
+	s->ctl_fd = ctl_fd;
+	s->pidfd = pidfd;
+	/* The job's CPU quota where its cgroup enforces one, else every
+	 * online CPU; never more than the online CPUs (check_cgroup()
+	 * schedules its next look at the CPU-time counter from this). */
+	uint64_t online = online_cpus_milli();
+	s->cpu_rate_milli = (cg != NULL && (cg->usable & CG_CPU)) ? cfg->millicpus : online;
+	if (s->cpu_rate_milli > online)
+		s->cpu_rate_milli = online;
+}
+
 static void stop(struct supervisor *s, enum stop_reason why)
 {
 	if (s->ev.stop == STOP_NONE)
