@@ -74,7 +74,7 @@ TEST_HDR := $(wildcard tests/*.h tests/unit/*.h tests/security/*.h tests/pyrt/*.
 # the bundled data of the tree a binary was built from, for builds outside it
 $(O)/obj/src/engine/inputs.o: CFLAGS_ALL += -DSTRATBOX_SOURCE_DATA='"$(CURDIR)/data"'
 
-all: $(O)/stratbox $(O)/stratbox-serve $(O)/libstratbox.a $(O)/stratbox-zygote \
+all: $(O)/stratbox $(O)/stratbox-serve $(O)/libstratbox.a $(O)/stratbox-zygote $(O)/stratbox-zygote-shared \
      $(O)/python/stratbox/__init__.py
 
 $(O)/obj/%.o: %.c
@@ -180,28 +180,46 @@ $(O)/stratbox-serve: $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) $(PAGE_ASSETS_O) 
 	@$(CC) $(SERVE_LDFLAGS) -o $@ $(CLI_OBJ) $(SERVE_CLI_OBJ) $(SERVER_OBJ) $(PAGE_ASSETS_O) \
 		$(O)/libstratbox.a $(SERVER_LIBS) $(LIBS)
 
-# The zygote embeds CPython, so it links libpython dynamically (numpy and
-# pandas are extension modules loaded with dlopen).  Everything else is
-# linked in statically: in an environment's root filesystem (an image,
-# docs/environments.md) the zygote finds only what Python itself needs
-# (libpython3.11, libc, libm, libz, libexpat), never libseccomp or jansson.
-PY_CFLAGS := $(shell python3.11-config --includes 2>/dev/null | sed 's/-I/-isystem /g')
+# The zygote embeds CPython.  Two builds of it:
+#   stratbox-zygote         for the host's Python (and venvs on it): Debian's
+#                           libpython3.11.a linked in as /usr/bin/python3.11
+#                           links it (not PIE, symbols exported for extension
+#                           modules, -Bsymbolic-functions): strategy code runs
+#                           ~10 % faster than through libpython3.11.so
+#                           (bench/README.md), as fast as python3 itself;
+#   stratbox-zygote-shared  for an environment with a tree of its own (an
+#                           image, a rootfs: docs/environments.md): links the
+#                           tree's libpython3.11.so, so the interpreter and the
+#                           tree's standard library always match.
+# Everything else is linked in statically: in an environment's tree the
+# zygote finds only what Python itself needs (libpython3.11, libc, libm,
+# libz, libexpat), never libseccomp or jansson.
+PY_CONFIG := $(firstword $(wildcard /usr/bin/python3.11-config) python3.11-config)
+PY_CFLAGS := $(shell $(PY_CONFIG) --includes 2>/dev/null | sed 's/-I/-isystem /g')
+PY_STATIC := $(shell $(PY_CONFIG) --configdir 2>/dev/null)/libpython3.11.a
 PY_LIBS := -lpython3.11
+ZYGOTE_LIBS := $(O)/libstratbox.a -Wl,-Bstatic -lseccomp -ljansson -lcap -lunistring -lnettle -lz \
+	-Wl,-Bdynamic
 ifeq ($(BUILD),asan)
-# The sanitizer build tests the host side; the zygote stays the release
-# binary (ASan's shadow reservation and leak checker do not fit inside the
-# sandbox's address-space limit and seccomp policy).
-$(O)/stratbox-zygote: FORCE
-	@$(MAKE) --no-print-directory BUILD=release $(BUILDROOT)/stratbox-zygote
+# The sanitizer build tests the host side; the zygotes stay the release
+# binaries (ASan's shadow reservation and leak checker do not fit inside
+# the sandbox's address-space limit and seccomp policy).
+$(O)/stratbox-zygote $(O)/stratbox-zygote-shared: FORCE
+	@$(MAKE) --no-print-directory BUILD=release $(BUILDROOT)/$(notdir $@)
 	@mkdir -p $(dir $@)
-	@cp $(BUILDROOT)/stratbox-zygote $@
+	@cp $(BUILDROOT)/$(notdir $@) $@
 else
 ZYGOTE_SRC := $(ZYGOTE_ONLY)
-$(O)/stratbox-zygote: $(ZYGOTE_SRC) src/pyrt/audit.h src/pyrt/lsmod.h src/pyrt/lockstep.h $(O)/libstratbox.a
+ZYGOTE_DEPS := $(ZYGOTE_SRC) src/pyrt/audit.h src/pyrt/lsmod.h src/pyrt/lockstep.h $(O)/libstratbox.a
+$(O)/stratbox-zygote: $(ZYGOTE_DEPS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -no-pie -Wl,-z,relro,-z,now -o $@ $(ZYGOTE_SRC) \
+		$(ZYGOTE_LIBS) $(PY_STATIC) -Wl,--export-dynamic -Wl,-Bsymbolic-functions \
+		-lexpat -lz -lm -ldl -lpthread
+$(O)/stratbox-zygote-shared: $(ZYGOTE_DEPS)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -pie -Wl,-z,relro,-z,now -o $@ $(ZYGOTE_SRC) \
-		$(O)/libstratbox.a -Wl,-Bstatic -lseccomp -ljansson -lcap -lunistring -lnettle -lz \
-		-Wl,-Bdynamic $(PY_LIBS) -lm -lpthread
+		$(ZYGOTE_LIBS) $(PY_LIBS) -lm -lpthread
 endif
 
 # The package imported inside the sandbox, next to the binaries.
@@ -273,7 +291,7 @@ $(O)/tests/report-gen: tests/report/report-gen.c $(O)/libstratbox.a
 
 TEST_BINS := $(O)/stratbox $(O)/tests/probe $(O)/tests/unit $(O)/tests/security $(O)/tests/pyrt \
              $(O)/stratbox-serve $(O)/tests/serve \
-             $(O)/tests/vprobe $(O)/tests/engine-run $(O)/tests/report-gen $(O)/stratbox-zygote \
+             $(O)/tests/vprobe $(O)/tests/engine-run $(O)/tests/report-gen $(O)/stratbox-zygote $(O)/stratbox-zygote-shared \
              $(O)/python/stratbox/__init__.py
 
 # libFuzzer target (clang): the tokenizer and validator with ASan+UBSan.

@@ -45,7 +45,7 @@ stage_build() { # build-dir name
 	cp "$1/stratbox" "$1/tests/probe" "$1/tests/unit" "$1/tests/security" "$1/tests/pyrt" \
 		"$stage/$2/"
 	# the zygote and its package are found next to the stratbox binary
-	cp "$1/stratbox-zygote" "$stage/$2/"
+	cp "$1/stratbox-zygote" "$1/stratbox-zygote-shared" "$stage/$2/"
 	# the service, and its suite (which reads the bundled data)
 	cp "$1/stratbox-serve" "$1/tests/serve" "$stage/$2/"
 	cp -r "$1/python" "$stage/$2/python"

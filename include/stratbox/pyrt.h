@@ -41,7 +41,10 @@ typedef struct sbx_pool sbx_pool;
 struct sbx_pool_options {
 	unsigned warm;		     /* ready slots kept forked ahead (default 2) */
 	const char *cgroup_parent;   /* as sbx_config_set_cgroup_parent; NULL: own cgroup */
-	const char *zygote_path;     /* NULL: stratbox-zygote next to this executable */
+	/* NULL: stratbox-zygote next to this executable, or with rootfs
+	 * stratbox-zygote-shared (the tree's libpython); a path given stands
+	 * for both (its "-shared" sibling is used with rootfs, if present) */
+	const char *zygote_path;
 	const char *package_dir;     /* NULL: python/ next to this executable */
 	const sbx_check_policy *policy; /* its allowed imports guard imports at run time */
 	int log_fd;		     /* the zygote's own output; -1: discarded */

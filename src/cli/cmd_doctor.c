@@ -175,7 +175,7 @@ static void check_pool(struct check *c, const char *parent)
 		c->result = FAIL;
 		snprintf(c->detail, sizeof(c->detail), "%s", err->msg);
 		snprintf(c->fix, sizeof(c->fix),
-			 "keep stratbox-zygote and python/ (make builds them) next to the stratbox "
+			 "keep stratbox-zygote, stratbox-zygote-shared and python/ (make builds them) next to the stratbox "
 			 "binary; apt-get install libpython3.11 python3-numpy python3-pandas");
 		return;
 	}

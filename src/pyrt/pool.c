@@ -64,6 +64,22 @@ static char *allowed_list(const sbx_check_policy *policy)
 	return s;
 }
 
+/* Which zygote: stratbox-zygote for the host's Python (libpython linked
+ * in, as /usr/bin/python3.11 has it), stratbox-zygote-shared for an
+ * environment with a tree of its own (it loads the tree's libpython, so
+ * interpreter and standard library match; Makefile, docs/environments.md).
+ * A zygote the caller names stands for both: its "-shared" sibling is
+ * taken for a tree when there is one. */
+static char *zygote_for(const struct sbx_pool_options *opt)
+{
+	if (opt->zygote_path == NULL)
+		return beside_exe(opt->rootfs ? "stratbox-zygote-shared" : "stratbox-zygote");
+	char *shared = opt->rootfs ? str_printf("%s-shared", opt->zygote_path) : NULL;
+	char *r = shared && access(shared, X_OK) == 0 ? realpath(shared, NULL) : NULL;
+	free(shared);
+	return r ? r : realpath(opt->zygote_path, NULL);
+}
+
 /* What sbx_pool_start() set up, once no thread runs. */
 static void pool_free(struct sbx_pool *p)
 {
@@ -106,7 +122,7 @@ int sbx_pool_start(const struct sbx_pool_options *opt, sbx_pool **out, sbx_error
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	/* absolute: both are copied into the zygote's sandbox */
-	p->zygote_path = opt->zygote_path ? realpath(opt->zygote_path, NULL) : beside_exe("stratbox-zygote");
+	p->zygote_path = zygote_for(opt);
 	p->package_dir = opt->package_dir ? realpath(opt->package_dir, NULL) : beside_exe("python");
 	p->allowed_csv = allowed_list(opt->policy);
 	int wk[2], pw[2];

@@ -422,23 +422,27 @@ void p_env_image_runs_on_its_own_tree(void)
 		       "      'opaque-ok' if exists(d + 'opaque/new') and not exists(d + 'opaque/old')\n"
 		       "      else 'opaque-broken',\n"
 		       "      'host-gcc-visible' if exists('/usr/bin/gcc') else 'no-host-usr',\n"
-		       "      int(pd.Series(np.arange(4.0)).sum()))\n");
+		       "      int(pd.Series(np.arange(4.0)).sum()),\n"
+		       "      'libpython-shared' if 'libpython3.11.so' in open('/proc/self/maps').read()\n"
+		       "      else 'libpython-linked-in')\n");
 	char pol[600];
 	snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
 	out = env_cli(state, (const char *const[]){ "exec", "--json", "--env", "img", "--policy", pol,
 						    code, NULL },
 		      &rc);
 	CHECK_INT_EQ(rc, 0);
-	CHECK_CONTAINS(out, "\"output\":\"layer2 whiteout-ok opaque-ok no-host-usr 6\\n\"");
+	/* ...and runs on the image's libpython (stratbox-zygote-shared) */
+	CHECK_CONTAINS(out,
+		       "\"output\":\"layer2 whiteout-ok opaque-ok no-host-usr 6 libpython-shared\\n\"");
 	free(out);
-	/* the same code on the host sees the host's gcc (the test's control) */
-	if (access("/usr/bin/gcc", F_OK) == 0) {
-		out = env_cli(state, (const char *const[]){ "exec", "--json", "--policy", pol, code,
-							    NULL },
-			      &rc);
+	/* the same code on the host sees the host's gcc (the test's control),
+	 * in the zygote with libpython linked in */
+	out = env_cli(state, (const char *const[]){ "exec", "--json", "--policy", pol, code, NULL },
+		      &rc);
+	if (access("/usr/bin/gcc", F_OK) == 0)
 		CHECK_CONTAINS(out, "host-gcc-visible");
-		free(out);
-	}
+	CHECK_CONTAINS(out, " 6 libpython-linked-in\\n");
+	free(out);
 	out = env_cli(state, (const char *const[]){ "env", "check", "img", "--json", "--jobs", "3",
 						    NULL },
 		      &rc);
@@ -470,7 +474,7 @@ void p_env_image_runs_on_its_own_tree(void)
 						    code, NULL },
 		      &rc);
 	CHECK_INT_EQ(rc, 0);
-	CHECK_CONTAINS(out, "\"output\":\"layer2 whiteout-ok opaque-ok no-host-usr 6\\n\"");
+	CHECK_CONTAINS(out, "\"output\":\"layer2 whiteout-ok opaque-ok no-host-usr 6 libpython-shared\\n\"");
 	free(out);
 	free(tree);
 	unlink(code);
