@@ -211,3 +211,24 @@ void test_temp_file(char *tmpl, const char *content)
 	close(fd);
 	CHECK(chmod(tmpl, 0644) == 0); /* readable by the sandbox's user */
 }
+
+json_t *test_json_get(const json_t *o, const char *path)
+{
+	char buf[256];
+	CHECK(strlen(path) < sizeof(buf), "JSON path too long: %s", path);
+	snprintf(buf, sizeof(buf), "%s", path);
+	json_t *cur = (json_t *) o;
+	char *save = NULL;
+	for (char *k = strtok_r(buf, ".", &save); k && cur; k = strtok_r(NULL, ".", &save))
+		cur = json_object_get(cur, k);
+	return cur;
+}
+
+void test_rm_rf(const char *path)
+{
+	char *cmd = NULL;
+	CHECK(asprintf(&cmd, "chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", path, path) > 0);
+	if (system(cmd) != 0)
+		test_note("could not remove %s", path);
+	free(cmd);
+}

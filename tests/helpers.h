@@ -5,6 +5,7 @@
 #ifndef STRATBOX_TEST_HELPERS_H
 #define STRATBOX_TEST_HELPERS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -66,6 +67,14 @@ char *test_run_bin(const char *bin, const char *const *args, enum test_stderr er
 pid_t test_start(const struct test_cmd *cmd, int *stdout_fd);
 /* What a descriptor gives until EOF, NUL-terminated (to be freed). */
 char *test_read_all(int fd);
+
+/* The value at a dotted path of objects ("evidence.oom_kills"), or NULL
+ * when o is NULL or a key on the way is missing (or not an object). */
+json_t *test_json_get(const json_t *o, const char *path);
+
+/* Remove a file or a tree, made writable first (an environment store is
+ * sealed read-only); a failure is noted in the test's log, not fatal. */
+void test_rm_rf(const char *path);
 
 /* mkstemp(tmpl) holding content, readable by everyone (the sandbox's user). */
 void test_temp_file(char *tmpl, const char *content);

@@ -220,11 +220,3 @@ char *t_temp_dir(const char *what)
 	chmod(d, 0755);
 	return d;
 }
-
-void t_rm_rf(const char *dir)
-{
-	char *cmd = str_printf("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", dir, dir);
-	if (cmd && system(cmd) != 0)
-		test_note("could not remove %s", dir);
-	free(cmd);
-}

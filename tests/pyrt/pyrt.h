@@ -53,10 +53,9 @@ void t_drop_own_cgroup_parent(void);
 const char *t_caller_memory_cgroup(void);
 
 /* A new directory /tmp/stratbox-WHAT-XXXXXX everyone can read (the
- * sandbox's user, an unprivileged run), to be freed; and a tree removed,
- * write bits restored first (an environment store is sealed). */
+ * sandbox's user, an unprivileged run), to be freed (removed with
+ * test_rm_rf(), tests/helpers.h). */
 char *t_temp_dir(const char *what);
-void t_rm_rf(const char *dir);
 
 /* stratbox ARGS: its stdout (its stderr goes to the test's log), exit code */
 char *run_cli(const char *const *args, int *exit_code);

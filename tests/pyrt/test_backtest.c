@@ -428,7 +428,7 @@ static json_t *needle_params(const bt_data *d)
  * (as_strided, np.ndarray on .base), the column's .base, the whole region
  * through .base.base and its header, pandas (shift(-1), iloc past the
  * end), spinning and sleeping in the hope the host writes ahead. */
-void p_bt_lookahead_arrays(void)
+void p_bt_numpy_and_pandas_routes_never_see_a_later_bar(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_DEFAULT, 1);
@@ -460,7 +460,7 @@ void p_bt_lookahead_arrays(void)
  * every data mapping (bits and text), ctypes over the region and the heap,
  * every object gc can reach, the region's memfd (map_files, open fds),
  * files in /dev/shm, /workspace, /tmp, other processes. */
-void p_bt_lookahead_process(void)
+void p_bt_process_memory_routes_never_see_a_later_bar(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_PROCESS, 1);
@@ -496,7 +496,7 @@ void p_bt_lookahead_process(void)
 /* Posting early to get the next bar, then answering for the bar asked
  * about with the next Close in hand (trade on close: a sure win): the
  * host took the answer at the post, so not one such order may fill. */
-void p_bt_lookahead_early_post(void)
+void p_bt_early_post_orders_never_fill_on_next_close(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_PROCESS, 1);
@@ -526,7 +526,7 @@ void p_bt_lookahead_early_post(void)
 /* The same with numpy alone, under the default policy: a post is one
  * more on slot_seq in the region.  Orders are returned only with the next
  * bar in hand, so not one trade may come of them. */
-void p_bt_lookahead_early_post_numpy(void)
+void p_bt_early_post_via_numpy_orders_never_fill(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_DEFAULT, 1);
@@ -557,8 +557,8 @@ void p_bt_lookahead_early_post_numpy(void)
  * and upto as if every bar had been sent, slot_mode; the host writes only
  * what it means to.  Then host_seq bumped too (the host's next post
  * overwrites it; with _stratbox_ls at hand the slot can do worse:
- * p_bt_forged_protocol). */
-void p_bt_lookahead_header(void)
+ * p_bt_broken_exchange_ends_in_prompt_strategy_error). */
+void p_bt_forged_header_words_reveal_no_later_bar(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_DEFAULT, 1);
@@ -604,7 +604,7 @@ void p_bt_lookahead_header(void)
  * (no orders, no trades) or as a protocol error, and the host survives.
  * Each field runs in a process of its own, so that a host that dies says
  * which field killed it. */
-void p_bt_header_layout_forged(void)
+void p_bt_forged_header_layout_never_breaks_host(void)
 {
 	static const struct {
 		const char *field;
@@ -682,7 +682,7 @@ void p_bt_header_layout_forged(void)
 /* Vectorised mode cannot stop lookahead, only report it: a strategy that
  * trades on tomorrow's move must be reported, the plain one and the one
  * that remembers, in its class, where earlier cuts ended. */
-void p_bt_lookahead_vectorised(void)
+void p_bt_vectorised_lookahead_reported(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_DEFAULT, 1);
@@ -894,7 +894,7 @@ void p_bt_forged_answers_ignored(void)
  * hello with an unknown mode or with the vectorised mode for an event
  * strategy, a hello counted twice at once, an error text of 4 GB and not
  * UTF-8.  A STRATEGY_ERROR each, promptly, with no metrics. */
-void p_bt_forged_protocol(void)
+void p_bt_broken_exchange_ends_in_prompt_strategy_error(void)
 {
 	static const struct {
 		const char *script, *error;
@@ -961,7 +961,7 @@ void p_bt_forged_protocol(void)
  * while the host reads it: whatever the host takes, it survives and
  * answers promptly (each run in a process of its own, so that a host that
  * dies says so). */
-void p_bt_forged_racing_answers(void)
+void p_bt_racing_answer_rewrites_never_break_host(void)
 {
 	bt_data *d = load_goog(FORGE_END);
 	char *code = program("common", "race", NULL);
@@ -1043,7 +1043,7 @@ static void expect_verdict(struct bt_env *e, const bt_data *d, const char *code,
 	json_decref(r);
 }
 
-void p_bt_limits(void)
+void p_bt_limits_and_faults_end_in_their_verdict_without_metrics(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_DEFAULT, 1);
@@ -1171,7 +1171,7 @@ void p_bt_limits(void)
  *     once lost, which left the host waiting for the job's limit);
  *   linger: the control, a thread left sleeping does not hold the process
  *     up (the runtime ends it), so that run is OK at once. */
-void p_bt_end_refused(void)
+void p_bt_process_refusing_to_end_ends_run_before_time_limit(void)
 {
 	static const struct {
 		const char *name, *code, *status, *or_status;
@@ -1260,7 +1260,7 @@ static void *cancel_later(void *arg)
 	return NULL;
 }
 
-void p_bt_cancel(void)
+void p_bt_cancel_kills_running_backtest_and_skips_unstarted(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_DEFAULT, 1);
@@ -1295,7 +1295,7 @@ void p_bt_cancel(void)
 /* A sweep where one combination raises (window=0: a division by zero):
  * that run is a STRATEGY_ERROR with the strategy's error, every other is
  * OK with the numbers of the same run alone. */
-void p_bt_sweep_one_fails(void)
+void p_bt_sweep_failing_combination_fails_alone(void)
 {
 	static const char *const code =
 		"class Window(BaseStrategy):\n"
@@ -1436,7 +1436,7 @@ void p_bt_module_aliases_match(void)
 
 /* Without an import, from stratbox, and from every alias (both import
  * forms): the same backtest, to the last bit. */
-void p_bt_base_strategy_imports(void)
+void p_bt_base_strategy_every_import_gives_same_backtest(void)
 {
 	struct bt_env e;
 	env_start(&e, ENV_DEFAULT, 1);
@@ -1591,7 +1591,7 @@ static json_t *cli_backtest(const char *code, const char *const *extra, int *rc,
 /* --timeout ends a strategy that loops, promptly, exit code 1, no metrics;
  * --grid with a combination that raises: that run alone fails; an honest
  * run: OK, exit 0. */
-void p_bt_cli(void)
+void p_bt_cli_timeout_exits_1_grid_failure_stays_in_its_run(void)
 {
 	int rc;
 	double secs;

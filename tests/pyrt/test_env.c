@@ -147,8 +147,8 @@ void p_env_module_allowed_only_where_it_is(void)
 	free(out);
 	unlink(code);
 	unlink(pol);
-	t_rm_rf(venv);
-	t_rm_rf(state);
+	test_rm_rf(venv);
+	test_rm_rf(state);
 	free(vdir);
 	free(venv);
 	free(state);
@@ -214,7 +214,7 @@ void p_env_scientific_stack_runs_in_its_environment(void)
 	free(out);
 	unlink(bad);
 	unlink(code);
-	t_rm_rf(state);
+	test_rm_rf(state);
 	free(state);
 }
 
@@ -266,8 +266,8 @@ void p_env_check_proves_hook_and_catches_a_changed_tree(void)
 	json_decref(r);
 	free(out);
 	free(mod);
-	t_rm_rf(venv);
-	t_rm_rf(state);
+	test_rm_rf(venv);
+	test_rm_rf(state);
 	free(vdir);
 	free(venv);
 	free(state);
@@ -293,7 +293,7 @@ void p_env_rm_refused_while_open(void)
 	err = NULL;
 	sbx_env_free(e);
 	CHECK(sbx_env_remove(state, "held", &err) == 0, "remove: %s", err ? err->msg : "");
-	t_rm_rf(state);
+	test_rm_rf(state);
 	free(state);
 }
 
@@ -372,8 +372,8 @@ void p_env_bad_input_named(void)
 	free(ls);
 	free(cmd);
 	free(p);
-	t_rm_rf(tree);
-	t_rm_rf(state);
+	test_rm_rf(tree);
+	test_rm_rf(state);
 	free(tree);
 	free(state);
 }
@@ -478,8 +478,8 @@ void p_env_image_runs_on_its_own_tree(void)
 	free(out);
 	free(tree);
 	unlink(code);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(cmd);
 	free(script);
 	free(tar);
@@ -514,7 +514,7 @@ void p_env_killed_import_cleaned_live_one_kept(void)
 	CHECK(lstat(dead, &st) < 0, "%s is still there", dead);
 	CHECK(lstat(live, &st) == 0, "%s was removed while held", live);
 	close(lock);
-	t_rm_rf(state);
+	test_rm_rf(state);
 	free(cmd);
 	free(dead);
 	free(live);

@@ -173,9 +173,9 @@ void p_envatk_etc_symlink_out_of_tree_refused_nothing_stored(void)
 	free(envs);
 	free(evil);
 	free(entries);
-	t_rm_rf(secret);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(secret);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);
@@ -213,8 +213,8 @@ void p_envatk_usr_or_python_link_to_host_refused(void)
 		free(evil);
 	}
 	free(envs);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(work);
 	free(state);
 }
@@ -264,9 +264,9 @@ void p_envatk_image_links_resolve_inside_the_sandbox(void)
 	free(src);
 	free(evil);
 	free(entries);
-	t_rm_rf(secret);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(secret);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);
@@ -348,8 +348,8 @@ void p_envatk_image_job_refusals_same_as_host(void)
 	}
 	unlink(code);
 	free(tar);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(work);
 	free(state);
 }
@@ -425,7 +425,7 @@ void p_envatk_rm_refused_while_exec_runs(void)
 	free(envs);
 	free(dir);
 	unlink(code);
-	t_rm_rf(state);
+	test_rm_rf(state);
 	free(state);
 }
 
@@ -503,8 +503,8 @@ void p_envatk_killed_import_leaves_only_its_tmp(void)
 	free(probe);
 	free(tmp);
 	free(tar);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(work);
 	free(state);
 }
@@ -546,7 +546,7 @@ void p_envatk_concurrent_add_same_name_one_wins(void)
 	CHECK_STR_EQ(ls, "same\n");
 	free(ls);
 	free(envs);
-	t_rm_rf(state);
+	test_rm_rf(state);
 	free(state);
 }
 
@@ -607,9 +607,9 @@ void p_envatk_venv_site_packages_link_out_refused(void)
 	free(want);
 	free(venv);
 	free(cmd);
-	t_rm_rf(secret);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(secret);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);
@@ -688,7 +688,7 @@ void p_envatk_open_racing_rm_and_re_add_holds_what_it_loaded(void)
 	free(cmd);
 	free(old);
 	free(dir);
-	t_rm_rf(state);
+	test_rm_rf(state);
 	free(state);
 }
 
@@ -739,9 +739,9 @@ void p_envatk_venv_swapped_after_add_refused_at_open(void)
 	unlink(code);
 	free(venv);
 	free(cmd);
-	t_rm_rf(secret);
-	t_rm_rf(work);
-	t_rm_rf(state);
+	test_rm_rf(secret);
+	test_rm_rf(work);
+	test_rm_rf(state);
 	free(secret);
 	free(work);
 	free(state);

@@ -37,12 +37,25 @@
 
 /* tests/pyrt/test_backtest.c */
 #define BACKTEST_TESTS(X)                                                                          \
-	X(bt_lookahead_arrays) X(bt_lookahead_process) X(bt_lookahead_early_post)                  \
-	X(bt_lookahead_header) X(bt_header_layout_forged) X(bt_lookahead_vectorised)                \
-	X(bt_forged_orders_refused) X(bt_forged_answers_ignored) X(bt_forged_protocol)             \
-	X(bt_limits) X(bt_end_refused) X(bt_cancel) X(bt_sweep_one_fails) X(bt_module_aliases_match) X(bt_base_strategy_imports)     \
-	X(bt_sweep_slots_no_channel) X(bt_forged_racing_answers) X(bt_lookahead_early_post_numpy)  \
-	X(bt_cli)
+	X(bt_numpy_and_pandas_routes_never_see_a_later_bar)                                        \
+	X(bt_process_memory_routes_never_see_a_later_bar)                                          \
+	X(bt_early_post_orders_never_fill_on_next_close)                                           \
+	X(bt_forged_header_words_reveal_no_later_bar)                                              \
+	X(bt_forged_header_layout_never_breaks_host)                                               \
+	X(bt_vectorised_lookahead_reported)                                                        \
+	X(bt_forged_orders_refused)                                                                \
+	X(bt_forged_answers_ignored)                                                               \
+	X(bt_broken_exchange_ends_in_prompt_strategy_error)                                        \
+	X(bt_limits_and_faults_end_in_their_verdict_without_metrics)                               \
+	X(bt_process_refusing_to_end_ends_run_before_time_limit)                                   \
+	X(bt_cancel_kills_running_backtest_and_skips_unstarted)                                    \
+	X(bt_sweep_failing_combination_fails_alone)                                                \
+	X(bt_module_aliases_match)                                                                 \
+	X(bt_base_strategy_every_import_gives_same_backtest)                                       \
+	X(bt_sweep_slots_no_channel)                                                               \
+	X(bt_racing_answer_rewrites_never_break_host)                                              \
+	X(bt_early_post_via_numpy_orders_never_fill)                                               \
+	X(bt_cli_timeout_exits_1_grid_failure_stays_in_its_run)
 
 /* tests/pyrt/test_env.c */
 #define ENV_TESTS(X)                                                                               \

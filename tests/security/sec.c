@@ -112,15 +112,7 @@ void sbx_result_free(struct sbx_result *r)
 
 json_t *vget(const struct sbx_result *r, const char *path)
 {
-	if (r->v == NULL)
-		return NULL;
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%s", path);
-	json_t *cur = r->v;
-	char *save = NULL;
-	for (char *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
-		cur = json_object_get(cur, t);
-	return cur;
+	return test_json_get(r->v, path);
 }
 
 const char *vstr(const struct sbx_result *r, const char *key)

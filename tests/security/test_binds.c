@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -62,22 +61,10 @@ static void fx_init(struct fx *f, const char *name)
 	write_text(f->f, "file bind\n");
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void) st;
-	(void) ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void fx_free(struct fx *f)
 {
-	rm_tree(f->base);
-	rm_tree(f->host);
+	test_rm_rf(f->base);
+	test_rm_rf(f->host);
 }
 
 /* The host directory holds exactly what fx_init() put there. */
@@ -162,7 +149,7 @@ void t_bind_dst_symlink_at_any_component_refused(void)
 	snprintf(hostfile, sizeof(hostfile), "%s/host-marker", f.host);
 	for (size_t k = 0; k < 3; k++) {
 		for (int file = 0; file < 2; file++) {
-			rm_tree(f.w);
+			test_rm_rf(f.w);
 			mkdir_mode(f.w, 0777);
 			/* real directories up to component k, a link there */
 			for (size_t j = 0; j < k; j++) {

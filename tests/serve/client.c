@@ -52,12 +52,8 @@ void state_dir_new(struct server *s)
 
 void state_dir_remove(struct server *s)
 {
-	char cmd[1200];
-	/* chmod: an environment store inside is sealed read-only */
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s' 2>/dev/null; rm -rf '%s' '%s'", s->dir, s->dir,
-		 s->log);
-	if (system(cmd) != 0)
-		test_note("could not remove %s", s->dir);
+	test_rm_rf(s->dir);
+	test_rm_rf(s->log);
 }
 
 char *log_text(const char *path)
@@ -240,19 +236,9 @@ char *http_header(const struct http_reply *r, const char *name)
 	return strndup(at, strcspn(at, "\r\n"));
 }
 
-const json_t *jget(const json_t *o, const char *path)
-{
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	char *save = NULL;
-	for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
-		o = json_object_get(o, k);
-	return o;
-}
-
 const char *jstr(const json_t *o, const char *path)
 {
-	return json_string_value(jget(o, path));
+	return json_string_value(test_json_get(o, path));
 }
 
 char *body_with_code(const char *code, const char *extra)

@@ -52,7 +52,6 @@ char *http_header(const struct http_reply *r, const char *name);
 
 /* The string at a dotted path of r->json ("result.status"), or NULL. */
 const char *jstr(const json_t *o, const char *path);
-const json_t *jget(const json_t *o, const char *path);
 
 /* A JSON object {"code": code} with extra members from a JSON text (or
  * NULL), serialised (to be freed). */

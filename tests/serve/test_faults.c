@@ -101,7 +101,7 @@ void v_hostile_jobs_never_take_a_worker_down(void)
 	for (int i = 0; i < 100 && ready < 2; i++) {
 		struct http_reply r;
 		http_json(&s, "GET", "/healthz", NULL, NULL, &r);
-		ready = (int) json_integer_value(jget(r.json, "pool.ready"));
+		ready = (int) json_integer_value(test_json_get(r.json, "pool.ready"));
 		http_reply_free(&r);
 		if (ready < 2)
 			usleep(50 * 1000);

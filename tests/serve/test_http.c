@@ -44,7 +44,7 @@ void v_execution_waited_gives_exec_result(void)
 	CHECK_INT_EQ(r.status, 200);
 	CHECK_STR_EQ(jstr(r.json, "status"), "done");
 	CHECK_STR_EQ(jstr(r.json, "kind"), "execution");
-	CHECK(json_is_true(jget(r.json, "result.success")), "%s", r.body);
+	CHECK(json_is_true(test_json_get(r.json, "result.success")), "%s", r.body);
 	CHECK_STR_EQ(jstr(r.json, "result.status"), "OK");
 	CHECK_STR_EQ(jstr(r.json, "result.output"), "6\n");
 	CHECK(jstr(r.json, "created") && jstr(r.json, "started") && jstr(r.json, "finished"));
@@ -79,7 +79,7 @@ void v_execution_waited_gives_exec_result(void)
 	http_json(&s, "POST", "/v1/executions?wait=30", NULL, body, &r);
 	CHECK_INT_EQ(r.status, 200);
 	CHECK_STR_EQ(jstr(r.json, "status"), "done");
-	CHECK(json_is_false(jget(r.json, "result.success")));
+	CHECK(json_is_false(test_json_get(r.json, "result.success")));
 	CHECK_STR_EQ(jstr(r.json, "result.status"), "NONZERO_EXIT");
 	CHECK_CONTAINS(jstr(r.json, "result.error"), "ValueError: nope");
 	http_reply_free(&r);
@@ -103,8 +103,8 @@ void v_backtest_waited_gives_cli_metrics(void)
 	CHECK_INT_EQ(r.status, 200);
 	CHECK_STR_EQ(jstr(r.json, "status"), "done");
 	CHECK_STR_EQ(jstr(r.json, "kind"), "backtest");
-	CHECK(json_is_true(jget(r.json, "result.success")), "%.800s", r.body);
-	const json_t *m = jget(r.json, "result.metrics");
+	CHECK(json_is_true(test_json_get(r.json, "result.success")), "%.800s", r.body);
+	const json_t *m = test_json_get(r.json, "result.metrics");
 	CHECK(json_is_object(m), "%.800s", r.body);
 
 	int rc;
@@ -119,10 +119,10 @@ void v_backtest_waited_gives_cli_metrics(void)
 	CHECK(cli != NULL, "backtest printed: %.500s", out);
 	CHECK(json_equal(json_object_get(cli, "metrics"), (json_t *) m),
 	      "the service's metrics differ from the CLI's");
-	CHECK(json_equal(json_object_get(cli, "trades"), (json_t *) jget(r.json, "result.trades")));
+	CHECK(json_equal(json_object_get(cli, "trades"), (json_t *) test_json_get(r.json, "result.trades")));
 	/* the data files by name: where the server keeps them is its own */
 	const char *file = json_string_value(json_object_get(
-		json_array_get(jget(r.json, "result.provenance.data"), 0), "file"));
+		json_array_get(test_json_get(r.json, "result.provenance.data"), 0), "file"));
 	CHECK(file != NULL && strchr(file, '/') == NULL, "provenance names %s", file);
 	json_decref(cli);
 	free(out);
@@ -137,7 +137,7 @@ void v_backtest_waited_gives_cli_metrics(void)
 	http_json(&s, "POST", "/v1/backtests?wait=60", NULL, body, &r);
 	CHECK_INT_EQ(r.status, 200);
 	CHECK_STR_EQ(jstr(r.json, "status"), "done");
-	CHECK(json_is_object(jget(r.json, "result.metrics")), "%.800s", r.body);
+	CHECK(json_is_object(test_json_get(r.json, "result.metrics")), "%.800s", r.body);
 	http_reply_free(&r);
 	free(body);
 	free(code);
@@ -409,8 +409,8 @@ void v_queued_job_cancelled_never_runs(void)
 	snprintf(path, sizeof(path), "/v1/jobs/%s", victim);
 	http_json(&s, "GET", path, NULL, NULL, &r);
 	CHECK_STR_EQ(jstr(r.json, "status"), "cancelled");
-	CHECK(json_is_null(jget(r.json, "result")));
-	CHECK(json_is_null(jget(r.json, "started")));
+	CHECK(json_is_null(test_json_get(r.json, "result")));
+	CHECK(json_is_null(test_json_get(r.json, "started")));
 	http_reply_free(&r);
 	free(slow);
 	free(victim);

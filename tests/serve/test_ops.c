@@ -54,9 +54,9 @@ void v_backtest_report_served_and_kept(void)
 	struct http_reply r;
 	http_json(&s, "POST", "/v1/backtests?wait=60", "tok-alice-0123456789", body, &r);
 	CHECK(r.status == 200, "%d: %.500s", r.status, r.body);
-	CHECK(json_is_true(jget(r.json, "result.success")), "%.500s", r.body);
+	CHECK(json_is_true(test_json_get(r.json, "result.success")), "%.500s", r.body);
 	char *id = strdup(jstr(r.json, "id"));
-	double ret = json_number_value(jget(r.json, "result.metrics.return_pct"));
+	double ret = json_number_value(test_json_get(r.json, "result.metrics.return_pct"));
 	http_reply_free(&r);
 
 	char path[128];
@@ -539,7 +539,7 @@ void v_sweep_over_http_matches_cli(void)
 	struct http_reply r;
 	http_json(&s, "POST", "/v1/backtests?wait=120", NULL, body, &r);
 	CHECK(r.status == 200, "%d %.500s", r.status, r.body);
-	const json_t *res = jget(r.json, "result");
+	const json_t *res = test_json_get(r.json, "result");
 	CHECK_STR_EQ(jstr(res, "rank"), "return_pct");
 	const json_t *runs = json_object_get(res, "runs");
 	CHECK_INT_EQ(json_array_size(runs), 6);
@@ -561,8 +561,8 @@ void v_sweep_over_http_matches_cli(void)
 		CHECK(json_equal(json_object_get(a, "metrics"), json_object_get(b, "metrics")),
 		      "run %zu: metrics differ", i);
 	}
-	CHECK(json_equal(jget(res, "best.metrics"), jget(cli, "best.metrics")));
-	CHECK(json_equal(jget(res, "best.trades"), jget(cli, "best.trades")));
+	CHECK(json_equal(test_json_get(res, "best.metrics"), test_json_get(cli, "best.metrics")));
+	CHECK(json_equal(test_json_get(res, "best.trades"), test_json_get(cli, "best.trades")));
 	json_decref(cli);
 	free(out);
 	char rpath[128];

@@ -308,10 +308,7 @@ static void cleanup(struct server *s, struct redis *r, struct worker *ws, size_t
 		CHECK_INT_EQ(server_signal_wait(s, SIGTERM), 0);
 	redis_stop(r, SIGTERM);
 	state_dir_remove(s);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
-	if (system(cmd) != 0)
-		test_note("could not remove %s", r->dir);
+	test_rm_rf(r->dir);
 }
 
 static char *printing(int i)
@@ -397,9 +394,9 @@ void v_redis_jobs_complete_on_workers_once_each(void)
 	json_t *bt = wait_ended(&s, ids[N]);
 	CHECK_STR_EQ(jstr(bt, "status"), "done");
 	CHECK_STR_EQ(jstr(bt, "kind"), "backtest");
-	CHECK(json_is_true(jget(bt, "result.success")), "%s", jstr(bt, "result.error") ?: "");
-	CHECK(json_is_object(jget(bt, "result.metrics")));
-	CHECK(json_array_size(jget(bt, "result.trades")) > 0);
+	CHECK(json_is_true(test_json_get(bt, "result.success")), "%s", jstr(bt, "result.error") ?: "");
+	CHECK(json_is_object(test_json_get(bt, "result.metrics")));
+	CHECK(json_array_size(test_json_get(bt, "result.trades")) > 0);
 	json_decref(bt);
 	/* each ran once, on one of the two */
 	for (int i = 0; i <= N; i++) {
@@ -572,7 +569,7 @@ void v_redis_cancelled_jobs_never_run_or_are_stopped(void)
 	CHECK_INT_EQ(count_in_logs(ws, 1, victim, "running"), 0);
 	json_t *j = wait_ended(&s, victim);
 	CHECK_STR_EQ(jstr(j, "status"), "cancelled");
-	CHECK(json_is_null(jget(j, "result")));
+	CHECK(json_is_null(test_json_get(j, "result")));
 	json_decref(j);
 
 	/* a running job is stopped on its worker, which is free again */
@@ -589,7 +586,7 @@ void v_redis_cancelled_jobs_never_run_or_are_stopped(void)
 	check_printed(&s, after, "after\n", 1);
 	j = wait_ended(&s, hang);
 	CHECK_STR_EQ(jstr(j, "status"), "cancelled");
-	CHECK(json_is_null(jget(j, "result")));
+	CHECK(json_is_null(test_json_get(j, "result")));
 	json_decref(j);
 	free(slow);
 	free(victim);

@@ -18,7 +18,7 @@ static char *text_of(const char *s, size_t len)
 	return hb_steal(&b);
 }
 
-void u_report_escape_text(void)
+void u_report_text_escape_leaves_no_markup_replaces_bad_utf8(void)
 {
 	static const struct {
 		const char *in;
@@ -49,7 +49,7 @@ void u_report_escape_text(void)
 	}
 }
 
-void u_report_escape_script_json(void)
+void u_report_script_json_cannot_end_script_reads_back_equal(void)
 {
 	json_t *v = json_pack("{s:s, s:s, s:[s, s]}", "</script><script>alert(1)</script>", "<!--",
 			      "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "&lt;", "x", "<SCRIPT", "</Script >");
@@ -87,7 +87,7 @@ static char *page(const char *result_json)
 	return html;
 }
 
-void u_report_failed_run(void)
+void u_report_failed_run_page_shows_status_escaped_no_metrics_no_script(void)
 {
 	char *html = page("{\"status\": \"MEMORY_LIMIT\", \"error\": \"MemoryError: <b>big</b>\","
 			  " \"output\": \"</pre><script>x()</script>\", \"stderr\": \"\"}");
@@ -103,7 +103,7 @@ void u_report_failed_run(void)
 	free(html);
 }
 
-void u_report_bad_input(void)
+void u_report_bad_input_refused_or_noted_without_scripts(void)
 {
 	sbx_error *err = NULL;
 	json_t *a = json_array();
@@ -146,7 +146,7 @@ static char *grid(const json_t *runs, const char *rank, const char *x, const cha
 	return bt_report_grid_html(runs, NULL, &o, err);
 }
 
-void u_report_grid_ranking(void)
+void u_report_grid_ranks_by_metric_direction_failed_runs_last(void)
 {
 	/* id: a parameter to find each run by (101..105); a, b: the heat map's axes */
 	json_error_t je;
@@ -240,7 +240,7 @@ void u_report_grid_ranking(void)
 	json_decref(runs);
 }
 
-void u_report_bars(void)
+void u_report_bars_chart_each_symbol_only_its_own_bars(void)
 {
 	/* two symbols on different days: each charts its own bars only */
 	bt_series *s[2] = { NULL, NULL };

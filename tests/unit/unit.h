@@ -48,8 +48,12 @@
 
 /* The HTML report: test_report.c (escapers, failed runs, ranking, heat map, bars). */
 #define REPORT_TESTS(X)                                                                            \
-	X(report_escape_text) X(report_escape_script_json) X(report_failed_run)                    \
-	X(report_bad_input) X(report_grid_ranking) X(report_bars)
+	X(report_text_escape_leaves_no_markup_replaces_bad_utf8)                                   \
+	X(report_script_json_cannot_end_script_reads_back_equal)                                   \
+	X(report_failed_run_page_shows_status_escaped_no_metrics_no_script)                        \
+	X(report_bad_input_refused_or_noted_without_scripts)                                       \
+	X(report_grid_ranks_by_metric_direction_failed_runs_last)                                  \
+	X(report_bars_chart_each_symbol_only_its_own_bars)
 
 /* Images and trees for environments: test_env_image.c. */
 #define ENV_TESTS(X)                                                                               \
