@@ -16,4 +16,4 @@ for c in pids cpu cpuacct memory; do
 	echo $$ > "/sys/fs/cgroup/$c$own/$name/tasks"
 done
 cd "$dir"
-exec unshare --pid --mount --fork --mount-proc sh -c 'mount -t tmpfs -o mode=1777 tmpfs /tmp && exec "$@"' sh "$@"
+exec unshare --pid --mount --fork --mount-proc sh -c 'mount -t tmpfs -o mode=1777 tmpfs /tmp && "$@"' sh "$@"
