@@ -31,7 +31,9 @@
 	X(killed_run_never_listed_live_and_cleaned_up) X(next_start_sweeps_killed_run)             \
 	X(doctor_reports_stale_entry)                                                              \
 	X(cleanup_never_touches_live_run) X(killed_idle_pool_cleaned_up)                           \
-	X(killed_batch_job_cleaned_up) X(kill_pool_ends_its_owner) X(interrupted_exec_and_backtest_stop_their_jobs_and_leave_nothing)                                 \
+	X(killed_batch_job_cleaned_up)                                                             \
+	X(kill_pool_ends_its_owner)                                                                \
+	X(interrupted_exec_and_backtest_stop_their_jobs_and_leave_nothing)                         \
 	X(cleanup_removes_only_stale_temp_files) X(ps_kill_cleanup_usage_errors_exit_2)           \
 	X(ps_lists_pool_slots_kill_slot_ends_its_job)
 

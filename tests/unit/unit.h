@@ -33,7 +33,10 @@
 	X(engine_account_values_positions_at_close) X(engine_limit_and_stop_fill_in_bar_range)     \
 	X(engine_stop_limit_is_limit_once_triggered)                                               \
 	X(engine_stop_loss_first_when_bar_reaches_both) X(engine_opposite_orders_close_fifo)       \
-	X(engine_close_and_cancel_drop_pending_orders) X(engine_pending_orders_capped) X(engine_open_trades_capped_and_closed_in_order) X(engine_zero_equity_ends_run)              \
+	X(engine_close_and_cancel_drop_pending_orders)                                             \
+	X(engine_pending_orders_capped)                                                            \
+	X(engine_open_trades_capped_and_closed_in_order)                                           \
+	X(engine_zero_equity_ends_run)                                                             \
 	X(engine_held_position_valued_at_last_close) X(engine_symbol_without_bar_does_not_fill)    \
 	X(engine_bad_order_refused_naming_field) X(engine_targets_trade_to_their_fraction)         \
 	X(engine_runs_share_data_across_threads) X(engine_csv_reader_takes_every_layout)           \
