@@ -5,15 +5,24 @@
  *
  *   single   an event-driven SMA cross over GOOG.csv (2,148 bars) at
  *            --cpus 1: microseconds a bar of the lockstep (host and slot
- *            each on a core, spinning) and the whole job
+ *            each on a core, spinning) and the whole job, on a pool whose
+ *            slots are warmed up before they are offered (as the service
+ *            runs them) and on one whose are not (as the CLI's one-shot
+ *            pool); each run starts with the pool at rest (its slots ready)
+ *   exchange the same with a strategy that answers nothing at once
  *   sweep    200 combinations, 2 slots at --cpus 1: event-driven and
  *            vectorised, backtests/s
- * The floors are printed by bench/run.sh beside these figures. */
+ * The floors are printed by bench/backtest.sh beside these figures.
+ *
+ * BENCH_CODE=FILE runs FILE instead of the SMA cross in the single runs
+ * and prints what it printed (a strategy timing itself, to see where a
+ * bar's time goes). */
 #include "benchstat.h"
 #include "stratbox/backtest.h"
 
 #include <jansson.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -32,6 +41,81 @@ static double num(const json_t *o, const char *a, const char *b)
 	return json_number_value(json_object_get(json_object_get(o, a), b));
 }
 
+#define WARM 2
+
+static sbx_pool *start(const sbx_check_policy *pol, bool prefault)
+{
+	const char *b = getenv("BUILDROOT") ? getenv("BUILDROOT") : "build";
+	char zyg[512], pkg[512];
+	snprintf(zyg, sizeof(zyg), "%s/stratbox-zygote", b);
+	snprintf(pkg, sizeof(pkg), "%s/python", b);
+	sbx_error *err = NULL;
+	sbx_pool *pool = NULL;
+	if (sbx_pool_start(&(struct sbx_pool_options){ .warm = WARM,
+						       .prefault = prefault,
+						       .policy = pol,
+						       .log_fd = 2,
+						       .zygote_path = zyg,
+						       .package_dir = pkg },
+			   &pool, &err) < 0) {
+		fprintf(stderr, "pool: %s\n", err->msg);
+		exit(1);
+	}
+	return pool;
+}
+
+/* Until the pool has its warm slots ready and none starting: a slot being
+ * forked (and warmed) would take a core from the measured run. */
+static void at_rest(sbx_pool *pool)
+{
+	struct sbx_pool_stats st;
+	for (int i = 0; i < 5000; i++) {
+		sbx_pool_stats(pool, &st);
+		if (st.ready >= WARM && st.starting == 0)
+			break;
+		usleep(1000);
+	}
+}
+
+/* A backtest `runs` times, each from a pool at rest: microseconds a bar
+ * into bar_us, the job's milliseconds into job_ms (may be NULL). */
+static void repeat(sbx_pool *pool, const sbx_check_policy *pol, const bt_job *job, int runs,
+		   double *bar_us, double *job_ms)
+{
+	for (int i = 0; i < runs; i++) {
+		bool ok;
+		sbx_error *err = NULL;
+		at_rest(pool);
+		json_t *r = bt_backtest_run(pool, pol, job, &ok, &err);
+		if (r == NULL || !ok) {
+			fprintf(stderr, "backtest failed: %s\n",
+				r ? json_string_value(json_object_get(r, "error")) : err->msg);
+			exit(1);
+		}
+		bar_us[i] = num(r, "timings", "us_per_bar");
+		if (job_ms != NULL)
+			job_ms[i] = num(r, "timings", "run_ms");
+		if (getenv("BENCH_CODE")) {
+			const json_t *o = json_object_get(r, "output");
+			fputs(json_string_value(o) ? json_string_value(o) : "", stdout);
+		}
+		json_decref(r);
+	}
+}
+
+static void single(sbx_pool *pool, const sbx_check_policy *pol, const bt_job *job, int runs,
+		   const char *label)
+{
+	double *bar_us = calloc((size_t) runs, sizeof(double)),
+	       *job_ms = calloc((size_t) runs, sizeof(double));
+	repeat(pool, pol, job, runs, bar_us, job_ms);
+	printf("single SMA cross, GOOG (2148 bars), --cpus 1, %s:\n", label);
+	bench_print("  per bar", bar_us, (size_t) runs, "us (lockstep, host+slot)");
+	bench_print("  job", job_ms, (size_t) runs, "ms (sandboxed process, start to exit)");
+	free(bar_us);
+	free(job_ms);
+}
+
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 20;
@@ -43,66 +127,36 @@ int main(int argc, char **argv)
 		fprintf(stderr, "data: %s\n", err->msg);
 		return 1;
 	}
-	const char *b = getenv("BUILDROOT") ? getenv("BUILDROOT") : "build";
-	char zyg[512], pkg[512];
-	snprintf(zyg, sizeof(zyg), "%s/stratbox-zygote", b);
-	snprintf(pkg, sizeof(pkg), "%s/python", b);
 	sbx_check_policy *pol = sbx_check_policy_default();
-	sbx_pool *pool = NULL;
-	if (bt_backtest_policy(pol, &err) < 0 ||
-	    sbx_pool_start(&(struct sbx_pool_options){ .warm = 2,
-						       .policy = pol,
-						       .log_fd = 2,
-						       .zygote_path = zyg,
-						       .package_dir = pkg },
-			   &pool, &err) < 0) {
-		fprintf(stderr, "pool: %s\n", err->msg);
+	if (bt_backtest_policy(pol, &err) < 0) {
+		fprintf(stderr, "policy: %s\n", err->msg);
 		return 1;
 	}
-	size_t len, vlen;
-	char *code = slurp("bench/strategies/sma_cross.py", &len);
+	size_t len, vlen, elen;
+	const char *single_code = getenv("BENCH_CODE") ? getenv("BENCH_CODE")
+							: "bench/strategies/sma_cross.py";
+	char *code = slurp(single_code, &len);
 	char *vcode = slurp("bench/strategies/sma_vectorised.py", &vlen);
-	if (code == NULL || vcode == NULL) {
+	char *ecode = slurp("bench/strategies/empty.py", &elen);
+	if (code == NULL || vcode == NULL || ecode == NULL) {
 		fprintf(stderr, "run from the repository's root\n");
 		return 1;
 	}
 	bt_job job = { .code = code, .code_len = len, .data = data, .millicpus = 1000,
 		       .spin_ns = UINT64_MAX };
 	bt_config_default(&job.config);
-	double *bar_us = calloc((size_t) runs, sizeof(double)), *job_ms = calloc((size_t) runs,
-										 sizeof(double));
-	for (int i = 0; i < runs; i++) {
-		bool ok;
-		json_t *r = bt_backtest_run(pool, pol, &job, &ok, &err);
-		if (r == NULL || !ok) {
-			fprintf(stderr, "backtest failed: %s\n",
-				r ? json_string_value(json_object_get(r, "error")) : err->msg);
-			return 1;
-		}
-		bar_us[i] = num(r, "timings", "us_per_bar");
-		job_ms[i] = num(r, "timings", "run_ms");
-		json_decref(r);
-	}
-	printf("single SMA cross, GOOG (2148 bars), --cpus 1, warm pool:\n");
-	bench_print("  per bar", bar_us, (size_t) runs, "us (lockstep, host+slot)");
-	bench_print("  job", job_ms, (size_t) runs, "ms (sandboxed process, start to exit)");
+
+	sbx_pool *pool = start(pol, true);
+	single(pool, pol, &job, runs, "slots warmed up before they are offered (the service)");
 	/* the exchange alone: a strategy that answers nothing, at once */
-	size_t elen;
-	char *ecode = slurp("bench/strategies/empty.py", &elen);
 	bt_job ej = job;
 	ej.code = ecode;
 	ej.code_len = elen;
-	for (int i = 0; ecode && i < runs; i++) {
-		bool ok;
-		json_t *r = bt_backtest_run(pool, pol, &ej, &ok, &err);
-		if (r == NULL || !ok) {
-			fprintf(stderr, "empty backtest failed\n");
-			return 1;
-		}
-		bar_us[i] = num(r, "timings", "us_per_bar");
-		json_decref(r);
-	}
-	bench_print("  exchange", bar_us, (size_t) runs, "us a bar with an empty strategy (the floor of the lockstep)");
+	double *bar_us = calloc((size_t) runs, sizeof(double));
+	repeat(pool, pol, &ej, runs, bar_us, NULL);
+	bench_print("  exchange", bar_us, (size_t) runs,
+		    "us a bar with an empty strategy (the floor of the lockstep)");
+	free(bar_us);
 
 	json_t *combos = NULL;
 	if (bt_grid_parse("fast=5:50:5,slow=20:210:10", 0, &combos, &err) < 0) {
@@ -122,6 +176,7 @@ int main(int argc, char **argv)
 		double rate[3];
 		int nrep = 3;
 		for (int k = 0; k < nrep; k++) {
+			at_rest(pool);
 			bt_sweep sw = { .job = &j, .combos = combos, .parallel = 2 };
 			json_t *r = bt_sweep_run(pool, pol, &sw, &err);
 			if (r == NULL) {
@@ -135,6 +190,11 @@ int main(int argc, char **argv)
 		bench_print("  rate", rate, (size_t) nrep, "backtests/s");
 	}
 	json_decref(combos);
+	sbx_pool_stop(pool);
+
+	/* the same single run on slots that were not warmed up */
+	pool = start(pol, false);
+	single(pool, pol, &job, runs, "slots not warmed up (the CLI's pool)");
 	sbx_pool_stop(pool);
 	sbx_check_policy_free(pol);
 	bt_data_free(data);

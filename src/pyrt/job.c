@@ -176,9 +176,17 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 	cleanup_config sbx_config *cfg = NULL;
 	if (job_config(job, &cfg, err) < 0)
 		return -1;
+	/* a backtest: counted before it takes its slot, so that the refill
+	 * its taking starts holds back (refill() in pool-zygote.c) */
+	bool lockstep = job->lockstep_fd > 0;
+	if (lockstep)
+		atomic_fetch_add(&p->lockstep_jobs, 1);
 	struct slot *s = take_slot(p);
-	if (s == NULL)
+	if (s == NULL) {
+		if (lockstep)
+			atomic_fetch_sub(&p->lockstep_jobs, 1);
 		return sbx_error_set_at(err, SBX_ERR_STOPPED, 0, 0, "the pool is stopping");
+	}
 	res->queue_ns = now_ns() - t0;
 	res->warm = true;
 
@@ -226,6 +234,10 @@ static int run_once(sbx_pool *p, const struct sbx_job *job, struct sbx_job_resul
 	if (s->exited)
 		pool_retire_slot(p, s);
 	pthread_mutex_unlock(&p->mu);
+	if (lockstep) {
+		atomic_fetch_sub(&p->lockstep_jobs, 1);
+		pool_wake(p); /* the slots held back */
+	}
 	return 0;
 }
 

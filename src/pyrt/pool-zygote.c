@@ -310,6 +310,13 @@ static void refill(struct sbx_pool *p)
 	for (struct slot *s = p->slots; s; s = s->next)
 		have += s->state != SLOT_BUSY;
 	pthread_mutex_unlock(&p->mu);
+	/* While a backtest runs, its host thread and its slot each keep a
+	 * core busy, spinning between bars: a slot forked and warmed beside
+	 * them takes those cores (37 us a bar instead of 9 on two cores,
+	 * bench/backtest.c).  Then a slot is made only when none is ready;
+	 * the rest follow when the backtest ends (job.c wakes us). */
+	if (have > 0 && atomic_load(&p->lockstep_jobs) > 0)
+		return;
 	bool prefault = p->opt.prefault && !atomic_load(&p->no_prefault);
 	while (have < p->opt.warm && spawn_slot(p, prefault) == 0)
 		have++;

@@ -55,6 +55,7 @@ struct slot {
 struct sbx_pool {
 	struct sbx_pool_options opt;
 	atomic_bool no_prefault; /* sbx_pool_prefault(false): work is waiting */
+	atomic_uint lockstep_jobs; /* backtests running (refill() holds back beside them) */
 	char *zygote_path, *package_dir, *allowed_csv;
 	sbx_config *zcfg;
 	sbx_proc *zproc;    /* freed by the monitor's sbx_proc_wait(): not to be touched */

@@ -71,6 +71,8 @@ def warm():
     compiled = compile(_WARM_SOURCE, FILENAME, "exec", dont_inherit=True)
     exec(compiled, {"__name__": _guard.USER_MODULE, "__file__": FILENAME,
                     "__builtins__": _builtins})
+    from . import _backtest
+    _backtest.warm()
 
 
 def run_job(code, seed, ctl_fd=_protocol.FD):

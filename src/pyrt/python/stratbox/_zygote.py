@@ -113,9 +113,10 @@ def preload(allowed_imports, audited=True, preload_list=None):
                 print(f"stratbox-zygote: preload of {name} failed: {type(e).__name__}: {e}",
                       file=sys.stderr)
         # The runner and what pandas imports lazily on first use.
-        from . import _runner
+        from . import _backtest, _runner
 
         _runner.prepare(allowed_imports)
+        _backtest.warm()  # what a backtest's first bars make lazily, made once here
         import pandas as pd
         import numpy as np
 
