@@ -9,6 +9,10 @@
  *            slots are warmed up before they are offered (as the service
  *            runs them) and on one whose are not (as the CLI's one-shot
  *            pool); each run starts with the pool at rest (its slots ready)
+ *            The machine's speed drifts (a VM: the floor itself moved from
+ *            4.8 to 7.8 us a bar within an hour here), so the floor is
+ *            measured again before each round of runs and each round's
+ *            ratio to it is printed too
  *   exchange the same with a strategy that answers nothing at once
  *   sweep    200 combinations, 2 slots at --cpus 1: event-driven and
  *            vectorised, backtests/s
@@ -16,7 +20,10 @@
  *
  * BENCH_CODE=FILE runs FILE instead of the SMA cross in the single runs
  * and prints what it printed (a strategy timing itself, to see where a
- * bar's time goes). */
+ * bar's time goes); BENCH_VERBOSE=1 prints every single run beside its
+ * round's floor.  The first run of a round is often 3x slower: the first
+ * backtest after the pool sat idle (a 0.5 s sleep does the same), which
+ * on this VM looks like the vCPUs waking up; the median is the rest. */
 #include "benchstat.h"
 #include "stratbox/backtest.h"
 
@@ -103,17 +110,48 @@ static void repeat(sbx_pool *pool, const sbx_check_policy *pol, const bt_job *jo
 	}
 }
 
+/* The floor now: the same class in a plain python3 (best of 3 runs). */
+static double floor_now(void)
+{
+	FILE *f = popen("/usr/bin/python3 bench/bt_floor.py bench/strategies/sma_cross.py "
+			"data/GOOG.csv 1 3",
+			"r");
+	double us = 0;
+	if (f == NULL || fscanf(f, "floor: %lf", &us) != 1)
+		us = 0;
+	if (f != NULL)
+		pclose(f);
+	return us;
+}
+
+/* Rounds of 5 runs, each after the floor measured again. */
 static void single(sbx_pool *pool, const sbx_check_policy *pol, const bt_job *job, int runs,
 		   const char *label)
 {
+	int rounds = (runs + 4) / 5;
+	runs = rounds * 5;
 	double *bar_us = calloc((size_t) runs, sizeof(double)),
-	       *job_ms = calloc((size_t) runs, sizeof(double));
-	repeat(pool, pol, job, runs, bar_us, job_ms);
+	       *job_ms = calloc((size_t) runs, sizeof(double)),
+	       *floors = calloc((size_t) rounds, sizeof(double)),
+	       *ratio = calloc((size_t) runs, sizeof(double));
+	for (int k = 0; k < rounds; k++) {
+		floors[k] = floor_now();
+		repeat(pool, pol, job, 5, bar_us + 5 * k, job_ms + 5 * k);
+		for (int i = 5 * k; i < 5 * k + 5; i++)
+			ratio[i] = floors[k] > 0 ? bar_us[i] / floors[k] : 0;
+		if (getenv("BENCH_VERBOSE"))
+			for (int i = 5 * k; i < 5 * k + 5; i++)
+				fprintf(stderr, "round %d: floor %.2f run %.2f us\n", k, floors[k], bar_us[i]);
+	}
 	printf("single SMA cross, GOOG (2148 bars), --cpus 1, %s:\n", label);
 	bench_print("  per bar", bar_us, (size_t) runs, "us (lockstep, host+slot)");
+	bench_print("  floor", floors, (size_t) rounds, "us a bar in plain python3, before each round");
+	bench_print("  ratio", ratio, (size_t) runs, "x the floor of its round");
 	bench_print("  job", job_ms, (size_t) runs, "ms (sandboxed process, start to exit)");
 	free(bar_us);
 	free(job_ms);
+	free(floors);
+	free(ratio);
 }
 
 int main(int argc, char **argv)
