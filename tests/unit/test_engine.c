@@ -685,6 +685,21 @@ void u_engine_runs_share_data_across_threads(void)
 	bt_series_free(s);
 }
 
+/* n bars at 100 (range 99 to 101): nothing moves, a limit at 1 never fills. */
+static bt_data *flat_data(size_t n)
+{
+	double(*ohlc)[4] = calloc(n, sizeof(*ohlc));
+	CHECK(ohlc != NULL);
+	for (size_t i = 0; i < n; i++) {
+		ohlc[i][0] = ohlc[i][3] = 100;
+		ohlc[i][1] = 101;
+		ohlc[i][2] = 99;
+	}
+	bt_data *d = te_data((const double(*)[4]) ohlc, n);
+	free(ohlc);
+	return d;
+}
+
 /* A strategy cannot make the trusted engine keep unbounded state: orders
  * that never fill pile up to BT_MAX_PENDING, and the order past it is the
  * strategy's error, naming the bar and the order (64 a bar, for 16 bars,
@@ -692,13 +707,7 @@ void u_engine_runs_share_data_across_threads(void)
 void u_engine_pending_orders_capped(void)
 {
 	enum { N = 40 };
-	double ohlc[N][4];
-	for (size_t i = 0; i < N; i++) {
-		ohlc[i][0] = ohlc[i][3] = 100;
-		ohlc[i][1] = 101;
-		ohlc[i][2] = 99;
-	}
-	bt_data *d = te_data(ohlc, N);
+	bt_data *d = flat_data(N);
 	bt_config c = te_config(1000);
 	bt_engine *e = NULL;
 	sbx_error *err = NULL;
@@ -745,13 +754,7 @@ void u_engine_pending_orders_capped(void)
 void u_engine_open_trades_capped_and_closed_in_order(void)
 {
 	enum { N = 120 };
-	double ohlc[N][4];
-	for (size_t i = 0; i < N; i++) {
-		ohlc[i][0] = ohlc[i][3] = 100;
-		ohlc[i][1] = 101;
-		ohlc[i][2] = 99;
-	}
-	bt_data *d = te_data(ohlc, N);
+	bt_data *d = flat_data(N);
 	bt_config c = te_config(1e9);
 	bt_engine *e = NULL;
 	sbx_error *err = NULL;
