@@ -204,14 +204,19 @@ ifeq ($(BUILD),asan)
 # The sanitizer build tests the host side; the zygotes stay the release
 # binaries (ASan's shadow reservation and leak checker do not fit inside
 # the sandbox's address-space limit and seccomp policy).
-$(O)/stratbox-zygote $(O)/stratbox-zygote-shared: FORCE
-	@$(MAKE) --no-print-directory BUILD=release $(BUILDROOT)/$(notdir $@)
+# One sub-make for both (two would build the release library at once).
+$(O)/stratbox-zygote: FORCE
+	@$(MAKE) --no-print-directory BUILD=release $(BUILDROOT)/stratbox-zygote \
+		$(BUILDROOT)/stratbox-zygote-shared
 	@mkdir -p $(dir $@)
-	@cp $(BUILDROOT)/$(notdir $@) $@
+	@cp $(BUILDROOT)/stratbox-zygote $(BUILDROOT)/stratbox-zygote-shared $(dir $@)
+$(O)/stratbox-zygote-shared: $(O)/stratbox-zygote
 else
 ZYGOTE_SRC := $(ZYGOTE_ONLY)
 ZYGOTE_DEPS := $(ZYGOTE_SRC) src/pyrt/audit.h src/pyrt/lsmod.h src/pyrt/lockstep.h $(O)/libstratbox.a
 $(O)/stratbox-zygote: $(ZYGOTE_DEPS)
+	@test -f "$(PY_STATIC)" || { echo "no $(PY_STATIC): apt-get install libpython3.11-dev" \
+		"(the zygote links CPython's static library, as /usr/bin/python3.11 does)" >&2; exit 1; }
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS_ALL) $(PY_CFLAGS) -no-pie -Wl,-z,relro,-z,now -o $@ $(ZYGOTE_SRC) \
 		$(ZYGOTE_LIBS) $(PY_STATIC) -Wl,--export-dynamic -Wl,-Bsymbolic-functions \

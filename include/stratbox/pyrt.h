@@ -43,7 +43,7 @@ struct sbx_pool_options {
 	const char *cgroup_parent;   /* as sbx_config_set_cgroup_parent; NULL: own cgroup */
 	/* NULL: stratbox-zygote next to this executable, or with rootfs
 	 * stratbox-zygote-shared (the tree's libpython); a path given stands
-	 * for both (its "-shared" sibling is used with rootfs, if present) */
+	 * for both (with rootfs its "-shared" sibling is used, and must exist) */
 	const char *zygote_path;
 	const char *package_dir;     /* NULL: python/ next to this executable */
 	const sbx_check_policy *policy; /* its allowed imports guard imports at run time */

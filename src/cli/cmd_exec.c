@@ -180,6 +180,16 @@ static void print_result(const char *file, const json_t *res, bool as_json)
 	fflush(stdout);
 }
 
+/* SIGINT, SIGTERM and SIGHUP from here on stop the jobs (interrupt.c):
+ * taken only once the input is read, so that a signal while reading a
+ * stalled pipe or terminal still ends the command at once. */
+static void take_interrupts(struct exec_opts *o)
+{
+	int cancel = cli_interrupt_start();
+	if (cancel > 0)
+		o->defaults.cancel_fd = cancel;
+}
+
 static struct sbx_pool *start_pool(const struct exec_opts *o, unsigned warm)
 {
 	struct sbx_pool_options po = { .warm = warm,
@@ -233,6 +243,8 @@ static int exec_one(struct exec_opts *o)
 		json_decref(refusal);
 		return 1;
 	}
+	take_interrupts(o);
+	job.cancel_fd = o->defaults.cancel_fd;
 	struct sbx_pool *pool = start_pool(o, 1);
 	if (pool == NULL) {
 		json_decref(warnings);
@@ -395,6 +407,7 @@ static int exec_batch(struct exec_opts *o)
 		return 2;
 	int rc = 0;
 	trace_mark("batch read");
+	take_interrupts(o);
 	b.pool = start_pool(o, o->parallel * 2 + 2);
 	if (b.pool == NULL)
 		return EXIT_SANDBOX_FAILURE;
@@ -444,9 +457,6 @@ int cmd_exec(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	int cancel = cli_interrupt_start();
-	if (cancel > 0)
-		o.defaults.cancel_fd = cancel;
 	int rc = o.batch_path ? exec_batch(&o) : exec_one(&o);
 	if (cli_interrupted())
 		rc = EXIT_SANDBOX_FAILURE;

@@ -152,7 +152,7 @@ static int open_trade(bt_engine *e, int sym, int64_t units, double price, size_t
 	if (e->nopen >= BT_MAX_OPEN_TRADES)
 		return sbx_error_set(err, 0,
 				     "%zu trades open already, and at most %d may be open at once: "
-				     "close some first (self.close())",
+				     "close some first",
 				     e->nopen, BT_MAX_OPEN_TRADES);
 	if (grow((void **) &e->open, &e->capopen, e->nopen + 1, sizeof(struct open_trade), err) < 0)
 		return -1;

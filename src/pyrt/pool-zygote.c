@@ -313,8 +313,9 @@ static void refill(struct sbx_pool *p)
 	/* While a backtest runs, its host thread and its slot each keep a
 	 * core busy, spinning between bars: a slot forked and warmed beside
 	 * them takes those cores (37 us a bar instead of 9 on two cores,
-	 * bench/backtest.c).  Then a slot is made only when none is ready;
-	 * the rest follow when the backtest ends (job.c wakes us). */
+	 * bench/backtest.c).  Then a slot is made only when none is ready or
+	 * on its way; the rest follow when the backtest ends (job.c wakes
+	 * us).  A burst of jobs beside a backtest may so wait for a fork. */
 	if (have > 0 && atomic_load(&p->lockstep_jobs) > 0)
 		return;
 	bool prefault = p->opt.prefault && !atomic_load(&p->no_prefault);

@@ -74,10 +74,13 @@ static char *zygote_for(const struct sbx_pool_options *opt)
 {
 	if (opt->zygote_path == NULL)
 		return beside_exe(opt->rootfs ? "stratbox-zygote-shared" : "stratbox-zygote");
-	char *shared = opt->rootfs ? str_printf("%s-shared", opt->zygote_path) : NULL;
-	char *r = shared && access(shared, X_OK) == 0 ? realpath(shared, NULL) : NULL;
+	if (opt->rootfs == NULL)
+		return realpath(opt->zygote_path, NULL);
+	/* never the linked-in interpreter on another tree's standard library */
+	char *shared = str_printf("%s-shared", opt->zygote_path);
+	char *r = shared ? realpath(shared, NULL) : NULL;
 	free(shared);
-	return r ? r : realpath(opt->zygote_path, NULL);
+	return r;
 }
 
 /* What sbx_pool_start() set up, once no thread runs. */
