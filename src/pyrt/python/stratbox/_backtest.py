@@ -158,8 +158,11 @@ def warm(nbars=48):
     sees nothing of it."""
     st = _Store("W", nbars)
     for i in range(nbars):
-        p = 100.0 + (i % 17) - (i % 5)
-        st.append(p, p + 1.0, p - 1.0, p + 0.5, 1000.0, np.datetime64(i, "D"))
+        # negative: no bar of real data can ever equal one of these (bars
+        # are checked for positive prices), so nothing a strategy finds in
+        # memory from the warm-up passes for a price of its own run
+        p = -(1000.0 + (i % 17) * 0.37 - (i % 5) * 0.11)
+        st.append(p, p + 0.5, p - 0.5, p + 0.25, 1000.0, np.datetime64(i, "D"))
     st.n = 0
     bars = Bars(st)
     s = _make(_WarmCross, dict(_WarmCross.params), ["W"])
