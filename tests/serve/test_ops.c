@@ -359,8 +359,16 @@ void v_metrics_count_the_service(void)
 	wait_status(&s, alice, sid, "running");
 	char *qid = submit(&s, alice, "/v1/executions", ok, 202);
 
-	http_json(&s, "GET", "/metrics", bob, NULL, &r);
-	CHECK_INT_EQ(r.status, 200);
+	/* "running" is the worker's claim; the job takes its slot a moment
+	 * later (a slot still being forked and warmed after the backtest) */
+	for (int i = 0;; i++) {
+		http_json(&s, "GET", "/metrics", bob, NULL, &r);
+		CHECK_INT_EQ(r.status, 200);
+		if (i == 200 || metric(r.body, "stratbox_pool_slots{state=\"busy\"}") >= 1)
+			break;
+		http_reply_free(&r);
+		usleep(50 * 1000);
+	}
 	char *ct = http_header(&r, "content-type");
 	CHECK_CONTAINS(ct, "text/plain; version=0.0.4");
 	free(ct);
