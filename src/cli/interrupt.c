@@ -13,13 +13,13 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-static volatile int flag;
-static atomic_int signo;
+/* the signal taken, 0 before: also the flag a backtest watches (bt_job's
+ * cancel, a volatile int written by this one thread) */
+static volatile int taken;
 static int efd = -1;
 static sigset_t set;
 
@@ -29,8 +29,7 @@ static void *taker(void *arg)
 	int sig = 0;
 	if (sigwait(&set, &sig) != 0)
 		return NULL;
-	atomic_store(&signo, sig);
-	flag = 1;
+	taken = sig;
 	uint64_t one = 1;
 	(void) !write(efd, &one, sizeof(one));
 	/* the next one is not asked twice: the default action, now */
@@ -65,10 +64,10 @@ int cli_interrupt_start(void)
 
 const volatile int *cli_interrupt_flag(void)
 {
-	return &flag;
+	return &taken;
 }
 
 int cli_interrupted(void)
 {
-	return flag ? atomic_load(&signo) : 0;
+	return taken;
 }
