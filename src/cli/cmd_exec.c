@@ -284,10 +284,11 @@ struct batch {
 	pthread_cond_t done;
 };
 
-static char *invalid_job(size_t lineno, const char *why, json_t *id)
+/* A line's result that is not a run's: "line N: why", with its id. */
+static char *line_result(const char *status, size_t lineno, const char *why, json_t *id)
 {
 	char *msg = str_printf("line %zu: %s", lineno, why);
-	json_t *o = sbx_job_error_json("INVALID_JOB", msg ? msg : why);
+	json_t *o = sbx_job_error_json(status, msg ? msg : why);
 	free(msg);
 	if (o != NULL && id != NULL)
 		json_object_set(o, "id", id);
@@ -306,17 +307,17 @@ static char *run_item(struct batch *b, struct batch_item *it, bool *success)
 	/* as the service reads a request: a key given twice is refused */
 	json_t *o = json_loads(it->line, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL)
-		return invalid_job(it->lineno, je.text, NULL);
+		return line_result("INVALID_JOB", it->lineno, je.text, NULL);
 	json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;
 	struct sbx_job_request req;
 	sbx_error *err = NULL;
 	char *line = NULL;
 	if (sbx_job_request_from_json(&req, o, &b->o->defaults, &err) < 0) {
-		line = invalid_job(it->lineno, err->msg, id);
+		line = line_result("INVALID_JOB", it->lineno, err->msg, id);
 	} else {
 		json_t *res = sbx_pool_run_checked(b->pool, b->o->policy, &req.job, success, &err);
 		if (res == NULL) {
-			line = invalid_job(it->lineno, err->msg, id);
+			line = line_result("INVALID_JOB", it->lineno, err->msg, id);
 		} else {
 			if (id != NULL)
 				json_object_set(res, "id", id);
@@ -335,14 +336,10 @@ static char *not_run(const struct batch_item *it)
 {
 	json_t *o = json_loads(it->line, JSON_REJECT_DUPLICATES, NULL);
 	json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;
-	char *msg = str_printf("line %zu: not run: stratbox was interrupted (%s)", it->lineno,
+	char *why = str_printf("not run: stratbox was interrupted (%s)",
 			       strsignal(cli_interrupted()));
-	json_t *r = sbx_job_error_json("SANDBOX_ERROR", msg ? msg : "not run");
-	free(msg);
-	if (r != NULL && id != NULL)
-		json_object_set(r, "id", id);
-	char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
-	json_decref(r);
+	char *s = line_result("SANDBOX_ERROR", it->lineno, why ? why : "not run", id);
+	free(why);
 	json_decref(o);
 	return s;
 }
