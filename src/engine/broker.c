@@ -129,6 +129,7 @@ static int close_part(bt_engine *e, size_t k, int64_t q, double px, size_t b, bt
 		 * once by the caller's loop (compact_open): removing each one
 		 * at once made closing n trades O(n^2) */
 		o->units = 0;
+		e->emptied = true;
 	} else {
 		o->units -= sign * q;
 		o->entry_comm -= share;
@@ -139,6 +140,9 @@ static int close_part(bt_engine *e, size_t k, int64_t q, double px, size_t b, bt
 /* Drop the trades close_part() emptied, keeping the order (FIFO). */
 static void compact_open(bt_engine *e)
 {
+	if (!e->emptied) /* the bar's common case: nothing closed */
+		return;
+	e->emptied = false;
 	size_t j = 0;
 	for (size_t k = 0; k < e->nopen; k++)
 		if (e->open[k].units != 0)

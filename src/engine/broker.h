@@ -50,6 +50,7 @@ struct bt_engine {
 
 	struct open_trade *open;
 	size_t nopen, capopen, nsltp; /* nsltp: open trades with a sl or tp */
+	bool emptied;		      /* close_part() left a trade with no units */
 	struct pending *pend;
 	size_t npend, cappend;
 	bt_trade *done;
