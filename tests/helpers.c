@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* getenv(env), else fallback, made absolute once into buf. */
@@ -231,4 +232,10 @@ void test_rm_rf(const char *path)
 	if (system(cmd) != 0)
 		test_note("could not remove %s", path);
 	free(cmd);
+}
+
+void test_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
 }

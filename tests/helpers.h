@@ -75,6 +75,8 @@ json_t *test_json_get(const json_t *o, const char *path);
 /* Remove a file or a tree, made writable first (an environment store is
  * sealed read-only); a failure is noted in the test's log, not fatal. */
 void test_rm_rf(const char *path);
+/* Sleep for ms milliseconds (polling loops' step, never a timing claim). */
+void test_sleep_ms(long ms);
 
 /* mkstemp(tmpl) holding content, readable by everyone (the sandbox's user). */
 void test_temp_file(char *tmpl, const char *content);

@@ -21,6 +21,16 @@ int count_processes_with(const char *needle)
 	return count_processes(needle, false);
 }
 
+bool processes_gone_within(const char *needle, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 10) {
+		if (count_processes_with(needle) == 0)
+			return true;
+		test_sleep_ms(10);
+	}
+	return false;
+}
+
 int count_processes_starting(const char *prefix)
 {
 	return count_processes(prefix, true);

@@ -219,6 +219,23 @@ void p_envatk_usr_or_python_link_to_host_refused(void)
 	free(state);
 }
 
+/* `exec --json` of the code (text) under the permissive policy, in the
+ * environment env (NULL: the host's). */
+static void a_exec(const char *state, const char *env, const char *code, struct test_output *o)
+{
+	char path[] = "/tmp/stratbox-envatk-XXXXXX";
+	test_temp_file(path, code);
+	char pol[600];
+	snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
+	if (env != NULL)
+		a_cli(state, (const char *const[]){ "exec", "--json", "--env", env, "--policy", pol,
+						    path, NULL },
+		      o);
+	else
+		a_cli(state, (const char *const[]){ "exec", "--json", "--policy", pol, path, NULL }, o);
+	unlink(path);
+}
+
 static const char read_probe[] =
 	"def rd(p):\n"
 	"    try:\n"
@@ -244,23 +261,16 @@ void p_envatk_image_links_resolve_inside_the_sandbox(void)
 	a_cli(state, (const char *const[]){ "env", "import", "links", evil, NULL }, &o);
 	CHECK(o.exit_code == 0, "import: %s", o.err);
 	test_output_free(&o);
-	char code[] = "/tmp/stratbox-envatk-XXXXXX";
 	char *src = str_printf("%s"
 			       "print(rd('/etc/localtime'), rd('/usr/share/stratbox-test/shadow'),\n"
 			       "      rd('/usr/share/stratbox-test/up/localtime'),\n"
 			       "      rd('/etc/fonts/f'), rd('/etc/shadow'))\n",
 			       read_probe);
-	test_temp_file(code, src);
-	char pol[600];
-	snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
-	a_cli(state, (const char *const[]){ "exec", "--json", "--env", "links", "--policy", pol, code,
-					    NULL },
-	      &o);
+	a_exec(state, "links", src, &o);
 	CHECK(o.exit_code == 0, "exec: %s %s", o.out, o.err);
 	CHECK_CONTAINS(o.out, "\"output\":\"FileNotFoundError FileNotFoundError FileNotFoundError "
 			      "FileNotFoundError FileNotFoundError\\n\"");
 	test_output_free(&o);
-	unlink(code);
 	free(src);
 	free(evil);
 	free(entries);
@@ -285,8 +295,7 @@ void p_envatk_image_job_refusals_same_as_host(void)
 	a_cli(state, (const char *const[]){ "env", "import", "img", tar, NULL }, &o);
 	CHECK(o.exit_code == 0, "import: %s", o.err);
 	test_output_free(&o);
-	char code[] = "/tmp/stratbox-envatk-XXXXXX";
-	test_temp_file(code,
+	static const char writes[] =
 		       "import os\n"
 		       "names = {1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 17: 'EEXIST', 30: 'EROFS'}\n"
 		       "def tr(what, f):\n"
@@ -306,19 +315,15 @@ void p_envatk_image_job_refusals_same_as_host(void)
 		       "    tr('mkdir', lambda: os.mkdir('/usr/lib/x')),\n"
 		       "    tr('unlink', lambda: os.unlink('/usr/lib/python3.11/os.py')),\n"
 		       "    tr('tmp', w('/tmp/x')),\n"
-		       "]))\n");
-	char pol[600];
-	snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
-	a_cli(state, (const char *const[]){ "exec", "--json", "--env", "img", "--policy", pol, code,
-					    NULL },
-	      &o);
+		       "]))\n";
+	a_exec(state, "img", writes, &o);
 	CHECK(o.exit_code == 0, "exec: %s %s", o.out, o.err);
 	json_t *r = json_loads(o.out, 0, NULL);
 	CHECK(r != NULL, "%s", o.out);
 	char *in_env = strdup(json_string_value(json_object_get(r, "output")) ?: "");
 	json_decref(r);
 	test_output_free(&o);
-	a_cli(state, (const char *const[]){ "exec", "--json", "--policy", pol, code, NULL }, &o);
+	a_exec(state, NULL, writes, &o);
 	CHECK(o.exit_code == 0, "exec: %s %s", o.out, o.err);
 	r = json_loads(o.out, 0, NULL);
 	CHECK(r != NULL, "%s", o.out);
@@ -329,24 +334,15 @@ void p_envatk_image_job_refusals_same_as_host(void)
 	json_decref(r);
 	test_output_free(&o);
 	free(in_env);
-	unlink(code);
 
 	/* a chmod of the tree's files: the same verdict in both */
-	strcpy(code + strlen(code) - 6, "XXXXXX");
-	test_temp_file(code, "import os\nos.chmod('/usr/lib/python3.11/os.py', 0o777)\n");
 	for (int env = 0; env < 2; env++) {
-		if (env)
-			a_cli(state, (const char *const[]){ "exec", "--json", "--env", "img", "--policy",
-							    pol, code, NULL },
-			      &o);
-		else
-			a_cli(state, (const char *const[]){ "exec", "--json", "--policy", pol, code, NULL },
-			      &o);
+		a_exec(state, env ? "img" : NULL,
+		       "import os\nos.chmod('/usr/lib/python3.11/os.py', 0o777)\n", &o);
 		CHECK_CONTAINS(o.out, "\"status\":\"SYSCALL_VIOLATION\"");
 		CHECK_CONTAINS(o.out, "\"error\":\"forbidden system call chmod\"");
 		test_output_free(&o);
 	}
-	unlink(code);
 	free(tar);
 	test_rm_rf(work);
 	test_rm_rf(state);
@@ -372,12 +368,6 @@ static bool flocked(const char *path)
 	return found;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 /* `env rm` while a real `stratbox exec --env` runs a job on it: refused
  * with "in use", the environment still there and the job unharmed; once
  * the exec is done, removed. */
@@ -401,7 +391,7 @@ void p_envatk_rm_refused_while_exec_runs(void)
 	pid_t pid = test_start(&c, &fd);
 	char *dir = str_printf("%s/envs/held", state);
 	for (int i = 0; i < 400 && !flocked(dir); i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	CHECK(flocked(dir), "the exec never held %s", dir);
 	a_cli(state, (const char *const[]){ "env", "rm", "held", NULL }, &o);
 	CHECK_INT_EQ(o.exit_code, 1);
@@ -445,7 +435,7 @@ void p_envatk_killed_import_leaves_only_its_tmp(void)
 	char *tmp = str_printf("%s/envs/.tmp-big-%d", state, (int) pid);
 	char *probe = str_printf("%s/rootfs/usr/lib/python3.11", tmp);
 	for (int i = 0; i < 2000 && access(probe, F_OK) != 0; i++)
-		sleep_ms(2);
+		test_sleep_ms(2);
 	CHECK(access(probe, F_OK) == 0, "the import never started unpacking (%s)", probe);
 	kill(pid, SIGKILL);
 	int st;
@@ -569,20 +559,15 @@ void p_envatk_venv_site_packages_link_out_refused(void)
 	struct test_output o;
 	a_cli(state, (const char *const[]){ "env", "add", "evil", "--venv", venv, NULL }, &o);
 	if (o.exit_code == 0) {
-		char code[] = "/tmp/stratbox-envatk-XXXXXX";
-		test_temp_file(code, "def rd(p):\n"
-				     "    try:\n"
-				     "        return open(p).read().strip()\n"
-				     "    except OSError as e:\n"
-				     "        return type(e).__name__\n"
-				     "print(rd('/opt/stratbox/site-packages/localtime'))\n");
-		char pol[600];
-		snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
 		struct test_output x;
-		a_cli(state, (const char *const[]){ "exec", "--json", "--env", "evil", "--policy", pol,
-						    code, NULL },
-		      &x);
-		unlink(code);
+		a_exec(state, "evil",
+		       "def rd(p):\n"
+		       "    try:\n"
+		       "        return open(p).read().strip()\n"
+		       "    except OSError as e:\n"
+		       "        return type(e).__name__\n"
+		       "print(rd('/opt/stratbox/site-packages/localtime'))\n",
+		       &x);
 		CHECK(false, "a venv whose site-packages -> %s was added; a job there read: %s",
 		      secret, x.out);
 	}
@@ -670,7 +655,7 @@ void p_envatk_open_racing_rm_and_re_add_holds_what_it_loaded(void)
 	pthread_t t;
 	CHECK(pthread_create(&t, NULL, open_thread, &a) == 0);
 	for (int i = 0; i < 500 && !flock_waiter(dir); i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	CHECK(flock_waiter(dir), "the open never waited for the lock");
 	/* removed, and the name re-made (a new directory, the same content) */
 	CHECK(rename(dir, old) == 0, "rename");
@@ -716,18 +701,14 @@ void p_envatk_venv_swapped_after_add_refused_at_open(void)
 			 "ln -s '%s' '%s/v/lib/python3.11'",
 			 work, work, secret, work);
 	a_sh(cmd);
-	char code[] = "/tmp/stratbox-envatk-XXXXXX";
-	test_temp_file(code, "def rd(p):\n"
-			     "    try:\n"
-			     "        return open(p).read().strip()\n"
-			     "    except OSError as e:\n"
-			     "        return type(e).__name__\n"
-			     "print(rd('/opt/stratbox/site-packages/secret.txt'))\n");
-	char pol[600];
-	snprintf(pol, sizeof(pol), "%s/pyrt/permissive-policy.json", test_data_dir());
-	a_cli(state, (const char *const[]){ "exec", "--json", "--env", "swapped", "--policy", pol,
-					    code, NULL },
-	      &o);
+	a_exec(state, "swapped",
+	       "def rd(p):\n"
+	       "    try:\n"
+	       "        return open(p).read().strip()\n"
+	       "    except OSError as e:\n"
+	       "        return type(e).__name__\n"
+	       "print(rd('/opt/stratbox/site-packages/secret.txt'))\n",
+	       &o);
 	CHECK(strstr(o.out, "HOST-SECRET") == NULL, "a job read the host's file: %s", o.out);
 	CHECK_INT_EQ(o.exit_code, 2);
 	char *want = str_printf("its site-packages %s/v/lib/python3.11/site-packages now leads to "
@@ -736,7 +717,6 @@ void p_envatk_venv_swapped_after_add_refused_at_open(void)
 	CHECK_CONTAINS(o.err, want);
 	test_output_free(&o);
 	free(want);
-	unlink(code);
 	free(venv);
 	free(cmd);
 	test_rm_rf(secret);

@@ -23,12 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 static const char *run_dir(void)
 {
 	const char *d = getenv("STRATBOX_RUN_DIR");
@@ -94,7 +88,7 @@ static void wait_listed(const char *kind, char *id, size_t size)
 			return;
 		}
 		json_decref(a);
-		sleep_ms(10);
+		test_sleep_ms(10);
 	}
 	test_fail_at(__FILE__, __LINE__, "no running %s listed by stratbox ps", kind);
 }
@@ -138,16 +132,6 @@ static int child_of(pid_t sup)
 		fclose(f);
 	}
 	return pid;
-}
-
-static bool gone_within(const char *token, int ms)
-{
-	for (int waited = 0; waited <= ms; waited += 10) {
-		if (count_processes_with(token) == 0)
-			return true;
-		sleep_ms(10);
-	}
-	return false;
 }
 
 /* `stratbox cleanup` with this run's cgroup parent; its stdout. */
@@ -296,19 +280,29 @@ void p_kill_ends_run_with_sandbox_error_killed(void)
 	free(said);
 }
 
+/* A `stratbox run` of a sleeping command (its token "sbx-NAME-PID"),
+ * listed (its id into id), then its supervisor SIGKILLed and reaped: the
+ * sandbox must go with it.  Returns the supervisor's pid. */
+static pid_t killed_run(const char *name, char *id, size_t size)
+{
+	char token[64];
+	snprintf(token, sizeof(token), "sbx-%s-%d", name, (int) getpid());
+	int out;
+	pid_t sup = start_run(token, false, &out);
+	wait_listed("run", id, size);
+	kill_and_reap(sup, SIGKILL);
+	close(out);
+	CHECK(processes_gone_within(token, 5000), "the sandbox outlived its killed supervisor");
+	return sup;
+}
+
 /* A run whose supervisor was SIGKILLed: never listed as running (only
  * with --all, as stale), doctor names it, and cleanup (after a dry run
  * that removes nothing) leaves nothing. */
 void p_killed_run_never_listed_live_and_cleaned_up(void)
 {
-	char token[64], id[16];
-	snprintf(token, sizeof(token), "sbx-stale-%d", (int) getpid());
-	int out;
-	pid_t sup = start_run(token, false, &out);
-	wait_listed("run", id, sizeof(id));
-	kill_and_reap(sup, SIGKILL);
-	close(out);
-	CHECK(gone_within(token, 5000), "the sandbox outlived its killed supervisor");
+	char id[16];
+	(void) killed_run("stale", id, sizeof(id));
 	json_t *a = ps(false);
 	CHECK_INT_EQ(json_array_size(a), 0);
 	json_decref(a);
@@ -329,14 +323,8 @@ void p_killed_run_never_listed_live_and_cleaned_up(void)
  * sweep it, as every start does). */
 void p_doctor_reports_stale_entry(void)
 {
-	char token[64], id[16];
-	snprintf(token, sizeof(token), "sbx-doctor-%d", (int) getpid());
-	int out;
-	pid_t sup = start_run(token, false, &out);
-	wait_listed("run", id, sizeof(id));
-	kill_and_reap(sup, SIGKILL);
-	close(out);
-	CHECK(gone_within(token, 5000));
+	char id[16];
+	pid_t sup = killed_run("doctor", id, sizeof(id));
 	const char *parent = t_cgroup_parent();
 	int rc;
 	char *o = run_cli(parent ? (const char *const[]){ "doctor", "--json", "--cgroup-parent",
@@ -366,14 +354,8 @@ void p_doctor_reports_stale_entry(void)
 /* The next start sweeps a killed run's entry (and its cgroup). */
 void p_next_start_sweeps_killed_run(void)
 {
-	char token[64], id[16];
-	snprintf(token, sizeof(token), "sbx-sweep-%d", (int) getpid());
-	int out;
-	pid_t sup = start_run(token, false, &out);
-	wait_listed("run", id, sizeof(id));
-	kill_and_reap(sup, SIGKILL);
-	close(out);
-	CHECK(gone_within(token, 5000));
+	char id[16];
+	(void) killed_run("sweep", id, sizeof(id));
 	CHECK(run_dir_files() >= 1);
 	const char *parent = t_cgroup_parent();
 	int rc;
@@ -395,7 +377,7 @@ void p_cleanup_never_touches_live_run(void)
 	int out;
 	pid_t sup = start_run(token, false, &out);
 	wait_listed("run", id, sizeof(id));
-	sleep_ms(1100);
+	test_sleep_ms(1100);
 	int cgroups = count_job_cgroups(NULL, 0), rc;
 	char *said = cleanup(NULL, &rc);
 	CHECK_INT_EQ(rc, 0);
@@ -483,7 +465,7 @@ void p_killed_idle_pool_cleaned_up(void)
 	char pool_id[16];
 	check_pool_entries(owner, "pyrt", pool_id, sizeof(pool_id));
 	kill_and_reap(owner, SIGKILL);
-	CHECK(gone_within("stratbox-zygote", 5000), "the zygote outlived its pool's owner");
+	CHECK(processes_gone_within("stratbox-zygote", 5000), "the zygote outlived its pool's owner");
 	json_t *a = ps(false);
 	CHECK_INT_EQ(json_array_size(a), 0);
 	json_decref(a);
@@ -533,12 +515,12 @@ static bool job_running(pid_t owner, uint64_t limit)
 static void wait_job_running(pid_t owner)
 {
 	if (!test_have_cgroups()) {
-		sleep_ms(1500);
+		test_sleep_ms(1500);
 		return;
 	}
 	int i;
 	for (i = 0; i < 2000 && !job_running(owner, 300ull << 20); i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	CHECK(i < 2000, "the job never took a slot");
 }
 
@@ -554,7 +536,7 @@ void p_killed_batch_job_cleaned_up(void)
 	kill_and_reap(owner, SIGKILL);
 	close(out);
 	unlink(path);
-	CHECK(gone_within("stratbox-zygote", 5000), "the zygote outlived its pool's owner");
+	CHECK(processes_gone_within("stratbox-zygote", 5000), "the zygote outlived its pool's owner");
 	json_t *a = ps(false);
 	CHECK_INT_EQ(json_array_size(a), 0);
 	json_decref(a);
@@ -588,7 +570,7 @@ void p_kill_pool_ends_its_owner(void)
 	free(lines);
 	close(out);
 	unlink(path);
-	CHECK(gone_within("stratbox-zygote", 5000));
+	CHECK(processes_gone_within("stratbox-zygote", 5000));
 	CHECK_INT_EQ(run_dir_files(), 0);
 	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
 }
@@ -652,7 +634,7 @@ void p_ps_lists_pool_slots_kill_slot_ends_its_job(void)
 	char *said = run_cli((const char *const[]){ "kill", "ffffffff.7", NULL }, &rc);
 	CHECK_INT_EQ(rc, 1);
 	free(said);
-	CHECK(gone_within("stratbox-zygote", 5000));
+	CHECK(processes_gone_within("stratbox-zygote", 5000));
 	CHECK_INT_EQ(run_dir_files(), 0);
 	CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
 }
@@ -727,7 +709,7 @@ void p_cleanup_removes_only_stale_temp_files(void)
 		CHECK(access(p, F_OK) == 0, "cleanup removed %s", p);
 	}
 	/* --older-than 1s: the fresh one too, once a second old */
-	sleep_ms(1100);
+	test_sleep_ms(1100);
 	out = run_cli((const char *const[]){ "cleanup", "--older-than", "1s", "--state-dir", state,
 					     NULL },
 		      &rc);
@@ -797,11 +779,7 @@ void p_interrupted_exec_and_backtest_stop_their_jobs_and_leave_nothing(void)
 			      "        return []\n");
 	const char *parent = t_cgroup_parent();
 	char data[1024];
-	const char *staged = getenv("STRATBOX_TEST_DATA"); /* tests/run.sh: bars/ in it */
-	if (staged != NULL)
-		snprintf(data, sizeof(data), "%s/bars/GOOG.csv", staged);
-	else
-		snprintf(data, sizeof(data), "data/GOOG.csv");
+	snprintf(data, sizeof(data), "%s/GOOG.csv", t_bars_dir());
 	struct {
 		const char *argv[16];
 		int sig;
@@ -831,7 +809,7 @@ void p_interrupted_exec_and_backtest_stop_their_jobs_and_leave_nothing(void)
 					 &out);
 		char pool_id[16];
 		wait_listed("pool", pool_id, sizeof(pool_id));
-		sleep_ms(1500); /* the job under way (had it not started, it is stopped as it starts) */
+		test_sleep_ms(1500); /* the job under way (had it not started, it is stopped as it starts) */
 		CHECK(kill(owner, cases[k].sig) == 0);
 		char *text = test_read_all(out);
 		int st;
@@ -844,7 +822,7 @@ void p_interrupted_exec_and_backtest_stop_their_jobs_and_leave_nothing(void)
 		/* what it made, it removed itself: nothing for a sweep to find */
 		CHECK_INT_EQ(run_dir_files(), 0);
 		CHECK_INT_EQ(count_job_cgroups(NULL, 0), 0);
-		CHECK(gone_within("stratbox-zygote", 5000));
+		CHECK(processes_gone_within("stratbox-zygote", 5000));
 	}
 	unlink(code);
 	unlink(batch);

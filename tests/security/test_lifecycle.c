@@ -12,24 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-/* Poll (bounded) until no process carries the token; the bound is a
- * deadline for a guarantee, not a speed claim. */
-static bool gone_within(const char *token, int ms)
-{
-	for (int waited = 0; waited <= ms; waited += 10) {
-		if (count_processes_with(token) == 0)
-			return true;
-		sleep_ms(10);
-	}
-	return false;
-}
-
 /* A double-forked, setsid'd daemon dies with the run. */
 void t_daemon_dies_with_run(void)
 {
@@ -53,7 +35,7 @@ static pid_t start_sleeper(const char *token, int *out_fd)
 	snprintf(probe, sizeof(probe), "/probe sleep 600 %s", token);
 	int i, seen = 0;
 	for (i = 0; i < 3000 && (seen = count_processes_starting(probe)) < 1; i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	if (seen < 1) {
 		fprintf(stderr, "no process runs '%s' after %d polls (%s)\n", probe, i,
 			seen < 0 ? strerror(errno) : "");
@@ -82,7 +64,7 @@ void t_sandbox_dies_with_killed_supervisor(void)
 	kill(sup, SIGKILL);
 	waitpid(sup, NULL, 0);
 	close(out);
-	CHECK(gone_within(token, 5000), "the sandbox outlived its killed supervisor");
+	CHECK(processes_gone_within(token, 5000), "the sandbox outlived its killed supervisor");
 	if (!test_have_cgroups()) {
 		/* no job cgroup to leave behind; the next run sweeps the
 		 * killed supervisor's run-directory entry */

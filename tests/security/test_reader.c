@@ -16,12 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 /* stratbox run (no --json) with stdout into a pipe nobody reads yet. */
 static pid_t start_unread(const char *marker, const char *limit_opt, const char *limit, int *out)
 {
@@ -65,7 +59,7 @@ void t_stalled_reader_does_not_stall_limits(void)
 	 * write used to let it spin as long as the reader stalled). */
 	int alive = -1;
 	for (int i = 0; i < 100; i++) { /* up to 10 s */
-		sleep_ms(100);
+		test_sleep_ms(100);
 		if (i >= 25 && (alive = count_processes_starting("/bin/sh -c (head")) == 0)
 			break;
 	}
