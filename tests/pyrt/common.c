@@ -13,6 +13,16 @@
 
 static char own_parent[512];
 
+const char *t_bars_dir(void)
+{
+	static char dir[1024];
+	const char *t = getenv("STRATBOX_TEST_DATA");
+	if (t == NULL)
+		return "data";
+	snprintf(dir, sizeof(dir), "%s/bars", t);
+	return dir;
+}
+
 const char *t_cgroup_parent(void)
 {
 	if (own_parent[0])

@@ -45,6 +45,9 @@ const char *rerr(const struct sbx_job_result *r);
 /* Where the pool's cgroups go: this test's own parent while it has one,
  * else test_cgroup_parent(). */
 const char *t_cgroup_parent(void);
+/* Where GOOG.csv and the other bundled bars are: data/, or bars/ in the
+ * data tests/run.sh stages for an unprivileged run. */
+const char *t_bars_dir(void);
 /* Make the pool's cgroups under a parent of this test's own (beneath
  * ours, or the delegated parent), and remove it. */
 void t_use_own_cgroup_parent(void);

@@ -76,21 +76,11 @@ static void env_stop(struct bt_env *e)
 
 /* The bundled bars: staged beside the suite's data (tests/run.sh), or the
  * checkout's data/ when run from it. */
-static const char *bars_dir(void)
-{
-	static char dir[1024];
-	const char *t = getenv("STRATBOX_TEST_DATA");
-	if (t == NULL)
-		return "data";
-	snprintf(dir, sizeof(dir), "%s/bars", t);
-	return dir;
-}
-
 /* GOOG, up to `end` (inclusive; NULL: all of it). */
 static bt_data *load_goog(const char *end)
 {
 	char path[1100];
-	snprintf(path, sizeof(path), "%s/GOOG.csv", bars_dir());
+	snprintf(path, sizeof(path), "%s/GOOG.csv", t_bars_dir());
 	sbx_error *err = NULL;
 	bt_series *s = NULL;
 	CHECK(bt_series_read(path, "GOOG", &s, &err) == 0, "%s", err ? err->msg : "");
@@ -1560,7 +1550,7 @@ static json_t *cli_backtest(const char *code, const char *const *extra, int *rc,
 	char path[] = "/tmp/stratbox-bt-XXXXXX";
 	test_temp_file(path, code);
 	char data[1200];
-	snprintf(data, sizeof(data), "GOOG=%s/GOOG.csv", bars_dir());
+	snprintf(data, sizeof(data), "GOOG=%s/GOOG.csv", t_bars_dir());
 	const char *args[24];
 	size_t n = 0;
 	args[n++] = "backtest";
