@@ -162,6 +162,8 @@ static void drive_event(struct driver *d)
 			break;
 		}
 		c->bars_sent = bar + 1;
+		driver_prefetch(d, bar + 2);
+		driver_keep_apart(d, bar);
 		for (size_t i = 0; i < c->k; i++)
 			if (!d->failed[i] && bar >= d->warmup[i])
 				take_answer(d, i, bar);
@@ -169,6 +171,7 @@ static void drive_event(struct driver *d)
 			atomic_fetch_add(c->progress, c->k);
 	}
 	c->drive_ns = ls_now_ns() - t0;
+	driver_keep_apart_end(d);
 	/* the engines that did not run to the end (every instance finished
 	 * early) still give their results: bt_engine_finish closes them */
 }

@@ -15,6 +15,7 @@
 #include "stratbox/pyrt.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -31,6 +32,10 @@ struct driver {
 	uint32_t host_seq, slot_seq;
 	struct ls_spin spin;
 	size_t written; /* bars [0, written) are in the region */
+	/* driver_keep_apart: this thread's CPUs before it moved off the slot's */
+	cpu_set_t cpus;
+	bool moved, apart_off;
+	size_t next_move; /* the first bar it may move again */
 	/* the job's thread */
 	pthread_t th;
 	bool started;
@@ -62,6 +67,12 @@ bool driver_wait_slot(struct driver *d, uint32_t want);
 void driver_post(struct driver *d, uint32_t kind, uint64_t upto);
 /* Put bars [written, upto) into the region. */
 void driver_write_bars(struct driver *d, size_t upto);
+/* Spinning, keep this thread off the slot's CPU (bar: the bar just
+ * answered); driver_keep_apart_end gives the thread its CPUs back. */
+void driver_keep_apart(struct driver *d, size_t bar);
+void driver_keep_apart_end(struct driver *d);
+/* Ask for the lines bars [.., upto) and the accounts will be written on. */
+void driver_prefetch(struct driver *d, size_t upto);
 struct ls_account *driver_account(struct driver *d, size_t i);
 struct ls_answer *driver_answer(struct driver *d, size_t i);
 

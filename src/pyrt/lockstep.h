@@ -27,13 +27,16 @@
  * the wake-up system call only then: while both spin, a bar's exchange
  * makes no system call at all.  (The flags are advisory: the host never
  * sleeps longer than 20 ms on them, so a slot that lies about them only
- * slows itself.)  Shared by the host (src/engine/) and
+ * slows itself.)  Spinning, the two sides need a core each: the slot says
+ * which CPU it runs on (slot_cpu), and the host keeps its thread off that
+ * one (driver.c, driver_keep_apart); advisory too.  Shared by the host (src/engine/) and
  * the zygote's module (src/pyrt/lsmod.c); no other file should need it. */
 #ifndef STRATBOX_PYRT_LOCKSTEP_H
 #define STRATBOX_PYRT_LOCKSTEP_H
 
 #include <linux/futex.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -109,17 +112,31 @@ struct ls_header {
 	uint64_t acct_off;		/* struct ls_account[ninst] */
 	uint64_t answer_off;		/* struct ls_answer[ninst] (event mode) */
 	uint64_t targets_off;		/* double[ninst][nbars] (vectorised mode) */
+	/* host -> slot, a bar's one line: the slot spins on host_seq, and the
+	 * same read brings what the bump says (one cache line crosses, not two) */
 	_Alignas(64) uint32_t host_seq; /* futex: bumped by the host */
 	uint32_t slot_sleeping;		/* the slot waits on host_seq in the kernel */
-	_Alignas(64) uint32_t slot_seq; /* futex: bumped by the slot */
-	uint32_t host_sleeping;		/* the host waits on slot_seq in the kernel */
-	_Alignas(64) uint32_t kind;	/* enum ls_kind, with host_seq */
+	uint32_t kind;			/* enum ls_kind, with host_seq */
 	uint32_t pad;
 	uint64_t upto; /* bars [0, upto) are present */
+	/* slot -> host */
+	_Alignas(64) uint32_t slot_seq; /* futex: bumped by the slot */
+	uint32_t host_sleeping;		/* the host waits on slot_seq in the kernel */
+	uint32_t slot_cpu;		/* with each bump: the CPU the slot runs on, + 1 */
 	/* slot -> host, once, with the first slot_seq bump: the strategy
 	 * class is loaded and is LS_EVENT or LS_VECTOR (it defines signals()) */
 	_Alignas(64) uint32_t slot_mode;
 };
+
+/* The offsets Python code uses (src/pyrt/python/stratbox/_backtest.py, and
+ * the tests' attacks in tests/pyrt/lookahead/common.py and forge.py). */
+_Static_assert(offsetof(struct ls_header, time_off) == 64, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, targets_off) == 104, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, host_seq) == 128, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, kind) == 136, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, upto) == 144, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, slot_seq) == 192, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, slot_mode) == 256, "ls_header layout");
 
 /* ---- waiting, the same on both sides ---- */
 

@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/wait.h>
@@ -159,10 +160,17 @@ static json_t *backtest(struct bt_env *e, const char *code, const bt_data *d,
 	bool ok;
 	sbx_error *err = NULL;
 	struct timespec t0, t1;
+	/* the host thread may leave its slot's CPU while it spins
+	 * (driver_keep_apart), whatever the slot says: never for good */
+	cpu_set_t cpus0, cpus1;
+	CHECK(sched_getaffinity(0, sizeof(cpus0), &cpus0) == 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	json_t *r = bt_backtest_run(e->pool, e->pol, &job, &ok, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	CHECK(r != NULL, "backtest: %s", err ? err->msg : "");
+	CHECK(sched_getaffinity(0, sizeof(cpus1), &cpus1) == 0 && CPU_EQUAL(&cpus0, &cpus1),
+	      "the backtest left the calling thread on %d of its %d CPUs", CPU_COUNT(&cpus1),
+	      CPU_COUNT(&cpus0));
 	if (secs)
 		*secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	CHECK(ok == json_is_true(json_object_get(r, "success")));

@@ -2,10 +2,12 @@
  * expected value below is written as the arithmetic of docs/backtest.md
  * that produces it. */
 #include "common/util.h"
+#include "engine/driver.h"
 #include "test_engine.h"
 #include "unit.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 bt_series *te_series(const char *name, const double (*ohlc)[4], size_t n, int64_t step_days)
@@ -799,4 +801,52 @@ void u_engine_open_trades_capped_and_closed_in_order(void)
 	bt_result_free(r);
 	bt_engine_free(e);
 	bt_data_free(d);
+}
+
+/* driver_keep_apart (src/engine/driver.c): a spinning host whose slot says
+ * it runs on the host thread's CPU moves the thread off that CPU, and
+ * gives the thread its CPUs back at the end; a slot's lie (a CPU that
+ * does not exist, 0 for unknown) changes nothing; sleeping (no spin), it
+ * never moves. */
+void u_engine_host_thread_keeps_off_the_slots_cpu(void)
+{
+	cpu_set_t before, now;
+	CHECK(sched_getaffinity(0, sizeof(before), &before) == 0);
+	if (CPU_COUNT(&before) < 2)
+		test_skip("one CPU to run on: nowhere to move");
+	struct ls_header h;
+	memset(&h, 0, sizeof(h));
+	struct driver d;
+	memset(&d, 0, sizeof(d));
+	d.h = &h;
+	/* sleeping: stays put */
+	int cpu = sched_getcpu();
+	h.slot_cpu = (uint32_t) cpu + 1;
+	driver_keep_apart(&d, 0);
+	CHECK(!d.moved);
+	/* lies: no such CPU, or unknown */
+	d.spin.max = 1000000;
+	h.slot_cpu = 100000;
+	driver_keep_apart(&d, 0);
+	h.slot_cpu = 0;
+	driver_keep_apart(&d, 0);
+	CHECK(!d.moved);
+	CHECK(sched_getaffinity(0, sizeof(now), &now) == 0);
+	CHECK(CPU_EQUAL(&now, &before));
+	/* the slot on this thread's CPU: the thread leaves it */
+	cpu = sched_getcpu();
+	h.slot_cpu = (uint32_t) cpu + 1;
+	driver_keep_apart(&d, 10);
+	CHECK(d.moved);
+	CHECK(sched_getcpu() != cpu, "still on CPU %d, the slot's", cpu);
+	CHECK(sched_getaffinity(0, sizeof(now), &now) == 0);
+	CHECK(!CPU_ISSET((size_t) cpu, &now) && CPU_COUNT(&now) == CPU_COUNT(&before) - 1);
+	/* not again within 64 bars, whatever the slot says */
+	int here = sched_getcpu();
+	h.slot_cpu = (uint32_t) here + 1;
+	driver_keep_apart(&d, 20);
+	CHECK(sched_getcpu() == here);
+	driver_keep_apart_end(&d);
+	CHECK(sched_getaffinity(0, sizeof(now), &now) == 0);
+	CHECK(CPU_EQUAL(&now, &before), "the thread's CPUs were not given back");
 }

@@ -47,7 +47,7 @@
 	X(engine_metrics_drawdowns_as_worked_by_hand) X(engine_hourly_bars_resample_to_days)       \
 	X(engine_metrics_trades_as_worked_by_hand) X(engine_equity_tracking_close_has_beta_1)      \
 	X(engine_result_json_lists_every_metric) X(engine_log_return_matches_log1pl)               \
-	X(engine_damaged_csv_reads_or_names_file)
+	X(engine_damaged_csv_reads_or_names_file) X(engine_host_thread_keeps_off_the_slots_cpu)
 
 /* The HTML report: test_report.c (escapers, failed runs, ranking, heat map, bars). */
 #define REPORT_TESTS(X)                                                                            \

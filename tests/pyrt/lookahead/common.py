@@ -33,7 +33,7 @@ import numpy as np
 H_NBARS, H_NINST, H_SIZE = 16, 24, 40
 H_CONFIG_OFF, H_CONFIG_LEN = 48, 56
 H_TIME_OFF, H_COLS_OFF, H_HAS_OFF, H_ACCT_OFF, H_ANSWER_OFF, H_TARGETS_OFF = 64, 72, 80, 88, 96, 104
-H_HOST_SEQ, H_SLOT_SEQ, H_KIND, H_UPTO, H_SLOT_MODE = 128, 192, 256, 264, 320
+H_HOST_SEQ, H_SLOT_SEQ, H_KIND, H_UPTO, H_SLOT_MODE = 128, 192, 136, 144, 256
 
 AHEAD = 3  # how many slots after the current bar an array route reads
 

@@ -71,7 +71,7 @@ def forge(f, bar):
     if "warmup" in f:
         put(a, 0, np.uint64, int(f["warmup"]) & (2**64 - 1))
     if "mode" in f:
-        U32[80] = f["mode"]
+        U32[256 // 4] = f["mode"]  # slot_mode (src/pyrt/lockstep.h)
     if f.get("acct"):
         acct = np.frombuffer(MV, dtype=np.float64, count=20 * NINST, offset=ACCT_OFF)
         acct[:] = 1e12
@@ -79,12 +79,12 @@ def forge(f, bar):
         cols = np.frombuffer(MV, dtype=np.float64, count=NSYM * 5 * NB, offset=COLS_OFF)
         cols[:] = 1e6
     if "seq_set" in f:
-        U32[48] = f["seq_set"] & 0xFFFFFFFF
+        U32[192 // 4] = f["seq_set"] & 0xFFFFFFFF  # slot_seq
 
 
 def post():
-    hello = int(U32[32]) == 0
-    bar = int(U64[33]) - 1
+    hello = int(U32[128 // 4]) == 0  # host_seq
+    bar = int(U64[144 // 8]) - 1  # upto
     f = SCRIPT.get("hello" if hello else str(bar)) or SCRIPT.get("every")  # noqa: F821
     if f:
         forge(f, bar)

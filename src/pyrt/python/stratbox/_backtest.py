@@ -20,7 +20,7 @@ from .strategy import Bars, BaseStrategy, SignalError, _Store, normalize_signals
 _NBARS, _NINST = 16, 24
 _CONFIG_OFF, _CONFIG_LEN = 48, 56
 _TIME_OFF, _COLS_OFF, _TARGETS_OFF = 64, 72, 104
-_SLOT_MODE = 320
+_SLOT_MODE = 256
 # (the accounts and answers are read and written by _stratbox_ls.sync/answer)
 _EVENT, _VECTOR = 1, 2
 _BAR, _CUT, _END = 1, 2, 3
