@@ -21,9 +21,9 @@
  * BENCH_CODE=FILE runs FILE instead of the SMA cross in the single runs
  * and prints what it printed (a strategy timing itself, to see where a
  * bar's time goes); BENCH_VERBOSE=1 prints every single run beside its
- * round's floor.  The first run of a round is often 3x slower: the first
- * backtest after the pool sat idle (a 0.5 s sleep does the same), which
- * on this VM looks like the vCPUs waking up; the median is the rest. */
+ * round's floor.  (The first run of a round used to be 3x slower: after
+ * the pool sat idle, the slot woke on the host thread's core; the host
+ * thread now moves off it, driver_keep_apart in src/engine/driver.c.) */
 #include "benchstat.h"
 #include "stratbox/backtest.h"
 
