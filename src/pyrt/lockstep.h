@@ -123,6 +123,11 @@ struct ls_header {
 	_Alignas(64) uint32_t slot_seq; /* futex: bumped by the slot */
 	uint32_t host_sleeping;		/* the host waits on slot_seq in the kernel */
 	uint32_t slot_cpu;		/* with each bump: the CPU the slot runs on, + 1 */
+	/* with each bump: 1 when the region has one instance and its answer
+	 * carries no order and no error for this bar, so that the host need
+	 * not fetch the answer's line (taken from the answer itself: a lie is
+	 * no more than forging the answer, and drops only its own orders) */
+	uint32_t slot_quiet;
 	/* slot -> host, once, with the first slot_seq bump: the strategy
 	 * class is loaded and is LS_EVENT or LS_VECTOR (it defines signals()) */
 	_Alignas(64) uint32_t slot_mode;
@@ -136,6 +141,7 @@ _Static_assert(offsetof(struct ls_header, host_seq) == 128, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, kind) == 136, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, upto) == 144, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_seq) == 192, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, slot_quiet) == 204, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_mode) == 256, "ls_header layout");
 
 /* ---- waiting, the same on both sides ---- */

@@ -118,19 +118,34 @@ static PyObject *ls_next(PyObject *self, PyObject *arg)
 	return Py_BuildValue("(kIK)", (unsigned long) now, kind, (unsigned long long) upto);
 }
 
-/* post(): the answers are written; wake the host (only if it sleeps). */
+/* The answers are written: say where this process runs and whether the
+ * one instance's answer is empty (lockstep.h), and wake the host (only if
+ * it sleeps). */
+static void post_answers(void)
+{
+	int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
+	region->slot_cpu = cpu >= 0 ? (uint32_t) cpu + 1 : 0;
+	const struct ls_answer *a0 = (const struct ls_answer *) ((char *) region +
+								 region->answer_off);
+	region->slot_quiet = region->ninst == 1 && a0->error_len == 0 &&
+			     (a0->norders == 0 || a0->bar + 1 != region->upto);
+	ls_bump(&region->slot_seq, __atomic_load_n(&region->slot_seq, __ATOMIC_RELAXED) + 1,
+		&region->host_sleeping, false);
+}
+
+/* post(): the answers are written (post_answers). */
 static PyObject *ls_post(PyObject *self, PyObject *noargs)
 {
 	(void) self;
 	(void) noargs;
 	if (region == NULL)
 		return need_region();
-	int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
-	region->slot_cpu = cpu >= 0 ? (uint32_t) cpu + 1 : 0;
-	ls_bump(&region->slot_seq, __atomic_load_n(&region->slot_seq, __ATOMIC_RELAXED) + 1,
-		&region->host_sleeping, false);
+	post_answers();
 	Py_RETURN_NONE;
 }
+
+static PyObject *s_cash, *s_equity, *s_available, *s_position, *s_positions, *s_bar_index,
+	*s_generate_signals, *s_n;
 
 static struct ls_answer *answer_of(Py_ssize_t inst)
 {
@@ -158,8 +173,56 @@ static int field(PyObject *v, unsigned flag, uint8_t *flags, double *out)
 	return 0;
 }
 
-/* answer(inst, bar, orders): orders as normalize_signals() gives them,
- * tuples (action, symbol index, size, limit, stop, sl, tp). */
+/* Write instance inst's orders for bar (a list of normalize_signals()'s
+ * tuples: action, symbol index, size, limit, stop, sl, tp); -1 with a
+ * Python error. */
+static int answer_orders(Py_ssize_t inst, unsigned long long bar, PyObject *orders)
+{
+	struct ls_answer *a = answer_of(inst);
+	if (a == NULL)
+		return -1;
+	if (!PyList_Check(orders)) {
+		PyErr_SetString(PyExc_TypeError, "the orders are a list");
+		return -1;
+	}
+	Py_ssize_t n = PyList_GET_SIZE(orders);
+	if (n > (Py_ssize_t) LS_MAX_ORDERS) {
+		PyErr_Format(PyExc_ValueError, "bar %llu: %zd orders on one bar; at most %u", bar, n,
+			     LS_MAX_ORDERS);
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		PyObject *t = PyList_GET_ITEM(orders, i);
+		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 7) {
+			PyErr_SetString(PyExc_TypeError, "an order is a 7-tuple");
+			return -1;
+		}
+		struct ls_order o;
+		memset(&o, 0, sizeof(o));
+		const char *act = PyUnicode_AsUTF8(PyTuple_GET_ITEM(t, 0));
+		if (act == NULL)
+			return -1;
+		for (uint8_t k = 1; k < 5; k++)
+			if (strcmp(act, actions[k]) == 0)
+				o.action = k;
+		long sym = PyLong_AsLong(PyTuple_GET_ITEM(t, 1));
+		if (sym == -1 && PyErr_Occurred())
+			return -1;
+		o.symbol = (uint16_t) (sym < 0 ? 0xffff : sym);
+		if (field(PyTuple_GET_ITEM(t, 2), LS_HAS_SIZE, &o.flags, &o.size) < 0 ||
+		    field(PyTuple_GET_ITEM(t, 3), LS_HAS_LIMIT, &o.flags, &o.limit) < 0 ||
+		    field(PyTuple_GET_ITEM(t, 4), LS_HAS_STOP, &o.flags, &o.stop) < 0 ||
+		    field(PyTuple_GET_ITEM(t, 5), LS_HAS_SL, &o.flags, &o.sl) < 0 ||
+		    field(PyTuple_GET_ITEM(t, 6), LS_HAS_TP, &o.flags, &o.tp) < 0)
+			return -1;
+		a->orders[i] = o;
+	}
+	a->norders = (uint32_t) n;
+	a->bar = bar;
+	return 0;
+}
+
+/* answer(inst, bar, orders): orders as normalize_signals() gives them. */
 static PyObject *ls_answer(PyObject *self, PyObject *args)
 {
 	(void) self;
@@ -170,43 +233,8 @@ static PyObject *ls_answer(PyObject *self, PyObject *args)
 		return NULL;
 	if (region == NULL)
 		return need_region();
-	struct ls_answer *a = answer_of(inst);
-	if (a == NULL)
+	if (answer_orders(inst, bar, orders) < 0)
 		return NULL;
-	Py_ssize_t n = PyList_GET_SIZE(orders);
-	if (n > (Py_ssize_t) LS_MAX_ORDERS) {
-		PyErr_Format(PyExc_ValueError, "bar %llu: %zd orders on one bar; at most %u", bar, n,
-			     LS_MAX_ORDERS);
-		return NULL;
-	}
-	for (Py_ssize_t i = 0; i < n; i++) {
-		PyObject *t = PyList_GET_ITEM(orders, i);
-		if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 7) {
-			PyErr_SetString(PyExc_TypeError, "an order is a 7-tuple");
-			return NULL;
-		}
-		struct ls_order o;
-		memset(&o, 0, sizeof(o));
-		const char *act = PyUnicode_AsUTF8(PyTuple_GET_ITEM(t, 0));
-		if (act == NULL)
-			return NULL;
-		for (uint8_t k = 1; k < 5; k++)
-			if (strcmp(act, actions[k]) == 0)
-				o.action = k;
-		long sym = PyLong_AsLong(PyTuple_GET_ITEM(t, 1));
-		if (sym == -1 && PyErr_Occurred())
-			return NULL;
-		o.symbol = (uint16_t) (sym < 0 ? 0xffff : sym);
-		if (field(PyTuple_GET_ITEM(t, 2), LS_HAS_SIZE, &o.flags, &o.size) < 0 ||
-		    field(PyTuple_GET_ITEM(t, 3), LS_HAS_LIMIT, &o.flags, &o.limit) < 0 ||
-		    field(PyTuple_GET_ITEM(t, 4), LS_HAS_STOP, &o.flags, &o.stop) < 0 ||
-		    field(PyTuple_GET_ITEM(t, 5), LS_HAS_SL, &o.flags, &o.sl) < 0 ||
-		    field(PyTuple_GET_ITEM(t, 6), LS_HAS_TP, &o.flags, &o.tp) < 0)
-			return NULL;
-		a->orders[i] = o;
-	}
-	a->norders = (uint32_t) n;
-	a->bar = bar;
 	Py_RETURN_NONE;
 }
 
@@ -232,29 +260,22 @@ static PyObject *ls_fail(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-static PyObject *s_cash, *s_equity, *s_available, *s_position, *s_positions, *s_bar_index;
 
-/* sync(inst, obj, bar, symbols) -> finished: set obj's cash, equity,
- * available, position, positions (a dict over symbols) and bar_index from
- * the instance's account; True when the host says it is finished. */
-static PyObject *ls_sync(PyObject *self, PyObject *args)
+
+/* Set obj's cash, equity, available, position, positions (a dict over
+ * symbols) and bar_index from instance inst's account: 0, or 1 when the
+ * host says the instance is finished (nothing set), -1 with a Python
+ * error. */
+static int sync_account(Py_ssize_t inst, PyObject *obj, unsigned long long bar, PyObject *symbols)
 {
-	(void) self;
-	Py_ssize_t inst;
-	PyObject *obj, *symbols;
-	unsigned long long bar;
-	if (!PyArg_ParseTuple(args, "nOKO!", &inst, &obj, &bar, &PyList_Type, &symbols))
-		return NULL;
-	if (region == NULL)
-		return need_region();
 	if (inst < 0 || (uint64_t) inst >= region->ninst) {
 		PyErr_SetString(PyExc_IndexError, "no such strategy instance");
-		return NULL;
+		return -1;
 	}
 	const struct ls_account *a = (const struct ls_account *) ((char *) region +
 								   region->acct_off) + inst;
 	if (a->finished)
-		Py_RETURN_TRUE;
+		return 1;
 	Py_ssize_t nsym = PyList_GET_SIZE(symbols);
 	if (nsym > (Py_ssize_t) LS_MAX_SYMBOLS)
 		nsym = LS_MAX_SYMBOLS;
@@ -280,14 +301,148 @@ static PyObject *ls_sync(PyObject *self, PyObject *args)
 	Py_XDECREF(pos);
 	Py_XDECREF(bi);
 	Py_XDECREF(pd);
-	if (bad)
+	return bad ? -1 : 0;
+}
+
+/* sync(inst, obj, bar, symbols) -> finished: show obj its account (above);
+ * True when the host says it is finished. */
+static PyObject *ls_sync(PyObject *self, PyObject *args)
+{
+	(void) self;
+	Py_ssize_t inst;
+	PyObject *obj, *symbols;
+	unsigned long long bar;
+	if (!PyArg_ParseTuple(args, "nOKO!", &inst, &obj, &bar, &PyList_Type, &symbols))
 		return NULL;
-	Py_RETURN_FALSE;
+	if (region == NULL)
+		return need_region();
+	int r = sync_account(inst, obj, bar, symbols);
+	if (r < 0)
+		return NULL;
+	return PyBool_FromLong(r);
+}
+
+/* One instance's call on a bar: shown its account, asked, its orders
+ * checked (normalize) and written.  0 (or 1: finished, not asked), -1
+ * with a Python error from any step. */
+static int call_one(Py_ssize_t inst, PyObject *obj, unsigned long long bar, PyObject *bars,
+		    PyObject *symbols, PyObject *normalize)
+{
+	int r = sync_account(inst, obj, bar, symbols);
+	if (r != 0)
+		return r;
+	PyObject *sig = PyObject_CallMethodOneArg(obj, s_generate_signals, bars);
+	if (sig == NULL)
+		return -1;
+	PyObject *b = PyLong_FromUnsignedLongLong(bar);
+	PyObject *orders = b ? PyObject_CallFunctionObjArgs(normalize, sig, symbols, b, NULL) : NULL;
+	Py_DECREF(sig);
+	Py_XDECREF(b);
+	if (orders == NULL)
+		return -1;
+	r = answer_orders(inst, bar, orders);
+	Py_DECREF(orders);
+	return r;
+}
+
+/* drive(stores, calls, bars, symbols, normalize, failed): the event-mode
+ * loop of stratbox/_backtest.py, here to spare each bar the interpreter's
+ * share (calls: (instance, object, warmup) tuples).  Until the host says
+ * the end: wait for a bar, set each store's n to the bars present, call
+ * each live instance past its warmup (call_one), and post.  An Exception
+ * from an instance's call goes to failed(instance, exception), and the
+ * instance is asked no more; whatever failed() raises, and any other
+ * BaseException, ends the loop with it. */
+static PyObject *ls_drive(PyObject *self, PyObject *args)
+{
+	(void) self;
+	PyObject *stores, *calls, *bars, *symbols, *normalize, *failed;
+	if (!PyArg_ParseTuple(args, "O!O!OO!OO", &PyList_Type, &stores, &PyList_Type, &calls,
+			      &bars, &PyList_Type, &symbols, &normalize, &failed))
+		return NULL;
+	if (region == NULL)
+		return need_region();
+	Py_ssize_t ncalls = PyList_GET_SIZE(calls);
+	struct call {
+		Py_ssize_t inst;
+		PyObject *obj;
+		unsigned long long warmup;
+		bool alive;
+	} *cs = PyMem_Calloc((size_t) ncalls + 1, sizeof(*cs));
+	if (cs == NULL)
+		return PyErr_NoMemory();
+	for (Py_ssize_t k = 0; k < ncalls; k++) {
+		PyObject *t = PyList_GET_ITEM(calls, k);
+		if (!PyTuple_Check(t) ||
+		    !PyArg_ParseTuple(t, "nOK", &cs[k].inst, &cs[k].obj, &cs[k].warmup)) {
+			for (Py_ssize_t j = 0; j < k; j++)
+				Py_DECREF(cs[j].obj);
+			PyMem_Free(cs);
+			if (!PyErr_Occurred())
+				PyErr_SetString(PyExc_TypeError, "a call is (instance, object, warmup)");
+			return NULL;
+		}
+		Py_INCREF(cs[k].obj);
+		cs[k].alive = true;
+	}
+	Py_INCREF(stores);
+	PyObject *ret = NULL;
+	uint32_t seq = 0;
+	for (;;) {
+		seq = wait_host(seq);
+		uint32_t kind = region->kind;
+		uint64_t upto = region->upto;
+		if (kind != LS_BAR)
+			break;
+		prefetch_bar(upto);
+		PyObject *n = PyLong_FromUnsignedLongLong(upto);
+		if (n == NULL)
+			goto out;
+		for (Py_ssize_t i = 0; i < PyList_GET_SIZE(stores); i++)
+			if (PyObject_SetAttr(PyList_GET_ITEM(stores, i), s_n, n) < 0) {
+				Py_DECREF(n);
+				goto out;
+			}
+		Py_DECREF(n);
+		unsigned long long bar = upto - 1;
+		for (Py_ssize_t k = 0; k < ncalls; k++) {
+			if (bar < cs[k].warmup || !cs[k].alive)
+				continue;
+			if (call_one(cs[k].inst, cs[k].obj, bar, bars, symbols, normalize) >= 0)
+				continue;
+			if (!PyErr_ExceptionMatches(PyExc_Exception))
+				goto out;
+			cs[k].alive = false;
+			PyObject *type, *exc, *tb;
+			PyErr_Fetch(&type, &exc, &tb);
+			PyErr_NormalizeException(&type, &exc, &tb);
+			if (tb != NULL)
+				PyException_SetTraceback(exc, tb);
+			Py_XDECREF(type);
+			Py_XDECREF(tb);
+			PyObject *i = PyLong_FromSsize_t(cs[k].inst);
+			PyObject *r = i ? PyObject_CallFunctionObjArgs(failed, i, exc, NULL) : NULL;
+			Py_XDECREF(i);
+			Py_XDECREF(exc);
+			if (r == NULL)
+				goto out;
+			Py_DECREF(r);
+		}
+		post_answers();
+	}
+	ret = Py_NewRef(Py_None);
+out:
+	Py_DECREF(stores);
+	for (Py_ssize_t k = 0; k < ncalls; k++)
+		Py_DECREF(cs[k].obj);
+	PyMem_Free(cs);
+	return ret;
 }
 
 static PyMethodDef methods[] = {
 	{ "next", ls_next, METH_O, "wait for the host, then (seq, kind, upto)" },
 	{ "sync", ls_sync, METH_VARARGS, "show an instance its account before a call" },
+	{ "drive", ls_drive, METH_VARARGS, "the event-mode loop: every bar until the end" },
 	{ "region", ls_region, METH_NOARGS, "the lockstep region as a memoryview, or None" },
 	{ "post", ls_post, METH_NOARGS, "the answers are written: wake the host" },
 	{ "answer", ls_answer, METH_VARARGS, "write an instance's orders for a bar" },
@@ -308,7 +463,10 @@ PyObject *lsmod_init(void)
 	s_position = PyUnicode_InternFromString("position");
 	s_positions = PyUnicode_InternFromString("positions");
 	s_bar_index = PyUnicode_InternFromString("bar_index");
-	if (!s_cash || !s_equity || !s_available || !s_position || !s_positions || !s_bar_index)
+	s_generate_signals = PyUnicode_InternFromString("generate_signals");
+	s_n = PyUnicode_InternFromString("n");
+	if (!s_cash || !s_equity || !s_available || !s_position || !s_positions || !s_bar_index ||
+	    !s_generate_signals || !s_n)
 		return NULL;
 	return PyModule_Create(&module);
 }

@@ -499,7 +499,7 @@ void p_bt_early_post_orders_never_fill_on_next_close(void)
 	struct bt_env e;
 	env_start(&e, ENV_PROCESS, 1);
 	bt_data *d = load_goog(LOOKAHEAD_END);
-	char *code = program("common", "early_post", NULL);
+	char *code = program("common", "pydrive", "early_post", NULL);
 	struct run_opts o = { .strategy = "EarlyPost", .trade_on_close = true };
 	json_t *r = backtest(&e, code, d, &o, NULL);
 	const char *st = jstr(r, "status");
@@ -736,7 +736,7 @@ static json_t *forge_orders(const bt_data *d)
 /* The program with its SCRIPT (a JSON object text). */
 static char *forge_program(const char *script)
 {
-	char *body = program("forge", NULL);
+	char *body = program("pydrive", "forge", NULL);
 	char *code = str_printf("import json\nSCRIPT = json.loads(r'''%s''')\n%s", script, body);
 	free(body);
 	return code;
@@ -808,7 +808,8 @@ void p_bt_forged_orders_refused(void)
 }
 
 /* Garbage the host must not believe: a wrong bar number on an answer
- * (its orders dropped, as if never sent), unknown flag bits, the account
+ * (its orders dropped, as if never sent), a false "my answer is empty"
+ * (the same), a false "it is not" (read), unknown flag bits, the account
  * and every price in the region overwritten, a warmup out of range.  The
  * numbers are those of an honest run of what the engine did take. */
 void p_bt_forged_answers_ignored(void)
@@ -835,6 +836,11 @@ void p_bt_forged_answers_ignored(void)
 		{ "{\"25\": {\"bar\": 24}}", 25 },
 		{ "{\"25\": {\"bar\": 26}}", 25 },
 		{ "{\"25\": {\"bar\": 18446744073709551615}}", 25 },
+		/* "my answer is empty" (slot_quiet) while it has orders: they are
+		 * dropped, as if the answer said so; "not empty" on every bar:
+		 * every answer read, the honest run */
+		{ "{\"25\": {\"quiet\": 1}}", 25 },
+		{ "{\"every\": {\"quiet\": 0}}", 0 },
 		{ "{\"10\": {\"flags_or\": 224}}", 0 },
 		{ "{\"70\": {\"flags_or\": 128}}", 0 },
 		{ "{\"every\": {\"acct\": true}}", 0 },

@@ -5,8 +5,9 @@
 # win).  The host took the answer when it was posted; what comes after
 # belongs to the next bar, so every such order must be dropped: the run
 # has no trades at all.  The strategy posts once a bar itself (the
-# runtime's own answer and post are disabled), so the exchange stays in
-# step and the host has no protocol error to stop at.  Needs _stratbox_ls
+# runtime's loop is pydrive.py's, prepended by the test, with its answer
+# and post disabled), so the exchange stays in step and the host has no
+# protocol error to stop at.  Needs _stratbox_ls
 # (policy.json, audit hook off).
 import sys
 import time

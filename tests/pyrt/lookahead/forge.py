@@ -1,6 +1,7 @@
 # A hostile slot: the runtime's own answers, then garbage written over
 # them just before each post (the region is the strategy's to write), by a
-# module-level wrapper of _stratbox_ls.post.  Needs _stratbox_ls
+# module-level wrapper of _stratbox_ls.post (called by pydrive.py's loop,
+# which the test puts first).  Needs _stratbox_ls
 # (policy.json, audit hook off).  The test prepends
 #     SCRIPT = {"hello" | "BAR": {what to forge}, ...}
 # and gives the honest orders in params["orders"] ({"BAR": [signal, ...]}):
@@ -88,6 +89,12 @@ def post():
     f = SCRIPT.get("hello" if hello else str(bar)) or SCRIPT.get("every")  # noqa: F821
     if f:
         forge(f, bar)
+    if f and "quiet" in f:
+        # the slot's own post, with its own word on whether its answer is
+        # empty (slot_quiet), which the runtime's post would have computed
+        U32[204 // 4] = f["quiet"]  # slot_quiet
+        U32[192 // 4] += 1  # slot_seq
+        return
     for _ in range(1 + (f or {}).get("extra_posts", 0)):
         REAL_POST()
 

@@ -21,7 +21,7 @@ _NBARS, _NINST = 16, 24
 _CONFIG_OFF, _CONFIG_LEN = 48, 56
 _TIME_OFF, _COLS_OFF, _TARGETS_OFF = 64, 72, 104
 _SLOT_MODE = 256
-# (the accounts and answers are read and written by _stratbox_ls.sync/answer)
+# (the accounts and answers are read and written by _stratbox_ls: answer, drive)
 _EVENT, _VECTOR = 1, 2
 _BAR, _CUT, _END = 1, 2, 3
 
@@ -213,28 +213,14 @@ def _failed(i, e, single):
 
 
 def _run_event(r, insts, warm, single, symbols):
-    alive = [s is not None for s in insts]
-    bars = r.bars()
-    stores = r.stores
-    seq = 0
-    nxt, sync, answer, post = ls.next, ls.sync, ls.answer, ls.post
+    """Every bar until the host says the end: each live instance past its
+    warmup shown its account (ls.sync), asked (generate_signals), its
+    signals checked (normalize_signals) and written (ls.answer), then
+    ls.post.  The loop itself is ls.drive, in C: it is the same loop, with
+    the interpreter's share of each bar spared."""
     calls = [(i, s, warm[i]) for i, s in enumerate(insts) if s is not None]
-    while True:
-        seq, kind, upto = nxt(seq)
-        if kind != _BAR:
-            return
-        for st in stores:
-            st.n = upto
-        bar = upto - 1
-        for i, s, w in calls:
-            if bar < w or not alive[i] or sync(i, s, bar, symbols):
-                continue
-            try:
-                answer(i, bar, normalize_signals(s.generate_signals(bars), symbols, bar))
-            except Exception as e:  # noqa: BLE001
-                alive[i] = False
-                _failed(i, e, single)
-        post()
+    ls.drive(r.stores, calls, r.bars(), symbols, normalize_signals,
+             lambda i, e: _failed(i, e, single))
 
 
 def _run_vector(r, cls, configs, warm, single):
