@@ -122,6 +122,14 @@ static void show_account(struct driver *d, size_t i)
 	a->finished = !asked(&acc, d->c->job->data->n) || d->failed[i];
 	for (size_t s = 0; s < d->c->job->data->nsym; s++)
 		a->position[s] = acc.position[s];
+	if (i == 0) { /* and on host_seq's line (lockstep.h) */
+		struct ls_header *h = d->h;
+		h->cash0 = a->cash;
+		h->equity0 = a->equity;
+		h->available0 = a->available;
+		h->position0 = a->position[0];
+		h->finished0 = a->finished;
+	}
 }
 
 static void drive_event(struct driver *d)

@@ -117,8 +117,12 @@ struct ls_header {
 	_Alignas(64) uint32_t host_seq; /* futex: bumped by the host */
 	uint32_t slot_sleeping;		/* the slot waits on host_seq in the kernel */
 	uint32_t kind;			/* enum ls_kind, with host_seq */
-	uint32_t pad;
+	uint32_t finished0;		/* instance 0's account, copied here: below */
 	uint64_t upto; /* bars [0, upto) are present */
+	/* instance 0's account (as in the accounts array, but for positions
+	 * past the first symbol's): the first thing the slot reads after the
+	 * bump, so it comes on the line the bump brings */
+	double cash0, equity0, available0, position0;
 	/* slot -> host */
 	_Alignas(64) uint32_t slot_seq; /* futex: bumped by the slot */
 	uint32_t host_sleeping;		/* the host waits on slot_seq in the kernel */
@@ -140,6 +144,7 @@ _Static_assert(offsetof(struct ls_header, targets_off) == 104, "ls_header layout
 _Static_assert(offsetof(struct ls_header, host_seq) == 128, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, kind) == 136, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, upto) == 144, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, position0) == 176, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_seq) == 192, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_quiet) == 204, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_mode) == 256, "ls_header layout");

@@ -96,7 +96,8 @@ static void prefetch_bar(uint64_t upto)
 	for (uint64_t c = 0; c < nsym * 5; c++)
 		__builtin_prefetch(base + h->cols_off + (c * h->nbars + upto - 1) * 8, 0);
 	for (uint64_t i = 0; i < ninst; i++) {
-		__builtin_prefetch(base + h->acct_off + i * sizeof(struct ls_account), 0);
+		if (i > 0 || nsym > 1) /* instance 0's came with the bump (lockstep.h) */
+			__builtin_prefetch(base + h->acct_off + i * sizeof(struct ls_account), 0);
 		__builtin_prefetch(base + h->answer_off + i * sizeof(struct ls_answer), 1);
 	}
 }
@@ -274,28 +275,33 @@ static int sync_account(Py_ssize_t inst, PyObject *obj, unsigned long long bar, 
 	}
 	const struct ls_account *a = (const struct ls_account *) ((char *) region +
 								   region->acct_off) + inst;
-	if (a->finished)
+	/* instance 0's comes on host_seq's line (lockstep.h) */
+	const struct ls_header *h = region;
+	double cash = inst == 0 ? h->cash0 : a->cash, equity = inst == 0 ? h->equity0 : a->equity,
+	       available = inst == 0 ? h->available0 : a->available,
+	       position = inst == 0 ? h->position0 : a->position[0];
+	if (inst == 0 ? h->finished0 : a->finished)
 		return 1;
 	Py_ssize_t nsym = PyList_GET_SIZE(symbols);
 	if (nsym > (Py_ssize_t) LS_MAX_SYMBOLS)
 		nsym = LS_MAX_SYMBOLS;
-	PyObject *cash = PyFloat_FromDouble(a->cash), *eq = PyFloat_FromDouble(a->equity),
-		 *av = PyFloat_FromDouble(a->available), *pos = PyFloat_FromDouble(a->position[0]),
+	PyObject *cash_o = PyFloat_FromDouble(cash), *eq = PyFloat_FromDouble(equity),
+		 *av = PyFloat_FromDouble(available), *pos = PyFloat_FromDouble(position),
 		 *bi = PyLong_FromUnsignedLongLong(bar), *pd = PyDict_New();
-	int bad = !cash || !eq || !av || !pos || !bi || !pd;
+	int bad = !cash_o || !eq || !av || !pos || !bi || !pd;
 	for (Py_ssize_t k = 0; !bad && k < nsym; k++) {
 		PyObject *v = k == 0 ? (Py_INCREF(pos), pos) : PyFloat_FromDouble(a->position[k]);
 		bad = v == NULL || PyDict_SetItem(pd, PyList_GET_ITEM(symbols, k), v) < 0;
 		Py_XDECREF(v);
 	}
 	if (!bad)
-		bad = PyObject_SetAttr(obj, s_cash, cash) < 0 ||
+		bad = PyObject_SetAttr(obj, s_cash, cash_o) < 0 ||
 		      PyObject_SetAttr(obj, s_equity, eq) < 0 ||
 		      PyObject_SetAttr(obj, s_available, av) < 0 ||
 		      PyObject_SetAttr(obj, s_position, pos) < 0 ||
 		      PyObject_SetAttr(obj, s_positions, pd) < 0 ||
 		      PyObject_SetAttr(obj, s_bar_index, bi) < 0;
-	Py_XDECREF(cash);
+	Py_XDECREF(cash_o);
 	Py_XDECREF(eq);
 	Py_XDECREF(av);
 	Py_XDECREF(pos);

@@ -76,6 +76,7 @@ def forge(f, bar):
     if f.get("acct"):
         acct = np.frombuffer(MV, dtype=np.float64, count=20 * NINST, offset=ACCT_OFF)
         acct[:] = 1e12
+        np.frombuffer(MV, dtype=np.float64, count=4, offset=152)[:] = 1e12  # cash0..position0
     if f.get("prices"):
         cols = np.frombuffer(MV, dtype=np.float64, count=NSYM * 5 * NB, offset=COLS_OFF)
         cols[:] = 1e6
