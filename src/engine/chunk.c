@@ -160,10 +160,10 @@ static void drive_event(struct driver *d)
 			break; /* every instance ruined or failed: nothing to ask */
 		if (bar < wmin)
 			continue;
-		driver_write_bars(d, bar + 1);
+		uint32_t kind = driver_write_bars(d, bar + 1, true);
 		for (size_t i = 0; i < c->k; i++)
 			show_account(d, i);
-		driver_post(d, LS_BAR, bar + 1);
+		driver_post(d, kind, bar + 1);
 		if (!driver_wait_slot(d, ++d->slot_seq)) {
 			c->host_error = str_printf("the strategy's process ended at bar %zu of %zu, "
 						   "before the backtest did", bar, n);
@@ -253,7 +253,7 @@ static void drive_cuts(struct driver *d, struct vector_runs *v, size_t k0, size_
 	uint64_t t0 = ls_now_ns();
 	for (size_t k = k0; k < k1; k++) {
 		size_t upto = c->cuts[k];
-		driver_write_bars(d, upto);
+		(void) driver_write_bars(d, upto, false);
 		driver_post(d, LS_CUT, upto);
 		if (!driver_wait_slot(d, ++d->slot_seq)) {
 			c->host_error = str_printf("the strategy's process ended at cut %zu of %zu "

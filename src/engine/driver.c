@@ -114,12 +114,14 @@ static double *col(struct driver *d, size_t sym, int which)
 	       (sym * 5 + (size_t) which) * d->lay.nbars;
 }
 
-/* Put bars [written, upto) into the region. */
-void driver_write_bars(struct driver *d, size_t upto)
+/* Put bars [written, upto) into the region (driver.h). */
+uint32_t driver_write_bars(struct driver *d, size_t upto, bool ride)
 {
 	const bt_data *data = d->c->job->data;
 	int64_t *time = (int64_t *) ((char *) d->h + d->lay.time_off);
 	uint8_t *has = (uint8_t *) d->h + d->lay.has_off;
+	/* one bar: symbol 0's Close rides on host_seq's line (LS_BAR1) */
+	bool one = ride && upto == d->written + 1;
 	for (size_t i = d->written; i < upto; i++) {
 		time[i] = data->time[i];
 		for (size_t s = 0; s < data->nsym; s++) {
@@ -127,13 +129,17 @@ void driver_write_bars(struct driver *d, size_t upto)
 			col(d, s, 0)[i] = y->open[i];
 			col(d, s, 1)[i] = y->high[i];
 			col(d, s, 2)[i] = y->low[i];
-			col(d, s, 3)[i] = y->close[i];
+			if (!one || s > 0)
+				col(d, s, 3)[i] = y->close[i];
 			col(d, s, 4)[i] = y->volume[i];
 			has[s * data->n + i] = y->has_bar[i];
 		}
 	}
+	if (one)
+		d->h->close0 = data->sym[0].close[upto - 1];
 	if (upto > d->written)
 		d->written = upto;
+	return one ? LS_BAR1 : LS_BAR;
 }
 
 /* The lines the next bar's post will write (bar upto-1's values, the
@@ -148,7 +154,8 @@ void driver_prefetch(struct driver *d, size_t upto)
 	__builtin_prefetch((char *) d->h + d->lay.time_off + (upto - 1) * 8, 1);
 	for (size_t s = 0; s < nsym; s++)
 		for (int c = 0; c < 5; c++)
-			__builtin_prefetch(col(d, s, c) + upto - 1, 1);
+			if (s > 0 || c != 3) /* symbol 0's Close: the slot writes it (LS_BAR1) */
+				__builtin_prefetch(col(d, s, c) + upto - 1, 1);
 	for (size_t i = 0; i < k; i++)
 		__builtin_prefetch(driver_account(d, i), 1);
 }

@@ -65,8 +65,11 @@ void driver_free(struct driver *d);
 bool driver_wait_slot(struct driver *d, uint32_t want);
 /* Say kind (bars [0, upto) present) and wake the slot. */
 void driver_post(struct driver *d, uint32_t kind, uint64_t upto);
-/* Put bars [written, upto) into the region. */
-void driver_write_bars(struct driver *d, size_t upto);
+/* Put bars [written, upto) into the region; the kind to post them with
+ * in event mode: with ride, and one bar to put, LS_BAR1 (its symbol 0
+ * Close goes on host_seq's line, not in its column: lockstep.h), else
+ * LS_BAR (every value in its column). */
+uint32_t driver_write_bars(struct driver *d, size_t upto, bool ride);
 /* Spinning, keep this thread off the slot's CPU (bar: the bar just
  * answered); driver_keep_apart_end gives the thread its CPUs back. */
 void driver_keep_apart(struct driver *d, size_t bar);

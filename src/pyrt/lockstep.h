@@ -59,6 +59,11 @@ enum ls_kind {
 	LS_BAR = 1, /* bars [0, upto) are there: answer for bar upto-1 */
 	LS_CUT,	    /* vectorised: targets for bars [0, upto) from them alone */
 	LS_END,	    /* no more: return */
+	/* LS_BAR, and the last bar's Close of symbol 0 is close0 on host_seq's
+	 * line, not yet in its column: the slot's runtime puts it there when
+	 * it wakes (the host sent one bar; the line the bump brings carries
+	 * the value nearly every strategy reads first) */
+	LS_BAR1,
 };
 
 enum ls_action { LS_BUY = 1, LS_SELL, LS_CLOSE, LS_CANCEL };
@@ -123,6 +128,7 @@ struct ls_header {
 	 * past the first symbol's): the first thing the slot reads after the
 	 * bump, so it comes on the line the bump brings */
 	double cash0, equity0, available0, position0;
+	double close0; /* with LS_BAR1 (above) */
 	/* slot -> host */
 	_Alignas(64) uint32_t slot_seq; /* futex: bumped by the slot */
 	uint32_t host_sleeping;		/* the host waits on slot_seq in the kernel */
@@ -145,6 +151,7 @@ _Static_assert(offsetof(struct ls_header, host_seq) == 128, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, kind) == 136, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, upto) == 144, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, position0) == 176, "ls_header layout");
+_Static_assert(offsetof(struct ls_header, close0) == 184, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_seq) == 192, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_quiet) == 204, "ls_header layout");
 _Static_assert(offsetof(struct ls_header, slot_mode) == 256, "ls_header layout");

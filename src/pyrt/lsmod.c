@@ -102,6 +102,23 @@ static void prefetch_bar(uint64_t upto)
 	}
 }
 
+/* What the host sent, read once it has: kind (LS_BAR1 is told as LS_BAR,
+ * once its Close is in place: lockstep.h) and upto. */
+static uint32_t arrived(uint64_t *upto)
+{
+	uint32_t kind = region->kind;
+	*upto = region->upto;
+	if (kind == LS_BAR1) {
+		if (*upto > 0 && *upto <= region->nbars && region->nsym > 0)
+			((double *) ((char *) region + region->cols_off))[3 * region->nbars + *upto - 1] =
+				region->close0;
+		kind = LS_BAR;
+	}
+	if (kind == LS_BAR)
+		prefetch_bar(*upto);
+	return kind;
+}
+
 /* next(seq) -> (seq, kind, upto): wait, then what the host sent. */
 static PyObject *ls_next(PyObject *self, PyObject *arg)
 {
@@ -112,10 +129,8 @@ static PyObject *ls_next(PyObject *self, PyObject *arg)
 	if (seq == (unsigned long) -1 && PyErr_Occurred())
 		return NULL;
 	uint32_t now = wait_host((uint32_t) seq);
-	uint32_t kind = region->kind;
-	uint64_t upto = region->upto;
-	if (kind == LS_BAR)
-		prefetch_bar(upto);
+	uint64_t upto;
+	uint32_t kind = arrived(&upto);
 	return Py_BuildValue("(kIK)", (unsigned long) now, kind, (unsigned long long) upto);
 }
 
@@ -396,11 +411,9 @@ static PyObject *ls_drive(PyObject *self, PyObject *args)
 	uint32_t seq = 0;
 	for (;;) {
 		seq = wait_host(seq);
-		uint32_t kind = region->kind;
-		uint64_t upto = region->upto;
-		if (kind != LS_BAR)
+		uint64_t upto;
+		if (arrived(&upto) != LS_BAR)
 			break;
-		prefetch_bar(upto);
 		PyObject *n = PyLong_FromUnsignedLongLong(upto);
 		if (n == NULL)
 			goto out;
