@@ -85,11 +85,9 @@ void driver_keep_apart(struct driver *d, size_t bar)
 	int here = sched_getcpu();
 	if (sc == 0 || here < 0 || sc - 1 != (uint32_t) here)
 		return;
-	if (!d->moved) {
-		if (sched_getaffinity(0, sizeof(d->cpus), &d->cpus) < 0) {
-			d->apart_off = true;
-			return;
-		}
+	if (!d->moved && sched_getaffinity(0, sizeof(d->cpus), &d->cpus) < 0) {
+		d->apart_off = true;
+		return;
 	}
 	cpu_set_t set = d->cpus;
 	CPU_CLR((size_t) here, &set);

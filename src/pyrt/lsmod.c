@@ -276,8 +276,6 @@ static PyObject *ls_fail(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-
-
 /* Set obj's cash, equity, available, position, positions (a dict over
  * symbols) and bar_index from instance inst's account: 0, or 1 when the
  * host says the instance is finished (nothing set), -1 with a Python
@@ -290,12 +288,23 @@ static int sync_account(Py_ssize_t inst, PyObject *obj, unsigned long long bar, 
 	}
 	const struct ls_account *a = (const struct ls_account *) ((char *) region +
 								   region->acct_off) + inst;
-	/* instance 0's comes on host_seq's line (lockstep.h) */
-	const struct ls_header *h = region;
-	double cash = inst == 0 ? h->cash0 : a->cash, equity = inst == 0 ? h->equity0 : a->equity,
-	       available = inst == 0 ? h->available0 : a->available,
-	       position = inst == 0 ? h->position0 : a->position[0];
-	if (inst == 0 ? h->finished0 : a->finished)
+	double cash, equity, available, position;
+	uint32_t finished;
+	if (inst == 0) { /* instance 0's comes on host_seq's line (lockstep.h) */
+		const struct ls_header *h = region;
+		cash = h->cash0;
+		equity = h->equity0;
+		available = h->available0;
+		position = h->position0;
+		finished = h->finished0;
+	} else {
+		cash = a->cash;
+		equity = a->equity;
+		available = a->available;
+		position = a->position[0];
+		finished = a->finished;
+	}
+	if (finished)
 		return 1;
 	Py_ssize_t nsym = PyList_GET_SIZE(symbols);
 	if (nsym > (Py_ssize_t) LS_MAX_SYMBOLS)
