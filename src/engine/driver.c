@@ -62,8 +62,10 @@ bool driver_wait_slot(struct driver *d, uint32_t want)
 
 void driver_post(struct driver *d, uint32_t kind, uint64_t upto)
 {
-	d->h->kind = kind;
 	d->h->upto = upto;
+	/* kind last: it closes close0's seqlock (driver_write_bars, arrived()
+	 * in lsmod.c) */
+	__atomic_store_n(&d->h->kind, kind, __ATOMIC_RELEASE);
 	/* the slot may lie about sleeping: then it only waits for itself */
 	ls_bump(&d->h->host_seq, ++d->host_seq, &d->h->slot_sleeping, kind == LS_END);
 }
@@ -118,8 +120,15 @@ uint32_t driver_write_bars(struct driver *d, size_t upto, bool ride)
 	const bt_data *data = d->c->job->data;
 	int64_t *time = (int64_t *) ((char *) d->h + d->lay.time_off);
 	uint8_t *has = (uint8_t *) d->h + d->lay.has_off;
-	/* one bar: symbol 0's Close rides on host_seq's line (LS_BAR1) */
+	/* one bar: symbol 0's Close rides on host_seq's line (LS_BAR1); kind
+	 * is 0 while close0 and upto change (driver_post sets it last), so
+	 * that a slot woken by anything but this post (its own code bumping
+	 * host_seq) never pairs a close0 with another bar's upto */
 	bool one = ride && upto == d->written + 1;
+	if (one) {
+		__atomic_store_n(&d->h->kind, 0, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
 	for (size_t i = d->written; i < upto; i++) {
 		time[i] = data->time[i];
 		for (size_t s = 0; s < data->nsym; s++) {

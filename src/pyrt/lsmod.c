@@ -103,19 +103,34 @@ static void prefetch_bar(uint64_t upto)
 }
 
 /* What the host sent, read once it has: kind (LS_BAR1 is told as LS_BAR,
- * once its Close is in place: lockstep.h) and upto. */
+ * once its Close is in place: lockstep.h) and upto.  kind, upto and close0
+ * are read as a seqlock (kind is 0 while the host changes the other two,
+ * driver.c): woken by the host's post they are always whole, but code here
+ * that bumps host_seq itself can wake this in the middle of a post, and
+ * then a close0 read beside another bar's upto would go in the wrong
+ * place; it is left out instead (its own view, only).  So is a close0
+ * whose upto is not one past the last this runtime saw: that code can
+ * write upto too, and only the host's own next bar is put in place. */
+static uint64_t seen_upto;
+
 static uint32_t arrived(uint64_t *upto)
 {
-	uint32_t kind = region->kind;
-	*upto = region->upto;
+	uint32_t kind = __atomic_load_n(&region->kind, __ATOMIC_ACQUIRE);
+	*upto = __atomic_load_n(&region->upto, __ATOMIC_RELAXED);
 	if (kind == LS_BAR1) {
-		if (*upto > 0 && *upto <= region->nbars && region->nsym > 0)
+		double close = region->close0;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		bool whole = __atomic_load_n(&region->kind, __ATOMIC_RELAXED) == LS_BAR1 &&
+			     __atomic_load_n(&region->upto, __ATOMIC_RELAXED) == *upto;
+		if (whole && *upto == seen_upto + 1 && *upto <= region->nbars && region->nsym > 0)
 			((double *) ((char *) region + region->cols_off))[3 * region->nbars + *upto - 1] =
-				region->close0;
+				close;
 		kind = LS_BAR;
 	}
-	if (kind == LS_BAR)
+	if (kind == LS_BAR) {
+		seen_upto = *upto;
 		prefetch_bar(*upto);
+	}
 	return kind;
 }
 
